@@ -1,0 +1,97 @@
+"""Identifiers: quoting, PostgreSQL's default object names, the 63-byte limit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# NAMEDATALEN - 1: PostgreSQL silently truncates longer identifiers, so two
+# long names could collide after truncation; the spec rejects them instead.
+MAX_IDENTIFIER_BYTES = 63
+
+
+def quote_ident(name: str) -> str:
+    """Always-quoted identifier: safe for any name, reserved words and mixed case included."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualify(schema: str | None, name: str) -> str:
+    """schema-qualified, quoted name."""
+    return f"{quote_ident(schema)}.{quote_ident(name)}" if schema else quote_ident(name)
+
+
+def quote_literal(value: str) -> str:
+    """A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def too_long(name: str) -> bool:
+    return len(name.encode()) > MAX_IDENTIFIER_BYTES
+
+
+def _clip(text: str, max_bytes: int) -> str:
+    """Cut to at most max_bytes of UTF-8 without splitting a character (pg_mbcliplen)."""
+    encoded = text.encode()[:max_bytes]
+    return encoded.decode(errors="ignore")
+
+
+def make_object_name(name1: str, name2: str | None, label: str) -> str:
+    """PostgreSQL's makeObjectName: "name1_name2_label", cut to fit 63 bytes.
+
+    Like the server, it shortens the longer of the two parts first, so the names
+    pgevolve chooses are the ones PostgreSQL would have chosen itself.
+    """
+    overhead = len(label.encode()) + 1 if label else 0
+    if name2:
+        overhead += 1
+    available = MAX_IDENTIFIER_BYTES - overhead
+    len1 = len(name1.encode())
+    len2 = len(name2.encode()) if name2 else 0
+    while len1 + len2 > available:
+        if len1 > len2:
+            len1 -= 1
+        else:
+            len2 -= 1
+    parts = [_clip(name1, len1)]
+    if name2:
+        parts.append(_clip(name2, len2))
+    if label:
+        parts.append(label)
+    return "_".join(parts)
+
+
+def _column_addition(columns: Sequence[str]) -> str:
+    """ChooseIndexNameAddition: key names joined by '_', stopping once 63 bytes are reached."""
+    joined = b""
+    for column in columns:
+        if joined:
+            joined += b"_"
+        joined += column.encode()[:MAX_IDENTIFIER_BYTES]
+        if len(joined) > MAX_IDENTIFIER_BYTES:
+            break
+    return joined.decode(errors="ignore")
+
+
+def primary_key_name(table: str) -> str:
+    return make_object_name(table, None, "pkey")
+
+
+def unique_name(table: str, columns: Sequence[str]) -> str:
+    return make_object_name(table, _column_addition(columns), "key")
+
+
+def foreign_key_name(table: str, columns: Sequence[str]) -> str:
+    return make_object_name(table, _column_addition(columns), "fkey")
+
+
+def check_name(table: str, column: str | None) -> str:
+    return make_object_name(table, column, "check")
+
+
+def index_name(table: str, keys: Sequence[str | None]) -> str:
+    """Default index name; an expression key counts as "expr", as in PostgreSQL."""
+    return make_object_name(table, _column_addition([k or "expr" for k in keys]), "idx")
+
+
+def sequence_name(table: str, column: str) -> str:
+    """The sequence a serial column owns."""
+    return make_object_name(table, column, "seq")

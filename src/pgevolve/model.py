@@ -1,0 +1,171 @@
+"""The one neutral model of a database schema.
+
+Both ways in produce these values: the YAML (``spec.compile``) and the live
+catalog (``catalog.introspect``). The differ only ever compares two of them.
+
+Conventions:
+- Names are plain (unquoted) identifiers; quoting happens in ``plan.ddl``.
+- Types, defaults and expressions hold PostgreSQL's canonical text
+  (``format_type``, ``pg_get_expr``) once a model has been through the server;
+  a model compiled offline holds the user's spelling until normalized.
+- Columns keep their declared order; every other collection is sorted by name
+  so that equal schemas are equal values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from collections.abc import Iterable
+from typing import Literal, Protocol, TypeVar
+
+ReferentialAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
+IdentityKind = Literal["ALWAYS", "BY DEFAULT"]
+
+
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Named = TypeVar("_Named", bound=_HasName)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Extension:
+    name: str
+    schema: str | None = None  # where its objects live; None: the owned schema
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnumType:
+    name: str
+    values: tuple[str, ...]
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Column:
+    name: str
+    type: str  # "integer", "character varying(20)", "text[]", "serial", an enum's name
+    nullable: bool = True
+    default: str | None = None
+    identity: IdentityKind | None = None
+    generated: str | None = None  # expression of a STORED generated column
+    collation: str | None = None  # only when not the type's default
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrimaryKey:
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UniqueConstraint:
+    name: str
+    columns: tuple[str, ...]
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckConstraint:
+    name: str
+    expression: str  # the boolean expression, without the CHECK keyword
+    valid: bool = True  # False while NOT VALID (left by an interrupted online add)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    ref_schema: str | None = None  # None: the owned schema
+    on_delete: ReferentialAction = "NO ACTION"
+    on_update: ReferentialAction = "NO ACTION"
+    deferrable: bool = False
+    initially_deferred: bool = False
+    valid: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexKey:
+    """One key of an index: a column or an expression, with its options."""
+
+    column: str | None = None
+    expression: str | None = None
+    opclass: str | None = None  # only when not the type's default
+    descending: bool = False
+    nulls_first: bool | None = None  # None: the default for the direction
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Index:
+    name: str
+    keys: tuple[IndexKey, ...]
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+    comment: str | None = None
+    valid: bool = True  # False for an INVALID index left by a failed concurrent build
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: PrimaryKey | None = None
+    uniques: tuple[UniqueConstraint, ...] = ()
+    checks: tuple[CheckConstraint, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    comment: str | None = None
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Database:
+    schema: str = "public"
+    extensions: tuple[Extension, ...] = ()
+    enums: tuple[EnumType, ...] = ()
+    tables: tuple[Table, ...] = ()
+
+    def table(self, name: str) -> Table | None:
+        return next((t for t in self.tables if t.name == name), None)
+
+    def enum(self, name: str) -> EnumType | None:
+        return next((e for e in self.enums if e.name == name), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Promotion:
+    """A column filled from a key of a JSONB column (``promoted_from``)."""
+
+    table: str
+    column: str
+    source_column: str
+    key: str
+    drop_key: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hints:
+    """Migration hints from the YAML: what the catalog alone cannot tell."""
+
+    table_renames: dict[str, str] = field(default_factory=dict)  # new name -> old name
+    column_renames: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, new) -> old
+    promotions: tuple[Promotion, ...] = ()
+
+
+def sort_by_name(items: Iterable[_Named]) -> tuple[_Named, ...]:
+    """Sorted copy, so that two equal schemas compare equal whatever the source order."""
+    return tuple(sorted(items, key=lambda item: item.name))

@@ -1,0 +1,83 @@
+"""Test fixtures: a real PostgreSQL, and a fresh database for every test.
+
+PGEVOLVE_TEST_DSN names a server to use (any database on it; the tests create
+and drop their own). Without it, the session starts a throwaway server with
+the machinery the CLI uses (``pgevolve.embedded``) and removes it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgevolve import embedded
+from pgevolve.connect import with_dbname
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def pg_server_dsn() -> Iterator[str]:
+    """DSN of a maintenance database on the test server."""
+    given = os.environ.get("PGEVOLVE_TEST_DSN")
+    if given:
+        yield given
+        return
+    server = embedded.start_throwaway()
+    try:
+        yield server.dsn("postgres")
+    finally:
+        server.stop(remove=True)
+
+
+class DatabaseFactory:
+    """Creates fresh databases on the test server and drops them all at the end."""
+
+    def __init__(self, server_dsn: str) -> None:
+        self.server_dsn = server_dsn
+        self.created: list[str] = []
+
+    def create(self, sql: str | None = None) -> str:
+        name = f"pgevolve_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.server_dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        self.created.append(name)
+        dsn = with_dbname(self.server_dsn, name)
+        if sql:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(sql)
+        return dsn
+
+    def drop_all(self) -> None:
+        with psycopg.connect(self.server_dsn, autocommit=True) as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def databases(pg_server_dsn: str) -> Iterator[DatabaseFactory]:
+    """Factory for as many fresh databases as a test needs; all dropped afterwards."""
+    factory = DatabaseFactory(pg_server_dsn)
+    try:
+        yield factory
+    finally:
+        factory.drop_all()
+
+
+@pytest.fixture
+def db(databases: DatabaseFactory) -> str:
+    """DSN of a fresh, empty database for this test."""
+    return databases.create()
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is absent: {CORPUS} (real public schemas for round trips)")
+    return CORPUS
