@@ -1,0 +1,249 @@
+"""The Change union: what differs between two models, one small record per DDL verb.
+
+``diff`` produces these; ``plan.planner`` turns each into one or more steps.
+Every ``Add*``/``Create*`` on a table means an *existing* table: a new table
+arrives whole in ``CreateTable`` (columns, keys, checks, foreign keys,
+indexes, comments), so the planner knows when online forms are needed.
+Names are the desired names: renames run first, before anything else touches
+the renamed object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pgevolve import model
+
+ColumnChange = Literal["type", "nullable", "default", "identity", "generated", "collation"]
+CommentTarget = Literal["table", "column", "index", "type"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateSchema:
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateExtension:
+    extension: model.Extension
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropExtension:
+    extension: model.Extension
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetExtensionSchema:
+    """ALTER EXTENSION ... SET SCHEMA: the extension's objects move to another schema."""
+
+    name: str
+    old_schema: str | None
+    new_schema: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateEnum:
+    enum: model.EnumType
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddEnumValue:
+    """ALTER TYPE ... ADD VALUE; at most one of before/after, neither when appended at the end."""
+
+    enum: str
+    value: str
+    before: str | None = None
+    after: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplaceEnum:
+    """Values removed or reordered: PostgreSQL cannot do it in place, so the type is rebuilt.
+
+    The old type is renamed aside, the new one created, every column that uses
+    it converted through text, and the old type dropped. ``columns`` are the
+    (table, column) pairs of the actual database that use the enum (or an array of it).
+    """
+
+    old: model.EnumType
+    new: model.EnumType
+    columns: tuple[tuple[str, model.Column], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropEnum:
+    enum: model.EnumType
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateTable:
+    table: model.Table
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropTable:
+    table: model.Table
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameTable:
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddColumn:
+    table: str
+    column: model.Column
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropColumn:
+    table: str
+    column: model.Column
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameColumn:
+    table: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlterColumn:
+    """One column changed in place; ``changes`` says what (comments are SetComment)."""
+
+    table: str
+    old: model.Column
+    new: model.Column
+    changes: frozenset[ColumnChange]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddPrimaryKey:
+    table: str
+    key: model.PrimaryKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropPrimaryKey:
+    table: str
+    key: model.PrimaryKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddUnique:
+    table: str
+    constraint: model.UniqueConstraint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropUnique:
+    table: str
+    constraint: model.UniqueConstraint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddCheck:
+    table: str
+    check: model.CheckConstraint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropCheck:
+    table: str
+    check: model.CheckConstraint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddForeignKey:
+    table: str
+    foreign_key: model.ForeignKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropForeignKey:
+    table: str
+    foreign_key: model.ForeignKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValidateConstraint:
+    """The actual constraint is NOT VALID (an interrupted online add); the desired one is valid."""
+
+    table: str
+    constraint: model.CheckConstraint | model.ForeignKey
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameConstraint:
+    """Same definition, another name (a renamed table keeps its constraints' old names)."""
+
+    table: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateIndex:
+    table: str
+    index: model.Index
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropIndex:
+    table: str
+    index: model.Index
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameIndex:
+    table: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetComment:
+    """COMMENT ON ... IS; ``table`` is None for a type, ``name`` the column/index/type/table name."""
+
+    target: CommentTarget
+    table: str | None
+    name: str
+    comment: str | None
+
+
+Change = (
+    CreateSchema
+    | CreateExtension
+    | DropExtension
+    | SetExtensionSchema
+    | CreateEnum
+    | AddEnumValue
+    | ReplaceEnum
+    | DropEnum
+    | CreateTable
+    | DropTable
+    | RenameTable
+    | AddColumn
+    | DropColumn
+    | RenameColumn
+    | AlterColumn
+    | AddPrimaryKey
+    | DropPrimaryKey
+    | AddUnique
+    | DropUnique
+    | AddCheck
+    | DropCheck
+    | AddForeignKey
+    | DropForeignKey
+    | ValidateConstraint
+    | RenameConstraint
+    | CreateIndex
+    | DropIndex
+    | RenameIndex
+    | SetComment
+)

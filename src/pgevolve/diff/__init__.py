@@ -1,0 +1,55 @@
+"""diff(actual, desired, hints) -> the changes that turn the actual schema into the desired one.
+
+Both models are in PostgreSQL's canonical form; the differ compares values and
+never parses SQL to decide equality. The result is deterministic: every
+collection is walked in name order, so the same pair of models always gives
+the same list, whatever order their tuples came in.
+"""
+
+from __future__ import annotations
+
+from pgevolve import model
+from pgevolve.changes import Change, CreateExtension, CreateSchema, DropExtension, SetExtensionSchema
+from pgevolve.diff.enums import diff_enums
+from pgevolve.diff.renames import apply_renames
+from pgevolve.diff.tables import diff_tables
+
+__all__ = ["diff"]
+
+
+def diff(actual: model.Database, desired: model.Database, hints: model.Hints | None = None) -> list[Change]:
+    """Changes from ``actual`` to ``desired``, in a stable order (the planner orders the steps)."""
+    renamed = apply_renames(actual, desired, hints or model.Hints())
+    return [
+        *_schema(actual, desired),
+        *_extensions(actual, desired),
+        *renamed.changes,
+        *diff_enums(renamed.actual, desired),
+        *diff_tables(renamed.actual, desired),
+    ]
+
+
+def _is_empty(db: model.Database) -> bool:
+    return not (db.extensions or db.enums or db.tables)
+
+
+def _schema(actual: model.Database, desired: model.Database) -> list[Change]:
+    # The catalog cannot tell an absent schema from an empty one: IF NOT EXISTS covers both.
+    if desired.schema != "public" and _is_empty(actual) and not _is_empty(desired):
+        return [CreateSchema(name=desired.schema)]
+    return []
+
+
+def _extensions(actual: model.Database, desired: model.Database) -> list[Change]:
+    old = {e.name: e for e in actual.extensions}
+    new = {e.name: e for e in desired.extensions}
+    changes: list[Change] = []
+    for name in sorted(old.keys() | new.keys()):
+        a, d = old.get(name), new.get(name)
+        if a is None and d is not None:
+            changes.append(CreateExtension(extension=d))
+        elif d is None and a is not None:
+            changes.append(DropExtension(extension=a))
+        elif a is not None and d is not None and (a.schema or actual.schema) != (d.schema or desired.schema):
+            changes.append(SetExtensionSchema(name=name, old_schema=a.schema, new_schema=d.schema))
+    return changes

@@ -1,0 +1,66 @@
+"""Enum types: create, drop, add values in place, or rebuild when values go away or move."""
+
+from __future__ import annotations
+
+from pgevolve import model
+from pgevolve.changes import AddEnumValue, Change, CreateEnum, DropEnum, ReplaceEnum, SetComment
+from pgevolve.plan.types import enum_reference
+
+
+def diff_enums(actual: model.Database, desired: model.Database) -> list[Change]:
+    """Changes that turn the actual enums into the desired ones."""
+    changes: list[Change] = []
+    for name in sorted({e.name for e in actual.enums} | {e.name for e in desired.enums}):
+        old, new = actual.enum(name), desired.enum(name)
+        if old is None and new is not None:
+            changes.append(CreateEnum(enum=new))
+        elif new is None and old is not None:
+            changes.append(DropEnum(enum=old))
+        elif old is not None and new is not None:
+            changes += _values(old, new, actual)
+            if old.comment != new.comment:
+                changes.append(SetComment(target="type", table=None, name=name, comment=new.comment))
+    return changes
+
+
+def _values(old: model.EnumType, new: model.EnumType, actual: model.Database) -> list[Change]:
+    if old.values == new.values:
+        return []
+    if _is_subsequence(old.values, new.values):
+        return _insertions(old, new)
+    # PostgreSQL can add enum values but never remove or reorder them.
+    return [ReplaceEnum(old=old, new=new, columns=columns_using(actual, old.name))]
+
+
+def _is_subsequence(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    remaining = iter(long)
+    return all(value in remaining for value in short)
+
+
+def _insertions(old: model.EnumType, new: model.EnumType) -> list[Change]:
+    """ADD VALUE for each new value, left to right, placed next to a value that already exists."""
+    present = list(old.values)
+    changes: list[Change] = []
+    for i, value in enumerate(new.values):
+        if value in present:
+            continue
+        if i == 0:
+            changes.append(AddEnumValue(enum=new.name, value=value, before=present[0] if present else None))
+            present.insert(0, value)
+            continue
+        at = present.index(new.values[i - 1]) + 1
+        after = new.values[i - 1] if at < len(present) else None  # appended at the end: no AFTER
+        changes.append(AddEnumValue(enum=new.name, value=value, after=after))
+        present.insert(at, value)
+    return changes
+
+
+def columns_using(db: model.Database, enum: str) -> tuple[tuple[str, model.Column], ...]:
+    """(table, column) of every column whose type is the enum or an array of it."""
+    names = frozenset({enum})
+    return tuple(
+        (table.name, column)
+        for table in model.sort_by_name(db.tables)
+        for column in table.columns
+        if enum_reference(column.type, names, db.schema)
+    )

@@ -1,0 +1,93 @@
+"""Rename hints: turn them into RenameTable/RenameColumn and rewrite the actual model to match.
+
+A hint applies when the old name exists in the actual database and the new
+one does not (and the desired model has the new name, not the old one);
+otherwise it is ignored, so a hint kept in the YAML after the apply is harmless.
+After the renames, the actual model is rewritten as PostgreSQL would show it
+(columns in keys and indexes, foreign keys of other tables that point at it),
+and everything else is compared by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from pgevolve import model
+from pgevolve.changes import Change, RenameColumn, RenameTable
+
+Swap = Callable[[tuple[str, ...]], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    changes: tuple[Change, ...]
+    actual: model.Database  # the actual model after the renames
+
+
+def apply_renames(actual: model.Database, desired: model.Database, hints: model.Hints) -> Renamed:
+    """The renames the hints call for, and the actual model as it will be after them."""
+    changes: list[Change] = []
+    for new, old in sorted(hints.table_renames.items()):
+        if _applies(actual.table(old), actual.table(new), desired.table(new), desired.table(old)):
+            changes.append(RenameTable(old=old, new=new))
+            actual = _rename_table(actual, old, new)
+    for (table_name, new), old in sorted(hints.column_renames.items()):
+        table, wanted = actual.table(table_name), desired.table(table_name)
+        if table is None or wanted is None:
+            continue
+        if _applies(table.column(old), table.column(new), wanted.column(new), wanted.column(old)):
+            changes.append(RenameColumn(table=table_name, old=old, new=new))
+            actual = _rename_column(actual, table_name, old, new)
+    return Renamed(tuple(changes), actual)
+
+
+def _applies(old_actual: object, new_actual: object, new_desired: object, old_desired: object) -> bool:
+    return old_actual is not None and new_actual is None and new_desired is not None and old_desired is None
+
+
+def _points_at(fk: model.ForeignKey, schema: str, table: str) -> bool:
+    return fk.ref_table == table and fk.ref_schema in (None, schema)
+
+
+def _rename_table(db: model.Database, old: str, new: str) -> model.Database:
+    def retarget(fk: model.ForeignKey) -> model.ForeignKey:
+        return replace(fk, ref_table=new) if _points_at(fk, db.schema, old) else fk
+
+    tables = [
+        replace(t, name=new if t.name == old else t.name, foreign_keys=tuple(map(retarget, t.foreign_keys)))
+        for t in db.tables
+    ]
+    return replace(db, tables=model.sort_by_name(tables))
+
+
+def _rename_column(db: model.Database, table: str, old: str, new: str) -> model.Database:
+    def swap(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(new if n == old else n for n in names)
+
+    def retarget(fk: model.ForeignKey) -> model.ForeignKey:
+        return replace(fk, ref_columns=swap(fk.ref_columns)) if _points_at(fk, db.schema, table) else fk
+
+    tables = []
+    for t in db.tables:
+        t = replace(t, foreign_keys=tuple(map(retarget, t.foreign_keys)))
+        tables.append(_rename_in_table(t, swap) if t.name == table else t)
+    return replace(db, tables=tuple(tables))
+
+
+def _rename_in_table(table: model.Table, swap: Swap) -> model.Table:
+    """Every column list of the table with the column renamed (expressions are left as they are)."""
+    renamed_columns = tuple(replace(c, name=swap((c.name,))[0]) for c in table.columns)
+    return replace(
+        table,
+        columns=renamed_columns,
+        primary_key=replace(table.primary_key, columns=swap(table.primary_key.columns)) if table.primary_key else None,
+        uniques=tuple(replace(u, columns=swap(u.columns)) for u in table.uniques),
+        foreign_keys=tuple(replace(fk, columns=swap(fk.columns)) for fk in table.foreign_keys),
+        indexes=tuple(_rename_in_index(i, swap) for i in table.indexes),
+    )
+
+
+def _rename_in_index(index: model.Index, swap: Swap) -> model.Index:
+    keys = tuple(replace(k, column=swap((k.column,))[0]) if k.column else k for k in index.keys)
+    return replace(index, keys=keys, include=swap(index.include))

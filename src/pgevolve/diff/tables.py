@@ -1,0 +1,129 @@
+"""Tables and their columns; constraints and indexes are ``diff.keys``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pgevolve import model
+from pgevolve.changes import (
+    AddColumn,
+    AddForeignKey,
+    AlterColumn,
+    Change,
+    ColumnChange,
+    CreateTable,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    DropPrimaryKey,
+    DropTable,
+    DropUnique,
+    SetComment,
+)
+from pgevolve.diff.keys import diff_keys
+from pgevolve.plan.expressions import nextval_sequence
+from pgevolve.plan.types import SERIAL_TYPES, canonical_type
+
+
+def diff_tables(actual: model.Database, desired: model.Database) -> list[Change]:
+    """Changes that turn the actual tables into the desired ones (renames already applied to ``actual``)."""
+    changes: list[Change] = []
+    for name in sorted({t.name for t in actual.tables} | {t.name for t in desired.tables}):
+        old, new = actual.table(name), desired.table(name)
+        if old is None and new is not None:
+            changes.append(CreateTable(table=new))
+        elif new is None and old is not None:
+            changes.append(DropTable(table=old))
+        elif old is not None and new is not None:
+            changes += diff_table(old, new)
+    return changes + _rebuild_foreign_keys(actual, desired, changes)
+
+
+def diff_table(old: model.Table, new: model.Table) -> list[Change]:
+    """Changes within one table that exists on both sides."""
+    columns = _columns(old, new)
+    recreated = frozenset(
+        c.new.name for c in columns if isinstance(c, AlterColumn) and "generated" in c.changes and c.new.generated
+    )
+    changes = columns + diff_keys(old, new, recreated)
+    if old.comment != new.comment:
+        changes.append(SetComment(target="table", table=new.name, name=new.name, comment=new.comment))
+    return changes
+
+
+def _columns(old: model.Table, new: model.Table) -> list[Change]:
+    changes: list[Change] = []
+    for column in new.columns:
+        before = old.column(column.name)
+        if before is None:
+            changes.append(AddColumn(table=new.name, column=column))
+            continue
+        what = column_changes(before, column)
+        if what:
+            changes.append(AlterColumn(table=new.name, old=before, new=column, changes=what))
+        recreated = "generated" in what and column.generated is not None  # it brings its comment back itself
+        if before.comment != column.comment and not recreated:
+            changes.append(SetComment(target="column", table=new.name, name=column.name, comment=column.comment))
+    changes += [DropColumn(table=new.name, column=c) for c in old.columns if new.column(c.name) is None]
+    return changes
+
+
+def column_changes(old: model.Column, new: model.Column) -> frozenset[ColumnChange]:
+    """What differs between two versions of a column (comments aside)."""
+    a, b = _effective(old), _effective(new)
+    differs: dict[ColumnChange, bool] = {
+        "type": canonical_type(a.type) != canonical_type(b.type),
+        "nullable": a.nullable != b.nullable,
+        "default": not _same_default(a.default, b.default),
+        "identity": a.identity != b.identity,
+        "generated": a.generated != b.generated,
+        "collation": a.collation != b.collation,
+    }
+    return frozenset(name for name, changed in differs.items() if changed)
+
+
+def _effective(column: model.Column) -> model.Column:
+    """A ``serial`` column as the catalog shows it: integer, NOT NULL, default nextval(its sequence)."""
+    base = SERIAL_TYPES.get(column.type.lower())
+    if base is None:
+        return column
+    return replace(column, type=base, nullable=False, default="nextval('serial'::regclass)")
+
+
+def _same_default(old: str | None, new: str | None) -> bool:
+    # A serial column's sequence keeps its name when the table or column is
+    # renamed: any two nextval() defaults count as the same serial default.
+    return old == new or (nextval_sequence(old) is not None and nextval_sequence(new) is not None)
+
+
+def _rebuild_foreign_keys(actual: model.Database, desired: model.Database, changes: list[Change]) -> list[Change]:
+    """Foreign keys that stand on a key being dropped: PostgreSQL refuses the drop while they exist."""
+    dropped = {key for change in changes if (key := _dropped_key(change))}
+    if not dropped:
+        return []
+    handled = {(c.table, c.foreign_key.name) for c in changes if isinstance(c, DropForeignKey)}
+    result: list[Change] = []
+    for table in model.sort_by_name(actual.tables):
+        wanted = desired.table(table.name)
+        for fk in model.sort_by_name(table.foreign_keys):
+            target = (fk.ref_table, frozenset(fk.ref_columns))
+            if wanted is None or (table.name, fk.name) in handled or fk.ref_schema not in (None, actual.schema):
+                continue
+            again = next((f for f in wanted.foreign_keys if f.name == fk.name), None)
+            if target in dropped and again is not None:
+                result += [DropForeignKey(table=table.name, foreign_key=fk),
+                           AddForeignKey(table=table.name, foreign_key=again)]
+    return result
+
+
+def _dropped_key(change: Change) -> tuple[str, frozenset[str]] | None:
+    """(table, columns) of a unique key the change drops, that a foreign key could stand on."""
+    match change:
+        case DropPrimaryKey(table=table, key=key):
+            return table, frozenset(key.columns)
+        case DropUnique(table=table, constraint=unique):
+            return table, frozenset(unique.columns)
+        case DropIndex(table=table, index=index) if index.unique and not index.where:
+            if all(k.column for k in index.keys):
+                return table, frozenset(k.column for k in index.keys if k.column)
+    return None

@@ -1,0 +1,367 @@
+"""The one place SQL text is built.
+
+Every identifier is quoted and every object schema-qualified; expressions
+(defaults, CHECKs, index keys, predicates) are the model's canonical text.
+Statements are returned without the trailing semicolon; renderers add it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import assert_never
+
+from pgevolve import model
+from pgevolve.ident import qualify, quote_ident, quote_literal, sequence_name
+from pgevolve.plan.expressions import nextval_sequence
+from pgevolve.plan.types import SERIAL_TYPES, enum_reference, parse_type
+
+_SERIAL_OF = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The owned schema and the enums in it: what names need qualifying."""
+
+    schema: str
+    enums: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, db: model.Database) -> Scope:
+        return cls(db.schema, frozenset(e.name for e in db.enums))
+
+    def name(self, name: str) -> str:
+        return qualify(self.schema, name)
+
+    def type(self, text: str) -> str:
+        """A column type; the owned schema's enums are schema-qualified."""
+        found = enum_reference(text, self.enums, self.schema)
+        return self.name(found[0]) + "[]" * found[1] if found else text
+
+
+# -- schema, extensions, enums ----------------------------------------------------------------
+
+def create_schema(name: str) -> str:
+    return f"CREATE SCHEMA IF NOT EXISTS {quote_ident(name)}"
+
+
+def create_extension(extension: model.Extension, scope: Scope) -> str:
+    where = quote_ident(extension.schema or scope.schema)
+    return f"CREATE EXTENSION IF NOT EXISTS {quote_ident(extension.name)} WITH SCHEMA {where}"
+
+
+def drop_extension(name: str) -> str:
+    return f"DROP EXTENSION {quote_ident(name)}"
+
+
+def set_extension_schema(name: str, schema: str) -> str:
+    return f"ALTER EXTENSION {quote_ident(name)} SET SCHEMA {quote_ident(schema)}"
+
+
+def create_enum(enum: model.EnumType, scope: Scope) -> str:
+    values = ", ".join(quote_literal(v) for v in enum.values)
+    return f"CREATE TYPE {scope.name(enum.name)} AS ENUM ({values})"
+
+
+def add_enum_value(enum: str, value: str, scope: Scope, *, before: str | None, after: str | None) -> str:
+    where = f" BEFORE {quote_literal(before)}" if before else f" AFTER {quote_literal(after)}" if after else ""
+    return f"ALTER TYPE {scope.name(enum)} ADD VALUE IF NOT EXISTS {quote_literal(value)}{where}"
+
+
+def rename_type(name: str, new: str, scope: Scope) -> str:
+    return f"ALTER TYPE {scope.name(name)} RENAME TO {quote_ident(new)}"
+
+
+def drop_type(name: str, scope: Scope) -> str:
+    return f"DROP TYPE {scope.name(name)}"
+
+
+# -- tables and columns -------------------------------------------------------------------------
+
+def serial_type(table: str, column: model.Column) -> str | None:
+    """serial/bigserial/smallserial when the column is one (declared so, or read back from a catalog)."""
+    if column.type.lower() in SERIAL_TYPES:
+        return column.type.lower()
+    sequence = nextval_sequence(column.default)
+    own = sequence_name(table, column.name)
+    if sequence is None or sequence.rsplit(".", 1)[-1].strip('"') != own:
+        return None
+    return _SERIAL_OF.get(parse_type(column.type).base)
+
+
+def column_definition(table: str, column: model.Column, scope: Scope) -> str:
+    """``"name" type [COLLATE] [GENERATED ...|DEFAULT ...] [NOT NULL]``."""
+    serial = serial_type(table, column)
+    parts = [quote_ident(column.name), serial or scope.type(column.type)]
+    if column.collation:
+        parts.append(f"COLLATE {_collation(column.collation)}")
+    if column.generated is not None:
+        parts.append(f"GENERATED ALWAYS AS ({column.generated}) STORED")
+    elif column.identity:
+        parts.append(f"GENERATED {column.identity} AS IDENTITY")
+    elif column.default is not None and serial is None:
+        parts.append(f"DEFAULT {column.default}")
+    if not column.nullable:
+        parts.append("NOT NULL")
+    return " ".join(parts)
+
+
+def _collation(name: str) -> str:
+    return name if name.startswith('"') or "." in name else quote_ident(name)
+
+
+def create_table(table: model.Table, scope: Scope) -> str:
+    """CREATE TABLE with columns, primary key, UNIQUE and valid CHECKs inline (foreign keys come later)."""
+    lines = [column_definition(table.name, c, scope) for c in table.columns]
+    if table.primary_key:
+        lines.append(constraint_clause(table.primary_key, scope))
+    lines += [constraint_clause(u, scope) for u in table.uniques]
+    lines += [constraint_clause(c, scope) for c in table.checks if c.valid]
+    body = ",\n    ".join(lines)
+    return f"CREATE TABLE {scope.name(table.name)} (\n    {body}\n)"
+
+
+def drop_table(table: str, scope: Scope) -> str:
+    return f"DROP TABLE {scope.name(table)}"
+
+
+def rename_table(old: str, new: str, scope: Scope) -> str:
+    return f"ALTER TABLE {scope.name(old)} RENAME TO {quote_ident(new)}"
+
+
+def _alter(table: str, scope: Scope, action: str) -> str:
+    return f"ALTER TABLE {scope.name(table)} {action}"
+
+
+def _alter_column(table: str, column: str, scope: Scope, action: str) -> str:
+    return _alter(table, scope, f"ALTER COLUMN {quote_ident(column)} {action}")
+
+
+def add_column(table: str, column: model.Column, scope: Scope) -> str:
+    return _alter(table, scope, f"ADD COLUMN {column_definition(table, column, scope)}")
+
+
+def drop_column(table: str, column: str, scope: Scope) -> str:
+    return _alter(table, scope, f"DROP COLUMN {quote_ident(column)}")
+
+
+def rename_column(table: str, old: str, new: str, scope: Scope) -> str:
+    return _alter(table, scope, f"RENAME COLUMN {quote_ident(old)} TO {quote_ident(new)}")
+
+
+def alter_column_type(table: str, column: model.Column, scope: Scope, *, using: bool) -> str:
+    """ALTER COLUMN ... TYPE; ``using`` adds ``USING col::type`` (needed without an assignment cast)."""
+    new_type = scope.type(column.type)
+    action = f"TYPE {new_type}"
+    if column.collation:
+        action += f" COLLATE {_collation(column.collation)}"
+    if using:
+        action += f" USING {quote_ident(column.name)}::{new_type}"
+    return _alter_column(table, column.name, scope, action)
+
+
+def set_default(table: str, column: str, default: str, scope: Scope) -> str:
+    return _alter_column(table, column, scope, f"SET DEFAULT {default}")
+
+
+def drop_default(table: str, column: str, scope: Scope) -> str:
+    return _alter_column(table, column, scope, "DROP DEFAULT")
+
+
+def set_not_null(table: str, column: str, scope: Scope) -> str:
+    return _alter_column(table, column, scope, "SET NOT NULL")
+
+
+def drop_not_null(table: str, column: str, scope: Scope) -> str:
+    return _alter_column(table, column, scope, "DROP NOT NULL")
+
+
+def add_identity(table: str, column: str, kind: model.IdentityKind, scope: Scope) -> str:
+    return _alter_column(table, column, scope, f"ADD GENERATED {kind} AS IDENTITY")
+
+
+def set_identity(table: str, column: str, kind: model.IdentityKind, scope: Scope) -> str:
+    return _alter_column(table, column, scope, f"SET GENERATED {kind}")
+
+
+def drop_identity(table: str, column: str, scope: Scope) -> str:
+    return _alter_column(table, column, scope, "DROP IDENTITY")
+
+
+def drop_expression(table: str, column: str, scope: Scope) -> str:
+    return _alter_column(table, column, scope, "DROP EXPRESSION")
+
+
+def create_owned_sequence(table: str, column: model.Column, scope: Scope) -> str:
+    """The sequence a serial default needs, owned by its column (dropped with it)."""
+    sequence = scope.name(sequence_name(table, column.name))
+    owner = f"{scope.name(table)}.{quote_ident(column.name)}"
+    as_type = parse_type(column.type).base
+    return f"CREATE SEQUENCE IF NOT EXISTS {sequence} AS {as_type} OWNED BY {owner}"
+
+
+# -- constraints ------------------------------------------------------------------------------
+
+Constraint = model.PrimaryKey | model.UniqueConstraint | model.CheckConstraint | model.ForeignKey
+
+
+def _columns(names: Sequence[str]) -> str:
+    return ", ".join(quote_ident(n) for n in names)
+
+
+def _deferrable(deferrable: bool, initially_deferred: bool) -> str:
+    if not deferrable:
+        return ""
+    return " DEFERRABLE INITIALLY DEFERRED" if initially_deferred else " DEFERRABLE"
+
+
+def constraint_clause(constraint: Constraint, scope: Scope) -> str:
+    """``CONSTRAINT "name" PRIMARY KEY (...)`` and the like, without NOT VALID."""
+    head = f"CONSTRAINT {quote_ident(constraint.name)}"
+    match constraint:
+        case model.PrimaryKey():
+            return f"{head} PRIMARY KEY ({_columns(constraint.columns)})"
+        case model.UniqueConstraint():
+            tail = _deferrable(constraint.deferrable, constraint.initially_deferred)
+            return f"{head} UNIQUE ({_columns(constraint.columns)}){tail}"
+        case model.CheckConstraint():
+            return f"{head} CHECK ({constraint.expression})"
+        case model.ForeignKey():
+            return f"{head} {_foreign_key(constraint, scope)}"
+        case _:
+            assert_never(constraint)
+
+
+def _foreign_key(fk: model.ForeignKey, scope: Scope) -> str:
+    target = qualify(fk.ref_schema or scope.schema, fk.ref_table)
+    text = f"FOREIGN KEY ({_columns(fk.columns)}) REFERENCES {target} ({_columns(fk.ref_columns)})"
+    if fk.on_delete != "NO ACTION":
+        text += f" ON DELETE {fk.on_delete}"
+    if fk.on_update != "NO ACTION":
+        text += f" ON UPDATE {fk.on_update}"
+    return text + _deferrable(fk.deferrable, fk.initially_deferred)
+
+
+def add_constraint(table: str, constraint: Constraint, scope: Scope, *, not_valid: bool = False) -> str:
+    tail = " NOT VALID" if not_valid else ""
+    return _alter(table, scope, f"ADD {constraint_clause(constraint, scope)}{tail}")
+
+
+def add_key_using_index(table: str, key: model.PrimaryKey | model.UniqueConstraint, scope: Scope) -> str:
+    """PRIMARY KEY/UNIQUE USING INDEX: attach a concurrently built unique index as the constraint."""
+    name = quote_ident(key.name)
+    if isinstance(key, model.PrimaryKey):
+        return _alter(table, scope, f"ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name}")
+    tail = _deferrable(key.deferrable, key.initially_deferred)
+    return _alter(table, scope, f"ADD CONSTRAINT {name} UNIQUE USING INDEX {name}{tail}")
+
+
+def validate_constraint(table: str, name: str, scope: Scope) -> str:
+    return _alter(table, scope, f"VALIDATE CONSTRAINT {quote_ident(name)}")
+
+
+def drop_constraint(table: str, name: str, scope: Scope) -> str:
+    return _alter(table, scope, f"DROP CONSTRAINT {quote_ident(name)}")
+
+
+def rename_constraint(table: str, old: str, new: str, scope: Scope) -> str:
+    return _alter(table, scope, f"RENAME CONSTRAINT {quote_ident(old)} TO {quote_ident(new)}")
+
+
+# -- indexes ----------------------------------------------------------------------------------
+
+def _index_key(key: model.IndexKey) -> str:
+    text = quote_ident(key.column) if key.column is not None else f"({key.expression})"
+    if key.opclass:
+        text += f" {key.opclass}"
+    if key.descending:
+        text += " DESC"
+    if key.nulls_first is not None:
+        text += " NULLS FIRST" if key.nulls_first else " NULLS LAST"
+    return text
+
+
+def create_index(table: str, index: model.Index, scope: Scope, *, concurrently: bool) -> str:
+    unique = "UNIQUE " if index.unique else ""
+    how = "CONCURRENTLY " if concurrently else ""
+    keys = ", ".join(_index_key(k) for k in index.keys)
+    text = f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {scope.name(table)} USING {index.method} ({keys})"
+    if index.include:
+        text += f" INCLUDE ({_columns(index.include)})"
+    if index.where:
+        text += f" WHERE ({index.where})"
+    return text
+
+
+def key_index(key: model.PrimaryKey | model.UniqueConstraint) -> model.Index:
+    """The unique index a primary key or UNIQUE constraint stands on, named like the constraint."""
+    return model.Index(name=key.name, keys=tuple(model.IndexKey(column=c) for c in key.columns), unique=True)
+
+
+def drop_index(name: str, scope: Scope, *, concurrently: bool) -> str:
+    how = "CONCURRENTLY " if concurrently else ""
+    return f"DROP INDEX {how}{scope.name(name)}"
+
+
+def rename_index(old: str, new: str, scope: Scope) -> str:
+    return f"ALTER INDEX {scope.name(old)} RENAME TO {quote_ident(new)}"
+
+
+# -- comments ---------------------------------------------------------------------------------
+
+def comment_on(target: str, table: str | None, name: str, comment: str | None, scope: Scope) -> str:
+    """COMMENT ON TABLE/COLUMN/INDEX/TYPE ... IS '...' (or NULL to remove it)."""
+    text = quote_literal(comment) if comment is not None else "NULL"
+    match target:
+        case "column":
+            assert table is not None
+            what = f"COLUMN {scope.name(table)}.{quote_ident(name)}"
+        case "table" | "index" | "type":
+            what = f"{target.upper()} {scope.name(name)}"
+        case _:
+            raise ValueError(f"no comment target {target!r}")
+    return f"COMMENT ON {what} IS {text}"
+
+
+# -- the whole schema -------------------------------------------------------------------------
+
+def schema_sql(db: model.Database) -> str:
+    """DDL that builds ``db`` in an empty database: runs as-is with ``psql -v ON_ERROR_STOP=1``."""
+    scope = Scope.of(db)
+    tables = model.sort_by_name(db.tables)
+    sections = [
+        [create_schema(db.schema)] if db.schema != "public" else [],
+        [create_extension(e, scope) for e in model.sort_by_name(db.extensions)],
+        [create_enum(e, scope) for e in model.sort_by_name(db.enums)],
+        [create_table(t, scope) for t in tables],
+        # Foreign keys after every table, so that cycles never block.
+        [add_constraint(t.name, c, scope, not_valid=not c.valid) for t in tables for c in _late_constraints(t)],
+        [create_index(t.name, i, scope, concurrently=False) for t in tables for i in model.sort_by_name(t.indexes)],
+        list(_comments(db, scope)),
+    ]
+    return "".join("".join(f"{s};\n" for s in section) + "\n" for section in sections if section)
+
+
+def _late_constraints(table: model.Table) -> list[Constraint]:
+    """What create_table leaves out: NOT VALID checks (only ALTER TABLE can add them) and foreign keys."""
+    return [c for c in model.sort_by_name(table.checks) if not c.valid] + list(model.sort_by_name(table.foreign_keys))
+
+
+def _comments(db: model.Database, scope: Scope) -> Iterable[str]:
+    for enum in sorted(db.enums, key=lambda e: e.name):
+        if enum.comment is not None:
+            yield comment_on("type", None, enum.name, enum.comment, scope)
+    for table in sorted(db.tables, key=lambda t: t.name):
+        yield from table_comments(table, scope)
+
+
+def table_comments(table: model.Table, scope: Scope) -> Iterable[str]:
+    """COMMENT statements for a table, its columns and its indexes (those that have one)."""
+    if table.comment is not None:
+        yield comment_on("table", table.name, table.name, table.comment, scope)
+    for column in table.columns:
+        if column.comment is not None:
+            yield comment_on("column", table.name, column.name, column.comment, scope)
+    for index in model.sort_by_name(table.indexes):
+        if index.comment is not None:
+            yield comment_on("index", table.name, index.name, index.comment, scope)

@@ -1,0 +1,94 @@
+"""What the planner needs to know about an expression: does it call a volatile function?
+
+The expression is parsed (pglast, PostgreSQL's own parser), never matched with
+a regex: a function name inside a string literal is not a call.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pglast import ast, parse_sql
+from pglast.visitors import Visitor
+
+# Functions a default commonly calls that are NOT volatile (stable or immutable):
+# PostgreSQL evaluates them once when the column is added. Anything else is
+# treated as volatile, the cautious answer, because then every row is computed.
+NON_VOLATILE = frozenset({
+    "now", "transaction_timestamp", "statement_timestamp", "current_setting", "current_database",
+    "current_schema", "current_user", "session_user", "lower", "upper", "trim", "btrim", "ltrim", "rtrim",
+    "concat", "concat_ws", "coalesce", "nullif", "greatest", "least", "length", "substring", "replace",
+    "to_char", "to_date", "to_timestamp", "to_number", "to_json", "to_jsonb", "jsonb_build_object",
+    "jsonb_build_array", "json_build_object", "json_build_array", "array_fill", "make_interval",
+    "make_date", "make_timestamp", "make_timestamptz", "date_trunc", "timezone", "abs", "round",
+    "uuid_nil", "uuid_ns_dns", "uuid_ns_url", "uuid_ns_oid", "uuid_ns_x500", "uuid_generate_v3",
+    "uuid_generate_v5", "md5", "gen_salt", "interval",
+})
+
+_NEXTVAL = re.compile(r"^nextval\('(?P<sequence>(?:[^']|'')+)'(?:::regclass)?\)$")
+
+
+class _Calls(Visitor):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
+        self.names.append(node.funcname[-1].sval)
+
+
+@cache
+def called_functions(expression: str) -> tuple[str, ...] | None:
+    """Names of the functions the expression calls, or None when it does not parse."""
+    try:
+        statements = parse_sql(f"SELECT {expression}")
+    except Exception:  # pglast raises its own ParseError; any failure means "unknown"
+        return None
+    if len(statements) != 1:
+        return None
+    calls = _Calls()
+    calls(statements)
+    return tuple(calls.names)
+
+
+def volatile_calls(expression: str) -> tuple[str, ...] | None:
+    """The calls PostgreSQL may evaluate per row; None when the expression cannot be read."""
+    names = called_functions(expression)
+    if names is None:
+        return None
+    return tuple(name for name in names if name.lower() not in NON_VOLATILE)
+
+
+def is_volatile(expression: str) -> bool:
+    """True when the expression may give a different value for every row (or cannot be read)."""
+    return volatile_calls(expression) != ()
+
+
+def nextval_sequence(default: str | None) -> str | None:
+    """The sequence of a ``nextval('seq'::regclass)`` default (a serial column), else None."""
+    if default is None:
+        return None
+    match = _NEXTVAL.match(default.strip())
+    return match["sequence"].replace("''", "'") if match else None
+
+
+class _Columns(Visitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
+        last = node.fields[-1]
+        if isinstance(last, ast.String):
+            self.names.add(last.sval)
+
+
+@cache
+def referenced_columns(expression: str) -> frozenset[str] | None:
+    """Column names the expression mentions, or None when it does not parse."""
+    try:
+        statements = parse_sql(f"SELECT {expression}")
+    except Exception:
+        return None
+    columns = _Columns()
+    columns(statements)
+    return frozenset(columns.names)

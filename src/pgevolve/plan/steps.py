@@ -1,0 +1,165 @@
+"""A plan is data: ordered steps, each one SQL statement with its hazard and why.
+
+Rendering (text, SQL, JSON, Markdown) is ``plan.render``; applying is ``apply``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from enum import IntEnum, StrEnum
+from typing import Any
+
+# Every statement of a plan waits at most this long for a lock, then fails
+# instead of queueing behind a long transaction and blocking everyone after it.
+LOCK_TIMEOUT = "5s"
+
+# A transaction holds each lock it takes until COMMIT, and the lock table has
+# room for max_locks_per_transaction * (max_connections + max_prepared_transactions)
+# entries (64 * 100 by default), shared by all sessions. A 1000-table plan in one
+# transaction runs out ("out of shared memory"; migra's drop script does). So
+# consecutive transactional steps are batched into transactions touching at most
+# this many relations (tables, their indexes and sequences): ~200 leaves ample
+# room at the defaults. Each batch is all-or-nothing; the plan as a whole then is not.
+MAX_RELATIONS_PER_TRANSACTION = 200
+
+
+class Hazard(StrEnum):
+    """How risky a step is, from least to most severe."""
+
+    SAFE = "safe"  # catalog-only or non-blocking
+    LOCKS = "locks"  # holds a strong lock that blocks the application for a while
+    REWRITE = "rewrite"  # rewrites the whole table under an ACCESS EXCLUSIVE lock
+    DATA = "data"  # can fail on existing rows (NOT NULL, UNIQUE, CHECK, casts)
+    DESTRUCTIVE = "destructive"  # loses data
+
+    @property
+    def severity(self) -> int:
+        return list(Hazard).index(self)
+
+
+def highest(hazards: list[Hazard] | tuple[Hazard, ...]) -> Hazard:
+    """The most severe hazard; SAFE for none."""
+    return max(hazards, key=lambda h: h.severity, default=Hazard.SAFE)
+
+
+class Phase(IntEnum):
+    """Fixed order of a plan: dependencies first, drops in reverse, comments last."""
+
+    SCHEMA = 1
+    EXTENSIONS = 2
+    RENAMES = 3  # first among table changes: every later statement uses the desired names
+    DROP_FOREIGN_KEYS = 4
+    DROP_CONSTRAINTS = 5
+    DROP_INDEXES = 6
+    ENUMS = 7
+    TABLES = 8
+    COLUMNS = 9
+    INDEXES = 10  # also the unique indexes that primary keys and UNIQUE constraints will use
+    CHECKS = 11  # NOT VALID: a brief lock, no scan
+    VALIDATE_CHECKS = 12
+    NOT_NULL = 13  # after the CHECK (col IS NOT NULL) that proves it is validated
+    KEYS = 14  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
+    FOREIGN_KEYS = 15  # after every table and key they may reference
+    VALIDATE_FOREIGN_KEYS = 16
+    DROP_COLUMNS = 17
+    DROP_TABLES = 18
+    DROP_ENUMS = 19
+    DROP_EXTENSIONS = 20
+    COMMENTS = 21
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """One SQL statement of a plan."""
+
+    phase: Phase
+    kind: str  # what the statement does: "add_column", "create_index_concurrently", ...
+    object: str  # what it acts on: "leads", "leads.roof_type", "leads_status_idx"
+    sql: str  # one complete statement, without the trailing semicolon
+    hazard: Hazard
+    reason: str  # why this hazard, for a DBA
+    summary: str  # the change it belongs to, in plain words, for a product manager
+    transactional: bool = True  # False: CONCURRENTLY and the like, must run outside a transaction
+    isolated: bool = False  # runs in a transaction of its own (VALIDATE: after the locks are released)
+    relations: tuple[str, ...] = ()  # the relations it locks, to size transactions
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["phase"] = self.phase.name.lower()
+        data["hazard"] = self.hazard.value
+        data["relations"] = list(self.relations)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Step:
+        return cls(**{
+            **data,
+            "phase": Phase[data["phase"].upper()],
+            "hazard": Hazard(data["hazard"]),
+            "relations": tuple(data.get("relations", ())),
+        })
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Group:
+    """Steps that run together: in one transaction, or one step outside any transaction."""
+
+    transactional: bool
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.steps
+
+    @property
+    def highest_hazard(self) -> Hazard:
+        return highest([s.hazard for s in self.steps])
+
+    def counts(self) -> dict[Hazard, int]:
+        """Steps per hazard, most severe last, only hazards present."""
+        counted = Counter(s.hazard for s in self.steps)
+        return {h: counted[h] for h in Hazard if counted[h]}
+
+    def groups(self, max_relations: int = MAX_RELATIONS_PER_TRANSACTION) -> tuple[Group, ...]:
+        """Transactions and lone non-transactional steps, in order (see MAX_RELATIONS_PER_TRANSACTION)."""
+        groups: list[Group] = []
+        batch: list[Step] = []
+        touched: set[str] = set()
+        for step in self.steps:
+            weight = set(step.relations) or {f"#{id(step)}"}
+            if batch and (not step.transactional or step.isolated or len(touched | weight) > max_relations):
+                groups.append(Group(transactional=True, steps=tuple(batch)))
+                batch, touched = [], set()
+            if not step.transactional or step.isolated:
+                groups.append(Group(transactional=step.transactional, steps=(step,)))
+                continue
+            batch.append(step)
+            touched |= weight
+        if batch:
+            groups.append(Group(transactional=True, steps=tuple(batch)))
+        return tuple(groups)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data; ``groups`` lists step numbers (1-based) and is ignored by from_dict."""
+        numbered, start = [], 1
+        for group in self.groups():
+            numbered.append({"transactional": group.transactional,
+                             "steps": list(range(start, start + len(group.steps)))})
+            start += len(group.steps)
+        return {
+            "format": 1,
+            "summary": {h.value: n for h, n in self.counts().items()},
+            "highest_hazard": self.highest_hazard.value,
+            "steps": [s.to_dict() for s in self.steps],
+            "groups": numbered,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        return cls(steps=tuple(Step.from_dict(s) for s in data["steps"]))
