@@ -71,6 +71,11 @@ def _column_addition(columns: Sequence[str]) -> str:
     return joined.decode(errors="ignore")
 
 
+def column_addition(columns: Sequence[str]) -> str:
+    """The middle part of a default name for these keys: what name2 of make_object_name gets."""
+    return _column_addition(columns)
+
+
 def primary_key_name(table: str) -> str:
     return make_object_name(table, None, "pkey")
 

@@ -1,0 +1,143 @@
+"""One SQL expression, and nothing else: defaults, CHECKs, index expressions and predicates.
+
+Expressions are spliced into DDL, so ``now()); drop table x; --`` must never
+get through. The text is checked by PostgreSQL's own scanner and parser
+(pglast): no statement separator, no comment, parentheses balanced within the
+text, and ``SELECT (<text>) AS <sentinel>`` parses as one statement with one
+target that still carries the sentinel (so nothing after the text was eaten).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pglast
+from pglast import ast
+from pglast.enums import A_Expr_Kind, MinMaxOp
+from pglast.parser import ParseError, scan
+from pglast.visitors import Visitor
+
+_SENTINEL = "pgevolve_expression_sentinel"
+_OPEN, _CLOSE, _COMMA, _SEMICOLON = "ASCII_40", "ASCII_41", "ASCII_44", "ASCII_59"
+_COMMENTS = ("SQL_COMMENT", "C_COMMENT")
+
+
+class ExpressionError(ValueError):
+    """The text is not exactly one SQL expression."""
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A checked expression and what it refers to."""
+
+    text: str
+    columns: tuple[str, ...]  # distinct column names referenced, in order of appearance
+    has_subquery: bool
+
+
+def parse_expression(text: str) -> Expression:
+    """The expression in ``text``; ExpressionError unless it is exactly one SQL expression."""
+    if not text.strip():
+        raise ExpressionError("is empty")
+    _check_tokens(text)
+    try:
+        statements = pglast.parse_sql(f"SELECT ({text}) AS {_SENTINEL}")
+    except ParseError as exc:
+        raise ExpressionError(f"is not a valid SQL expression: {exc.args[0]}") from None
+    value = _single_target(statements)
+    collector = _References()
+    collector(value)
+    return Expression(text=text, columns=tuple(collector.columns), has_subquery=collector.has_subquery)
+
+
+def _check_tokens(text: str) -> None:
+    try:
+        tokens = scan(text)
+    except ParseError as exc:
+        raise ExpressionError(f"is not a valid SQL expression: {exc.args[0]}") from None
+    depth = 0
+    for token in tokens:
+        if token.name == _SEMICOLON:
+            raise ExpressionError("must be one SQL expression, not several statements (found ';')")
+        if token.name in _COMMENTS:
+            raise ExpressionError("must not contain an SQL comment")
+        if token.name == _COMMA and depth == 0:
+            # `a, b` would parse as a row inside our parentheses, but not where it is spliced.
+            raise ExpressionError("must be one SQL expression (found ',' outside parentheses)")
+        depth += (token.name == _OPEN) - (token.name == _CLOSE)
+        if depth < 0:
+            raise ExpressionError("closes a parenthesis it did not open")
+    if depth:
+        raise ExpressionError("leaves a parenthesis open")
+
+
+def _single_target(statements: tuple[ast.RawStmt, ...]) -> ast.Node:
+    stmt = statements[0].stmt if len(statements) == 1 else None
+    if not isinstance(stmt, ast.SelectStmt) or stmt.fromClause or stmt.whereClause or stmt.valuesLists:
+        raise ExpressionError("must be one SQL expression")
+    targets = stmt.targetList or ()
+    if len(targets) != 1 or targets[0].name != _SENTINEL:
+        raise ExpressionError("must be one SQL expression")
+    return targets[0].val
+
+
+class _References(Visitor):
+    """Collects the columns an expression names and whether it holds a subquery."""
+
+    def __init__(self) -> None:
+        self.columns: list[str] = []
+        self.has_subquery = False
+
+    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
+        names = [f.sval for f in node.fields if isinstance(f, ast.String)]
+        if names and names[-1] not in self.columns:
+            self.columns.append(names[-1])
+
+    def visit_SubLink(self, ancestors: object, node: ast.SubLink) -> None:
+        self.has_subquery = True
+
+
+def index_key_name(text: str) -> str | None:
+    """The name PostgreSQL gives an index key expression in a default index name, or None ("expr").
+
+    PostgreSQL's FigureIndexColname: ``lower(email)`` names ``t_lower_idx``,
+    ``(data->>'k')::int`` names ``t_int4_idx``, ``auto_data->>'vin'`` names ``t_expr_idx``.
+    """
+    try:
+        statements = pglast.parse_sql(f"SELECT ({text}) AS {_SENTINEL}")
+        return _figure_name(_single_target(statements))[0]
+    except (ParseError, ExpressionError):
+        return None
+
+
+def _figure_name(node: ast.Node | None) -> tuple[str | None, int]:
+    """FigureColnameInternal of parse_target.c: (name, strength); strength 2 beats a fallback of 1."""
+    match node:
+        case ast.ColumnRef(fields=fields) if fields and isinstance(fields[-1], ast.String):
+            return fields[-1].sval, 2
+        case ast.FuncCall(funcname=names):
+            return names[-1].sval, 2
+        case ast.A_Expr(kind=A_Expr_Kind.AEXPR_NULLIF):
+            return "nullif", 2
+        case ast.TypeCast(arg=arg, typeName=type_name):
+            name, strength = _figure_name(arg)
+            return (name, strength) if strength > 1 else (type_name.names[-1].sval, 1)
+        case ast.CollateClause(arg=arg):
+            return _figure_name(arg)
+        case ast.CaseExpr(defresult=default):
+            name, strength = _figure_name(default)
+            return (name, strength) if strength > 1 else ("case", 1)
+        case ast.A_Indirection(indirection=indirection, arg=arg):
+            last = indirection[-1] if indirection else None
+            return (last.sval, 2) if isinstance(last, ast.String) else _figure_name(arg)
+        case ast.CoalesceExpr():
+            return "coalesce", 2
+        case ast.MinMaxExpr(op=op):
+            return ("greatest" if op == MinMaxOp.IS_GREATEST else "least"), 2
+        case ast.A_ArrayExpr():
+            return "array", 2
+        case ast.RowExpr():
+            return "row", 2
+        case ast.SQLValueFunction(op=op):
+            return op.name.removeprefix("SVFOP_").removesuffix("_N").lower(), 2
+    return None, 0

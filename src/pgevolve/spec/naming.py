@@ -1,0 +1,71 @@
+"""Default names for constraints and indexes, chosen the way PostgreSQL chooses them.
+
+PostgreSQL picks ``<table>_<columns>_<label>`` and, when that name is taken,
+tries ``..._<label>1``, ``..._<label>2`` (ChooseRelationName and
+ChooseConstraintName). Index names must be unique among the schema's relations;
+a default constraint name also avoids every constraint name in the schema.
+Explicit names from the YAML are reserved first, so a default never takes one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pgevolve import ident
+from pgevolve.spec.project import Project
+
+_LABELLED = re.compile(r"^(?P<base>.+)_(?P<label>[a-z]+)$", re.DOTALL)
+
+
+@dataclass(slots=True)
+class Namer:
+    """The names taken so far in the owned schema."""
+
+    relations: set[str] = field(default_factory=set)  # tables and indexes (primary keys and UNIQUEs too)
+    constraints: set[str] = field(default_factory=set)
+
+    @classmethod
+    def reserving(cls, project: Project) -> Namer:
+        """A Namer holding every table name and every name written in the YAML."""
+        namer = cls()
+        for table in project.tables:
+            namer.relations.add(table.name)
+            for key in (table.primary_key, *table.uniques):
+                if key is not None and key.name:
+                    namer.relations.add(key.name)
+                    namer.constraints.add(key.name)
+            namer.constraints.update(c.name for c in (*table.checks, *table.foreign_keys) if c.name)
+            namer.relations.update(i.name for i in table.indexes if i.name)
+        return namer
+
+    def choose(self, table: str, addition: str | None, label: str, *, relation: bool, constraint: bool) -> str:
+        """The first free name of ``<table>_<addition>_<label>``, ``..._<label>1``, ..."""
+        for attempt in itertools.count():
+            suffix = label if attempt == 0 else f"{label}{attempt}"
+            name = ident.make_object_name(table, addition, suffix)
+            if (relation and name in self.relations) or (constraint and name in self.constraints):
+                continue
+            if relation:
+                self.relations.add(name)
+            if constraint:
+                self.constraints.add(name)
+            return name
+        raise AssertionError("unreachable")
+
+    def key_name(self, table: str, columns: Sequence[str | None], label: str, *, relation: bool) -> str:
+        """A default name over key columns (an expression key counts as None: "expr")."""
+        addition = ident.column_addition([c or "expr" for c in columns])
+        return self.choose(table, addition, label, relation=relation, constraint=label != "idx")
+
+    def claim(self, name: str, *, relation: bool) -> str:
+        """A name chosen elsewhere (the JSONB lowering): kept when free, else numbered like a default."""
+        taken = self.relations if relation else self.constraints
+        if name not in taken:
+            taken.add(name)
+            return name
+        match = _LABELLED.match(name)
+        base, label = (match["base"], match["label"]) if match else (name, "")
+        return self.choose(base, None, label, relation=relation, constraint=not relation)

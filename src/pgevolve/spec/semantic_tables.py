@@ -1,0 +1,217 @@
+"""Semantic checks of one table: its keys, checks, foreign keys (references) and indexes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pgevolve.errors import Problem
+from pgevolve.spec.context import Context, expression_problems, missing_column, name_problem, present
+from pgevolve.spec.loader import NodePath
+from pgevolve.spec.project import IndexSpec, TableSpec
+from pgevolve.spec.types import SERIAL_BASE, fk_compatible
+from pgevolve.spec.validate import describe, did_you_mean
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Reference:
+    """A foreign key in either spelling, with where each part is written."""
+
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    actions: dict[str, str]  # "on_delete" / "on_update" -> action
+    path: NodePath  # the FK (table-level) or the column's `references`
+    table_path: NodePath
+    column_paths: tuple[NodePath, ...]  # where each referenced column is written
+
+
+def check_table(ctx: Context, table: TableSpec) -> list[Problem]:
+    """Every problem of one table's table-level parts that the JSON Schema cannot see."""
+    problems = _names(table) + _primary_key(table) + _file_name(table)
+    problems += _columns_exist(table, [(u.path, u.columns) for u in table.uniques])
+    for check in table.checks:
+        problems += expression_problems(table.doc, (*check.path, "expression"), check.expression, table)
+    for reference in _references(table):
+        problems += _reference(ctx, table, reference)
+    for index in table.indexes:
+        problems += _index(table, index)
+    return problems
+
+
+def is_not_null(ctx: Context, table: TableSpec, column: str) -> bool:
+    """Whether PostgreSQL will hold the column NOT NULL."""
+    spec = table.column(column)
+    resolved = ctx.column_type(table.name, column)
+    if spec is None:
+        return False
+    implicit = resolved is not None and resolved.kind in ("serial", "custom_fields", "tags")
+    return spec.nullable is False or column in table.primary_key_columns or implicit or spec.identity is not None
+
+
+def _names(table: TableSpec) -> list[Problem]:
+    doc = table.doc
+    named = [(("table",), table.name), (("renamed_from",), table.renamed_from)]
+    for part in (table.primary_key, *table.uniques, *table.checks, *table.foreign_keys, *table.indexes):
+        if part is not None:
+            named.append(((*part.path, "name"), part.name))
+    return present([name_problem(doc, path, name) for path, name in named if name])
+
+
+def _file_name(table: TableSpec) -> list[Problem]:
+    stem = Path(table.doc.file).stem
+    if stem == table.name:
+        return []
+    message = f"the file is named '{stem}' but defines table '{table.name}'"
+    return [table.doc.problem(("table",), message, hint=f"rename the file to {table.name}.yaml", severity="warning")]
+
+
+def _primary_key(table: TableSpec) -> list[Problem]:
+    doc = table.doc
+    marked = [c for c in table.columns if c.primary_key]
+    if table.primary_key is not None:
+        problems = _columns_exist(table, [(table.primary_key.path, table.primary_key.columns)])
+        if marked:
+            problems.append(doc.problem(("primary_key",), f"table '{table.name}' has a table-level primary_key and "
+                                        f"column '{marked[0].name}' says primary_key: true; keep one", at="key"))
+        return problems
+    if len(marked) > 1:
+        names = ", ".join(c.name for c in marked)
+        return [doc.problem((*marked[1].path, "primary_key"), f"several columns say primary_key: true ({names})",
+                            hint=f"a composite key is written at table level: primary_key: [{names}]", at="key")]
+    if not marked:
+        return [doc.problem(("table",), f"table '{table.name}' has no primary key", severity="warning",
+                            hint="add primary_key: true to a column; updates, replication and many tools need one")]
+    return []
+
+
+def _columns_exist(table: TableSpec, lists: list[tuple[NodePath, tuple[str, ...]]]) -> list[Problem]:
+    """Errors for the names in each (path, columns) that are not columns of the table."""
+    problems: list[Problem | None] = []
+    for path, columns in lists:
+        # `[a, b]` or `{ columns: [a, b], name: ... }`: the names sit at different paths.
+        base = (*path, "columns") if (*path, "columns") in table.doc.values else path
+        problems += [missing_column(table.doc, (*base, i), table, c) for i, c in enumerate(columns)]
+    return present(problems)
+
+
+def _references(table: TableSpec) -> list[_Reference]:
+    """Column-level `references` and table-level foreign keys, alike."""
+    found = []
+    for column in table.columns:
+        if column.reference is None:
+            continue
+        ref_table, ref_column = column.reference
+        path = (*column.path, "references")
+        actions = {"on_delete": column.on_delete, "on_update": column.on_update}
+        found.append(_Reference(columns=(column.name,), ref_table=ref_table, ref_columns=(ref_column,),
+                                actions=actions, path=path, table_path=path, column_paths=(path,)))
+    for fk in table.foreign_keys:
+        ref_path = (*fk.path, "references")
+        actions = {"on_delete": fk.on_delete, "on_update": fk.on_update}
+        column_paths = tuple((*ref_path, "columns", i) for i in range(len(fk.ref_columns)))
+        found.append(_Reference(columns=fk.columns, ref_table=fk.ref_table, ref_columns=fk.ref_columns,
+                                actions=actions, path=fk.path, table_path=(*ref_path, "table"),
+                                column_paths=column_paths))
+    return found
+
+
+def _reference(ctx: Context, table: TableSpec, ref: _Reference) -> list[Problem]:
+    doc = table.doc
+    local = [] if ref.path[-1] == "references" else _columns_exist(table, [(ref.path, ref.columns)])
+    target = ctx.tables.get(ref.ref_table)
+    if target is None:
+        if ref.ref_table in ctx.broken_tables:
+            return local
+        hint = did_you_mean(ref.ref_table, ctx.tables) or _renamed_hint(ctx, ref.ref_table)
+        return [*local, doc.problem(ref.table_path, f"{describe(ref.table_path)} names table '{ref.ref_table}', "
+                                    "which is not defined under tables/", value=None, hint=hint)]
+    missing = present([
+        missing_column(doc, path, target, column, what=f"{describe(path)} ({ref.ref_table}.{column})")
+        for path, column in zip(ref.column_paths, ref.ref_columns, strict=True)
+    ])
+    if missing or local:
+        return local + missing
+    if len(ref.columns) != len(ref.ref_columns):
+        return [doc.problem(ref.path, f"{describe(ref.path)} has {len(ref.columns)} columns but references "
+                            f"{len(ref.ref_columns)}")]
+    return _types_match(ctx, table, target, ref) + _unique_target(table, target, ref) + _set_null(ctx, table, ref)
+
+
+def _renamed_hint(ctx: Context, name: str) -> str | None:
+    renamed = next((t.name for t in ctx.tables.values() if t.renamed_from == name), None)
+    return f"table '{name}' is renamed to '{renamed}'" if renamed else None
+
+
+def _types_match(ctx: Context, table: TableSpec, target: TableSpec, ref: _Reference) -> list[Problem]:
+    problems = []
+    for column, ref_column, path in zip(ref.columns, ref.ref_columns, ref.column_paths, strict=True):
+        mine, theirs = ctx.column_type(table.name, column), ctx.column_type(target.name, ref_column)
+        if mine is None or theirs is None or fk_compatible(mine, theirs):
+            continue
+        wanted = SERIAL_BASE.get(theirs.canonical, theirs.canonical)
+        problems.append(table.doc.problem(
+            path,
+            f"column '{column}' is {mine.canonical} but {target.name}.{ref_column} is {theirs.canonical}: "
+            "a foreign key needs the same type on both sides",
+            hint=f"write type: {wanted} on column '{column}'",
+        ))
+    return problems
+
+
+def _unique_target(table: TableSpec, target: TableSpec, ref: _Reference) -> list[Problem]:
+    # PostgreSQL accepts a foreign key only to columns with a primary key, a UNIQUE
+    # constraint or a plain (non-partial, non-expression) unique index on exactly them.
+    wanted = set(ref.ref_columns)
+    keys = [set(target.primary_key_columns), *(set(u.columns) for u in target.uniques)]
+    keys += [{c.name} for c in target.columns if c.unique]
+    keys += [set(i.columns) for i in target.indexes if i.unique and i.columns and i.where is None]
+    if wanted in keys:
+        return []
+    columns = ", ".join(ref.ref_columns)
+    hint = (f"add unique: true to column '{columns}' of table '{target.name}'" if len(wanted) == 1
+            else f"add unique: [[{columns}]] to table '{target.name}'")
+    message = f"{target.name}({columns}) is neither a primary key nor unique, so PostgreSQL cannot reference it"
+    return [table.doc.problem(ref.column_paths[0], f"{describe(ref.column_paths[0])}: {message}", hint=hint)]
+
+
+def _set_null(ctx: Context, table: TableSpec, ref: _Reference) -> list[Problem]:
+    problems = []
+    for key, action in ref.actions.items():
+        if action != "set null":
+            continue
+        not_null = [c for c in ref.columns if is_not_null(ctx, table, c)]
+        if not_null:
+            path = (*ref.path[:-1], key) if ref.path[-1] == "references" else (*ref.path, key)
+            problems.append(table.doc.problem(
+                path,
+                f"{key}: set null on column '{not_null[0]}', which is NOT NULL",
+                hint=f"make column '{not_null[0]}' nullable, or use cascade or restrict",
+            ))
+    return problems
+
+
+def _index(table: TableSpec, index: IndexSpec) -> list[Problem]:
+    doc, path = table.doc, index.path
+    if (index.columns is None) == (index.expression is None):
+        return [doc.problem(path, f"{describe(path)} needs exactly one of 'columns' and 'expression'",
+                            hint="an index over several expressions is several indexes, or one expression")]
+    problems = _columns_exist(table, [(path, index.columns or ())])
+    problems += present([missing_column(doc, (*path, "include", i), table, c) for i, c in enumerate(index.include)])
+    problems += expression_problems(doc, (*path, "expression"), index.expression, table)
+    problems += expression_problems(doc, (*path, "where"), index.where, table)
+    return problems + _method_rules(table, index)
+
+
+def _method_rules(table: TableSpec, index: IndexSpec) -> list[Problem]:
+    doc, path, using = table.doc, index.path, index.using
+    problems = []
+    if index.unique and using != "btree":
+        problems.append(doc.problem((*path, "unique"), f"{describe(path)}: only btree indexes can be unique in "
+                                    f"PostgreSQL, not {using}", at="key"))
+    if using == "hash" and len(index.columns or ()) > 1:
+        problems.append(doc.problem((*path, "columns"), f"{describe(path)}: a hash index has a single key"))
+    if index.include and using not in ("btree", "gist"):
+        problems.append(doc.problem((*path, "include"), f"{describe(path)}: {using} indexes cannot INCLUDE columns",
+                                    at="key"))
+    return problems

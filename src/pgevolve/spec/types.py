@@ -1,0 +1,307 @@
+"""Column type names: what PostgreSQL knows, and its canonical ``format_type`` spelling.
+
+The type text is parsed by PostgreSQL's own grammar (pglast), which already
+maps the SQL-standard spellings (``int``, ``double precision``, ``character
+varying``) to internal names; this module maps those back to what
+``format_type`` prints, so that the offline model and the catalog agree and a
+type can be compared for a foreign key without a server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Literal
+
+import pglast
+from pglast import ast
+
+from pgevolve.spec.validate import did_you_mean
+
+TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags"]
+
+# Internal name -> format_type spelling, for types that take no modifier.
+_PLAIN = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "bool": "boolean",
+    "char": '"char"',
+    **{name: name for name in (
+        "text", "uuid", "json", "jsonb", "bytea", "date", "inet", "cidr", "macaddr", "macaddr8", "money", "xml",
+        "tsvector", "tsquery", "point", "line", "lseg", "box", "path", "polygon", "circle", "oid", "name", "pg_lsn",
+        "jsonpath", "regclass", "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange",
+        "int4multirange", "int8multirange", "nummultirange", "tsmultirange", "tstzmultirange", "datemultirange",
+    )},
+}
+_SERIAL = {
+    "serial": "serial",
+    "serial4": "serial",
+    "bigserial": "bigserial",
+    "serial8": "bigserial",
+    "smallserial": "smallserial",
+    "serial2": "smallserial",
+}
+SERIAL_BASE = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+# Types that come from an extension: the type name -> the extension to list in pgevolve.yaml.
+EXTENSION_TYPES = {
+    "citext": "citext",
+    "hstore": "hstore",
+    "ltree": "ltree",
+    "lquery": "ltree",
+    "ltxtquery": "ltree",
+    "cube": "cube",
+    "seg": "seg",
+    "isbn": "isn",
+    "isbn13": "isn",
+    "issn": "isn",
+    "issn13": "isn",
+    "ean13": "isn",
+    "ismn": "isn",
+    "ismn13": "isn",
+    "upc": "isn",
+    "geometry": "postgis",
+    "geography": "postgis",
+    "vector": "vector",
+    "halfvec": "vector",
+    "sparsevec": "vector",
+}
+# interval field masks (1 << YEAR, MONTH, DAY, HOUR, MINUTE, SECOND in datetime.h) -> format_type's words.
+_INTERVAL_FIELDS = {
+    4: "year",
+    2: "month",
+    8: "day",
+    1024: "hour",
+    2048: "minute",
+    4096: "second",
+    6: "year to month",
+    1032: "day to hour",
+    3080: "day to minute",
+    7176: "day to second",
+    3072: "hour to minute",
+    7168: "hour to second",
+    6144: "minute to second",
+}
+_INTERVAL_FULL_RANGE = 0x7FFF
+_SPELLINGS = (
+    "smallint", "integer", "bigint", "int", "int2", "int4", "int8", "real", "float", "float4", "float8", "numeric",
+    "decimal", "boolean", "bool", "text", "varchar", "char", "character", "uuid", "json", "jsonb", "bytea", "date",
+    "time", "timetz", "timestamp", "timestamptz", "interval", "inet", "cidr", "macaddr", "macaddr8", "money", "xml",
+    "tsvector", "tsquery", "point", "line", "lseg", "box", "path", "polygon", "circle", "oid", "bit", "varbit",
+    "serial", "bigserial", "smallserial", "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange",
+    "double precision", "character varying", "timestamp with time zone", "custom_fields", "tags",
+)
+# Names from other languages and databases, and what PostgreSQL calls them.
+_FOREIGN_NAMES = {
+    "string": "text",
+    "str": "text",
+    "varchar2": "varchar",
+    "datetime": "timestamptz",
+    "long": "bigint",
+    "int64": "bigint",
+    "int32": "integer",
+    "double": "double precision",
+    "blob": "bytea",
+    "binary": "bytea",
+    "number": "numeric",
+    "tinyint": "smallint",
+    "object": "jsonb",
+    "dict": "jsonb",
+    "array": "text[] (or another type followed by [])",
+    "list": "text[] (or another type followed by [])",
+}
+_ARRAY_SUFFIX = re.compile(r"^(?P<base>.*?)\s*(?P<dims>(\[\s*\d*\s*\]\s*)*)$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedType:
+    """A column type, understood."""
+
+    canonical: str  # what format_type prints: "character varying(20)[]", "serial", an enum's name
+    base: str  # without modifiers or []: "character varying", "integer", "serial"
+    kind: TypeKind
+    is_array: bool = False
+    extension: str | None = None  # the extension the type comes from
+
+
+class TypeNameError(ValueError):
+    """A type text that is not a type pgevolve can use; carries a hint."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
+    """The canonical type for a column's ``type:``; TypeNameError when there is none."""
+    stripped = text.strip()
+    if stripped in ("custom_fields", "tags"):
+        return ResolvedType(canonical="jsonb", base="jsonb", kind=stripped)  # type: ignore[arg-type]
+    enum = _enum_type(stripped, enums)
+    if enum is not None:
+        return enum
+    type_name = _parse(stripped)
+    return _from_type_name(text, type_name, enums)
+
+
+def canonical_type(text: str, enums: Collection[str] = ()) -> str:
+    """format_type's spelling of a type text (the text itself when it cannot be resolved)."""
+    try:
+        return resolve_type(text, enums).canonical
+    except TypeNameError:
+        return text
+
+
+def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
+    """Whether a foreign key from one type to the other is accepted (same type, serial <-> its integer)."""
+    # PostgreSQL needs an equality operator between the two types; modifiers do not matter
+    # (varchar(20) may reference varchar(40)), and text and varchar share text's operators.
+    def family(t: ResolvedType) -> tuple[str, bool]:
+        base = SERIAL_BASE.get(t.base, t.base)
+        return ("text" if base == "character varying" else base), t.is_array
+
+    return family(referencing) == family(referenced)
+
+
+def is_text_like(t: ResolvedType) -> bool:
+    return not t.is_array and t.base in ("text", "character varying", "character", "bpchar", "citext")
+
+
+def is_integer(t: ResolvedType) -> bool:
+    return not t.is_array and t.base in ("smallint", "integer", "bigint")
+
+
+def _enum_type(text: str, enums: Collection[str]) -> ResolvedType | None:
+    """A project enum (names are exact: quoted identifiers), or an array of one."""
+    match = _ARRAY_SUFFIX.match(text)
+    if match is None or match["base"] not in enums:
+        return None
+    is_array = bool(match["dims"])
+    return ResolvedType(
+        canonical=match["base"] + ("[]" if is_array else ""), base=match["base"], kind="enum", is_array=is_array
+    )
+
+
+def _parse(text: str) -> ast.TypeName:
+    """The TypeName of ``NULL::text``: PostgreSQL's grammar decides what is a type."""
+    try:
+        statements = pglast.parse_sql(f"SELECT NULL::{text}")
+    except pglast.parser.ParseError:
+        raise TypeNameError(f"'{text}' is not a type name") from None
+    target = statements[0].stmt.targetList if len(statements) == 1 else None  # type: ignore[union-attr]
+    cast = target[0].val if target and len(target) == 1 else None
+    if not isinstance(cast, ast.TypeCast) or not isinstance(cast.arg, ast.A_Const) or cast.typeName.setof:
+        raise TypeNameError(f"'{text}' is not a type name")
+    return cast.typeName
+
+
+def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str]) -> ResolvedType:
+    names = [n.sval for n in type_name.names]
+    name = names[-1]
+    schema = names[0] if len(names) > 1 else None
+    modifiers = _modifiers(text, type_name)
+    is_array = bool(type_name.arrayBounds)
+    if schema not in (None, "pg_catalog") and name not in EXTENSION_TYPES:
+        raise TypeNameError(f"unknown type '{text}'", "schema-qualified types are not supported; use a project enum")
+    if name in _SERIAL:
+        return _serial(text, name, modifiers, is_array)
+    if name in EXTENSION_TYPES:
+        args = f"({','.join(modifiers)})" if modifiers else ""
+        return _make(name + args, name, "extension", is_array, extension=EXTENSION_TYPES[name])
+    base, canonical = _builtin(text, name, modifiers, enums)
+    return _make(canonical, base, "builtin", is_array)
+
+
+def _make(canonical: str, base: str, kind: TypeKind, is_array: bool, extension: str | None = None) -> ResolvedType:
+    # format_type prints one [] whatever the declared dimensions: PostgreSQL does not enforce them.
+    full = canonical + "[]" if is_array else canonical
+    return ResolvedType(canonical=full, base=base, kind=kind, is_array=is_array, extension=extension)
+
+
+def _serial(text: str, name: str, modifiers: list[str], is_array: bool) -> ResolvedType:
+    if is_array or modifiers:
+        raise TypeNameError(f"'{text}': a serial type takes no modifier and cannot be an array")
+    return ResolvedType(canonical=_SERIAL[name], base=_SERIAL[name], kind="serial")
+
+
+def _modifiers(text: str, type_name: ast.TypeName) -> list[str]:
+    values: list[str] = []
+    for modifier in type_name.typmods or ():
+        if isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.Integer):
+            values.append(str(modifier.val.ival))
+        elif isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.String):
+            values.append(modifier.val.sval)
+        elif isinstance(modifier, ast.ColumnRef):
+            values.append(".".join(f.sval for f in modifier.fields if isinstance(f, ast.String)))
+        else:
+            raise TypeNameError(f"'{text}': type modifiers must be numbers")
+    return values
+
+
+def _builtin(text: str, name: str, modifiers: list[str], enums: Collection[str]) -> tuple[str, str]:
+    """(base, canonical) of a built-in type; TypeNameError for an unknown one."""
+    if name in _PLAIN:
+        if modifiers:
+            raise TypeNameError(f"'{text}': type {_PLAIN[name]} takes no modifier")
+        return _PLAIN[name], _PLAIN[name]
+    with_modifiers = _WITH_MODIFIERS.get(name)
+    if with_modifiers is None:
+        raise _unknown(text, name, enums)
+    return with_modifiers(modifiers)
+
+
+def _unknown(text: str, name: str, enums: Collection[str]) -> TypeNameError:
+    if name.lower() in _FOREIGN_NAMES:
+        hint: str | None = f"PostgreSQL calls it {_FOREIGN_NAMES[name.lower()]}"
+    else:
+        hint = did_you_mean(text.strip(), [*_SPELLINGS, *EXTENSION_TYPES, *enums])
+    return TypeNameError(f"unknown type '{text.strip()}'", hint)
+
+
+def _numeric(mods: list[str]) -> tuple[str, str]:
+    if not mods:
+        return "numeric", "numeric"
+    scale = mods[1] if len(mods) > 1 else "0"  # numeric(10) is numeric(10,0)
+    return "numeric", f"numeric({mods[0]},{scale})"
+
+
+_Speller = Callable[[list[str]], tuple[str, str]]
+
+
+def _sized(base: str, unsized: str | None = None) -> _Speller:
+    def spell(mods: list[str]) -> tuple[str, str]:
+        return base, f"{base}({mods[0]})" if mods else (unsized or base)
+
+    return spell
+
+
+def _datetime(word: str, zone: str) -> _Speller:
+    def spell(mods: list[str]) -> tuple[str, str]:
+        precision = f"({mods[0]})" if mods else ""
+        return f"{word} {zone}", f"{word}{precision} {zone}"
+
+    return spell
+
+
+def _interval(mods: list[str]) -> tuple[str, str]:
+    fields = int(mods[0]) if mods else _INTERVAL_FULL_RANGE
+    words = "" if fields == _INTERVAL_FULL_RANGE else " " + _INTERVAL_FIELDS.get(fields, "")
+    precision = f"({mods[1]})" if len(mods) > 1 else ""
+    return "interval", f"interval{words}{precision}"
+
+
+_WITH_MODIFIERS: dict[str, _Speller] = {
+    "numeric": _numeric,
+    "varchar": _sized("character varying"),
+    "bpchar": _sized("character", "bpchar"),
+    "bit": _sized("bit"),
+    "varbit": _sized("bit varying"),
+    "timestamp": _datetime("timestamp", "without time zone"),
+    "timestamptz": _datetime("timestamp", "with time zone"),
+    "time": _datetime("time", "without time zone"),
+    "timetz": _datetime("time", "with time zone"),
+    "interval": _interval,
+}

@@ -1,0 +1,234 @@
+"""JSON Schema errors as Problems: file:line:column, the bad value, and a did-you-mean."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from pgevolve.errors import Problem
+from pgevolve.spec.loader import Document, NodePath
+
+FileKind = Literal["projectFile", "tableFile", "shapeFile"]
+
+# Keys people reach for from other tools, and what pgevolve calls them.
+_KEY_ALIASES = {
+    "not_null": "nullable: false",
+    "notnull": "nullable: false",
+    "null": "nullable",
+    "required": "nullable: false",
+    "pk": "primary_key",
+    "primarykey": "primary_key",
+    "fk": "references",
+    "foreign_key": "references",
+    "comment": "description",
+    "default_value": "default",
+    "values": "enum",
+    "index": "indexes (at table level)",
+    "ondelete": "on_delete",
+    "onupdate": "on_update",
+}
+_EXPECTED = {
+    "boolean": "true or false",
+    "string": "a string",
+    "array": "a list",
+    "object": "a mapping",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "empty",
+}
+_NAMED = {"columns": "column", "properties": "property", "enums": "enum"}
+_NUMBERED = {
+    "indexes": "index",
+    "checks": "check",
+    "unique": "unique constraint",
+    "foreign_keys": "foreign key",
+    "extensions": "extension",
+}
+
+
+@cache
+def format_json_schema() -> dict[str, Any]:
+    """The JSON Schema of every file under schema/ (project, table, shape), as shipped with pgevolve."""
+    text = resources.files("pgevolve.spec").joinpath("format.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@cache
+def _validator(kind: FileKind) -> Draft202012Validator:
+    # One $def per file kind, so that errors are about a table, not "matches none of three forms".
+    root = {key: value for key, value in format_json_schema().items() if key != "oneOf"}
+    return Draft202012Validator({**root, "$ref": f"#/$defs/{kind}"})
+
+
+def schema_problems(doc: Document, kind: FileKind) -> list[Problem]:
+    """Every place where the document breaks the format's JSON Schema."""
+    problems: list[Problem] = []
+    for error in _validator(kind).iter_errors(doc.data):
+        problems += _convert(error, doc)
+    return problems
+
+
+def did_you_mean(word: object, candidates: Iterable[str]) -> str | None:
+    """'did you mean 'x'?' for the closest candidate, or None."""
+    if not isinstance(word, str):
+        return None
+    lowered = {c.lower(): c for c in candidates}
+    if word.lower() in lowered and lowered[word.lower()] != word:
+        return f"did you mean '{lowered[word.lower()]}'?"
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f"did you mean '{lowered[close[0]]}'?" if close else None
+
+
+def describe(path: NodePath) -> str:
+    """Words for a place in a file: "'nullable' of column 'email'", "index #2"."""
+    phrases: list[str] = []
+    i = 0
+    while i < len(path):
+        key = path[i]
+        nxt = path[i + 1] if i + 1 < len(path) else None
+        if key in _NAMED and isinstance(nxt, str):
+            phrases.append(_named(_NAMED[str(key)], nxt, phrases))
+            i += 2
+        elif key in _NUMBERED and isinstance(nxt, int):
+            phrases.append(f"{_NUMBERED[str(key)]} #{nxt + 1}")
+            i += 2
+        elif isinstance(nxt, int):
+            phrases.append(f"item #{nxt + 1} of '{key}'")
+            i += 2
+        else:
+            phrases.append(f"item #{key + 1}" if isinstance(key, int) else f"'{key}'")
+            i += 1
+    return " of ".join(reversed(phrases)) or "the file"
+
+
+def _named(label: str, name: str, phrases: list[str]) -> str:
+    """A named element; nested shape properties read as one dotted path: property 'owner.name'."""
+    prefix = "property '"
+    if label == "property" and phrases and phrases[-1].startswith(prefix):
+        name = f"{phrases.pop()[len(prefix) : -1]}.{name}"
+    return f"{label} '{name}'"
+
+
+def _convert(error: ValidationError, doc: Document) -> list[Problem]:
+    path: NodePath = tuple(error.absolute_path)
+    match error.validator:
+        case "additionalProperties":
+            return _unknown_keys(error, doc, path)
+        case "required":
+            return _missing_keys(error, doc, path)
+        case "type":
+            return [_wrong_type(error, doc, path)]
+        case "enum":
+            return [_not_in_enum(error, doc, path)]
+        case "oneOf" | "anyOf":
+            return _best_branch(error, doc, path)
+        case "uniqueItems":
+            return [_duplicate_item(error, doc, path)]
+        case "pattern":
+            message = error.schema.get("patternErrorMessage", f"must match {error.validator_value}")
+            return [doc.problem(path, f"{describe(path)} {message}", value=error.instance)]
+        case "minLength" | "minItems" | "minProperties":
+            return [doc.problem(path, f"{describe(path)} must not be empty", value=_shown(error.instance))]
+        case "minimum":
+            message = f"{describe(path)} must be at least {error.validator_value}"
+            return [doc.problem(path, message, value=error.instance)]
+    return [doc.problem(path, f"{describe(path)}: {error.message}")]
+
+
+def _unknown_keys(error: ValidationError, doc: Document, path: NodePath) -> list[Problem]:
+    known = sorted(error.schema.get("properties", {}))
+    problems = []
+    for key in error.instance:
+        if key in known:
+            continue
+        hint = did_you_mean(key, known)
+        if hint is None and key.lower() in _KEY_ALIASES:
+            hint = f"pgevolve calls it '{_KEY_ALIASES[key.lower()]}'"
+        where = f" in {describe(path)}" if path else ""
+        message = f"unknown key '{key}'{where}"
+        if hint is None and error.instance[key] is None:
+            hint = "inside { ... } a comma ends the value: put text that has commas in quotes"
+        if hint is None:
+            hint = "known keys: " + ", ".join(known)
+        problems.append(doc.problem((*path, key), message, hint=hint, at="key"))
+    return problems
+
+
+def _missing_keys(error: ValidationError, doc: Document, path: NodePath) -> list[Problem]:
+    missing = [key for key in error.validator_value if key not in error.instance]
+    owner = describe(path) if path else "the file"
+    return [doc.problem(path, f"{owner} is missing the required key '{key}'", at="key") for key in missing]
+
+
+def _wrong_type(error: ValidationError, doc: Document, path: NodePath) -> Problem:
+    expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+    words = " or ".join(_EXPECTED.get(t, t) for t in expected)
+    message = f"{describe(path)} must be {words}"
+    if isinstance(error.instance, dict | list):
+        message += f", not {'a mapping' if isinstance(error.instance, dict) else 'a list'}"
+    return doc.problem(path, message, value=_shown(error.instance), hint=_type_hint(expected, error.instance))
+
+
+def _type_hint(expected: Sequence[str], instance: object) -> str | None:
+    if "string" in expected and isinstance(instance, bool):
+        return "YAML reads yes/no/on/off/true/false as booleans: put the text in quotes"
+    if "boolean" in expected and isinstance(instance, str):
+        return "write true or false, without quotes"
+    if "array" in expected and isinstance(instance, str):
+        return f"write a list: [{instance}]"
+    if instance is None:
+        return "the value is missing after the colon"
+    return None
+
+
+def _not_in_enum(error: ValidationError, doc: Document, path: NodePath) -> Problem:
+    allowed = [v for v in error.validator_value]
+    words = ", ".join(json.dumps(v) if not isinstance(v, str) else v for v in allowed)
+    hint = did_you_mean(error.instance, [v for v in allowed if isinstance(v, str)])
+    if hint is None and isinstance(error.instance, bool) and any(isinstance(v, str) for v in allowed):
+        hint = "YAML reads yes/no/on/off as booleans: put the text in quotes"
+    return doc.problem(path, f"{describe(path)} must be one of: {words}", value=_shown(error.instance), hint=hint)
+
+
+def _duplicate_item(error: ValidationError, doc: Document, path: NodePath) -> Problem:
+    seen: list[object] = []
+    for index, item in enumerate(error.instance):
+        if item in seen:
+            return doc.problem((*path, index), f"{describe(path)} lists {item!r} twice")
+        seen.append(item)
+    return doc.problem(path, f"{describe(path)} has duplicate items")
+
+
+def _best_branch(error: ValidationError, doc: Document, path: NodePath) -> list[Problem]:
+    """For oneOf/anyOf: the errors of the form whose type fits the value, else what forms are allowed."""
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    fitting = [errs for errs in branches.values() if not any(_root_type_error(e) for e in errs)]
+    if fitting:
+        best = min(fitting, key=len)
+        return [problem for sub in best for problem in _convert(sub, doc)]
+    expected = sorted({t for errs in branches.values() for e in errs if _root_type_error(e) for t in _types(e)})
+    message = f"{describe(path)} must be " + " or ".join(_EXPECTED.get(t, t) for t in expected)
+    return [doc.problem(path, message, value=_shown(error.instance))]
+
+
+def _root_type_error(error: ValidationError) -> bool:
+    return error.validator == "type" and not error.relative_path
+
+
+def _types(error: ValidationError) -> list[str]:
+    value = error.validator_value
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _shown(instance: object) -> object:
+    """The value to show in a problem: scalars as they are, containers not at all (too long)."""
+    return None if isinstance(instance, dict | list) else instance
