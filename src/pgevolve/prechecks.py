@@ -1,0 +1,160 @@
+"""Counting queries that tell, before any DDL runs, which steps existing rows would break.
+
+A step with the ``data`` hazard (SET NOT NULL, UNIQUE, CHECK including shape
+CHECKs and enum changes, a foreign key, a cast) fails on existing rows; rather
+than finding out half-way through a migration, apply counts the offending rows
+first and reports each check with a few example keys. Pure: this module only
+builds the SQL; ``apply`` runs it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pgevolve import changes as ch
+from pgevolve import model
+from pgevolve.ident import qualify, quote_ident
+
+SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Precheck:
+    subject: str  # "leads.email SET NOT NULL"
+    problem: str  # "rows where email is NULL"
+    count_sql: str  # one row, one column: the number of offending rows
+    sample_sql: str | None  # up to SAMPLE_SIZE rows: keys of offending rows, as text
+    cast_only: bool = False  # count_sql raises (with the bad value) instead of counting: PG15 has no soft cast
+
+
+def prechecks_for(changes: list[ch.Change], actual: model.Database) -> list[Precheck]:
+    """The prechecks of every change that can fail on rows of a table that exists now."""
+    checks: list[Precheck] = []
+    for change in changes:
+        checks += _for_change(change, actual)
+    return checks
+
+
+def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
+    table = actual.table(getattr(change, "table", "") or "")
+    if table is None:
+        return []  # a table created by this plan (or renamed: checked under its new name after renames)
+    match change:
+        case ch.AlterColumn(old=old, new=new, changes=what):
+            found = []
+            if "nullable" in what and not new.nullable:
+                found.append(_not_null(actual.schema, table, new.name))
+            if "type" in what:
+                found += _cast(actual.schema, table, old, new)
+            return found
+        case ch.AddColumn(column=column) if not column.nullable and column.default is None and not column.identity:
+            return [_any_row(actual.schema, table, column.name)]
+        case ch.AddPrimaryKey(key=key):
+            return [_duplicates(actual.schema, table, key.name, [quote_ident(c) for c in key.columns], None,
+                                nulls_count=True)]
+        case ch.AddUnique(constraint=unique):
+            return [_duplicates(actual.schema, table, unique.name, [quote_ident(c) for c in unique.columns], None)]
+        case ch.CreateIndex(index=index) if index.unique:
+            keys = [quote_ident(k.column) if k.column else f"({k.expression})" for k in index.keys]
+            return [_duplicates(actual.schema, table, index.name, keys, index.where)]
+        case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
+            return [_violations(actual.schema, table, check)]
+        case ch.AddForeignKey(foreign_key=fk) | ch.ValidateConstraint(constraint=model.ForeignKey() as fk):
+            referenced = actual.table(fk.ref_table) if fk.ref_schema in (None, actual.schema) else None
+            return [_orphans(actual.schema, table, fk)] if referenced or fk.ref_schema else []
+        case _:
+            return []
+
+
+def _key_expr(table: model.Table, alias: str = "") -> str:
+    """Text that identifies a row to a human: its primary key, else its ctid."""
+    prefix = f"{alias}." if alias else ""
+    if table.primary_key:
+        parts = [f"{prefix}{quote_ident(c)}::text" for c in table.primary_key.columns]
+        return " || ', ' || ".join(parts) if len(parts) > 1 else parts[0]
+    return f"{prefix}ctid::text"
+
+
+def _scan(schema: str, table: model.Table, condition: str, subject: str, problem: str) -> Precheck:
+    source = qualify(schema, table.name)
+    return Precheck(
+        subject=subject,
+        problem=problem,
+        count_sql=f"SELECT count(*) FROM {source} WHERE {condition}",
+        sample_sql=f"SELECT {_key_expr(table)} FROM {source} WHERE {condition} LIMIT {SAMPLE_SIZE}",
+    )
+
+
+def _not_null(schema: str, table: model.Table, column: str) -> Precheck:
+    return _scan(schema, table, f"{quote_ident(column)} IS NULL", f"{table.name}.{column} SET NOT NULL",
+                 f"rows where {column} is NULL")
+
+
+def _any_row(schema: str, table: model.Table, column: str) -> Precheck:
+    return _scan(schema, table, "true", f"{table.name}.{column} ADD COLUMN NOT NULL without a default",
+                 "existing rows (each would get NULL)")
+
+
+def _violations(schema: str, table: model.Table, check: model.CheckConstraint) -> Precheck:
+    # CHECK passes on NULL, so only rows where the expression is false violate it.
+    return _scan(schema, table, f"NOT ({check.expression})", f"{table.name} CHECK {check.name}",
+                 f"rows where ({check.expression}) is false")
+
+
+def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
+    target = qualify(fk.ref_schema or schema, fk.ref_table)
+    matches = " AND ".join(f"p.{quote_ident(r)} = c.{quote_ident(c)}"
+                           for c, r in zip(fk.columns, fk.ref_columns, strict=True))
+    # MATCH SIMPLE (the default): a row with any NULL key column is not checked.
+    present = " AND ".join(f"c.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
+    condition = f"{present} AND NOT EXISTS (SELECT 1 FROM {target} p WHERE {matches})"
+    source = f"{qualify(schema, table.name)} c"
+    key = _key_expr(table, "c")
+    return Precheck(
+        subject=f"{table.name} FOREIGN KEY {fk.name}",
+        problem=f"rows whose ({', '.join(fk.columns)}) has no match in {fk.ref_table}",
+        count_sql=f"SELECT count(*) FROM {source} WHERE {condition}",
+        sample_sql=f"SELECT {key} FROM {source} WHERE {condition} LIMIT {SAMPLE_SIZE}",
+    )
+
+
+def _duplicates(schema: str, table: model.Table, name: str, keys: list[str], where: str | None,
+                *, nulls_count: bool = False) -> Precheck:
+    # UNIQUE treats NULLs as distinct, so rows with a NULL key never collide;
+    # a primary key forbids NULLs outright, so those rows count as offending.
+    present = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+    condition = f"({where}) AND {present}" if where else present
+    grouped = (f"SELECT {', '.join(keys)}, count(*) AS n FROM {qualify(schema, table.name)} "
+               f"WHERE {condition} GROUP BY {', '.join(keys)} HAVING count(*) > 1")
+    count = f"SELECT coalesce(sum(n), 0) FROM ({grouped}) d"
+    if nulls_count:
+        count = (f"SELECT ({count}) + (SELECT count(*) FROM {qualify(schema, table.name)} "
+                 f"WHERE NOT ({present}))")
+    labels = ", ".join(f"({k})::text" for k in keys)
+    sample = f"SELECT concat_ws(', ', {labels}) || ' (' || n || ' rows)' FROM ({grouped}) d LIMIT {SAMPLE_SIZE}"
+    return Precheck(subject=f"{table.name} UNIQUE {name}", problem="duplicate keys", count_sql=count,
+                    sample_sql=sample)
+
+
+_LENGTH_LIMIT = re.compile(r"^(character varying|character|bit varying|bit)\((\d+)\)$")
+
+
+def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column) -> list[Precheck]:
+    column = quote_ident(new.name)
+    limit = _LENGTH_LIMIT.match(new.type)
+    if limit:
+        # An explicit cast to varchar(n) truncates silently: count what would be cut.
+        return [_scan(schema, table, f"length({column}::text) > {limit[2]}",
+                      f"{table.name}.{new.name} TYPE {new.type}", f"values longer than {limit[2]} characters")]
+    if old.type in ("text", "character varying") and new.type in ("text", "character varying"):
+        return []
+    cast = f"{column}::{new.type}" if new.type.replace(" ", "").isidentifier() else f"CAST({column} AS {new.type})"
+    source = qualify(schema, table.name)
+    return [Precheck(
+        subject=f"{table.name}.{new.name} TYPE {new.type}",
+        problem=f"values that do not cast from {old.type} to {new.type}",
+        count_sql=f"SELECT count({cast}) FROM {source}",
+        sample_sql=None,
+        cast_only=True,
+    )]

@@ -1,0 +1,113 @@
+"""What apply checks before it changes anything: one applier at a time, a fresh plan,
+no data loss without consent, and no step that existing rows would break."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+
+from pgevolve import codec, model
+from pgevolve.errors import ExecutionFailed, Refused
+from pgevolve.plan.steps import Hazard, Plan
+from pgevolve.prechecks import Precheck
+
+
+@contextmanager
+def advisory_lock(conn: psycopg.Connection, schema: str, *, wait_seconds: float) -> Iterator[None]:
+    """Serialize applies per database and owned schema; give up after wait_seconds.
+
+    A session-level advisory lock is released by the server if the connection
+    dies, so a crashed apply never blocks the next one.
+    """
+    key = f"pgevolve apply {schema}"
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        row = conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,)).fetchone()
+        if row and row[0]:
+            break
+        if time.monotonic() >= deadline:
+            raise Refused(
+                f"another pgevolve apply is running on this database (schema {schema!r}); "
+                f"waited {wait_seconds:.0f}s for it to finish"
+            )
+        time.sleep(0.2)
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
+
+
+def refuse_destructive(plan: Plan, *, allowed: bool) -> None:
+    """Destructive steps need --allow-destructive."""
+    destructive = [s for s in plan.steps if s.hazard is Hazard.DESTRUCTIVE]
+    if destructive and not allowed:
+        lines = "\n".join(f"  - {s.summary}: {s.reason}" for s in destructive)
+        raise Refused(f"the plan loses data; rerun with --allow-destructive to accept:\n{lines}")
+
+
+def refuse_stale(saved_actual: model.Database, current: model.Database, saved_fingerprint: str) -> None:
+    """A saved plan applies only to the catalog it was planned against."""
+    if codec.fingerprint(current) == saved_fingerprint:
+        return
+    from pgevolve.plan.planner import make_plan
+
+    since = make_plan(saved_actual, current, model.Hints())
+    changed = sorted({step.summary for step in since.steps}) or ["(details not comparable)"]
+    lines = "\n".join(f"  - {text}" for text in changed)
+    raise Refused(f"the database changed since this plan was made; plan again. What changed:\n{lines}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure:
+    check: Precheck
+    count: int | None  # None: the cast itself failed
+    examples: tuple[str, ...]
+    error: str | None = None
+
+
+def run_prechecks(conn: psycopg.Connection, checks: list[Precheck], rename_sql: list[str]) -> list[Failure]:
+    """Run every check in one transaction that is rolled back; renames first, so names match."""
+    failures: list[Failure] = []
+    with conn.transaction(force_rollback=True):
+        for sql in rename_sql:
+            conn.execute(sql)  # type: ignore[arg-type]
+        for check in checks:
+            failure = _run_check(conn, check)
+            if failure:
+                failures.append(failure)
+    return failures
+
+
+def _run_check(conn: psycopg.Connection, check: Precheck) -> Failure | None:
+    try:
+        with conn.transaction():
+            count = int(conn.execute(check.count_sql).fetchone()[0])  # type: ignore[arg-type, index]
+            if count == 0:
+                return None
+            rows = conn.execute(check.sample_sql).fetchall() if check.sample_sql else []  # type: ignore[arg-type]
+    except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable):
+        return None  # depends on a column this plan adds: PostgreSQL checks it when the step runs
+    except psycopg.errors.DataError as exc:
+        if not check.cast_only:
+            raise ExecutionFailed(f"pre-check of {check.subject} failed: {exc.diag.message_primary}") from None
+        return Failure(check=check, count=None, examples=(), error=exc.diag.message_primary)
+    return Failure(check=check, count=count, examples=tuple(str(r[0]) for r in rows))
+
+
+def refuse_failures(failures: list[Failure]) -> None:
+    """Report each failed precheck with its count and examples."""
+    if not failures:
+        return
+    lines = []
+    for failure in failures:
+        if failure.count is None:
+            lines.append(f"  - {failure.check.subject}: {failure.check.problem}: {failure.error}")
+            continue
+        examples = f" (e.g. {'; '.join(failure.examples)})" if failure.examples else ""
+        lines.append(f"  - {failure.check.subject}: {failure.count} {failure.check.problem}{examples}")
+    raise Refused("existing rows would make the plan fail; nothing was changed:\n" + "\n".join(lines))
