@@ -197,5 +197,110 @@ def import_(
     print(f"{out}: {len(written)} file(s) written for {len(actual.tables)} tables")
 
 
+def _parse_duration(text: str) -> str:
+    """'5s', '500ms', '2min' as PostgreSQL understands them; a bare number means seconds."""
+    text = text.strip()
+    return f"{text}s" if text.replace(".", "", 1).isdigit() else text
+
+
+@app.command()
+@reports_errors
+def apply(
+    planfile: Annotated[Path | None, typer.Argument(help="A plan saved by `pgevolve plan --out`.")] = None,
+    schema_dir: SchemaDir = Path("schema"),
+    database_url: DatabaseUrl = None,
+    dev_url: DevUrl = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    allow_destructive: Annotated[
+        bool, typer.Option("--allow-destructive", help="Allow steps that lose data (drops, narrowing).")
+    ] = False,
+    lock_timeout: Annotated[str, typer.Option("--lock-timeout", help="Longest wait for a lock per try.")] = "5s",
+    statement_timeout: Annotated[
+        str | None, typer.Option("--statement-timeout", help="Longest run of one statement (default: none).")
+    ] = None,
+    lock_retries: Annotated[int, typer.Option("--lock-retries", help="Tries per statement when a lock is busy.")] = 5,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another apply to finish.")] = 60.0,
+) -> None:
+    """Apply the plan safely: exit 0 applied, 1 failed (nothing half-done), 3 refused."""
+    from pgevolve.apply import ApplyOptions
+    from pgevolve.connect import resolve_target
+    from pgevolve.deployment import DeployOptions, deploy
+    from pgevolve.progress import StepReporter
+
+    target = resolve_target(database_url)
+    _err(f"database: {target.describe()}")
+    deployment = _deployment(planfile, schema_dir, target, dev_url)
+    if deployment.plan.is_empty:
+        print("No changes: the database already matches the YAML.")
+        return
+    print(_render_plan(deployment.plan, PlanFormat.text, color=sys.stdout.isatty()), end="")
+    if planfile is None and not yes:
+        _confirm()
+    options = DeployOptions(
+        allow_destructive=allow_destructive,
+        apply=ApplyOptions(lock_timeout=_parse_duration(lock_timeout),
+                           statement_timeout=_parse_duration(statement_timeout) if statement_timeout else None,
+                           lock_attempts=max(1, lock_retries)),
+        lock_wait_seconds=wait,
+    )
+    with StepReporter(target.dsn, len(deployment.plan.steps)) as reporter:
+        entry = deploy(target, deployment, options, on_step=reporter.step)
+    print(f"Applied {len(deployment.plan.steps)} steps (history #{entry}).")
+
+
+def _deployment(planfile: Path | None, schema_dir: Path, target: Any, dev_url: str | None) -> Any:
+    from pgevolve.codec import fingerprint
+    from pgevolve.deployment import Deployment
+    from pgevolve.pipeline import plan_against
+    from pgevolve.saved import load_plan
+
+    if planfile is not None:
+        saved = load_plan(planfile)
+        return Deployment(plan=saved.plan, actual=saved.actual, desired=saved.desired, hints=saved.hints,
+                          schema_dir=schema_dir if schema_dir.is_dir() else None,
+                          yaml_fingerprint=saved.yaml_fingerprint, saved_fingerprint=saved.actual_fingerprint)
+    planned = plan_against(schema_dir, target, dev_url=dev_url)
+    return Deployment(plan=planned.plan, actual=planned.actual, desired=planned.desired,
+                      hints=planned.compiled.hints, schema_dir=schema_dir,
+                      yaml_fingerprint=fingerprint(planned.compiled.desired))
+
+
+def _confirm() -> None:
+    from pgevolve.errors import Refused
+
+    if not sys.stdin.isatty():
+        raise Refused("no terminal to confirm on: pass --yes, or apply a plan file saved by `plan --out`")
+    if not typer.confirm("Apply these steps?", default=False):
+        raise Refused("not confirmed; nothing was changed")
+
+
+@app.command()
+@reports_errors
+def history(
+    database_url: DatabaseUrl = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many entries, newest first.")] = 20,
+    sql: Annotated[bool, typer.Option("--sql", help="Also print the statements of each entry.")] = False,
+) -> None:
+    """List every apply recorded in the database: when, who, outcome, duration."""
+    from pgevolve.connect import connect, resolve_target
+    from pgevolve.history import list_history
+
+    target = resolve_target(database_url)
+    _err(f"database: {target.describe()}")
+    with connect(target.dsn) as conn:
+        entries = list_history(conn, limit=limit)
+    if not entries:
+        print("No applies recorded.")
+        return
+    for e in entries:
+        duration = f"{e.duration_ms} ms" if e.duration_ms is not None else "-"
+        commit = f" commit {e.git_commit[:12]}" if e.git_commit else ""
+        error = f": {e.error}" if e.error else ""
+        print(f"#{e.id} {e.started_at:%Y-%m-%d %H:%M:%S%z} {e.db_user} schema {e.owned_schema} "
+              f"{e.outcome}{error} ({duration}) plan {e.plan_fingerprint[:12]}{commit}")
+        if sql:
+            print(e.statements)
+
+
 def main() -> None:
     app()

@@ -1,0 +1,84 @@
+"""apply end to end: lock, check freshness, refuse what is unsafe, pre-check rows, run, record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pgevolve import model
+from pgevolve.apply import ApplyOptions, StepCallback, run_steps
+from pgevolve.connect import Target, connect
+from pgevolve.errors import PgevolveError, Refused
+from pgevolve.history import git_commit_of, record_end, record_start
+from pgevolve.plan.render import render_sql
+from pgevolve.plan.steps import Phase, Plan
+from pgevolve.prechecks import prechecks_for
+from pgevolve.safety import advisory_lock, refuse_destructive, refuse_failures, refuse_stale, run_prechecks
+from pgevolve.saved import plan_fingerprint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deployment:
+    """Everything apply needs: the plan and what it was computed from."""
+
+    plan: Plan
+    actual: model.Database  # the catalog the plan was made against
+    desired: model.Database
+    hints: model.Hints
+    schema_dir: Path | None
+    yaml_fingerprint: str | None
+    saved_fingerprint: str | None = None  # set for a saved plan: the catalog must still match
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeployOptions:
+    allow_destructive: bool = False
+    apply: ApplyOptions = field(default_factory=ApplyOptions)
+    lock_wait_seconds: float = 60.0  # how long a second apply waits for the first
+
+
+def deploy(target: Target, deployment: Deployment, options: DeployOptions,
+           *, on_step: StepCallback | None = None, before_run: Callable[[], None] | None = None) -> int:
+    """Apply with every safety; returns the history id. Raises Refused (exit 3) or ExecutionFailed."""
+    from pgevolve.catalog import introspect
+    from pgevolve.diff import diff
+
+    plan = deployment.plan
+    refuse_destructive(plan, allowed=options.allow_destructive)
+    with connect(target.dsn) as conn, advisory_lock(conn, deployment.desired.schema,
+                                                    wait_seconds=options.lock_wait_seconds):
+        if deployment.saved_fingerprint is not None:
+            current = introspect(conn, deployment.desired.schema)
+            refuse_stale(deployment.actual, current, deployment.saved_fingerprint)
+        changes = diff(deployment.actual, deployment.desired, deployment.hints)
+        renames = [s.sql for s in plan.steps if s.phase is Phase.RENAMES]
+        failures = run_prechecks(conn, prechecks_for(changes, deployment.actual), renames)
+        entry = record_start(
+            conn, schema=deployment.desired.schema, plan_fingerprint=plan_fingerprint(plan),
+            yaml_fingerprint=deployment.yaml_fingerprint,
+            git_commit=git_commit_of(deployment.schema_dir) if deployment.schema_dir else None,
+            statements=render_sql(plan),
+        )
+        if failures:
+            record_end(conn, entry, outcome="refused", error="pre-checks failed")
+            refuse_failures(failures)
+        if before_run:
+            before_run()
+        try:
+            run_steps(conn, plan, options.apply, on_step=on_step)
+        except (PgevolveError, KeyboardInterrupt) as exc:
+            _record_failure(target, entry, exc)
+            raise
+        record_end(conn, entry, outcome="applied")
+        return entry
+
+
+def _record_failure(target: Target, entry: int, exc: BaseException) -> None:
+    """Record the failure on a new connection: the apply's own may be the thing that died."""
+    outcome = "refused" if isinstance(exc, Refused) else "failed"
+    try:
+        with connect(target.dsn) as conn:
+            record_end(conn, entry, outcome=outcome, error=str(exc) or type(exc).__name__)
+    except PgevolveError:
+        pass  # the server is gone too; the row stays 'running', which says as much

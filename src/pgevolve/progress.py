@@ -1,0 +1,77 @@
+"""Progress of apply on a terminal: a line per step, a bar for long index builds.
+
+PostgreSQL reports the phase and the blocks/tuples done of a running CREATE
+INDEX in pg_stat_progress_create_index; a watcher thread polls it on its own
+connection while the concurrent build runs on the apply's connection.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from types import TracebackType
+
+import psycopg
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pgevolve.plan.steps import Step
+
+_POLL_SECONDS = 0.5
+_INDEX_PROGRESS = """
+SELECT p.phase,
+       CASE WHEN p.blocks_total > 0 THEN p.blocks_total ELSE p.tuples_total END,
+       CASE WHEN p.blocks_total > 0 THEN p.blocks_done ELSE p.tuples_done END
+FROM pg_stat_progress_create_index p
+WHERE p.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+ORDER BY p.pid LIMIT 1
+"""
+
+
+class StepReporter:
+    """Context manager; ``step`` is the on_step callback of apply."""
+
+    def __init__(self, dsn: str, total: int) -> None:
+        self.dsn = dsn
+        self.total = total
+        self.console = Console(stderr=True)
+        self.interactive = sys.stderr.isatty()
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def __enter__(self) -> StepReporter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._finish_watch()
+
+    def step(self, number: int, step: Step) -> None:
+        """Called before each step runs."""
+        self._finish_watch()
+        self.console.print(f"[{number}/{self.total}] {step.summary} ({step.hazard.value})", highlight=False)
+        if self.interactive and not step.transactional and "INDEX" in step.sql.upper():
+            self._stop.clear()
+            self._watcher = threading.Thread(target=self._watch_index, daemon=True)
+            self._watcher.start()
+
+    def _finish_watch(self) -> None:
+        if self._watcher is not None:
+            self._stop.set()
+            self._watcher.join(timeout=2)
+            self._watcher = None
+
+    def _watch_index(self) -> None:
+        columns = (TextColumn("  {task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                   TimeElapsedColumn())
+        try:
+            with psycopg.connect(self.dsn, autocommit=True) as conn, \
+                    Progress(*columns, console=self.console, transient=True) as bar:
+                task = bar.add_task("building index", total=None)
+                while not self._stop.wait(_POLL_SECONDS):
+                    row = conn.execute(_INDEX_PROGRESS).fetchone()
+                    if row:
+                        phase, total, done = row
+                        bar.update(task, description=str(phase), total=total or None, completed=done or 0)
+        except psycopg.Error:
+            return  # progress is a nicety: never let it disturb the apply
