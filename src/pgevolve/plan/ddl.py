@@ -160,6 +160,14 @@ def alter_column_type(table: str, column: model.Column, scope: Scope, *, using: 
     return _alter_column(table, column.name, scope, action)
 
 
+def retype_through_text(table: str, column: model.Column, scope: Scope) -> str:
+    """ALTER COLUMN ... TYPE t USING col::text::t: from one enum type to another of the same name."""
+    new_type = scope.type(column.type)
+    text = "text" + "[]" * parse_type(column.type).array_dims
+    using = f"{quote_ident(column.name)}::{text}::{new_type}"
+    return _alter_column(table, column.name, scope, f"TYPE {new_type} USING {using}")
+
+
 def set_default(table: str, column: str, default: str, scope: Scope) -> str:
     return _alter_column(table, column, scope, f"SET DEFAULT {default}")
 

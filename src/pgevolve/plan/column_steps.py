@@ -1,0 +1,156 @@
+"""Steps for a column changed in place (AlterColumn), online where PostgreSQL allows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pgevolve import model
+from pgevolve.changes import AlterColumn
+from pgevolve.ident import make_object_name, quote_ident
+from pgevolve.plan import ddl
+from pgevolve.plan.context import Context, draft
+from pgevolve.plan.expressions import nextval_sequence
+from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.plan.table_steps import add_column_hazard
+from pgevolve.plan.types import Conversion, conversion
+
+_TYPE_HAZARD = {
+    Conversion.COERCIBLE: (Hazard.SAFE, "Binary-coercible: only the catalog changes (a brief ACCESS EXCLUSIVE "
+                                        "lock, no scan, no rewrite)."),
+    Conversion.WIDENING: (Hazard.REWRITE, "Every value converts, but the table and its indexes are rewritten "
+                                          "under an ACCESS EXCLUSIVE lock."),
+    Conversion.ASSIGNMENT: (Hazard.DATA, "The table is rewritten under an ACCESS EXCLUSIVE lock, and it fails if "
+                                         "an existing value does not fit the new type."),
+    Conversion.EXPLICIT: (Hazard.DATA, "The table is rewritten under an ACCESS EXCLUSIVE lock, and the cast fails "
+                                       "if an existing value cannot be converted."),
+}
+
+
+def alter_column(change: AlterColumn, ctx: Context) -> list[Step]:
+    """The statements for one changed column, in the order PostgreSQL needs them."""
+    if "generated" in change.changes and change.new.generated is not None:
+        return _recreate(change, ctx)
+    steps: list[Step] = []
+    if "generated" in change.changes:
+        steps.append(_step(change, ctx, "drop_expression", ddl.drop_expression, Hazard.SAFE,
+                           "The column keeps its values and becomes an ordinary column."))
+    if "identity" in change.changes and change.old.identity and not change.new.identity:
+        steps.append(_step(change, ctx, "drop_identity", ddl.drop_identity, Hazard.SAFE,
+                           "The column keeps its values; new rows no longer draw from the identity sequence."))
+    steps += _type_and_default(change, ctx)
+    steps += _nullable(change, ctx)
+    steps += _identity(change, ctx)
+    return steps
+
+
+def _step(change: AlterColumn, ctx: Context, kind: str, build: Callable[..., str], hazard: Hazard, reason: str,
+          *extra: object, phase: Phase = Phase.COLUMNS) -> Step:
+    sql = build(change.table, change.new.name, *extra, ctx.scope)
+    return draft(phase, kind, f"{change.table}.{change.new.name}", sql, hazard, reason,
+                 relations=(ctx.relation(change.table),))
+
+
+def _type_and_default(change: AlterColumn, ctx: Context) -> list[Step]:
+    old, new, what = change.old, change.new, change.changes
+    retyped = "type" in what
+    steps: list[Step] = []
+    # ALTER TYPE casts the old default too, and it may not cast: set it aside, then set the new one.
+    if old.default is not None and (retyped or ("default" in what and new.default is None)):
+        steps.append(_step(change, ctx, "drop_default", ddl.drop_default, Hazard.SAFE,
+                           "Existing rows keep their values; only new rows were using the default."))
+    if {"type", "collation"} & what:
+        steps.append(_alter_type(change, ctx))
+    if new.default is not None and not new.identity and ("default" in what or (retyped and old.default is not None)):
+        steps += _set_default(change, ctx)
+    return steps
+
+
+def _alter_type(change: AlterColumn, ctx: Context) -> Step:
+    if "type" in change.changes:
+        how = conversion(change.old.type, change.new.type)
+        hazard, reason = _TYPE_HAZARD[how]
+    else:
+        how = Conversion.COERCIBLE
+        hazard, reason = Hazard.LOCKS, "A new collation rebuilds the column's indexes under an ACCESS EXCLUSIVE lock."
+    # Without USING, PostgreSQL applies the assignment cast, which raises on a value too
+    # long for varchar(n); an explicit cast (USING col::varchar(n)) would truncate silently.
+    sql = ddl.alter_column_type(change.table, change.new, ctx.scope, using=how is Conversion.EXPLICIT)
+    return draft(Phase.COLUMNS, "alter_column_type", f"{change.table}.{change.new.name}", sql, hazard, reason,
+                 relations=(ctx.relation(change.table),))
+
+
+def _set_default(change: AlterColumn, ctx: Context) -> list[Step]:
+    new = change.new
+    assert new.default is not None
+    steps: list[Step] = []
+    if ddl.serial_type(change.table, new) and nextval_sequence(change.old.default) is None:
+        sql = ddl.create_owned_sequence(change.table, new, ctx.scope)
+        steps.append(draft(Phase.COLUMNS, "create_sequence", f"{change.table}.{new.name}", sql, Hazard.DATA,
+                           "The new sequence starts at 1: inserts fail on duplicates until it is set past the "
+                           "largest existing value (setval).", relations=(ctx.relation(change.table),)))
+    steps.append(_step(change, ctx, "set_default", ddl.set_default, Hazard.SAFE,
+                       "Only new rows get the new default; existing rows are not touched.", new.default))
+    return steps
+
+
+def _nullable(change: AlterColumn, ctx: Context) -> list[Step]:
+    if "nullable" not in change.changes:
+        return []
+    if change.new.nullable:
+        return [_step(change, ctx, "drop_not_null", ddl.drop_not_null, Hazard.SAFE, "Catalog-only.")]
+    return set_not_null_online(change.table, change.new.name, ctx)
+
+
+def set_not_null_online(table: str, column: str, ctx: Context) -> list[Step]:
+    """CHECK (col IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.
+
+    PostgreSQL 12+ skips the full-table scan of SET NOT NULL when a valid CHECK
+    constraint proves the column has no NULLs; VALIDATE scans without blocking
+    writes. So the only long step holds a SHARE UPDATE EXCLUSIVE lock.
+    """
+    name = make_object_name(table, column, "not_null")
+    check = model.CheckConstraint(name=name, expression=f"{quote_ident(column)} IS NOT NULL")
+    obj, scope, rel = f"{table}.{column}", ctx.scope, (ctx.relation(table),)
+    return [
+        draft(Phase.CHECKS, "add_check_not_valid", obj, ddl.add_constraint(table, check, scope, not_valid=True),
+              Hazard.SAFE, "A helper CHECK (col IS NOT NULL), NOT VALID: a brief lock, no scan.", relations=rel),
+        draft(Phase.VALIDATE_CHECKS, "validate_constraint", obj, ddl.validate_constraint(table, name, scope),
+              Hazard.DATA, "Scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on); "
+              "fails if a row holds NULL.", relations=rel, isolated=True),
+        draft(Phase.NOT_NULL, "set_not_null", obj, ddl.set_not_null(table, column, scope), Hazard.SAFE,
+              "The validated CHECK proves there is no NULL, so PostgreSQL 12+ skips the scan: a brief "
+              "ACCESS EXCLUSIVE lock.", relations=rel),
+        draft(Phase.NOT_NULL, "drop_check", obj, ddl.drop_constraint(table, name, scope), Hazard.SAFE,
+              "The helper CHECK is no longer needed.", relations=rel),
+    ]
+
+
+def _identity(change: AlterColumn, ctx: Context) -> list[Step]:
+    new = change.new
+    if "identity" not in change.changes or new.identity is None:
+        return []
+    if change.old.identity:
+        return [_step(change, ctx, "set_identity", ddl.set_identity, Hazard.SAFE, "Catalog-only.", new.identity)]
+    # ADD ... AS IDENTITY needs the column NOT NULL first: after SET NOT NULL when that changes too.
+    phase = Phase.NOT_NULL if "nullable" in change.changes else Phase.COLUMNS
+    return [_step(change, ctx, "add_identity", ddl.add_identity, Hazard.DATA,
+                  "The identity sequence starts at 1: inserts fail on duplicates until it is set past the "
+                  "largest existing value.", new.identity, phase=phase)]
+
+
+def _recreate(change: AlterColumn, ctx: Context) -> list[Step]:
+    """PostgreSQL 15 cannot change a generation expression in place: drop the column and add it again."""
+    table, new, scope = change.table, change.new, ctx.scope
+    obj, rel = f"{table}.{new.name}", (ctx.relation(table),)
+    _, reason = add_column_hazard(table, new)
+    steps = [
+        draft(Phase.COLUMNS, "drop_column", obj, ddl.drop_column(table, new.name, scope), Hazard.REWRITE,
+              "The generated values are recomputed by the next step; indexes and constraints on the column are "
+              "dropped with it and built again by this plan.", relations=rel),
+        draft(Phase.COLUMNS, "add_column", obj, ddl.add_column(table, new, scope), Hazard.REWRITE, reason,
+              relations=rel),
+    ]
+    if new.comment is not None:
+        steps.append(draft(Phase.COMMENTS, "comment", obj, ddl.comment_on("column", table, new.name, new.comment,
+                                                                          scope), Hazard.SAFE, "Catalog-only."))
+    return steps

@@ -1,0 +1,58 @@
+"""What every step builder needs: the scope for names, both models, and a terse Step constructor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgevolve import model
+from pgevolve.plan.ddl import Scope
+from pgevolve.plan.steps import Hazard, Phase, Step
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    scope: Scope
+    actual: model.Database
+    desired: model.Database
+
+    @classmethod
+    def of(cls, actual: model.Database, desired: model.Database) -> Context:
+        enums = frozenset(e.name for e in (*actual.enums, *desired.enums))
+        return cls(Scope(desired.schema, enums), actual, desired)
+
+    def relation(self, name: str) -> str:
+        """A relation's name as counted for transaction sizing."""
+        return f"{self.scope.schema}.{name}"
+
+    def table_relations(self, table: model.Table) -> tuple[str, ...]:
+        """The table and the indexes that come with it (keys and plain indexes)."""
+        keys = [table.primary_key.name] if table.primary_key else []
+        keys += [u.name for u in table.uniques] + [i.name for i in table.indexes]
+        return tuple(self.relation(n) for n in [table.name, *keys])
+
+
+def draft(
+    phase: Phase,
+    kind: str,
+    obj: str,
+    sql: str,
+    hazard: Hazard,
+    reason: str,
+    *,
+    transactional: bool = True,
+    isolated: bool = False,
+    relations: tuple[str, ...] = (),
+) -> Step:
+    """A step without its summary; the planner adds the summary of the change it belongs to."""
+    return Step(
+        phase=phase,
+        kind=kind,
+        object=obj,
+        sql=sql,
+        hazard=hazard,
+        reason=reason,
+        summary="",
+        transactional=transactional,
+        isolated=isolated,
+        relations=relations,
+    )

@@ -1,0 +1,149 @@
+"""Steps for constraints and indexes on tables that already exist: the online forms."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from pgevolve import model
+from pgevolve.changes import (
+    AddCheck,
+    AddForeignKey,
+    AddPrimaryKey,
+    AddUnique,
+    CreateIndex,
+    DropCheck,
+    DropForeignKey,
+    DropIndex,
+    DropPrimaryKey,
+    DropUnique,
+    RenameConstraint,
+    RenameIndex,
+    ValidateConstraint,
+)
+from pgevolve.plan import ddl
+from pgevolve.plan.context import Context, draft
+from pgevolve.plan.steps import Hazard, Phase, Step
+
+CONCURRENT_INDEX = (
+    "Built CONCURRENTLY: reads and writes go on (it runs outside a transaction); if it fails it leaves an "
+    "INVALID index, which the next plan drops and builds again."
+)
+UNIQUE_INDEX = "Built CONCURRENTLY (reads and writes go on); fails if the columns hold duplicate values."
+VALIDATE = "Scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on); fails if {}."
+DROP_CONSTRAINT = "A brief ACCESS EXCLUSIVE lock; no row is touched."
+RENAME = "A brief ACCESS EXCLUSIVE lock; nothing else changes."
+
+
+def add_key(change: AddPrimaryKey | AddUnique, ctx: Context) -> list[Step]:
+    """CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX: no long lock."""
+    key = change.key if isinstance(change, AddPrimaryKey) else change.constraint
+    table, obj = change.table, f"{change.table}.{key.name}"
+    rel = (ctx.relation(table), ctx.relation(key.name))
+    index_sql = ddl.create_index(table, ddl.key_index(key), ctx.scope, concurrently=True)
+    kind = "add_primary_key" if isinstance(change, AddPrimaryKey) else "add_unique"
+    return [
+        draft(Phase.INDEXES, "create_index_concurrently", obj, index_sql, Hazard.DATA, UNIQUE_INDEX,
+              transactional=False, relations=rel),
+        draft(Phase.KEYS, kind, obj, ddl.add_key_using_index(table, key, ctx.scope), Hazard.SAFE,
+              "Attaches the unique index built above as the constraint: a brief ACCESS EXCLUSIVE lock, no scan.",
+              relations=rel),
+    ]
+
+
+def add_check(change: AddCheck, ctx: Context) -> list[Step]:
+    return _not_valid_then_validate(change.table, change.check, ctx)
+
+
+def add_foreign_key(change: AddForeignKey, ctx: Context) -> list[Step]:
+    return _not_valid_then_validate(change.table, change.foreign_key, ctx)
+
+
+def _not_valid_then_validate(table: str, constraint: model.CheckConstraint | model.ForeignKey,
+                             ctx: Context) -> list[Step]:
+    """ADD ... NOT VALID (brief lock, new rows checked from now on), VALIDATE later in its own transaction."""
+    is_fk = isinstance(constraint, model.ForeignKey)
+    phase, kind = (Phase.FOREIGN_KEYS, "add_foreign_key") if is_fk else (Phase.CHECKS, "add_check")
+    lock = "SHARE ROW EXCLUSIVE on both tables" if is_fk else "ACCESS EXCLUSIVE"
+    rel = _relations(table, constraint, ctx)
+    add = draft(phase, f"{kind}_not_valid", f"{table}.{constraint.name}",
+                ddl.add_constraint(table, constraint, ctx.scope, not_valid=True), Hazard.SAFE,
+                f"NOT VALID skips the scan of existing rows: a brief {lock} lock; new rows are checked from now on.",
+                relations=rel)
+    return [add, _validate(table, constraint, ctx)]
+
+
+def _relations(table: str, constraint: model.CheckConstraint | model.ForeignKey, ctx: Context) -> tuple[str, ...]:
+    if isinstance(constraint, model.ForeignKey):
+        return (ctx.relation(table), ctx.relation(constraint.ref_table))
+    return (ctx.relation(table),)
+
+
+def _validate(table: str, constraint: model.CheckConstraint | model.ForeignKey, ctx: Context) -> Step:
+    is_fk = isinstance(constraint, model.ForeignKey)
+    phase = Phase.VALIDATE_FOREIGN_KEYS if is_fk else Phase.VALIDATE_CHECKS
+    failure = "a row references a missing row" if is_fk else "an existing row violates the check"
+    return draft(phase, "validate_constraint", f"{table}.{constraint.name}",
+                 ddl.validate_constraint(table, constraint.name, ctx.scope), Hazard.DATA, VALIDATE.format(failure),
+                 isolated=True, relations=_relations(table, constraint, ctx))
+
+
+def validate_constraint(change: ValidateConstraint, ctx: Context) -> list[Step]:
+    return [_validate(change.table, change.constraint, ctx)]
+
+
+def drop_constraint(change: DropPrimaryKey | DropUnique | DropCheck | DropForeignKey, ctx: Context) -> list[Step]:
+    match change:
+        case DropForeignKey():
+            phase, name, kind = Phase.DROP_FOREIGN_KEYS, change.foreign_key.name, "drop_foreign_key"
+            rel = (ctx.relation(change.table), ctx.relation(change.foreign_key.ref_table))
+        case DropPrimaryKey() | DropUnique() | DropCheck():
+            name = _constraint_name(change)
+            phase, kind, rel = Phase.DROP_CONSTRAINTS, "drop_constraint", (ctx.relation(change.table),)
+        case _:
+            assert_never(change)
+    return [draft(phase, kind, f"{change.table}.{name}", ddl.drop_constraint(change.table, name, ctx.scope),
+                  Hazard.SAFE, DROP_CONSTRAINT, relations=rel)]
+
+
+def _constraint_name(change: DropPrimaryKey | DropUnique | DropCheck) -> str:
+    match change:
+        case DropPrimaryKey():
+            return change.key.name
+        case DropUnique():
+            return change.constraint.name
+        case DropCheck():
+            return change.check.name
+        case _:
+            assert_never(change)
+
+
+def rename_constraint(change: RenameConstraint, ctx: Context) -> list[Step]:
+    sql = ddl.rename_constraint(change.table, change.old, change.new, ctx.scope)
+    return [draft(Phase.RENAMES, "rename_constraint", f"{change.table}.{change.new}", sql, Hazard.LOCKS, RENAME,
+                  relations=(ctx.relation(change.table),))]
+
+
+def create_index(change: CreateIndex, ctx: Context) -> list[Step]:
+    index, table = change.index, change.table
+    hazard, reason = (Hazard.DATA, UNIQUE_INDEX) if index.unique else (Hazard.SAFE, CONCURRENT_INDEX)
+    steps = [draft(Phase.INDEXES, "create_index_concurrently", index.name,
+                   ddl.create_index(table, index, ctx.scope, concurrently=True), hazard, reason,
+                   transactional=False, relations=(ctx.relation(table), ctx.relation(index.name)))]
+    if index.comment is not None:
+        steps.append(draft(Phase.COMMENTS, "comment", index.name,
+                           ddl.comment_on("index", table, index.name, index.comment, ctx.scope), Hazard.SAFE,
+                           "Catalog-only."))
+    return steps
+
+
+def drop_index(change: DropIndex, ctx: Context) -> list[Step]:
+    sql = ddl.drop_index(change.index.name, ctx.scope, concurrently=True)
+    return [draft(Phase.DROP_INDEXES, "drop_index_concurrently", change.index.name, sql, Hazard.SAFE,
+                  "Dropped CONCURRENTLY (outside a transaction): reads and writes go on.", transactional=False,
+                  relations=(ctx.relation(change.table), ctx.relation(change.index.name)))]
+
+
+def rename_index(change: RenameIndex, ctx: Context) -> list[Step]:
+    sql = ddl.rename_index(change.old, change.new, ctx.scope)
+    return [draft(Phase.RENAMES, "rename_index", change.new, sql, Hazard.LOCKS, RENAME,
+                  relations=(ctx.relation(change.table), ctx.relation(change.new)))]

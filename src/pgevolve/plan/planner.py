@@ -1,0 +1,137 @@
+"""make_plan(actual, desired, hints): the changes, turned into ordered, hazard-labelled steps.
+
+Order: fixed phases (``steps.Phase``), then within a phase the transactional
+steps before the ones that must run outside a transaction (so that they share
+one transaction), then the table name, then the change's place in the diff and
+the step's place in its change. The same input always gives the same plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import assert_never
+
+from pgevolve import model
+from pgevolve.changes import (
+    AddCheck,
+    AddColumn,
+    AddEnumValue,
+    AddForeignKey,
+    AddPrimaryKey,
+    AddUnique,
+    AlterColumn,
+    Change,
+    CreateEnum,
+    CreateExtension,
+    CreateIndex,
+    CreateSchema,
+    CreateTable,
+    DropCheck,
+    DropColumn,
+    DropEnum,
+    DropExtension,
+    DropForeignKey,
+    DropIndex,
+    DropPrimaryKey,
+    DropTable,
+    DropUnique,
+    RenameColumn,
+    RenameConstraint,
+    RenameIndex,
+    RenameTable,
+    ReplaceEnum,
+    SetComment,
+    SetExtensionSchema,
+    ValidateConstraint,
+)
+from pgevolve.diff import diff
+from pgevolve.plan import column_steps, key_steps, table_steps, type_steps
+from pgevolve.plan.context import Context
+from pgevolve.plan.steps import Plan, Step
+from pgevolve.plan.summary import summarize
+
+
+def make_plan(actual: model.Database, desired: model.Database, hints: model.Hints | None = None) -> Plan:
+    """The plan that turns ``actual`` into ``desired``."""
+    return plan_changes(diff(actual, desired, hints or model.Hints()), actual, desired)
+
+
+def plan_changes(changes: Sequence[Change], actual: model.Database, desired: model.Database) -> Plan:
+    """Steps for the given changes, in plan order."""
+    ctx = Context.of(actual, desired)
+    keyed: list[tuple[tuple[int, bool, str, int, int], Step]] = []
+    for index, change in enumerate(changes):
+        summary = summarize(change)
+        for ordinal, step in enumerate(steps_for(change, ctx)):
+            key = (step.phase.value, not step.transactional, _table_of(change), index, ordinal)
+            keyed.append((key, replace(step, summary=summary)))
+    keyed.sort(key=lambda pair: pair[0])
+    return Plan(steps=tuple(step for _, step in keyed))
+
+
+def _table_of(change: Change) -> str:
+    """The table a change is about ("" for schema-wide changes): the tie-break within a phase."""
+    if isinstance(change, RenameTable):
+        return change.new
+    table = getattr(change, "table", None)
+    if isinstance(table, model.Table):
+        return table.name
+    return table or ""
+
+
+def steps_for(change: Change, ctx: Context) -> list[Step]:
+    """The statements of one change, in the order they must run."""
+    match change:
+        case CreateSchema():
+            return type_steps.create_schema(change, ctx)
+        case CreateExtension():
+            return type_steps.create_extension(change, ctx)
+        case SetExtensionSchema():
+            return type_steps.set_extension_schema(change, ctx)
+        case DropExtension():
+            return type_steps.drop_extension(change, ctx)
+        case CreateEnum():
+            return type_steps.create_enum(change, ctx)
+        case AddEnumValue():
+            return type_steps.add_enum_value(change, ctx)
+        case ReplaceEnum():
+            return type_steps.replace_enum(change, ctx)
+        case DropEnum():
+            return type_steps.drop_enum(change, ctx)
+        case CreateTable():
+            return table_steps.create_table(change, ctx)
+        case DropTable():
+            return table_steps.drop_table(change, ctx)
+        case RenameTable():
+            return table_steps.rename_table(change, ctx)
+        case AddColumn():
+            return table_steps.add_column(change, ctx)
+        case DropColumn():
+            return table_steps.drop_column(change, ctx)
+        case RenameColumn():
+            return table_steps.rename_column(change, ctx)
+        case AlterColumn():
+            return column_steps.alter_column(change, ctx)
+        case AddPrimaryKey() | AddUnique():
+            return key_steps.add_key(change, ctx)
+        case AddCheck():
+            return key_steps.add_check(change, ctx)
+        case AddForeignKey():
+            return key_steps.add_foreign_key(change, ctx)
+        case ValidateConstraint():
+            return key_steps.validate_constraint(change, ctx)
+        case DropPrimaryKey() | DropUnique() | DropCheck() | DropForeignKey():
+            return key_steps.drop_constraint(change, ctx)
+        case RenameConstraint():
+            return key_steps.rename_constraint(change, ctx)
+        case CreateIndex():
+            return key_steps.create_index(change, ctx)
+        case DropIndex():
+            return key_steps.drop_index(change, ctx)
+        case RenameIndex():
+            return key_steps.rename_index(change, ctx)
+        case SetComment():
+            return type_steps.set_comment(change, ctx)
+        case _:
+            assert_never(change)

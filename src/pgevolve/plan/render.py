@@ -1,0 +1,161 @@
+"""A plan as text (terminal), SQL (psql script), JSON (tools) and Markdown (pull-request comment)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from rich.console import Console
+from rich.text import Text
+
+from pgevolve.plan.steps import LOCK_TIMEOUT, MAX_RELATIONS_PER_TRANSACTION, Group, Hazard, Plan, Step, highest
+
+NO_CHANGES = "No changes."
+HAZARD_STYLE = {
+    Hazard.SAFE: "green",
+    Hazard.LOCKS: "yellow",
+    Hazard.REWRITE: "magenta",
+    Hazard.DATA: "bold yellow",
+    Hazard.DESTRUCTIVE: "bold red",
+}
+
+
+def summary_line(plan: Plan) -> str:
+    """"5 steps: 3 safe, 1 data, 1 destructive"."""
+    counts = ", ".join(f"{n} {hazard.value}" for hazard, n in plan.counts().items())
+    noun = "step" if len(plan.steps) == 1 else "steps"
+    return f"{len(plan.steps)} {noun}: {counts}"
+
+
+def grouping_line(groups: tuple[Group, ...]) -> str:
+    """How the plan runs: how many transactions, how many statements outside one."""
+    transactions = sum(1 for g in groups if g.transactional)
+    outside = sum(1 for g in groups if not g.transactional)
+    text = f"Runs as {transactions} transaction{'s' * (transactions != 1)}"
+    if outside:
+        text += f" and {outside} statement{'s' * (outside != 1)} outside a transaction (CONCURRENTLY and the like)"
+    if transactions > 1:
+        text += (f"; each transaction is all-or-nothing (at most {MAX_RELATIONS_PER_TRANSACTION} relations, "
+                 "VALIDATE alone), the plan as a whole is not")
+    return text + "."
+
+
+# -- text -------------------------------------------------------------------------------------
+
+Segment = tuple[str, str | None]  # text, rich style
+
+
+def render_text(plan: Plan, *, color: bool) -> str:
+    """For the terminal: numbered steps by transaction, hazard labels, the reason under each."""
+    if plan.is_empty:
+        return NO_CHANGES + "\n"
+    groups = plan.groups()
+    lines: list[list[Segment]] = [[(grouping_line(groups), None)],
+                                  [(f"Every statement waits at most {LOCK_TIMEOUT} for a lock.", None)], []]
+    number, transaction, width = 0, 0, len(str(len(plan.steps)))
+    for group in groups:
+        transaction += group.transactional
+        lines.append([(f"Transaction {transaction}" if group.transactional else "Outside a transaction", "bold")])
+        for step in group.steps:
+            number += 1
+            lines += _step_lines(f"{number:>{width}}", step)
+        lines.append([])
+    lines.append([(summary_line(plan), "bold")])
+    return _to_terminal(lines) if color else "".join("".join(t for t, _ in line) + "\n" for line in lines)
+
+
+def _step_lines(number: str, step: Step) -> list[list[Segment]]:
+    indent = " " * (len(number) + 4)
+    head: list[Segment] = [(f"  {number}. ", None), (f"[{step.hazard.value}]", HAZARD_STYLE[step.hazard]),
+                           (f" {step.summary}", None)]
+    sql = [[(indent + line, "cyan")] for line in f"{step.sql};".splitlines()]
+    return [head, *sql, [(indent + step.reason, "dim")]]
+
+
+def _to_terminal(lines: list[list[Segment]]) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, color_system="standard", width=10_000, highlight=False)
+    for line in lines:
+        text = Text(no_wrap=True)
+        for part, style in line:
+            text.append(part, style=style or "")
+        console.print(text, soft_wrap=True)
+    return buffer.getvalue()
+
+
+# -- SQL --------------------------------------------------------------------------------------
+
+def render_sql(plan: Plan) -> str:
+    """A script for ``psql -v ON_ERROR_STOP=1 -f``: transactions where allowed, CONCURRENTLY outside."""
+    if plan.is_empty:
+        return f"-- {NO_CHANGES}\n"
+    groups = plan.groups()
+    parts = [f"-- pgevolve plan: {summary_line(plan)}\n-- {grouping_line(groups)}\n"
+             f"SET lock_timeout = '{LOCK_TIMEOUT}';\n"]
+    for group in groups:
+        body = "".join(_sql_step(step) for step in group.steps)
+        parts.append(f"BEGIN;\n{body}COMMIT;\n" if group.transactional else body)
+    return "\n".join(parts)
+
+
+def _sql_step(step: Step) -> str:
+    reason = " ".join(step.reason.split())
+    return f"-- [{step.hazard.value}] {reason}\n{step.sql};\n"
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+def render_json(plan: Plan) -> str:
+    """Stable JSON for tools: ``Plan.from_dict(json.loads(text))`` gives the plan back."""
+    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+
+def render_markdown(plan: Plan) -> str:
+    """A pull-request comment: plain words first, a warning when needed, then the SQL and the hazards."""
+    if plan.is_empty:
+        return "### pgevolve plan\n\nNo changes: the database already matches the schema.\n"
+    parts = [f"### pgevolve plan\n\n**{summary_line(plan)}**\n", _change_list(plan)]
+    warning = _warning(plan)
+    if warning:
+        parts.append(warning)
+    parts.append(f"```sql\n{render_sql(plan)}```\n")
+    parts.append(_hazard_table(plan))
+    return "\n".join(parts)
+
+
+def _change_list(plan: Plan) -> str:
+    """One bullet per change, with its most severe hazard."""
+    hazards: dict[str, list[Hazard]] = {}
+    for step in plan.steps:
+        hazards.setdefault(step.summary, []).append(step.hazard)
+    return "".join(f"- {summary} ({highest(found).value})\n" for summary, found in hazards.items())
+
+
+def _warning(plan: Plan) -> str | None:
+    counts = plan.counts()
+    lines = []
+    if counts.get(Hazard.DATA):
+        n = counts[Hazard.DATA]
+        lines.append(f"{n} step{'s' * (n != 1)} can fail on existing rows (`data`): the apply stops there.")
+    if counts.get(Hazard.DESTRUCTIVE):
+        n = counts[Hazard.DESTRUCTIVE]
+        lines.append(f"{n} step{'s' * (n != 1)} delete{'s' * (n == 1)} data (`destructive`): "
+                     "refused unless applied with `--allow-destructive`.")
+    if not lines:
+        return None
+    kind = "CAUTION" if counts.get(Hazard.DESTRUCTIVE) else "WARNING"
+    return f"> [!{kind}]\n" + "".join(f"> {line}\n" for line in lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _hazard_table(plan: Plan) -> str:
+    rows = ["| # | Hazard | Statement | Why |", "|---|---|---|---|"]
+    for number, step in enumerate(plan.steps, 1):
+        what = f"`{step.kind}` {_cell(step.object)}"
+        rows.append(f"| {number} | {step.hazard.value} | {what} | {_cell(step.reason)} |")
+    return "\n".join(rows) + "\n"

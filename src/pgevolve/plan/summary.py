@@ -1,0 +1,137 @@
+"""Each change in plain words, for a product manager reading a pull request."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from pgevolve.changes import (
+    AddCheck,
+    AddColumn,
+    AddEnumValue,
+    AddForeignKey,
+    AddPrimaryKey,
+    AddUnique,
+    AlterColumn,
+    Change,
+    CreateEnum,
+    CreateExtension,
+    CreateIndex,
+    CreateSchema,
+    CreateTable,
+    DropCheck,
+    DropColumn,
+    DropEnum,
+    DropExtension,
+    DropForeignKey,
+    DropIndex,
+    DropPrimaryKey,
+    DropTable,
+    DropUnique,
+    RenameColumn,
+    RenameConstraint,
+    RenameIndex,
+    RenameTable,
+    ReplaceEnum,
+    SetComment,
+    SetExtensionSchema,
+    ValidateConstraint,
+)
+
+
+def _c(name: str) -> str:
+    return f"`{name}`"
+
+
+def _columns(names: tuple[str, ...]) -> str:
+    return ", ".join(_c(n) for n in names)
+
+
+def summarize(change: Change) -> str:
+    """One sentence: what the change does, without SQL."""
+    match change:
+        case CreateSchema(name=name):
+            return f"Creates schema {_c(name)}"
+        case CreateExtension(extension=ext):
+            return f"Installs extension {_c(ext.name)}"
+        case SetExtensionSchema(name=name):
+            return f"Moves extension {_c(name)} to another schema"
+        case DropExtension(extension=ext):
+            return f"Removes extension {_c(ext.name)}"
+        case CreateEnum(enum=enum):
+            return f"Creates list of values {_c(enum.name)}: {', '.join(enum.values)}"
+        case AddEnumValue(enum=enum, value=value):
+            return f"Adds value {_c(value)} to {_c(enum)}"
+        case ReplaceEnum(old=old, new=new):
+            gone = [v for v in old.values if v not in new.values]
+            what = f"removes {', '.join(_c(v) for v in gone)}" if gone else "reorders its values"
+            return f"Rebuilds list of values {_c(new.name)} ({what})"
+        case DropEnum(enum=enum):
+            return f"Removes list of values {_c(enum.name)}"
+        case CreateTable(table=table):
+            return f"Creates table {_c(table.name)} ({len(table.columns)} columns)"
+        case DropTable(table=table):
+            return f"Deletes table {_c(table.name)} and all its data"
+        case RenameTable(old=old, new=new):
+            return f"Renames table {_c(old)} to {_c(new)}"
+        case AddColumn(table=table, column=column):
+            return f"Adds column {_c(column.name)} to {_c(table)}"
+        case DropColumn(table=table, column=column):
+            return f"Deletes column {_c(column.name)} from {_c(table)} and its data"
+        case RenameColumn(table=table, old=old, new=new):
+            return f"Renames column {_c(old)} of {_c(table)} to {_c(new)}"
+        case AlterColumn():
+            return f"Changes column {_c(change.new.name)} of {_c(change.table)}: {_alterations(change)}"
+        case AddPrimaryKey(table=table, key=key):
+            return f"Makes {_columns(key.columns)} the primary key of {_c(table)}"
+        case DropPrimaryKey(table=table):
+            return f"Removes the primary key of {_c(table)}"
+        case AddUnique(table=table, constraint=unique):
+            return f"Requires {_columns(unique.columns)} to be unique in {_c(table)}"
+        case DropUnique(table=table, constraint=unique):
+            return f"No longer requires {_columns(unique.columns)} to be unique in {_c(table)}"
+        case AddCheck(table=table, check=check):
+            return f"Adds rule {_c(check.name)} to {_c(table)}"
+        case DropCheck(table=table, check=check):
+            return f"Removes rule {_c(check.name)} from {_c(table)}"
+        case AddForeignKey(table=table, foreign_key=fk):
+            return f"Links {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)}"
+        case DropForeignKey(table=table, foreign_key=fk):
+            return f"Unlinks {_c(table)} ({_columns(fk.columns)}) from {_c(fk.ref_table)}"
+        case ValidateConstraint(table=table, constraint=constraint):
+            return f"Checks existing rows of {_c(table)} against {_c(constraint.name)}"
+        case RenameConstraint(table=table, old=old, new=new):
+            return f"Renames constraint {_c(old)} of {_c(table)} to {_c(new)}"
+        case CreateIndex(table=table, index=index):
+            return f"Creates index {_c(index.name)} on {_c(table)} concurrently"
+        case DropIndex(table=table, index=index):
+            return f"Drops index {_c(index.name)} from {_c(table)} concurrently"
+        case RenameIndex(old=old, new=new):
+            return f"Renames index {_c(old)} to {_c(new)}"
+        case SetComment():
+            return _comment(change)
+        case _:
+            assert_never(change)
+
+
+def _comment(change: SetComment) -> str:
+    what = f"{change.table}.{change.name}" if change.target == "column" else change.name
+    verb = "Removes the description of" if change.comment is None else "Updates the description of"
+    return f"{verb} {change.target} {_c(what)}"
+
+
+def _alterations(change: AlterColumn) -> str:
+    old, new = change.old, change.new
+    parts = []
+    if "type" in change.changes:
+        parts.append(f"type {_c(old.type)} → {_c(new.type)}")
+    if "nullable" in change.changes:
+        parts.append("now optional" if new.nullable else "now required")
+    if "default" in change.changes:
+        parts.append(f"default {_c(new.default)}" if new.default is not None else "no default")
+    if "identity" in change.changes:
+        parts.append(f"identity {new.identity}" if new.identity else "no longer an identity")
+    if "generated" in change.changes:
+        parts.append(f"computed as {_c(new.generated)}" if new.generated else "no longer computed")
+    if "collation" in change.changes:
+        parts.append(f"collation {_c(new.collation or 'default')}")
+    return ", ".join(parts)

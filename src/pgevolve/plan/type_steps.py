@@ -1,0 +1,107 @@
+"""Steps for the schema, extensions, enum types and comments."""
+
+from __future__ import annotations
+
+from pgevolve import model
+from pgevolve.changes import (
+    AddEnumValue,
+    CreateEnum,
+    CreateExtension,
+    CreateSchema,
+    DropEnum,
+    DropExtension,
+    ReplaceEnum,
+    SetComment,
+    SetExtensionSchema,
+)
+from pgevolve.ident import make_object_name
+from pgevolve.plan import ddl
+from pgevolve.plan.context import Context, draft
+from pgevolve.plan.steps import Hazard, Phase, Step
+
+
+def create_schema(change: CreateSchema, ctx: Context) -> list[Step]:
+    return [draft(Phase.SCHEMA, "create_schema", change.name, ddl.create_schema(change.name), Hazard.SAFE,
+                  "Creates the owned schema unless it exists.")]
+
+
+def create_extension(change: CreateExtension, ctx: Context) -> list[Step]:
+    sql = ddl.create_extension(change.extension, ctx.scope)
+    return [draft(Phase.EXTENSIONS, "create_extension", change.extension.name, sql, Hazard.SAFE,
+                  "Installs the extension's functions and types; no table is touched.")]
+
+
+def set_extension_schema(change: SetExtensionSchema, ctx: Context) -> list[Step]:
+    sql = ddl.set_extension_schema(change.name, change.new_schema or ctx.scope.schema)
+    return [draft(Phase.EXTENSIONS, "alter_extension", change.name, sql, Hazard.LOCKS,
+                  "Moves the extension's functions and types; SQL that names them by the old schema breaks.")]
+
+
+def drop_extension(change: DropExtension, ctx: Context) -> list[Step]:
+    return [draft(Phase.DROP_EXTENSIONS, "drop_extension", change.extension.name,
+                  ddl.drop_extension(change.extension.name), Hazard.DESTRUCTIVE,
+                  "Removes the extension's functions and types (fails while a column or default still uses one).")]
+
+
+def create_enum(change: CreateEnum, ctx: Context) -> list[Step]:
+    enum = change.enum
+    steps = [draft(Phase.ENUMS, "create_enum", enum.name, ddl.create_enum(enum, ctx.scope), Hazard.SAFE,
+                   "Creates a new type; no table is touched.")]
+    if enum.comment is not None:
+        steps.append(draft(Phase.COMMENTS, "comment", enum.name,
+                           ddl.comment_on("type", None, enum.name, enum.comment, ctx.scope), Hazard.SAFE,
+                           "Catalog-only."))
+    return steps
+
+
+def add_enum_value(change: AddEnumValue, ctx: Context) -> list[Step]:
+    # A value added in a transaction cannot be used before that transaction commits:
+    # run it on its own, so later steps (defaults, checks) may use it.
+    sql = ddl.add_enum_value(change.enum, change.value, ctx.scope, before=change.before, after=change.after)
+    return [draft(Phase.ENUMS, "add_enum_value", f"{change.enum}.{change.value}", sql, Hazard.SAFE,
+                  "Catalog-only; runs outside a transaction so that later steps can use the new value.",
+                  transactional=False)]
+
+
+def replace_enum(change: ReplaceEnum, ctx: Context) -> list[Step]:
+    """Rename the old type aside, create the new one, convert each column through text, drop the old type."""
+    name, scope = change.new.name, ctx.scope
+    aside = make_object_name(name, None, "pgevolve_old")
+    steps = [
+        draft(Phase.ENUMS, "rename_enum", name, ddl.rename_type(name, aside, scope), Hazard.SAFE,
+              "Moves the old type aside; the columns still use it until converted below."),
+        draft(Phase.ENUMS, "create_enum", name, ddl.create_enum(change.new, scope), Hazard.SAFE,
+              "Creates the type with the new list of values."),
+    ]
+    for table, column in change.columns:
+        steps += _convert_column(table, column, ctx)
+    steps.append(draft(Phase.ENUMS, "drop_enum", aside, ddl.drop_type(aside, scope), Hazard.SAFE,
+                       "No column uses the old type any more."))
+    return steps
+
+
+def _convert_column(table: str, column: model.Column, ctx: Context) -> list[Step]:
+    obj, rel, scope = f"{table}.{column.name}", (ctx.relation(table),), ctx.scope
+    steps = []
+    if column.default is not None:  # the default names the old type: set aside, set again after
+        steps.append(draft(Phase.ENUMS, "drop_default", obj, ddl.drop_default(table, column.name, scope),
+                           Hazard.SAFE, "Set aside while the column changes type.", relations=rel))
+    steps.append(draft(Phase.ENUMS, "alter_column_type", obj, ddl.retype_through_text(table, column, scope),
+                       Hazard.DATA, "Rewrites the table under an ACCESS EXCLUSIVE lock; fails if a row holds a "
+                       "value the new type no longer has.", relations=rel))
+    if column.default is not None:
+        steps.append(draft(Phase.ENUMS, "set_default", obj,
+                           ddl.set_default(table, column.name, column.default, scope), Hazard.SAFE,
+                           "The same default, now of the new type.", relations=rel))
+    return steps
+
+
+def drop_enum(change: DropEnum, ctx: Context) -> list[Step]:
+    return [draft(Phase.DROP_ENUMS, "drop_enum", change.enum.name, ddl.drop_type(change.enum.name, ctx.scope),
+                  Hazard.DESTRUCTIVE, "Drops the type (after every column that used it).")]
+
+
+def set_comment(change: SetComment, ctx: Context) -> list[Step]:
+    sql = ddl.comment_on(change.target, change.table, change.name, change.comment, ctx.scope)
+    obj = f"{change.table}.{change.name}" if change.target == "column" else change.name
+    return [draft(Phase.COMMENTS, "comment", obj, sql, Hazard.SAFE, "Catalog-only.")]
