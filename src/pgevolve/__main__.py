@@ -1,0 +1,5 @@
+"""`python -m pgevolve` runs the CLI."""
+
+from pgevolve.cli import main
+
+main()
