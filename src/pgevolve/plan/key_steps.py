@@ -63,11 +63,11 @@ def _not_valid_then_validate(table: str, constraint: model.CheckConstraint | mod
     """ADD ... NOT VALID (brief lock, new rows checked from now on), VALIDATE later in its own transaction."""
     is_fk = isinstance(constraint, model.ForeignKey)
     phase, kind = (Phase.FOREIGN_KEYS, "add_foreign_key") if is_fk else (Phase.CHECKS, "add_check")
-    lock = "SHARE ROW EXCLUSIVE on both tables" if is_fk else "ACCESS EXCLUSIVE"
+    lock = "SHARE ROW EXCLUSIVE lock on both tables" if is_fk else "ACCESS EXCLUSIVE lock"
     rel = _relations(table, constraint, ctx)
     add = draft(phase, f"{kind}_not_valid", f"{table}.{constraint.name}",
                 ddl.add_constraint(table, constraint, ctx.scope, not_valid=True), Hazard.SAFE,
-                f"NOT VALID skips the scan of existing rows: a brief {lock} lock; new rows are checked from now on.",
+                f"NOT VALID skips the scan of existing rows: a brief {lock}; new rows are checked from now on.",
                 relations=rel)
     return [add, _validate(table, constraint, ctx)]
 

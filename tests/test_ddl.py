@@ -1,0 +1,269 @@
+"""The SQL that plan.ddl and the planner build runs on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import psycopg
+import pytest
+from sample_models import LEAD_STATUS, LEADS, RICH, TEAMS, USERS
+
+from pgevolve import model
+from pgevolve.model import CheckConstraint, Column, ForeignKey, Hints, Index, IndexKey, UniqueConstraint
+from pgevolve.plan.ddl import schema_sql
+from pgevolve.plan.planner import make_plan
+from pgevolve.plan.steps import LOCK_TIMEOUT, Plan
+
+
+def psql() -> str:
+    found = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    if not Path(found).exists():
+        pytest.skip("psql is not installed")
+    return found
+
+
+def run_plan(dsn: str, plan: Plan) -> None:
+    """Run a plan the way apply does: each transactional group in a transaction, the others alone."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        for group in plan.groups():
+            if not group.transactional:
+                conn.execute(group.steps[0].sql)
+                continue
+            with conn.transaction():
+                for step in group.steps:
+                    conn.execute(step.sql)
+
+
+def query(dsn: str, sql: str, *params: object) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(sql, params or None).fetchall()
+
+
+def shuffled(db: model.Database) -> model.Database:
+    """The same schema with every order-free tuple shuffled."""
+    rng = random.Random(7)
+
+    def mix(items: tuple) -> tuple:
+        return tuple(rng.sample(items, len(items)))
+
+    tables = tuple(
+        replace(t, uniques=mix(t.uniques), checks=mix(t.checks), foreign_keys=mix(t.foreign_keys),
+                indexes=mix(t.indexes))
+        for t in db.tables
+    )
+    return replace(db, extensions=mix(db.extensions), enums=mix(db.enums), tables=mix(tables))
+
+
+def test_schema_sql_builds_the_rich_model_with_psql(db: str) -> None:
+    script = Path(db.rsplit("/", 1)[-1] + ".sql")
+    sql = schema_sql(RICH)
+    try:
+        script.write_text(sql)
+        result = subprocess.run([psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", str(script)],
+                                capture_output=True, text=True)
+    finally:
+        script.unlink(missing_ok=True)
+    assert result.returncode == 0, result.stderr
+    tables = query(db, "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace "
+                       "ORDER BY 1")
+    assert tables == [("leads",), ("teams",), ("users",)]
+    indexes = query(db, "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'leads'::regclass ORDER BY 1")
+    assert indexes == [("leads_full_name_created_at_key",), ("leads_new_idx",), ("leads_pkey",),
+                       ("leads_tags_idx",), ("leads_vin_idx",)]
+    assert query(db, "SELECT obj_description('leads'::regclass, 'pg_class')") == [("People who may become clients.",)]
+
+
+def test_schema_sql_is_deterministic() -> None:
+    assert schema_sql(shuffled(RICH)) == schema_sql(RICH)
+
+
+def test_schema_sql_puts_foreign_keys_after_all_tables() -> None:
+    sql = schema_sql(RICH)
+    last_table = max(sql.index(f'CREATE TABLE "public"."{t}"') for t in ("leads", "teams", "users"))
+    assert sql.index("FOREIGN KEY") > last_table
+    assert sql.startswith('CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA "public";\n')
+
+
+def test_schema_sql_in_an_owned_schema(db: str) -> None:
+    crm = model.Database(
+        schema="crm",
+        enums=(LEAD_STATUS,),
+        tables=(
+            model.Table(name="a", columns=(Column(name="id", type="integer", nullable=False),
+                                            Column(name="b_id", type="integer"),
+                                            Column(name="state", type="lead_status")),
+                        primary_key=model.PrimaryKey(name="a_pkey", columns=("id",)),
+                        foreign_keys=(ForeignKey(name="a_b_fk", columns=("b_id",), ref_table="b",
+                                                 ref_columns=("id",)),)),
+            model.Table(name="b", columns=(Column(name="id", type="serial"),),
+                        primary_key=model.PrimaryKey(name="b_pkey", columns=("id",))),
+        ),
+    )
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(schema_sql(crm))
+    assert query(db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'crm'::regnamespace AND relkind = 'r'") == [
+        (2,)
+    ]
+
+
+def test_plan_from_empty_builds_the_rich_model(db: str) -> None:
+    plan = make_plan(model.Database(), RICH, Hints())
+    assert all(step.transactional for step in plan.steps)  # nothing exists yet: no CONCURRENTLY needed
+    run_plan(db, plan)
+    constraints = query(db, "SELECT conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+                            "ORDER BY 1")
+    assert [c for (c,) in constraints] == sorted(
+        [k.name for t in RICH.tables for k in (t.primary_key, *t.uniques, *t.checks, *t.foreign_keys) if k]
+    )
+
+
+def _seed(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO teams (name) VALUES ('north')")
+        conn.execute("INSERT INTO users (email, team_id) VALUES ('a@example.com', 1)")
+        conn.execute("INSERT INTO leads (full_name, amount, auto_data) VALUES ('Ann', 10, '{\"vin\": \"X\"}')")
+
+
+def evolved() -> tuple[model.Database, Hints]:
+    """RICH after a week of product work: renames, new columns, keys, a new table, drops."""
+    squads = replace(
+        TEAMS, name="squads",
+        columns=(TEAMS.columns[0], replace(TEAMS.columns[1], name="title"), TEAMS.columns[2]),
+        primary_key=model.PrimaryKey(name="squads_pkey", columns=("id",)),
+        checks=(CheckConstraint(name="squads_title_check", expression="length((title)::text) > 0"),),
+        foreign_keys=(replace(TEAMS.foreign_keys[0], name="squads_lead_user_id_fkey"),),
+    )
+    users = replace(
+        USERS,
+        columns=(*[c for c in USERS.columns if c.name != "manager_id"],
+                 Column(name="phone", type="text"),
+                 Column(name="score", type="integer", nullable=False, default="0"),
+                 Column(name="token", type="uuid", default="uuid_generate_v4()")),
+        foreign_keys=(replace(USERS.foreign_keys[1], ref_table="squads"),),
+    )
+    leads = replace(
+        LEADS,
+        columns=(*[replace(c, type="numeric(14,2)", nullable=False) if c.name == "amount" else c
+                   for c in LEADS.columns],
+                 Column(name="squad_id", type="integer")),
+        uniques=(*LEADS.uniques, UniqueConstraint(name="leads_id_full_name_key", columns=("id", "full_name"))),
+        checks=(*LEADS.checks, CheckConstraint(name="leads_name_check", expression="full_name <> ''::text")),
+        foreign_keys=(*LEADS.foreign_keys, ForeignKey(name="leads_squad_id_fkey", columns=("squad_id",),
+                                                      ref_table="squads", ref_columns=("id",))),
+        indexes=(*[i for i in LEADS.indexes if i.name != "leads_new_idx"],
+                 Index(name="leads_assigned_to_idx", keys=(IndexKey(column="assigned_to"),))),
+    )
+    notes = model.Table(
+        name="notes",
+        columns=(Column(name="id", type="bigint", nullable=False, identity="BY DEFAULT"),
+                 Column(name="lead_id", type="bigint", nullable=False), Column(name="body", type="text")),
+        primary_key=model.PrimaryKey(name="notes_pkey", columns=("id",)),
+        foreign_keys=(ForeignKey(name="notes_lead_id_fkey", columns=("lead_id",), ref_table="leads",
+                                 ref_columns=("id",), on_delete="CASCADE"),),
+        indexes=(Index(name="notes_lead_id_idx", keys=(IndexKey(column="lead_id"),)),),
+    )
+    status = replace(LEAD_STATUS, values=("new", "contacted", "qualified", "won", "lost"))
+    desired = replace(RICH, enums=(status,), tables=model.sort_by_name([leads, notes, squads, users]))
+    return desired, Hints(table_renames={"squads": "teams"}, column_renames={("squads", "title"): "name"})
+
+
+def test_plan_to_an_evolved_model_runs_on_a_database_with_rows(db: str) -> None:
+    run_plan(db, make_plan(model.Database(), RICH))
+    _seed(db)
+    desired, hints = evolved()
+    plan = make_plan(RICH, desired, hints)
+    run_plan(db, plan)
+    assert query(db, "SELECT title FROM squads") == [("north",)]
+    assert query(db, "SELECT score, token IS NOT NULL FROM users") == [(0, True)]
+    assert query(db, "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'amount'"
+                 ) == [(True,)]
+    assert query(db, "SELECT count(*) FROM pg_index WHERE NOT indisvalid") == [(0,)]
+    assert query(db, "SELECT count(*) FROM pg_constraint WHERE NOT convalidated") == [(0,)]
+    assert query(db, "SELECT enum_range(NULL::lead_status)::text") == [("{new,contacted,qualified,won,lost}",)]
+    assert make_plan(desired, desired, hints).is_empty
+
+
+def test_replace_enum_rebuilds_the_type_and_converts_columns(db: str) -> None:
+    before = model.Database(
+        enums=(LEAD_STATUS,),
+        tables=(model.Table(name="t", columns=(
+            Column(name="s", type="lead_status", default="'won'::lead_status"),
+            Column(name="h", type="lead_status[]"))),),
+    )
+    run_plan(db, make_plan(model.Database(), before))
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("INSERT INTO t VALUES ('lost', '{new,lost}')")
+    after = replace(before, enums=(replace(LEAD_STATUS, values=("lost", "won", "new")),))
+    run_plan(db, make_plan(before, after))
+    assert query(db, "SELECT s::text, h::text FROM t") == [("lost", "{new,lost}")]
+    assert query(db, "SELECT enum_range(NULL::lead_status)::text") == [("{lost,won,new}",)]
+    assert query(db, "SELECT count(*) FROM pg_type WHERE typname LIKE '%pgevolve%'") == [(0,)]
+
+
+def _relfilenode(dsn: str, table: str) -> int:
+    return query(dsn, "SELECT relfilenode FROM pg_class WHERE oid = %s::regclass", table)[0][0]
+
+
+@pytest.mark.parametrize(
+    ("column", "rewrites"),
+    [
+        (Column(name="c", type="timestamp with time zone", default="now()"), False),
+        (Column(name="c", type="integer", nullable=False, default="0"), False),
+        (Column(name="c", type="double precision", default="random()"), True),
+        (Column(name="c", type="uuid", default="uuid_generate_v4()"), True),
+    ],
+)
+def test_add_column_rewrite_hazard_matches_postgresql(db: str, column: Column, rewrites: bool) -> None:
+    """The planner's rewrite label agrees with what the server does (relfilenode changes on a rewrite)."""
+    before = model.Database(extensions=(model.Extension(name="uuid-ossp"),),
+                            tables=(model.Table(name="t", columns=(Column(name="id", type="integer"),)),))
+    run_plan(db, make_plan(model.Database(), before))
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("INSERT INTO t SELECT generate_series(1, 10)")
+    node = _relfilenode(db, "t")
+    after = replace(before, tables=(replace(before.tables[0], columns=(*before.tables[0].columns, column)),))
+    plan = make_plan(before, after)
+    run_plan(db, plan)
+    assert (plan.steps[0].hazard.value == "rewrite") is rewrites
+    assert (_relfilenode(db, "t") != node) is rewrites
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "rewrites"),
+    [
+        ("character varying(10)", "character varying(20)", False),
+        ("character varying(10)", "text", False),
+        ("numeric(10,2)", "numeric(12,2)", False),
+        ("integer", "bigint", True),
+        ("text", "integer", True),
+    ],
+)
+def test_type_change_rewrite_matches_postgresql(db: str, old: str, new: str, rewrites: bool) -> None:
+    before = model.Database(tables=(model.Table(name="t", columns=(Column(name="c", type=old),)),))
+    run_plan(db, make_plan(model.Database(), before))
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("INSERT INTO t VALUES ('12')")
+    node = _relfilenode(db, "t")
+    after = model.Database(tables=(model.Table(name="t", columns=(Column(name="c", type=new),)),))
+    plan = make_plan(before, after)
+    run_plan(db, plan)
+    assert (plan.steps[0].hazard.value != "safe") is rewrites
+    assert (_relfilenode(db, "t") != node) is rewrites
+
+
+def test_narrowing_varchar_fails_instead_of_truncating(db: str) -> None:
+    before = model.Database(tables=(model.Table(name="t", columns=(Column(name="c", type="character varying(50)"),)),))
+    run_plan(db, make_plan(model.Database(), before))
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("INSERT INTO t VALUES ('a long value that does not fit')")
+    after = model.Database(tables=(model.Table(name="t", columns=(Column(name="c", type="character varying(5)"),)),))
+    plan = make_plan(before, after)
+    assert [s.hazard.value for s in plan.steps] == ["data"]
+    with pytest.raises(psycopg.errors.StringDataRightTruncation):
+        run_plan(db, plan)
+    assert query(db, "SELECT c FROM t") == [("a long value that does not fit",)]
