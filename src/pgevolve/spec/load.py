@@ -10,7 +10,7 @@ from pgevolve.errors import Problem, SpecError
 from pgevolve.spec.loader import Document, load_document
 from pgevolve.spec.project import EnumSpec, Project, enum_specs, table_spec
 from pgevolve.spec.semantic import check_project
-from pgevolve.spec.validate import FileKind, schema_problems
+from pgevolve.spec.validate import FileKind, schema_problems, without_unknown_keys
 
 PROJECT_FILE = "pgevolve.yaml"
 
@@ -73,7 +73,10 @@ def _read(path: Path, kind: FileKind, problems: list[Problem]) -> _Read:
         return _Read(path, None, False)
     found = schema_problems(doc, kind)
     problems += found
-    return _Read(path, doc, not found)
+    if not found:
+        return _Read(path, doc, True)
+    pruned = without_unknown_keys(doc, kind)
+    return _Read(path, pruned, True) if pruned is not None else _Read(path, doc, False)
 
 
 def _assemble(

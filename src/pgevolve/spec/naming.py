@@ -14,7 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pgevolve import ident
+from pgevolve import ident, model
+from pgevolve.spec.expressions import index_key_name
 from pgevolve.spec.project import Project
 
 _LABELLED = re.compile(r"^(?P<base>.+)_(?P<label>[a-z]+)$", re.DOTALL)
@@ -69,3 +70,13 @@ class Namer:
         match = _LABELLED.match(name)
         base, label = (match["base"], match["label"]) if match else (name, "")
         return self.choose(base, None, label, relation=relation, constraint=not relation)
+
+
+def default_index_name(table: str, index: model.Index) -> str:
+    """The name PostgreSQL gives this index when none is written (before numbering away clashes).
+
+    Keys count by column name, an expression by PostgreSQL's FigureIndexColname (``lower(email)`` ->
+    ``lower``, ``data->>'vin'`` -> ``expr``), and INCLUDE columns count too: ``t_a_b_name_idx``.
+    """
+    keys = [k.column or (index_key_name(k.expression) if k.expression else None) for k in index.keys]
+    return ident.index_name(table, [*keys, *index.include])

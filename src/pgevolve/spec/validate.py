@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -73,6 +75,29 @@ def schema_problems(doc: Document, kind: FileKind) -> list[Problem]:
     for error in _validator(kind).iter_errors(doc.data):
         problems += _convert(error, doc)
     return problems
+
+
+def without_unknown_keys(doc: Document, kind: FileKind) -> Document | None:
+    """The document minus its unknown keys, when those are its only JSON Schema errors; else None.
+
+    A misspelled key is reported already; dropping it lets the semantic checks of the
+    rest of the file run in the same pass instead of after the typo is fixed.
+    """
+    data = copy.deepcopy(doc.data)
+    for error in _validator(kind).iter_errors(doc.data):
+        if error.validator != "additionalProperties":
+            return None
+        parent = _at(data, tuple(error.absolute_path))
+        known = error.schema.get("properties", {})
+        for key in [k for k in parent if k not in known]:
+            del parent[key]
+    return replace(doc, data=data)
+
+
+def _at(data: Any, path: NodePath) -> Any:
+    for step in path:
+        data = data[step]
+    return data
 
 
 def did_you_mean(word: object, candidates: Iterable[str]) -> str | None:
