@@ -146,6 +146,7 @@ RICH = m.Database(
             ),
             indexes=(
                 m.Index(name="Order_my col_idx", keys=(m.IndexKey(column="my col"),), method="hash"),
+                m.Index(name="Order_total_status_idx", keys=(m.IndexKey(column="total"),), include=("status",)),
                 m.Index(name="order_by_total", keys=(m.IndexKey(column="total"),), include=("status",),
                         comment="Totals, covering status."),
                 m.Index(name="order_tags_trgm", keys=(m.IndexKey(column="tags"),), method="gin"),
@@ -189,7 +190,8 @@ RICH = m.Database(
             indexes=(
                 m.Index(name="clients_data_idx", keys=(m.IndexKey(column="data", opclass="jsonb_path_ops"),),
                         method="gin", comment="JSON containment."),
-                m.Index(name="clients_expr_idx", keys=(m.IndexKey(expression="lower(name)"),)),
+                m.Index(name="clients_expr_idx", keys=(m.IndexKey(expression="(data ->> 'kind'::text)"),)),
+                m.Index(name="clients_lower_idx", keys=(m.IndexKey(expression="lower(name)"),)),
                 m.Index(name="clients_name_region_idx", keys=(m.IndexKey(column="name"), m.IndexKey(column="region"))),
                 m.Index(
                     name="clients_vin_key",
@@ -219,6 +221,39 @@ RICH = m.Database(
 )
 
 
+# Constraint names are unique per table only; a default name that another table's constraint
+# also carries would be numbered away by the compiler, so those names are always written.
+SHARED = m.Database(
+    tables=(
+        m.Table(
+            name="a",
+            columns=(m.Column(name="id", type="integer", nullable=False), m.Column(name="b_id", type="integer")),
+            primary_key=m.PrimaryKey(name="a_pkey", columns=("id",)),
+            uniques=(m.UniqueConstraint(name="a_b_id_key", columns=("b_id",)),),
+            checks=(m.CheckConstraint(name="b_pkey", expression="(id > 0)"),),
+            foreign_keys=(_fk("a_b_id_fkey", ("b_id",), "b", ("id",)), _fk("same", ("id",), "b", ("id",))),
+        ),
+        m.Table(
+            name="b",
+            columns=(m.Column(name="id", type="integer", nullable=False), m.Column(name="a_id", type="integer")),
+            primary_key=m.PrimaryKey(name="b_pkey", columns=("id",)),
+            checks=(m.CheckConstraint(name="a_b_id_key", expression="(id > 0)"),),
+            foreign_keys=(_fk("a_b_id_fkey", ("a_id",), "a", ("id",)), _fk("same", ("a_id",), "a", ("id",))),
+        ),
+    ),
+)
+
+
+def test_names_shared_by_two_tables_are_always_written() -> None:
+    files = render_project(SHARED).files
+    a, b = yaml.safe_load(files["tables/a.yaml"]), yaml.safe_load(files["tables/b.yaml"])
+    assert a["columns"] == {"id": {"type": "integer", "primary_key": True}, "b_id": {"type": "integer"}}
+    assert a["unique"] == [{"columns": ["b_id"], "name": "a_b_id_key"}]
+    assert a["foreign_keys"][0] == {"name": "a_b_id_fkey", "columns": ["b_id"], "references": {"table": "b",
+                                                                                             "columns": ["id"]}}
+    assert b["primary_key"] == {"columns": ["id"], "name": "b_pkey"}
+
+
 def _canonical_order(db: m.Database) -> bool:
     """Every collection but columns sorted by name, as both compilers of a model produce it."""
     named = [db.extensions, db.enums, db.tables]
@@ -228,7 +263,7 @@ def _canonical_order(db: m.Database) -> bool:
 
 
 def test_test_models_are_in_canonical_order() -> None:
-    assert _canonical_order(SMALL) and _canonical_order(RICH)
+    assert _canonical_order(SMALL) and _canonical_order(RICH) and _canonical_order(SHARED)
 
 
 def test_rich_model_writes_everything_without_skips() -> None:
@@ -260,8 +295,8 @@ def test_column_sugar_only_where_names_are_the_defaults() -> None:
     columns = clients["columns"]
     assert columns["id"] == {"type": "serial", "primary_key": True}
     assert columns["email"] == {"type": "character varying(320)", "unique": True}
-    assert columns["code"] == {"type": "bigint", "nullable": False, "unique": True, "identity": "always"}
-    assert columns["seq"] == {"type": "integer", "nullable": False, "identity": "by default"}
+    assert columns["code"] == {"type": "bigint", "unique": True, "identity": "always"}
+    assert columns["seq"] == {"type": "integer", "identity": "by default"}
     assert columns["referrer_id"] == {"type": "integer", "references": "clients.id", "on_delete": "restrict"}
     assert columns["backup_id"] == {"type": "integer", "references": "clients.id", "on_update": "cascade"}
     assert clients["unique"] == [
@@ -278,6 +313,7 @@ def test_indexes_name_only_when_not_the_default() -> None:
     files = render_project(RICH).files
     assert yaml.safe_load(files["tables/clients.yaml"])["indexes"] == [
         {"columns": ["data"], "using": "gin", "opclass": "jsonb_path_ops", "description": "JSON containment."},
+        {"expression": "(data ->> 'kind'::text)"},
         {"expression": "lower(name)"},
         {"columns": ["name", "region"]},
         {"name": "clients_vin_key", "expression": "(data ->> 'vin'::text)", "unique": True,
@@ -285,6 +321,7 @@ def test_indexes_name_only_when_not_the_default() -> None:
     ]
     assert yaml.safe_load(files["tables/Order.yaml"])["indexes"] == [
         {"columns": ["my col"], "using": "hash"},
+        {"columns": ["total"], "include": ["status"]},
         {"name": "order_by_total", "columns": ["total"], "include": ["status"],
          "description": "Totals, covering status."},
         {"name": "order_tags_trgm", "columns": ["tags"], "using": "gin"},
@@ -292,14 +329,16 @@ def test_indexes_name_only_when_not_the_default() -> None:
 
 
 def _table(**kw: object) -> m.Table:
-    columns = (m.Column(name="a", type="integer"), m.Column(name="b", type="text"))
+    columns = (m.Column(name="a", type="integer"), m.Column(name="b", type="text"), m.Column(name="c", type="year"))
     return m.Table(name="t", columns=columns, **kw)  # type: ignore[arg-type]
 
 
 def test_what_the_format_cannot_express_is_reported() -> None:
     db = m.Database(
-        extensions=(m.Extension(name="postgis", schema="extensions"),),
+        extensions=(m.Extension(name="odd name"), m.Extension(name="postgis", schema="extensions")),
+        enums=(m.EnumType(name="blank", values=("",)), m.EnumType(name="nothing", values=())),
         tables=(
+            m.Table(name="empty", columns=()),
             _table(
                 uniques=(m.UniqueConstraint(name="t_a_key", columns=("a",), deferrable=True),),
                 checks=(m.CheckConstraint(name="t_a_check", expression="(a > 0)", valid=False),),
@@ -312,13 +351,21 @@ def test_what_the_format_cannot_express_is_reported() -> None:
                         name="t_a_b_idx", keys=(m.IndexKey(column="a", opclass="int4_ops"), m.IndexKey(column="b"))
                     ),
                     m.Index(name="t_expr_idx", keys=(m.IndexKey(expression="lower(b)"),), valid=False),
+                    m.Index(name="t_b_spgist", keys=(m.IndexKey(column="b"),), method="spgist"),
+                    m.Index(name="t_a_a_idx", keys=(m.IndexKey(column="a"), m.IndexKey(column="a"))),
                 ),
             ),
         ),
     )
     result = render_project(db)
     assert result.skipped == (
+        'extension "odd name": the format accepts letters, digits, \'_\', \'-\' and \'.\'; not imported',
         'extension "postgis" is installed in schema "extensions"; the format installs it in the owned schema',
+        'enum type "blank": no values, or an empty value, is not in the format; not imported',
+        'enum type "nothing": no values, or an empty value, is not in the format; not imported',
+        'table "empty": a table without columns is not in the format; not imported',
+        'column "c" on table "t": unknown type \'year\'; written as is: the YAML does not validate until the type '
+        "is changed",
         'unique constraint "t_a_key" on table "t": DEFERRABLE is not in the format; written as not deferrable',
         'check constraint "t_a_check" on table "t": NOT VALID; written as a valid constraint',
         'foreign key "t_a_fkey" on table "t": references "billing"."other" outside the owned schema; not imported',
@@ -328,10 +375,15 @@ def test_what_the_format_cannot_express_is_reported() -> None:
         "is not in the format; not imported",
         'index "t_a_b_idx" on table "t": keys with different operator classes are not in the format; not imported',
         'index "t_expr_idx" on table "t": INVALID (a failed concurrent build); written as a normal index',
+        'index "t_b_spgist" on table "t": index method spgist is not in the format (it has btree, gin, gist, hash, '
+        "brin); not imported",
+        'index "t_a_a_idx" on table "t": a column listed twice is not in the format; not imported',
     )
+    assert sorted(result.files) == ["pgevolve.yaml", "tables/t.yaml"]
+    assert yaml.safe_load(result.files["pgevolve.yaml"]) == {"schema": "public", "extensions": ["postgis"]}
     table = yaml.safe_load(result.files["tables/t.yaml"])
     assert "foreign_keys" not in table
-    assert table["indexes"] == [{"expression": "lower(b)"}]
+    assert table["indexes"] == [{"name": "t_expr_idx", "expression": "lower(b)"}]  # PostgreSQL says t_lower_idx
 
 
 def test_file_names_are_safe_and_distinct_ignoring_case() -> None:
@@ -383,7 +435,7 @@ def test_rich_model_round_trips_through_the_spec_compiler(tmp_path: Path) -> Non
     spec = pytest.importorskip("pgevolve.spec")
     if not hasattr(spec, "compile_project"):
         pytest.skip("pgevolve.spec.compile_project is not written yet")
-    for db in (SMALL, RICH):
+    for db in (SMALL, RICH, SHARED):
         out = tmp_path / db.tables[0].name
         write_project(render_project(db).files, out)
         compiled, _hints = spec.compile_project(spec.load_project(out))

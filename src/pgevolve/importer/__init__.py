@@ -16,10 +16,11 @@ from typing import Any
 
 from pgevolve import ident, model
 from pgevolve.importer.emit import document
-from pgevolve.importer.tables import table_data
+from pgevolve.importer.tables import Scope, table_data
 
 PROJECT_FILE = "pgevolve.yaml"
 _SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_EXTENSION_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # what the format's JSON Schema accepts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,10 +35,12 @@ def render_project(db: model.Database) -> ImportResult:
     files = {PROJECT_FILE: document(
         project_data(db, skipped), header=_header(db.schema, "../generated"), aligned=("enums",)
     )}
+    scope = Scope.of(db)
     for table, file_name in zip(db.tables, table_file_names(db.tables), strict=True):
-        data = table_data(table, db.schema, skipped)
-        header = _header(db.schema, "../../generated")
-        files[f"tables/{file_name}"] = document(data, header=header, aligned=("columns",))
+        data = table_data(table, scope, skipped)
+        if data is not None:
+            header = _header(db.schema, "../../generated")
+            files[f"tables/{file_name}"] = document(data, header=header, aligned=("columns",))
     return ImportResult(files=files, skipped=tuple(skipped))
 
 
@@ -55,17 +58,34 @@ def write_project(files: dict[str, str], out_dir: Path) -> list[Path]:
 def project_data(db: model.Database, skipped: list[str]) -> dict[str, Any]:
     """``pgevolve.yaml``: the owned schema, its extensions and enum types."""
     data: dict[str, Any] = {"schema": db.schema}
-    for extension in db.extensions:
-        if extension.schema not in (None, db.schema):
-            skipped.append(
-                f"extension {ident.quote_ident(extension.name)} is installed in schema "
-                f"{ident.quote_ident(extension.schema)}; the format installs it in the owned schema"
-            )
-    if db.extensions:
-        data["extensions"] = [e.name for e in db.extensions]
-    if db.enums:
-        data["enums"] = {e.name: _enum(e) for e in db.enums}
+    extensions = [e for e in db.extensions if _extension_ok(e, db.schema, skipped)]
+    if extensions:
+        data["extensions"] = [e.name for e in extensions]
+    enums = [e for e in db.enums if _enum_ok(e, skipped)]
+    if enums:
+        data["enums"] = {e.name: _enum(e) for e in enums}
     return data
+
+
+def _extension_ok(extension: model.Extension, schema: str, skipped: list[str]) -> bool:
+    """Whether the extension can be listed; notes what is lost or why it cannot."""
+    name = ident.quote_ident(extension.name)
+    if not _EXTENSION_NAME.fullmatch(extension.name):
+        skipped.append(f"extension {name}: the format accepts letters, digits, '_', '-' and '.'; not imported")
+        return False
+    if extension.schema not in (None, schema):
+        skipped.append(f"extension {name} is installed in schema {ident.quote_ident(extension.schema)}; "
+                       "the format installs it in the owned schema")
+    return True
+
+
+def _enum_ok(enum: model.EnumType, skipped: list[str]) -> bool:
+    """An enum type needs at least one value and no empty one in the format."""
+    if enum.values and all(enum.values):
+        return True
+    skipped.append(f"enum type {ident.quote_ident(enum.name)}: no values, or an empty value, is not in the format; "
+                   "not imported")
+    return False
 
 
 def _enum(enum: model.EnumType) -> list[str] | dict[str, Any]:

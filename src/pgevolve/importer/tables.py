@@ -8,26 +8,37 @@ its name. What the format cannot express is described in ``skipped``.
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from pgevolve import ident, model
-from pgevolve.importer.emit import Quoted
+from pgevolve.importer.indexes import index_data
+from pgevolve.importer.sqltext import sql, sql_type, where
+from pgevolve.spec.types import TypeNameError, resolve_type
 
 IDENTITY = {"ALWAYS": "always", "BY DEFAULT": "by default"}
-_SPACES = re.compile(r"\s")
-_TYPE_PUNCTUATION = re.compile(r"[\s()\[\]]")
+SERIALS = ("serial", "bigserial", "smallserial")
 
 
-def sql_type(text: str) -> str:
-    """A type, quoted when it has spaces, parentheses or brackets: ``"character varying(20)"``."""
-    return Quoted(text) if _TYPE_PUNCTUATION.search(text) else text
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """What rendering one table needs to know about the whole database."""
 
+    schema: str
+    enums: frozenset[str]
+    # Constraint names used more than once in the schema (PostgreSQL only keeps them apart per
+    # table): the compiler would number a default away from them, so they are always written.
+    shared_names: frozenset[str]
 
-def sql(text: str) -> str:
-    """An SQL expression, quoted when it has spaces: ``now()`` but ``"(score > 0)"``."""
-    return Quoted(text) if _SPACES.search(text) else text
+    @classmethod
+    def of(cls, db: model.Database) -> Scope:
+        counts = Counter(name for t in db.tables for name in _constraint_names(t))
+        shared = frozenset(name for name, count in counts.items() if count > 1)
+        return cls(schema=db.schema, enums=frozenset(e.name for e in db.enums), shared_names=shared)
+
+    def owns(self, ref_schema: str | None) -> bool:
+        return ref_schema in (None, self.schema)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,54 +50,67 @@ class _Sugar:
     references: dict[str, model.ForeignKey]  # column -> the FK written as ``references:``
 
 
-def table_data(table: model.Table, schema: str, skipped: list[str]) -> dict[str, Any]:
-    """The table's YAML document as plain data; what cannot be written is appended to ``skipped``."""
-    sugar = _sugar(table, schema)
+def table_data(table: model.Table, scope: Scope, skipped: list[str]) -> dict[str, Any] | None:
+    """The table's YAML document as plain data (None for a table without columns); notes go to ``skipped``."""
+    if not table.columns:
+        skipped.append(f"table {ident.quote_ident(table.name)}: a table without columns is not in the format; "
+                       "not imported")
+        return None
+    sugar = _sugar(table, scope)
     data: dict[str, Any] = {"table": table.name}
     if table.comment is not None:
         data["description"] = table.comment
-    pk_columns = set(table.primary_key.columns) if table.primary_key else set()
-    data["columns"] = {c.name: _column(c, sugar, pk_columns) for c in table.columns}
+    data["columns"] = {c.name: _column(table, c, sugar, scope, skipped) for c in table.columns}
     if table.primary_key and sugar.primary_key is None:
-        data["primary_key"] = _primary_key(table.name, table.primary_key)
+        data["primary_key"] = _named_columns(table.primary_key, ident.primary_key_name(table.name), scope)
     uniques = [u for u in table.uniques if u.name not in sugar.unique.values()]
-    _put(data, "unique", [_unique(table.name, u, skipped) for u in uniques])
+    _put(data, "unique", [_unique(table.name, u, scope, skipped) for u in uniques])
     _put(data, "checks", [_check(table.name, c, skipped) for c in table.checks])
     fks = [fk for fk in table.foreign_keys if fk not in sugar.references.values()]
-    _put(data, "foreign_keys", [_foreign_key(table.name, fk, schema, skipped) for fk in fks])
-    _put(data, "indexes", [_index(table.name, i, skipped) for i in table.indexes])
+    _put(data, "foreign_keys", [_foreign_key(table.name, fk, scope, skipped) for fk in fks])
+    _put(data, "indexes", [index_data(table.name, i, skipped) for i in table.indexes])
     return data
 
 
-def _put(data: dict[str, Any], key: str, items: list[dict[str, Any] | list[str] | None]) -> None:
+def _constraint_names(table: model.Table) -> list[str]:
+    keys = [table.primary_key] if table.primary_key else []
+    return [c.name for c in (*keys, *table.uniques, *table.checks, *table.foreign_keys)]
+
+
+def _put(data: dict[str, Any], key: str, items: list[Any]) -> None:
     """Set ``key`` to the items that could be written, when there are any."""
     kept = [item for item in items if item is not None]
     if kept:
         data[key] = kept
 
 
-def _sugar(table: model.Table, schema: str) -> _Sugar:
+def _sugar(table: model.Table, scope: Scope) -> _Sugar:
     """Pick the constraints that round-trip through their column-level spelling."""
     pk = table.primary_key
-    single_pk = pk and len(pk.columns) == 1 and pk.name == ident.primary_key_name(table.name)
+    single_pk = pk and len(pk.columns) == 1 and _is_default(pk.name, ident.primary_key_name(table.name), scope)
     unique = {
         u.columns[0]: u.name
         for u in table.uniques
         if len(u.columns) == 1
-        and u.name == ident.unique_name(table.name, u.columns)
+        and _is_default(u.name, ident.unique_name(table.name, u.columns), scope)
         and not (u.deferrable or u.initially_deferred)
     }
-    references = {fk.columns[0]: fk for fk in table.foreign_keys if _column_level_fk(table.name, fk, schema)}
+    references = {fk.columns[0]: fk for fk in table.foreign_keys if _column_level_fk(table.name, fk, scope)}
     return _Sugar(primary_key=pk.columns[0] if single_pk else None, unique=unique, references=references)
 
 
-def _column_level_fk(table: str, fk: model.ForeignKey, schema: str) -> bool:
+def _is_default(name: str, default: str, scope: Scope) -> bool:
+    """Whether leaving the name out gives this name back."""
+    return name == default and name not in scope.shared_names
+
+
+def _column_level_fk(table: str, fk: model.ForeignKey, scope: Scope) -> bool:
     """True when ``references: table.column`` compiles back to exactly this FK."""
     return (
         len(fk.columns) == 1
         and len(fk.ref_columns) == 1
-        and fk.name == ident.foreign_key_name(table, fk.columns)
-        and fk.ref_schema is None
+        and _is_default(fk.name, ident.foreign_key_name(table, fk.columns), scope)
+        and scope.owns(fk.ref_schema)
         and not (fk.deferrable or fk.initially_deferred)
         and fk.valid
         and "." not in fk.ref_table
@@ -94,12 +118,13 @@ def _column_level_fk(table: str, fk: model.ForeignKey, schema: str) -> bool:
     )
 
 
-def _column(column: model.Column, sugar: _Sugar, pk_columns: set[str]) -> dict[str, Any]:
+def _column(table: model.Table, column: model.Column, sugar: _Sugar, scope: Scope, skipped: list[str]) -> dict:
     """A column's keys, in the order a reader expects them."""
+    _check_type(table.name, column, scope, skipped)
     data: dict[str, Any] = {"type": sql_type(column.type)}
     if sugar.primary_key == column.name:
         data["primary_key"] = True
-    if not column.nullable and column.name not in pk_columns:
+    if not column.nullable and not _implicitly_not_null(table, column):
         data["nullable"] = False
     if column.name in sugar.unique:
         data["unique"] = True
@@ -119,44 +144,58 @@ def _column(column: model.Column, sugar: _Sugar, pk_columns: set[str]) -> dict[s
     return data
 
 
+def _implicitly_not_null(table: model.Table, column: model.Column) -> bool:
+    """PostgreSQL (and the compiler) make primary-key, serial and identity columns NOT NULL by themselves."""
+    in_pk = table.primary_key is not None and column.name in table.primary_key.columns
+    return in_pk or column.type in SERIALS or column.identity is not None
+
+
+def _check_type(table: str, column: model.Column, scope: Scope, skipped: list[str]) -> None:
+    """Note a type the format does not know (a domain, a type from another schema): written as is."""
+    try:
+        resolve_type(column.type, scope.enums)
+    except TypeNameError as exc:
+        skipped.append(f"column {ident.quote_ident(column.name)} on table {ident.quote_ident(table)}: {exc}; "
+                       "written as is: the YAML does not validate until the type is changed")
+
+
 def _actions(fk: model.ForeignKey) -> dict[str, str]:
     """``on_delete`` / ``on_update`` in the format's lower case, when not the default NO ACTION."""
     actions = {"on_delete": fk.on_delete, "on_update": fk.on_update}
     return {key: action.lower() for key, action in actions.items() if action != "NO ACTION"}
 
 
-def _primary_key(table: str, pk: model.PrimaryKey) -> list[str] | dict[str, Any]:
-    if pk.name == ident.primary_key_name(table):
-        return list(pk.columns)
-    return {"columns": list(pk.columns), "name": pk.name}
+def _named_columns(key: model.PrimaryKey | model.UniqueConstraint, default: str, scope: Scope) -> list | dict:
+    """``[a, b]`` when the name is the default, else ``{ columns: [a, b], name: ... }``."""
+    if _is_default(key.name, default, scope):
+        return list(key.columns)
+    return {"columns": list(key.columns), "name": key.name}
 
 
-def _unique(table: str, unique: model.UniqueConstraint, skipped: list[str]) -> list[str] | dict[str, Any]:
+def _unique(table: str, unique: model.UniqueConstraint, scope: Scope, skipped: list[str]) -> list | dict:
     if unique.deferrable or unique.initially_deferred:
-        skipped.append(f"{_where(table, 'unique constraint', unique.name)}: DEFERRABLE is not in the format; "
+        skipped.append(f"{where(table, 'unique constraint', unique.name)}: DEFERRABLE is not in the format; "
                        "written as not deferrable")
-    if unique.name == ident.unique_name(table, unique.columns):
-        return list(unique.columns)
-    return {"columns": list(unique.columns), "name": unique.name}
+    return _named_columns(unique, ident.unique_name(table, unique.columns), scope)
 
 
 def _check(table: str, check: model.CheckConstraint, skipped: list[str]) -> dict[str, Any]:
     if not check.valid:
-        skipped.append(f"{_where(table, 'check constraint', check.name)}: NOT VALID; written as a valid constraint")
+        skipped.append(f"{where(table, 'check constraint', check.name)}: NOT VALID; written as a valid constraint")
     return {"name": check.name, "expression": sql(check.expression)}
 
 
-def _foreign_key(table: str, fk: model.ForeignKey, schema: str, skipped: list[str]) -> dict[str, Any] | None:
+def _foreign_key(table: str, fk: model.ForeignKey, scope: Scope, skipped: list[str]) -> dict[str, Any] | None:
     """The table-level form of a foreign key; None (and a note) for one into another schema."""
-    where = _where(table, "foreign key", fk.name)
-    if fk.ref_schema not in (None, schema):
-        skipped.append(f"{where}: references {ident.qualify(fk.ref_schema, fk.ref_table)} outside the owned schema; "
-                       "not imported")
+    label = where(table, "foreign key", fk.name)
+    if not scope.owns(fk.ref_schema):
+        skipped.append(f"{label}: references {ident.qualify(fk.ref_schema, fk.ref_table)} outside the owned "
+                       "schema; not imported")
         return None
     if not fk.valid:
-        skipped.append(f"{where}: NOT VALID; written as a valid constraint")
+        skipped.append(f"{label}: NOT VALID; written as a valid constraint")
     data: dict[str, Any] = {}
-    if fk.name != ident.foreign_key_name(table, fk.columns):
+    if not _is_default(fk.name, ident.foreign_key_name(table, fk.columns), scope):
         data["name"] = fk.name
     data["columns"] = list(fk.columns)
     data["references"] = {"table": fk.ref_table, "columns": list(fk.ref_columns)}
@@ -166,52 +205,3 @@ def _foreign_key(table: str, fk: model.ForeignKey, schema: str, skipped: list[st
     if fk.initially_deferred:
         data["initially_deferred"] = True
     return data
-
-
-def _index(table: str, index: model.Index, skipped: list[str]) -> dict[str, Any] | None:
-    """An index entry; None (and a note) when its keys cannot be written in the format."""
-    where = _where(table, "index", index.name)
-    keys = _index_keys(index)
-    if isinstance(keys, str):
-        skipped.append(f"{where}: {keys}; not imported")
-        return None
-    if not index.valid:
-        skipped.append(f"{where}: INVALID (a failed concurrent build); written as a normal index")
-    data: dict[str, Any] = {}
-    default_name = ident.index_name(table, [k.column for k in index.keys])
-    if index.name != default_name or index.include:
-        data["name"] = index.name  # PostgreSQL's own default also counts INCLUDE columns: always explicit then
-    data.update(keys)
-    if index.unique:
-        data["unique"] = True
-    if index.method != "btree":
-        data["using"] = index.method
-    if index.keys[0].opclass is not None:
-        data["opclass"] = index.keys[0].opclass
-    if index.include:
-        data["include"] = list(index.include)
-    if index.where is not None:
-        data["where"] = sql(index.where)
-    if index.comment is not None:
-        data["description"] = index.comment
-    return data
-
-
-def _index_keys(index: model.Index) -> dict[str, Any] | str:
-    """``columns`` or ``expression`` for the index's keys, or why the format cannot express them."""
-    keys = index.keys
-    if not keys:
-        return "an index without keys"
-    if any(k.descending or k.nulls_first for k in keys):
-        return "DESC / NULLS FIRST keys are not in the format"
-    if len({k.opclass for k in keys}) > 1:
-        return "keys with different operator classes are not in the format"
-    if all(k.column is not None and k.expression is None for k in keys):
-        return {"columns": [k.column for k in keys]}
-    if len(keys) == 1 and keys[0].expression is not None and keys[0].column is None:
-        return {"expression": sql(keys[0].expression)}
-    return "an index over several expressions, or columns mixed with expressions, is not in the format"
-
-
-def _where(table: str, kind: str, name: str) -> str:
-    return f"{kind} {ident.quote_ident(name)} on table {ident.quote_ident(table)}"
