@@ -27,7 +27,7 @@ class Context:
     def table_relations(self, table: model.Table) -> tuple[str, ...]:
         """The table and the indexes that come with it (keys and plain indexes)."""
         keys = [table.primary_key.name] if table.primary_key else []
-        keys += [u.name for u in table.uniques] + [i.name for i in table.indexes]
+        keys += sorted([u.name for u in table.uniques] + [i.name for i in table.indexes])
         return tuple(self.relation(n) for n in [table.name, *keys])
 
 

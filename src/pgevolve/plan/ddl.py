@@ -115,8 +115,8 @@ def create_table(table: model.Table, scope: Scope) -> str:
     lines = [column_definition(table.name, c, scope) for c in table.columns]
     if table.primary_key:
         lines.append(constraint_clause(table.primary_key, scope))
-    lines += [constraint_clause(u, scope) for u in table.uniques]
-    lines += [constraint_clause(c, scope) for c in table.checks if c.valid]
+    lines += [constraint_clause(u, scope) for u in model.sort_by_name(table.uniques)]
+    lines += [constraint_clause(c, scope) for c in model.sort_by_name(table.checks) if c.valid]
     body = ",\n    ".join(lines)
     return f"CREATE TABLE {scope.name(table.name)} (\n    {body}\n)"
 
