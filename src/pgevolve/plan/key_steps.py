@@ -25,8 +25,7 @@ from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Hazard, Phase, Step
 
 CONCURRENT_INDEX = (
-    "Built CONCURRENTLY: reads and writes go on (it runs outside a transaction); if it fails it leaves an "
-    "INVALID index, which the next plan drops and builds again."
+    "Built CONCURRENTLY: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds."
 )
 UNIQUE_INDEX = "Built CONCURRENTLY (reads and writes go on); fails if the columns hold duplicate values."
 VALIDATE = "Scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on); fails if {}."

@@ -27,17 +27,18 @@ def summary_line(plan: Plan) -> str:
     return f"{len(plan.steps)} {noun}: {counts}"
 
 
-def grouping_line(groups: tuple[Group, ...]) -> str:
-    """How the plan runs: how many transactions, how many statements outside one."""
+def grouping_lines(groups: tuple[Group, ...]) -> list[str]:
+    """How the plan runs: how many transactions, how many statements outside one, lock_timeout."""
     transactions = sum(1 for g in groups if g.transactional)
     outside = sum(1 for g in groups if not g.transactional)
     text = f"Runs as {transactions} transaction{'s' * (transactions != 1)}"
     if outside:
-        text += f" and {outside} statement{'s' * (outside != 1)} outside a transaction (CONCURRENTLY and the like)"
+        text += f" and {outside} statement{'s' * (outside != 1)} outside a transaction (CONCURRENTLY)"
+    lines = [f"{text}; each statement waits at most {LOCK_TIMEOUT} for a lock."]
     if transactions > 1:
-        text += (f"; each transaction is all-or-nothing (at most {MAX_RELATIONS_PER_TRANSACTION} relations, "
-                 "VALIDATE alone), the plan as a whole is not")
-    return text + "."
+        lines.append("Each transaction is all-or-nothing, the plan as a whole is not "
+                     f"(batches of at most {MAX_RELATIONS_PER_TRANSACTION} relations; VALIDATE alone).")
+    return lines
 
 
 # -- text -------------------------------------------------------------------------------------
@@ -50,8 +51,7 @@ def render_text(plan: Plan, *, color: bool) -> str:
     if plan.is_empty:
         return NO_CHANGES + "\n"
     groups = plan.groups()
-    lines: list[list[Segment]] = [[(grouping_line(groups), None)],
-                                  [(f"Every statement waits at most {LOCK_TIMEOUT} for a lock.", None)], []]
+    lines: list[list[Segment]] = [[(line, None)] for line in grouping_lines(groups)] + [[]]
     number, transaction, width = 0, 0, len(str(len(plan.steps)))
     for group in groups:
         transaction += group.transactional
@@ -90,8 +90,8 @@ def render_sql(plan: Plan) -> str:
     if plan.is_empty:
         return f"-- {NO_CHANGES}\n"
     groups = plan.groups()
-    parts = [f"-- pgevolve plan: {summary_line(plan)}\n-- {grouping_line(groups)}\n"
-             f"SET lock_timeout = '{LOCK_TIMEOUT}';\n"]
+    header = "".join(f"-- {line}\n" for line in [f"pgevolve plan: {summary_line(plan)}", *grouping_lines(groups)])
+    parts = [f"{header}SET lock_timeout = '{LOCK_TIMEOUT}';\n"]
     for group in groups:
         body = "".join(_sql_step(step) for step in group.steps)
         parts.append(f"BEGIN;\n{body}COMMIT;\n" if group.transactional else body)

@@ -55,8 +55,8 @@ class Phase(IntEnum):
     ENUMS = 7
     TABLES = 8
     COLUMNS = 9
-    INDEXES = 10  # also the unique indexes that primary keys and UNIQUE constraints will use
-    CHECKS = 11  # NOT VALID: a brief lock, no scan
+    CHECKS = 10  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
+    INDEXES = 11  # also the unique indexes that primary keys and UNIQUE constraints will use
     VALIDATE_CHECKS = 12
     NOT_NULL = 13  # after the CHECK (col IS NOT NULL) that proves it is validated
     KEYS = 14  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
