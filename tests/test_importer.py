@@ -409,14 +409,24 @@ def test_write_project_creates_dirs_overwrites_and_keeps_other_files(tmp_path: P
 
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+SCALARS = st.one_of(TEXT, st.text(max_size=150), st.booleans(), st.integers())
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+                      max_leaves=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(key=TEXT, value=TEXT)
 def test_any_string_round_trips_through_the_emitter(key: str, value: str) -> None:
     data = {"columns": {key: {"type": value, "description": value}}, "list": [value, {key: [value]}], "x": value}
     text = document(data, header=(), aligned=("columns",))
     assert yaml.safe_load(text) == data
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.dictionaries(TEXT, VALUES, max_size=5))
+def test_any_nesting_round_trips_through_the_emitter(data: dict) -> None:
+    keys = list(data)[:1]
+    assert yaml.safe_load(document(data, aligned=keys)) == (data or None)
 
 
 @pytest.mark.parametrize("value", ["0o17", "1e3", "0x1F", "1_000", ".5", "+1", "-", "~", "null", "yes", "No", "on"])
