@@ -137,6 +137,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     problem = (exc.problem or str(exc)).strip()
     if "'\\t'" in problem:
         message = "a tab character: YAML is indented with spaces only"
+    elif "another document" in problem:
+        message = "a second YAML document ('---'): a file holds one table, one shape or the project"
     else:
         message = f"invalid YAML: {problem}"
         if exc.context and exc.context_mark and exc.context_mark != mark:

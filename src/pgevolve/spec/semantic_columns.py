@@ -118,7 +118,7 @@ def _special_rules(table: TableSpec, column: ColumnSpec, resolved: ResolvedType)
     ]
     if column.nullable is True:
         problems.append(table.doc.problem((*column.path, "nullable"), f"a {resolved.kind} column is always NOT "
-                                          "NULL (its default is empty)", value=True))
+                                          "NULL (its default is empty)", hint="remove nullable: true"))
     return problems
 
 

@@ -242,7 +242,8 @@ def _best_branch(error: ValidationError, doc: Document, path: NodePath) -> list[
         return [problem for sub in best for problem in _convert(sub, doc)]
     expected = sorted({t for errs in branches.values() for e in errs if _root_type_error(e) for t in _types(e)})
     message = f"{describe(path)} must be " + " or ".join(_EXPECTED.get(t, t) for t in expected)
-    return [doc.problem(path, message, value=_shown(error.instance))]
+    hint = _type_hint(expected, error.instance)
+    return [doc.problem(path, message, value=_shown(error.instance), hint=hint)]
 
 
 def _root_type_error(error: ValidationError) -> bool:
