@@ -198,10 +198,14 @@ def test_replace_enum_rebuilds_the_type_and_converts_columns(db: str) -> None:
     run_plan(db, make_plan(model.Database(), before))
     with psycopg.connect(db, autocommit=True) as conn:
         conn.execute("INSERT INTO t VALUES ('lost', '{new,lost}')")
-    after = replace(before, enums=(replace(LEAD_STATUS, values=("lost", "won", "new")),))
+    # 'won', the old default, goes away: the column gets the desired default, not the old one.
+    columns = (Column(name="s", type="lead_status", default="'new'::lead_status"), before.tables[0].columns[1])
+    after = replace(before, enums=(replace(LEAD_STATUS, values=("lost", "new")),),
+                    tables=(replace(before.tables[0], columns=columns),))
     run_plan(db, make_plan(before, after))
     assert query(db, "SELECT s::text, h::text FROM t") == [("lost", "{new,lost}")]
-    assert query(db, "SELECT enum_range(NULL::lead_status)::text") == [("{lost,won,new}",)]
+    assert query(db, "SELECT enum_range(NULL::lead_status)::text") == [("{lost,new}",)]
+    assert query(db, "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef") == [("'new'::lead_status",)]
     assert query(db, "SELECT count(*) FROM pg_type WHERE typname LIKE '%pgevolve%'") == [(0,)]
 
 

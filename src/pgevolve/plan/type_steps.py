@@ -89,11 +89,18 @@ def _convert_column(table: str, column: model.Column, ctx: Context) -> list[Step
     steps.append(draft(Phase.ENUMS, "alter_column_type", obj, ddl.retype_through_text(table, column, scope),
                        Hazard.DATA, "Rewrites the table under an ACCESS EXCLUSIVE lock; fails if a row holds a "
                        "value the new type no longer has.", relations=rel))
-    if column.default is not None:
-        steps.append(draft(Phase.ENUMS, "set_default", obj,
-                           ddl.set_default(table, column.name, column.default, scope), Hazard.SAFE,
-                           "The same default, now of the new type.", relations=rel))
+    default = _desired_default(table, column.name, ctx)
+    if column.default is not None and default is not None:
+        steps.append(draft(Phase.ENUMS, "set_default", obj, ddl.set_default(table, column.name, default, scope),
+                           Hazard.SAFE, "The default again, now of the new type.", relations=rel))
     return steps
+
+
+def _desired_default(table: str, column: str, ctx: Context) -> str | None:
+    """The desired default (the old one may name a value that is gone); None when the column goes away."""
+    wanted = ctx.desired.table(table)
+    found = wanted.column(column) if wanted else None
+    return found.default if found else None
 
 
 def drop_enum(change: DropEnum, ctx: Context) -> list[Step]:
