@@ -118,7 +118,7 @@ def _constraint_name(change: DropPrimaryKey | DropUnique | DropCheck) -> str:
 
 def rename_constraint(change: RenameConstraint, ctx: Context) -> list[Step]:
     sql = ddl.rename_constraint(change.table, change.old, change.new, ctx.scope)
-    return [draft(Phase.RENAMES, "rename_constraint", f"{change.table}.{change.new}", sql, Hazard.LOCKS, RENAME,
+    return [draft(Phase.RENAME_KEYS, "rename_constraint", f"{change.table}.{change.new}", sql, Hazard.LOCKS, RENAME,
                   relations=(ctx.relation(change.table),))]
 
 
@@ -144,5 +144,5 @@ def drop_index(change: DropIndex, ctx: Context) -> list[Step]:
 
 def rename_index(change: RenameIndex, ctx: Context) -> list[Step]:
     sql = ddl.rename_index(change.old, change.new, ctx.scope)
-    return [draft(Phase.RENAMES, "rename_index", change.new, sql, Hazard.LOCKS, RENAME,
+    return [draft(Phase.RENAME_KEYS, "rename_index", change.new, sql, Hazard.LOCKS, RENAME,
                   relations=(ctx.relation(change.table), ctx.relation(change.new)))]

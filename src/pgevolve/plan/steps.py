@@ -48,25 +48,26 @@ class Phase(IntEnum):
 
     SCHEMA = 1
     EXTENSIONS = 2
-    RENAMES = 3  # first among table changes: every later statement uses the desired names
+    RENAMES = 3  # tables and columns, first: every later statement uses the desired names
     DROP_FOREIGN_KEYS = 4
     DROP_CONSTRAINTS = 5
     DROP_INDEXES = 6
-    ENUMS = 7
-    TABLES = 8
-    COLUMNS = 9
-    CHECKS = 10  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
-    INDEXES = 11  # also the unique indexes that primary keys and UNIQUE constraints will use
-    VALIDATE_CHECKS = 12
-    NOT_NULL = 13  # after the CHECK (col IS NOT NULL) that proves it is validated
-    KEYS = 14  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
-    FOREIGN_KEYS = 15  # after every table and key they may reference
-    VALIDATE_FOREIGN_KEYS = 16
-    DROP_COLUMNS = 17
-    DROP_TABLES = 18
-    DROP_ENUMS = 19
-    DROP_EXTENSIONS = 20
-    COMMENTS = 21
+    RENAME_KEYS = 7  # constraints and indexes, once the names they take are free
+    ENUMS = 8
+    TABLES = 9
+    COLUMNS = 10
+    CHECKS = 11  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
+    INDEXES = 12  # also the unique indexes that primary keys and UNIQUE constraints will use
+    VALIDATE_CHECKS = 13
+    NOT_NULL = 14  # after the CHECK (col IS NOT NULL) that proves it is validated
+    KEYS = 15  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
+    FOREIGN_KEYS = 16  # after every table and key they may reference
+    VALIDATE_FOREIGN_KEYS = 17
+    DROP_COLUMNS = 18
+    DROP_TABLES = 19
+    DROP_ENUMS = 20
+    DROP_EXTENSIONS = 21
+    COMMENTS = 22
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
