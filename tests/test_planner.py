@@ -9,8 +9,10 @@ from test_ddl import evolved, shuffled
 
 from pgevolve import model
 from pgevolve.model import CheckConstraint, Column, ForeignKey, Hints, Index, IndexKey, UniqueConstraint
+from pgevolve.plan.expressions import volatile_calls
 from pgevolve.plan.planner import make_plan
 from pgevolve.plan.steps import Hazard, Phase, Plan, Step
+from pgevolve.plan.types import Conversion, canonical_type, conversion
 
 T = '"public"."t"'
 
@@ -213,3 +215,31 @@ def test_every_step_is_one_complete_statement() -> None:
         assert isinstance(step, Step)
         assert step.sql and not step.sql.rstrip().endswith(";")
         assert step.reason.endswith(".") and step.summary
+
+
+def test_type_names_and_conversions() -> None:
+    assert canonical_type("varchar(20)") == "character varying(20)"
+    assert canonical_type("timestamptz(3)") == "timestamp(3) with time zone"
+    assert canonical_type("int[]") == "integer[]"
+    assert [conversion(old, new) for old, new in [
+        ("character varying(20)", "character varying(40)"),
+        ("character varying(20)", "text"),
+        ("numeric(10,2)", "numeric(12,2)"),
+        ("numeric(10,2)", "numeric(12,4)"),
+        ("smallint", "bigint"),
+        ("bigint", "integer"),
+        ("lead_status", "text"),
+        ("text", "uuid"),
+        ("integer[]", "bigint"),
+    ]] == [
+        Conversion.COERCIBLE, Conversion.COERCIBLE, Conversion.COERCIBLE, Conversion.ASSIGNMENT,
+        Conversion.WIDENING, Conversion.ASSIGNMENT, Conversion.WIDENING, Conversion.EXPLICIT, Conversion.EXPLICIT,
+    ]
+
+
+def test_volatility_is_read_from_the_parsed_expression() -> None:
+    assert volatile_calls("now()") == ()
+    assert volatile_calls("'random()'::text") == ()  # a string, not a call
+    assert volatile_calls("(random() * 10)::integer") == ("random",)
+    assert volatile_calls("public.gen_random_uuid()") == ("gen_random_uuid",)
+    assert volatile_calls("this is not sql") is None
