@@ -285,6 +285,8 @@ def _cases() -> dict[str, tuple[model.Database, model.Database, str]]:
         return model.Database(tables=(replace(model.Table(name="t", columns=columns), **fields),))
 
     n = Column(name="n", type="integer")
+    enum_table = t(Column(name="s", type="e"), checks=(CheckConstraint(name="t_s_check", expression="s <> 'b'::e"),),
+                   indexes=(Index(name="t_s_idx", keys=(IndexKey(column="s"),), where="s = 'a'::e"),))
     return {
         "generated expression changes": (
             t(data, vin, indexes=(vin_idx,)), t(data, replace(vin, generated="upper((data ->> 'vin'::text))"),
@@ -310,6 +312,10 @@ def _cases() -> dict[str, tuple[model.Database, model.Database, str]]:
                                                               unique=True),)),
                                    model.Table(name="b", columns=(a_code,), foreign_keys=(ref,)))),
             "INSERT INTO a VALUES ('x'); INSERT INTO b VALUES ('x')"),
+        "enum rebuilt under a partial index and a check": (
+            replace(enum_table, enums=(model.EnumType(name="e", values=("a", "b", "c")),)),
+            replace(enum_table, enums=(model.EnumType(name="e", values=("b", "a")),)),
+            "INSERT INTO t VALUES ('a')"),
         "constraint and index renamed": (
             model.Database(tables=(model.Table(name="a", columns=(a_code,),
                                                uniques=(UniqueConstraint(name="old_key", columns=("code",)),),

@@ -284,3 +284,20 @@ def test_a_recomputed_generated_column_rebuilds_its_index() -> None:
         DropIndex(table="t", index=index),
         CreateIndex(table="t", index=index),
     ]
+
+
+def test_indexes_and_checks_that_cast_to_a_rebuilt_enum_are_rebuilt() -> None:
+    status = Column(name="status", type="lead_status")
+    check = CheckConstraint(name="t_status_check", expression="(status <> 'lost'::lead_status)")
+    index = Index(name="t_new_idx", keys=(IndexKey(column="id"),), where="(status = 'new'::lead_status)")
+    plain = Index(name="t_status_idx", keys=(IndexKey(column="status"),))
+    tables = (table("t", status, checks=(check,), indexes=(index, plain)),)
+    smaller = replace(LEAD_STATUS, values=("new", "lost"))
+    assert diff(Database(enums=(LEAD_STATUS,), tables=tables), Database(enums=(smaller,), tables=tables),
+                NO_HINTS) == [
+        ReplaceEnum(old=LEAD_STATUS, new=smaller, columns=(("t", status),)),
+        DropIndex(table="t", index=index),
+        CreateIndex(table="t", index=index),
+        DropCheck(table="t", check=check),
+        AddCheck(table="t", check=check),
+    ]

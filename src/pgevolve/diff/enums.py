@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from pgevolve import model
-from pgevolve.changes import AddEnumValue, Change, CreateEnum, DropEnum, ReplaceEnum, SetComment
+from pgevolve.changes import (
+    AddCheck,
+    AddEnumValue,
+    Change,
+    CreateEnum,
+    CreateIndex,
+    DropCheck,
+    DropEnum,
+    DropIndex,
+    ReplaceEnum,
+    SetComment,
+)
+from pgevolve.plan.expressions import cast_types
 from pgevolve.plan.types import enum_reference
 
 
@@ -64,3 +76,40 @@ def columns_using(db: model.Database, enum: str) -> tuple[tuple[str, model.Colum
         for column in table.columns
         if enum_reference(column.type, names, db.schema)
     )
+
+
+def rebuild_enum_dependents(changes: list[Change], actual: model.Database, desired: model.Database) -> list[Change]:
+    """Indexes and CHECKs whose expressions cast to a rebuilt enum: dropped first, created again after.
+
+    Converting a column to the new type re-parses them, and ``'a'::status`` then
+    names the old type: PostgreSQL has no operator between the two types.
+    """
+    replaced = {c.new.name for c in changes if isinstance(c, ReplaceEnum)}
+    if not replaced:
+        return []
+    dropped = {(c.table, c.index.name) for c in changes if isinstance(c, DropIndex)}
+    dropped |= {(c.table, c.check.name) for c in changes if isinstance(c, DropCheck)}
+    result: list[Change] = []
+    for table in model.sort_by_name(actual.tables):
+        wanted = desired.table(table.name)
+        for index in model.sort_by_name(table.indexes):
+            expressions = [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else [])
+            if (table.name, index.name) not in dropped and _casts_to(expressions, replaced):
+                again = next((i for i in wanted.indexes if i.name == index.name), None) if wanted else None
+                result += [DropIndex(table=table.name, index=index)]
+                result += [CreateIndex(table=table.name, index=again)] if again else []
+        for check in model.sort_by_name(table.checks):
+            if (table.name, check.name) not in dropped and _casts_to([check.expression], replaced):
+                again_check = next((c for c in wanted.checks if c.name == check.name), None) if wanted else None
+                result += [DropCheck(table=table.name, check=check)]
+                result += [AddCheck(table=table.name, check=again_check)] if again_check else []
+    return result
+
+
+def _casts_to(expressions: list[str], enums: set[str]) -> bool:
+    """True when an expression casts to one of the enums (or cannot be read)."""
+    for expression in expressions:
+        found = cast_types(expression)
+        if found is None or found & enums:
+            return True
+    return False

@@ -92,3 +92,23 @@ def referenced_columns(expression: str) -> frozenset[str] | None:
     columns = _Columns()
     columns(statements)
     return frozenset(columns.names)
+
+
+class _Casts(Visitor):
+    def __init__(self) -> None:
+        self.types: set[str] = set()
+
+    def visit_TypeCast(self, ancestors: object, node: ast.TypeCast) -> None:
+        self.types.add(node.typeName.names[-1].sval)
+
+
+@cache
+def cast_types(expression: str) -> frozenset[str] | None:
+    """Type names the expression casts to (``'a'::status`` -> status), or None when it does not parse."""
+    try:
+        statements = parse_sql(f"SELECT {expression}")
+    except Exception:
+        return None
+    casts = _Casts()
+    casts(statements)
+    return frozenset(casts.types)
