@@ -190,3 +190,14 @@ def test_yml_and_hidden_files(tmp_path: Path) -> None:
     (tmp_path / "tables" / ".#a.yaml").write_text("garbage: [")
     (tmp_path / "tables" / "README.md").write_text("# tables\n")
     assert [t.name for t in load_project(tmp_path).tables] == ["a"]
+
+
+def test_an_empty_name_is_an_error_at_its_key(tmp_path: Path) -> None:
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "pgevolve.yaml").write_text("schema: app\n")
+    (tmp_path / "tables" / "t.yaml").write_text(
+        'table: t\ncolumns:\n  id: { type: int, primary_key: true }\n  "": { type: int }\n'
+    )
+    with pytest.raises(SpecError) as info:
+        load_project(tmp_path)
+    assert [(p.line, p.column, p.message) for p in info.value.problems] == [(4, 3, "a name in 'columns' is empty")]

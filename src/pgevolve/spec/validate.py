@@ -143,6 +143,8 @@ def _named(label: str, name: str, phrases: list[str]) -> str:
 
 def _convert(error: ValidationError, doc: Document) -> list[Problem]:
     path: NodePath = tuple(error.absolute_path)
+    if "propertyNames" in error.schema_path:
+        return [doc.problem((*path, error.instance), f"a name in {describe(path)} is empty", at="key")]
     match error.validator:
         case "additionalProperties":
             return _unknown_keys(error, doc, path)
