@@ -103,13 +103,13 @@ def _load(project: dict, tables: list[dict], shape: dict | None) -> None:
             compile_project(loaded)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(project=PROJECTS, tables=st.lists(TABLES, min_size=1, max_size=3), shape=st.one_of(st.none(), SHAPES))
 def test_any_project_is_a_project_or_a_spec_error(project: dict, tables: list[dict], shape: dict | None) -> None:
     _load(project, tables, shape)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=80))
 def test_any_text_is_a_project_or_a_spec_error(text: str) -> None:
     with tempfile.TemporaryDirectory() as directory:
