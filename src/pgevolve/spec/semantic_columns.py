@@ -6,6 +6,7 @@ from collections.abc import Collection
 
 from pgevolve.errors import Problem
 from pgevolve.spec.context import Context, expression_problems, missing_column, name_problem, present
+from pgevolve.spec.loader import NodePath
 from pgevolve.spec.project import ColumnSpec, TableSpec
 from pgevolve.spec.types import ResolvedType, TypeNameError, is_integer, is_text_like, resolve_type
 from pgevolve.spec.validate import describe, did_you_mean
@@ -172,24 +173,24 @@ def _promotion(ctx: Context, table: TableSpec, column: ColumnSpec) -> list[Probl
         return [doc.problem(path, f"column '{column.name}' cannot be both promoted_from and renamed_from")]
     if source == column.name:
         return [doc.problem(path, f"column '{column.name}' cannot be promoted from itself", value=column.promoted_from)]
-    missing = missing_column(doc, path, table, source)
-    if missing is not None:
-        return [missing]
+    source_spec = table.column(source)
+    if source_spec is None:
+        return [missing_column(doc, path, table, source)]
     resolved = ctx.column_type(table.name, source)
     if resolved is not None and (resolved.canonical != "jsonb" or resolved.kind == "tags"):
-        return [doc.problem(path, f"{describe(path)}: column '{source}' is {table.column(source).type}, not a "  # type: ignore[union-attr]
-                            "jsonb object (jsonb or custom_fields)", value=column.promoted_from)]
-    return [_declared_key(ctx, table, source, key, path)]
+        message = f"{describe(path)}: column '{source}' is {source_spec.type}, not a jsonb object"
+        message += " (jsonb or custom_fields)"
+        return [doc.problem(path, message, value=column.promoted_from)]
+    return [_declared_key(ctx, table, source_spec, key, path)]
 
 
-def _declared_key(ctx: Context, table: TableSpec, source: str, key: str, path: tuple) -> Problem | None:
+def _declared_key(ctx: Context, table: TableSpec, source: ColumnSpec, key: str, path: NodePath) -> Problem | None:
     """A promoted key must be a property of the source column's shape, when it has one."""
-    shape_name = table.column(source).shape  # type: ignore[union-attr]
-    shape = ctx.project.shapes.get(shape_name or "")
+    shape = ctx.project.shapes.get(source.shape or "")
     if shape is None or key in shape.get("properties", {}):
         return None
     return table.doc.problem(
         path,
-        f"{describe(path)}: shape '{shape_name}' of column '{source}' has no property '{key}'",
+        f"{describe(path)}: shape '{source.shape}' of column '{source.name}' has no property '{key}'",
         hint=did_you_mean(key, shape.get("properties", {})),
     )
