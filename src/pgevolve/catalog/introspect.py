@@ -1,0 +1,184 @@
+"""The live database in, as a ``model.Database``: one bulk query per object kind.
+
+Runs in one read-only transaction with ``search_path`` set to the owned schema,
+so ``format_type`` and ``pg_get_expr`` print owned objects unqualified and
+everything else qualified: the same text whether the catalog is the target's
+or the scratch database's built from the YAML.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from pgevolve import ident, model
+
+_ACTIONS: dict[str, model.ReferentialAction] = {
+    "a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT",
+}
+_SERIAL = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
+# pg_index.indoption bits (see pg_index.h)
+_INDOPTION_DESC = 1
+_INDOPTION_NULLS_FIRST = 2
+
+
+@dataclass
+class QueryStats:
+    """Counts the catalog queries an introspection issues."""
+
+    queries: int = 0
+    names: list[str] = field(default_factory=list)
+
+
+@cache
+def query(name: str) -> str:
+    """The text of catalog/queries/<name>.sql."""
+    return resources.files("pgevolve.catalog").joinpath("queries", f"{name}.sql").read_text()
+
+
+def run_query(conn: psycopg.Connection, name: str, schema: str, stats: QueryStats | None) -> list[dict[str, Any]]:
+    if stats is not None:
+        stats.queries += 1
+        stats.names.append(name)
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query(name), {"schema": schema})  # type: ignore[arg-type]
+        return cur.fetchall()
+
+
+def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | None = None) -> model.Database:
+    """Read the owned schema of the connected database into the model."""
+    with _read_only(conn, schema):
+        extensions = run_query(conn, "extensions", schema, stats)
+        enums = run_query(conn, "enums", schema, stats)
+        tables = run_query(conn, "tables", schema, stats)
+        columns = _by_table(run_query(conn, "columns", schema, stats))
+        constraints = _by_table(run_query(conn, "constraints", schema, stats))
+        indexes = _by_table(run_query(conn, "indexes", schema, stats))
+    return model.Database(
+        schema=schema,
+        extensions=model.sort_by_name(
+            [model.Extension(name=e["name"], schema=None if e["schema"] == schema else e["schema"])
+             for e in extensions]),
+        enums=model.sort_by_name(
+            [model.EnumType(name=e["name"], values=tuple(e["values"]), comment=e["comment"]) for e in enums]),
+        tables=model.sort_by_name([
+            _table(t, columns[t["oid"]], constraints[t["oid"]], indexes[t["oid"]], schema) for t in tables
+        ]),
+    )
+
+
+class _read_only:
+    """A read-only transaction whose search_path is the owned schema only."""
+
+    def __init__(self, conn: psycopg.Connection, schema: str) -> None:
+        self.conn = conn
+        self.schema = schema
+        self.transaction: Any = None
+
+    def __enter__(self) -> None:
+        self.transaction = self.conn.transaction(force_rollback=True)
+        self.transaction.__enter__()
+        self.conn.execute("SET TRANSACTION READ ONLY")
+        self.conn.execute("SELECT set_config('search_path', %s, true)", (ident.quote_ident(self.schema),))
+
+    def __exit__(self, *exc: object) -> None:
+        self.transaction.__exit__(*exc)
+
+
+def _by_table(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["table_oid"]].append(row)
+    return grouped
+
+
+def _table(row: dict[str, Any], columns: list[dict[str, Any]], constraints: list[dict[str, Any]],
+           indexes: list[dict[str, Any]], schema: str) -> model.Table:
+    name = row["name"]
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for con in constraints:
+        by_type[con["type"]].append(con)
+    primary = by_type["p"][0] if by_type["p"] else None
+    return model.Table(
+        name=name,
+        columns=tuple(_column(name, c) for c in columns),
+        primary_key=model.PrimaryKey(name=primary["name"], columns=tuple(primary["columns"])) if primary else None,
+        uniques=model.sort_by_name([
+            model.UniqueConstraint(name=u["name"], columns=tuple(u["columns"]), deferrable=u["deferrable"],
+                                   initially_deferred=u["initially_deferred"]) for u in by_type["u"]]),
+        checks=model.sort_by_name([
+            model.CheckConstraint(name=c["name"], expression=c["expression"], valid=c["valid"]) for c in by_type["c"]]),
+        foreign_keys=model.sort_by_name([_foreign_key(f, schema) for f in by_type["f"]]),
+        indexes=model.sort_by_name([_index(i) for i in indexes]),
+        comment=row["comment"],
+    )
+
+
+def _column(table: str, row: dict[str, Any]) -> model.Column:
+    type_, default = row["type"], row["default"]
+    sequence = row["owned_sequence"]
+    # A serial column is an integer whose default is nextval() of the sequence it
+    # owns, named as PostgreSQL names it; spelled "serial" so both sides agree.
+    if (sequence and row["identity"] is None and type_ in _SERIAL
+            and sequence == ident.sequence_name(table, row["name"])
+            and default is not None and default.startswith("nextval(")):
+        type_, default = _SERIAL[type_], None
+    return model.Column(
+        name=row["name"],
+        type=type_,
+        nullable=row["nullable"],
+        default=default,
+        identity=row["identity"],
+        generated=row["generated"],
+        collation=row["collation"],
+        comment=row["comment"],
+    )
+
+
+def _foreign_key(row: dict[str, Any], schema: str) -> model.ForeignKey:
+    return model.ForeignKey(
+        name=row["name"],
+        columns=tuple(row["columns"]),
+        ref_table=row["ref_table"],
+        ref_columns=tuple(row["ref_columns"]),
+        ref_schema=None if row["ref_schema"] == schema else row["ref_schema"],
+        on_delete=_ACTIONS[row["on_delete"]],
+        on_update=_ACTIONS[row["on_update"]],
+        deferrable=row["deferrable"],
+        initially_deferred=row["initially_deferred"],
+        valid=row["valid"],
+    )
+
+
+def _index(row: dict[str, Any]) -> model.Index:
+    key_count = row["key_count"]
+    keys = []
+    for position in range(key_count):
+        column = row["columns"][position]
+        option = row["options"][position]
+        descending = bool(option & _INDOPTION_DESC)
+        nulls_first = bool(option & _INDOPTION_NULLS_FIRST)
+        keys.append(model.IndexKey(
+            column=column,
+            expression=None if column is not None else row["definitions"][position],
+            opclass=row["opclasses"][position],
+            descending=descending,
+            # NULLS FIRST is the default for DESC, NULLS LAST for ASC: record only a departure.
+            nulls_first=None if nulls_first == descending else nulls_first,
+        ))
+    return model.Index(
+        name=row["name"],
+        keys=tuple(keys),
+        unique=row["unique"],
+        method=row["method"],
+        where=row["where"],
+        include=tuple(c for c in row["columns"][key_count:] if c is not None),
+        comment=row["comment"],
+        valid=row["valid"],
+    )

@@ -1,0 +1,25 @@
+-- Primary keys, UNIQUE, CHECK and FOREIGN KEY constraints of the owned schema's tables,
+-- with key columns in key order. Exclusion constraints are not managed (unmanaged.sql).
+SELECT con.conrelid AS table_oid,
+       con.conname AS name,
+       con.contype AS type,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord)::text[] AS columns,
+       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS expression,
+       ref.relname AS ref_table,
+       refns.nspname AS ref_schema,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord)::text[]
+           AS ref_columns,
+       con.confdeltype AS on_delete,
+       con.confupdtype AS on_update,
+       con.condeferrable AS deferrable,
+       con.condeferred AS initially_deferred,
+       con.convalidated AS valid
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class ref ON ref.oid = con.confrelid
+LEFT JOIN pg_namespace refns ON refns.oid = ref.relnamespace
+WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND con.contype IN ('p', 'u', 'c', 'f')
+ORDER BY con.conrelid, con.conname

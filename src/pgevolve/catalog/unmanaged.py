@@ -1,0 +1,27 @@
+"""Objects in the owned schema that the format does not cover: reported, never touched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from pgevolve.catalog.introspect import QueryStats, run_query
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnmanagedObject:
+    kind: str  # "view", "function", "trigger", "partitioned table", ...
+    name: str
+    detail: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.name}" + (f" ({self.detail})" if self.detail else "")
+
+
+def unmanaged_objects(conn: psycopg.Connection, schema: str,
+                      *, stats: QueryStats | None = None) -> tuple[UnmanagedObject, ...]:
+    """Views, functions, triggers, policies, partitions, standalone sequences, domains, ..."""
+    with conn.transaction(force_rollback=True):
+        rows = run_query(conn, "unmanaged", schema, stats)
+    return tuple(UnmanagedObject(kind=r["kind"], name=r["name"], detail=r["detail"]) for r in rows)
