@@ -125,13 +125,15 @@ def _duplicates(schema: str, table: model.Table, name: str, keys: list[str], whe
     # a primary key forbids NULLs outright, so those rows count as offending.
     present = " AND ".join(f"{k} IS NOT NULL" for k in keys)
     condition = f"({where}) AND {present}" if where else present
-    grouped = (f"SELECT {', '.join(keys)}, count(*) AS n FROM {qualify(schema, table.name)} "
-               f"WHERE {condition} GROUP BY {', '.join(keys)} HAVING count(*) > 1")
+    aliased = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
+    positions = ", ".join(str(i + 1) for i in range(len(keys)))
+    grouped = (f"SELECT {aliased}, count(*) AS n FROM {qualify(schema, table.name)} "
+               f"WHERE {condition} GROUP BY {positions} HAVING count(*) > 1")
     count = f"SELECT coalesce(sum(n), 0) FROM ({grouped}) d"
     if nulls_count:
         count = (f"SELECT ({count}) + (SELECT count(*) FROM {qualify(schema, table.name)} "
                  f"WHERE NOT ({present}))")
-    labels = ", ".join(f"({k})::text" for k in keys)
+    labels = ", ".join(f"k{i}::text" for i in range(len(keys)))
     sample = f"SELECT concat_ws(', ', {labels}) || ' (' || n || ' rows)' FROM ({grouped}) d LIMIT {SAMPLE_SIZE}"
     return Precheck(subject=f"{table.name} UNIQUE {name}", problem="duplicate keys", count_sql=count,
                     sample_sql=sample)
