@@ -1,0 +1,212 @@
+"""JSONB columns lowered to ordinary CHECK constraints and indexes.
+
+``custom_fields`` and ``tags`` are jsonb columns with a fixed contract; a
+column with a ``shape`` (an object) or ``items`` (an array of objects) gets one
+CHECK constraint compiled from the shape, as strict as its ``enforce`` level.
+
+PostgreSQL forbids subqueries in CHECK constraints, so nothing here can iterate
+with ``jsonb_array_elements``. Instead each shape becomes one SQL/JSON path
+predicate (``col @? 'lax $ ? (!(...))'``: "no item breaks the shape"), which
+reaches into nested objects and array elements; the root's own type is checked
+with ``jsonb_typeof`` because lax mode would unwrap a root array. String lengths
+are the one rule jsonpath cannot state (it has no length function, and the
+regex ``.{0,n}`` blows up on long strings), so they are SQL ``length()`` terms
+for properties reached through objects only; inside arrays they are left to the
+generated JSON Schema.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pgevolve import ident, model
+from pgevolve.ident import quote_ident, quote_literal
+
+Shape = Mapping[str, Any]
+_NON_STRING_ELEMENT = 'lax $[*] ? (@.type() != "string")'
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JsonbLowering:
+    type: str
+    nullable: bool | None
+    default: str | None
+    checks: tuple[model.CheckConstraint, ...]
+    indexes: tuple[model.Index, ...]
+
+
+def lower_jsonb_column(table: str, column: str, spec: Mapping[str, Any], shapes: Mapping[str, Shape]) -> JsonbLowering:
+    """The column's CHECKs and indexes (and, for tags/custom_fields, its NOT NULL and default)."""
+    col = quote_ident(column)
+    match spec.get("type"):
+        case "custom_fields":
+            return _builtin(table, column, "'{}'::jsonb", f"jsonb_typeof({col}) = 'object'")
+        case "tags":
+            every_string = f"NOT ({col} @? {quote_literal(_NON_STRING_ELEMENT)})"
+            return _builtin(table, column, "'[]'::jsonb", f"jsonb_typeof({col}) = 'array' AND {every_string}")
+    shape_name = spec.get("shape") or spec.get("items")
+    if not shape_name:
+        return JsonbLowering(type="jsonb", nullable=None, default=None, checks=(), indexes=())
+    shape = shapes[shape_name]
+    check = shape_check(col, shape, as_items="items" in spec)
+    checks = (model.CheckConstraint(name=ident.make_object_name(table, column, "shape"), expression=check),) \
+        if check else ()
+    indexes = () if "items" in spec else _property_indexes(table, column, shape)
+    return JsonbLowering(type="jsonb", nullable=None, default=None, checks=checks, indexes=indexes)
+
+
+def _builtin(table: str, column: str, default: str, check: str) -> JsonbLowering:
+    gin = model.Index(name=ident.index_name(table, [column]), keys=(model.IndexKey(column=column),), method="gin")
+    return JsonbLowering(
+        type="jsonb", nullable=False, default=default,
+        checks=(model.CheckConstraint(name=ident.check_name(table, column), expression=check),),
+        indexes=(gin,),
+    )
+
+
+def _property_indexes(table: str, column: str, shape: Shape) -> tuple[model.Index, ...]:
+    indexes = []
+    for key, prop in (shape.get("properties") or {}).items():
+        if prop.get("index") in (True, "unique"):
+            expression = f"({quote_ident(column)} ->> {quote_literal(key)})"
+            indexes.append(model.Index(
+                name=ident.make_object_name(table, f"{column}_{key}", "idx"),
+                keys=(model.IndexKey(expression=expression),),
+                unique=prop["index"] == "unique",
+            ))
+    return model.sort_by_name(indexes)
+
+
+def enforce_level(shape: Shape) -> str:
+    return str(shape.get("enforce", "types"))
+
+
+def shape_check(col: str, shape: Shape, *, as_items: bool) -> str | None:
+    """The CHECK expression for a shaped column (``col`` quoted), None for enforce: none."""
+    level = enforce_level(shape)
+    if level == "none":
+        return None
+    strict = level == "strict"
+    predicate = _object_predicate("@", shape, strict=strict)
+    if as_items:
+        path = f"lax $[*] ? (!({predicate}))"
+        terms = [f"jsonb_typeof({col}) = 'array'", f"NOT ({col} @? {quote_literal(path)})"]
+    else:
+        path = f"lax $ ? (!({predicate}))"
+        terms = [f"jsonb_typeof({col}) = 'object'", f"NOT ({col} @? {quote_literal(path)})"]
+        if strict:
+            terms += _length_terms(col, (), shape)
+    return " AND ".join(terms)
+
+
+# -- jsonpath predicates: "the item at `at` conforms" --------------------------------------------
+
+def _json_string(value: str) -> str:
+    """A jsonpath string literal (JSON escaping is valid jsonpath escaping)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _json_string(value)
+    if value is None:
+        return "null"
+    return repr(value)
+
+
+def _member(at: str, key: str) -> str:
+    return f"{at}.{_json_string(key)}"
+
+
+def _object_predicate(at: str, shape: Shape, *, strict: bool, typed: bool = False) -> str:
+    """``typed``: the caller already checked that the item is an object."""
+    properties: Mapping[str, Any] = shape.get("properties") or {}
+    terms = [] if typed else [f'{at}.type() == "object"']
+    for key, prop in properties.items():
+        member = _member(at, key)
+        conforms = _value_predicate(member, prop, strict=strict)
+        required = strict and key in (shape.get("required") or ())
+        terms.append(f"exists({member}) && {conforms}" if required else f"(!exists({member}) || {conforms})")
+    if strict:
+        allowed = " && ".join(f"@.key != {_json_string(k)}" for k in properties) or "true"
+        terms.append(f"!exists({at}.keyvalue() ? ({allowed}))")
+    return " && ".join(terms) or "true"
+
+
+def _value_predicate(at: str, prop: Mapping[str, Any], *, strict: bool) -> str:
+    typed = _typed_predicate(at, prop, strict=strict)
+    if prop.get("nullable"):
+        return f'({at}.type() == "null" || ({typed}))'
+    return f"({typed})"
+
+
+_JSON_TYPES = {"string": "string", "number": "number", "integer": "number", "boolean": "boolean",
+               "object": "object", "array": "array"}
+
+
+def _typed_predicate(at: str, prop: Mapping[str, Any], *, strict: bool) -> str:
+    kind = prop.get("type")
+    if kind is None:
+        return "true"
+    terms = [f"{at}.type() == {_json_string(_JSON_TYPES[kind])}"]
+    if kind == "integer":
+        terms.append(f"{at} == {at}.floor()")
+    if kind == "object" and prop.get("properties") is not None:
+        terms.append(_object_predicate(at, prop, strict=strict, typed=True))
+    if kind == "array" and prop.get("items"):
+        item = _value_predicate("@", prop["items"], strict=strict)
+        terms.append(f"!exists({at}[*] ? (!{item}))")
+    if strict:
+        terms += _strict_terms(at, prop)
+    return " && ".join(terms)
+
+
+def _strict_terms(at: str, prop: Mapping[str, Any]) -> list[str]:
+    terms = []
+    if "enum" in prop:
+        terms.append("(" + " || ".join(f"{at} == {_json_literal(v)}" for v in prop["enum"]) + ")")
+    if "pattern" in prop:
+        terms.append(f"{at} like_regex {_json_string(prop['pattern'])}")
+    if "minimum" in prop:
+        terms.append(f"{at} >= {_json_literal(prop['minimum'])}")
+    if "maximum" in prop:
+        terms.append(f"{at} <= {_json_literal(prop['maximum'])}")
+    return terms
+
+
+# -- string lengths, in SQL ----------------------------------------------------------------------
+
+def _length_terms(col: str, path: tuple[str, ...], shape: Shape) -> list[str]:
+    terms = []
+    for key, prop in (shape.get("properties") or {}).items():
+        here = (*path, key)
+        if prop.get("type") == "object":
+            terms += _length_terms(col, here, prop)
+            continue
+        if prop.get("type") != "string":
+            continue
+        text = f"({col} #>> {quote_literal(_text_array(here))})"
+        # Only for a JSON string: another type was rejected above, and its text has no "length".
+        is_string = f"jsonb_typeof({col} #> {quote_literal(_text_array(here))}) = 'string'"
+        if "minLength" in prop:
+            terms.append(f"(NOT {is_string} OR length{text} >= {int(prop['minLength'])})")
+        if "maxLength" in prop:
+            terms.append(f"(NOT {is_string} OR length{text} <= {int(prop['maxLength'])})")
+    return terms
+
+
+def _text_array(path: tuple[str, ...]) -> str:
+    """A text[] literal: {"a","b"} with quotes and backslashes escaped."""
+    return "{" + ",".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in path) + "}"
+
+
+def shape_json_schema(shape: Shape, shapes: Mapping[str, Shape]) -> dict[str, Any]:
+    """A JSON Schema 2020-12 document for application-side validation of the shape."""
+    from pgevolve.spec.shape_schema import shape_document
+
+    return shape_document(shape)
