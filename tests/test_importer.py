@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -487,12 +488,37 @@ def test_the_crm_schema_survives_build_import_compile(databases: object, tmp_pat
     assert _compile(tmp_path) == actual
 
 
-@pytest.mark.parametrize("name", ["chinook"])
-def test_a_real_schema_survives_import_compile(name: str, corpus: Path, databases: object, tmp_path: Path) -> None:
+CLEAN_CORPUS = [
+    "schemas/chinook/schema.sql",
+    *(f"pairs/migra/{case}/{side}.sql" for case in ("constraints", "excludeschema", "extversions", "identitycols")
+      for side in "ab"),
+    "pairs/migra/generated/b.sql",
+    "pairs/migra/generated_added/b.sql",
+]
+
+
+@pytest.mark.parametrize("relative", CLEAN_CORPUS)
+def test_a_real_schema_survives_import_compile(relative: str, corpus: Path, databases: object, tmp_path: Path) -> None:
     _require_catalog()
-    dsn = databases.create((corpus / "schemas" / name / "schema.sql").read_text())  # type: ignore[attr-defined]
+    dsn = databases.create((corpus / relative).read_text())  # type: ignore[attr-defined]
     actual = _introspect(dsn)
     result = render_project(actual)
     write_project(result.files, tmp_path)
     assert result.skipped == ()
     assert _compile(tmp_path) == actual
+
+
+def test_pagila_survives_import_compile_but_for_its_domain(corpus: Path, databases: object, tmp_path: Path) -> None:
+    """The one thing the format lacks in pagila is the domain `year`: reported, and written as is."""
+    _require_catalog()
+    dsn = databases.create((corpus / "schemas/pagila/schema.sql").read_text())  # type: ignore[attr-defined]
+    actual = _introspect(dsn)
+    assert render_project(actual).skipped == (
+        'column "release_year" on table "film": unknown type \'year\'; written as is: the YAML does not validate '
+        "until the type is changed",
+    )
+    # What a DBA does next: write the domain's base type instead. Everything else comes back unchanged.
+    patched = replace(actual, tables=tuple(replace(t, columns=tuple(
+        replace(c, type="integer") if c.type == "year" else c for c in t.columns)) for t in actual.tables))
+    write_project(render_project(patched).files, tmp_path)
+    assert _compile(tmp_path) == patched
