@@ -23,6 +23,7 @@ class Context:
     broken_shapes: frozenset[str]
 
     def column_type(self, table: str, column: str) -> ResolvedType | None:
+        """The resolved type of a column, None when its type is unknown."""
         return self.types.get((table, column))
 
 

@@ -166,6 +166,7 @@ class _Builder:
         self.problems.append(Problem(file=self.file, line=mark.line, column=mark.column, message=message))
 
     def build(self, node: Node, path: NodePath) -> Any:
+        """Plain data for ``node``, recording where it and everything under it start."""
         self.values[path] = _mark(node)
         if id(node) in self._active:
             self._problem(node, "an alias refers back to the node that contains it")

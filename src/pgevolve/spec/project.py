@@ -119,10 +119,12 @@ class TableSpec:
     doc: Document
 
     def column(self, name: str) -> ColumnSpec | None:
+        """The column called ``name``, or None."""
         return next((c for c in self.columns if c.name == name), None)
 
     @property
     def column_names(self) -> tuple[str, ...]:
+        """The column names, in the YAML's order."""
         return tuple(c.name for c in self.columns)
 
     @property
@@ -156,6 +158,7 @@ class Project:
     shape_docs: dict[str, Document] = field(default_factory=dict)
 
     def table(self, name: str) -> TableSpec | None:
+        """The table called ``name``, or None."""
         return next((t for t in self.tables if t.name == name), None)
 
 

@@ -167,10 +167,12 @@ def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
 
 
 def is_text_like(t: ResolvedType) -> bool:
+    """Whether the column holds text (enum: lists text values; collations apply)."""
     return not t.is_array and t.base in ("text", "character varying", "character", "bpchar", "citext")
 
 
 def is_integer(t: ResolvedType) -> bool:
+    """Whether the column is smallint, integer or bigint (what an identity column may be)."""
     return not t.is_array and t.base in ("smallint", "integer", "bigint")
 
 
