@@ -410,7 +410,8 @@ def test_write_project_creates_dirs_overwrites_and_keeps_other_files(tmp_path: P
 
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
-SCALARS = st.one_of(TEXT, st.text(max_size=150), st.booleans(), st.integers())
+SCALARS = st.one_of(TEXT, st.text(max_size=150), st.booleans(), st.integers(), st.floats(allow_nan=False,
+                                                                                        allow_infinity=False))
 VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
                       max_leaves=12)
 
@@ -522,3 +523,18 @@ def test_pagila_survives_import_compile_but_for_its_domain(corpus: Path, databas
         replace(c, type="integer") if c.type == "year" else c for c in t.columns)) for t in actual.tables))
     write_project(render_project(patched).files, tmp_path)
     assert _compile(tmp_path) == patched
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [("3", 3), ("-1", -1), ("4.99", 4.99), ("true", True), ("false", False), ("0.10", "0.10"), ("007", "007"),
+     ("1e3", "1e3"), ("now()", "now()"), ("'{}'::jsonb", "'{}'::jsonb")],
+)
+def test_defaults_are_bare_only_when_the_compiler_spells_them_back_the_same(text: str, written: object) -> None:
+    from pgevolve.importer.sqltext import default
+    from pgevolve.spec.compile import sql_default
+
+    value = default(text)
+    assert value == written and type(value) is type(written)
+    assert sql_default(value) == text  # type: ignore[arg-type]
+    assert yaml.safe_load(f"default: {scalar(value)}") == {"default": written}

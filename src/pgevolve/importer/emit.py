@@ -7,6 +7,7 @@ columns) is ours, because no emitter offers it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,9 @@ def scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        # YAML 1.1 needs a dot in a float: 1e-05 would read back as a string, PyYAML writes 1.0e-05.
+        return repr(value) if yaml.safe_load(repr(value)) == value else yaml.safe_dump(value).split("\n")[0]
     text = str(value)
     plain = _plain(text)
     return plain if plain is not None else _double_quoted(text)
@@ -98,8 +102,13 @@ def _aligned(data: Mapping[str, Any], indent: int) -> list[str]:
     """A mapping whose short flow values start in one column, like a table."""
     pad = " " * indent
     keys = {key: scalar(key) + ":" for key in data}
-    fits = [k for k, v in data.items() if indent + len(keys[k]) + 1 + len(flow(v)) <= WIDTH]
-    width = max((len(keys[k]) for k in fits), default=0)
+    fits = list(data)
+    while True:  # padding to the longest key may push a line past WIDTH: that one goes to block style
+        width = max((len(keys[k]) for k in fits), default=0)
+        too_long = {k for k in fits if indent + width + 1 + len(flow(data[k])) > WIDTH}
+        if not too_long:
+            break
+        fits = [k for k in fits if k not in too_long]
     lines: list[str] = []
     for key, value in data.items():
         if key in fits:

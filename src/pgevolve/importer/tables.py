@@ -14,7 +14,7 @@ from typing import Any
 
 from pgevolve import ident, model
 from pgevolve.importer.indexes import index_data
-from pgevolve.importer.sqltext import sql, sql_type, where
+from pgevolve.importer.sqltext import default, sql, sql_type, where
 from pgevolve.spec.types import TypeNameError, resolve_type
 
 IDENTITY = {"ALWAYS": "always", "BY DEFAULT": "by default"}
@@ -129,7 +129,7 @@ def _column(table: model.Table, column: model.Column, sugar: _Sugar, scope: Scop
     if column.name in sugar.unique:
         data["unique"] = True
     optional = {
-        "default": sql(column.default) if column.default is not None else None,
+        "default": default(column.default) if column.default is not None else None,
         "identity": IDENTITY[column.identity] if column.identity else None,
         "generated": sql(column.generated) if column.generated is not None else None,
         "collation": column.collation,
