@@ -509,6 +509,23 @@ def test_a_real_schema_survives_import_compile(relative: str, corpus: Path, data
     assert _compile(tmp_path) == actual
 
 
+@pytest.mark.parametrize("relative", ["schemas/chinook/schema.sql", "pairs/migra/identitycols/b.sql",
+                                      "pairs/migra/generated/b.sql", "pairs/migra/excludeschema/b.sql"])
+def test_a_plan_right_after_import_is_empty(
+    relative: str, corpus: Path, databases: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The corpus oracle: import a database, plan the YAML against that same database: no changes."""
+    _require_catalog()
+    from pgevolve.connect import Target
+    from pgevolve.pipeline import plan_against
+
+    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
+    dsn = databases.create((corpus / relative).read_text())  # type: ignore[attr-defined]
+    write_project(render_project(_introspect(dsn)).files, tmp_path / "schema")
+    planned = plan_against(tmp_path / "schema", Target(dsn, "--database-url"))
+    assert planned.plan.is_empty
+
+
 def test_pagila_survives_import_compile_but_for_its_domain(corpus: Path, databases: object, tmp_path: Path) -> None:
     """The one thing the format lacks in pagila is the domain `year`: reported, and written as is."""
     _require_catalog()
