@@ -343,7 +343,10 @@ def test_what_the_format_cannot_express_is_reported() -> None:
             _table(
                 uniques=(m.UniqueConstraint(name="t_a_key", columns=("a",), deferrable=True),),
                 checks=(m.CheckConstraint(name="t_a_check", expression="(a > 0)", valid=False),),
-                foreign_keys=(_fk("t_a_fkey", ("a",), "other", ("id",), ref_schema="billing"),),
+                foreign_keys=(
+                    _fk("t_a_fkey", ("a",), "other", ("id",), ref_schema="billing"),
+                    _fk("t_b_fkey", ("b",), "empty", ("id",)),
+                ),
                 indexes=(
                     m.Index(name="t_a_idx", keys=(m.IndexKey(column="a", descending=True),)),
                     m.Index(name="t_b_idx", keys=(m.IndexKey(column="b", nulls_first=True),)),
@@ -370,6 +373,7 @@ def test_what_the_format_cannot_express_is_reported() -> None:
         'unique constraint "t_a_key" on table "t": DEFERRABLE is not in the format; written as not deferrable',
         'check constraint "t_a_check" on table "t": NOT VALID; written as a valid constraint',
         'foreign key "t_a_fkey" on table "t": references "billing"."other" outside the owned schema; not imported',
+        'foreign key "t_b_fkey" on table "t": references table "empty", which is not imported; not imported',
         'index "t_a_idx" on table "t": DESC / NULLS FIRST keys are not in the format; not imported',
         'index "t_b_idx" on table "t": DESC / NULLS FIRST keys are not in the format; not imported',
         'index "t_a_expr_idx" on table "t": an index over several expressions, or columns mixed with expressions, '

@@ -30,12 +30,14 @@ class Scope:
     # Constraint names used more than once in the schema (PostgreSQL only keeps them apart per
     # table): the compiler would number a default away from them, so they are always written.
     shared_names: frozenset[str]
+    tables: frozenset[str]  # the tables that get a file: a foreign key to any other is not imported
 
     @classmethod
     def of(cls, db: model.Database) -> Scope:
         counts = Counter(name for t in db.tables for name in _constraint_names(t))
         shared = frozenset(name for name, count in counts.items() if count > 1)
-        return cls(schema=db.schema, enums=frozenset(e.name for e in db.enums), shared_names=shared)
+        tables = frozenset(t.name for t in db.tables if t.columns)
+        return cls(schema=db.schema, enums=frozenset(e.name for e in db.enums), shared_names=shared, tables=tables)
 
     def owns(self, ref_schema: str | None) -> bool:
         return ref_schema in (None, self.schema)
@@ -111,6 +113,7 @@ def _column_level_fk(table: str, fk: model.ForeignKey, scope: Scope) -> bool:
         and len(fk.ref_columns) == 1
         and _is_default(fk.name, ident.foreign_key_name(table, fk.columns), scope)
         and scope.owns(fk.ref_schema)
+        and fk.ref_table in scope.tables
         and not (fk.deferrable or fk.initially_deferred)
         and fk.valid
         and "." not in fk.ref_table
@@ -191,6 +194,10 @@ def _foreign_key(table: str, fk: model.ForeignKey, scope: Scope, skipped: list[s
     if not scope.owns(fk.ref_schema):
         skipped.append(f"{label}: references {ident.qualify(fk.ref_schema, fk.ref_table)} outside the owned "
                        "schema; not imported")
+        return None
+    if fk.ref_table not in scope.tables:
+        skipped.append(f"{label}: references table {ident.quote_ident(fk.ref_table)}, which is not imported; "
+                       "not imported")
         return None
     if not fk.valid:
         skipped.append(f"{label}: NOT VALID; written as a valid constraint")
