@@ -17,6 +17,7 @@ from pgevolve.importer.indexes import index_data
 from pgevolve.importer.sqltext import default, sql, sql_type, where
 from pgevolve.spec.types import TypeNameError, resolve_type
 
+_Key = list[str] | dict[str, Any]  # `[a, b]` or `{ columns: [a, b], name: x }`
 IDENTITY = {"ALWAYS": "always", "BY DEFAULT": "by default"}
 SERIALS = ("serial", "bigserial", "smallserial")
 
@@ -121,7 +122,9 @@ def _column_level_fk(table: str, fk: model.ForeignKey, scope: Scope) -> bool:
     )
 
 
-def _column(table: model.Table, column: model.Column, sugar: _Sugar, scope: Scope, skipped: list[str]) -> dict:
+def _column(
+    table: model.Table, column: model.Column, sugar: _Sugar, scope: Scope, skipped: list[str]
+) -> dict[str, Any]:
     """A column's keys, in the order a reader expects them."""
     _check_type(table.name, column, scope, skipped)
     data: dict[str, Any] = {"type": sql_type(column.type)}
@@ -168,14 +171,14 @@ def _actions(fk: model.ForeignKey) -> dict[str, str]:
     return {key: action.lower() for key, action in actions.items() if action != "NO ACTION"}
 
 
-def _named_columns(key: model.PrimaryKey | model.UniqueConstraint, default: str, scope: Scope) -> list | dict:
+def _named_columns(key: model.PrimaryKey | model.UniqueConstraint, default: str, scope: Scope) -> _Key:
     """``[a, b]`` when the name is the default, else ``{ columns: [a, b], name: ... }``."""
     if _is_default(key.name, default, scope):
         return list(key.columns)
     return {"columns": list(key.columns), "name": key.name}
 
 
-def _unique(table: str, unique: model.UniqueConstraint, scope: Scope, skipped: list[str]) -> list | dict:
+def _unique(table: str, unique: model.UniqueConstraint, scope: Scope, skipped: list[str]) -> _Key:
     if unique.deferrable or unique.initially_deferred:
         skipped.append(f"{where(table, 'unique constraint', unique.name)}: DEFERRABLE is not in the format; "
                        "written as not deferrable")
