@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DatabaseFactory
+from oracles import same_catalog
 from pgevolve.apply import execute_plan
 from pgevolve.connect import Target
 from pgevolve.pipeline import plan_against, read_database
@@ -66,4 +67,4 @@ def test_golden_case(case: Path, databases: DatabaseFactory, tmp_path: Path) -> 
     fresh = databases.create()
     execute_plan(fresh, plan_against(schema_dir, Target(fresh, "test")).plan)
     schema = planned.desired.schema
-    assert read_database(migrated, schema)[0] == read_database(fresh, schema)[0]
+    assert same_catalog(read_database(migrated, schema)[0], read_database(fresh, schema)[0])

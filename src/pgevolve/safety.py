@@ -92,7 +92,7 @@ def _run_check(conn: psycopg.Connection, check: Precheck) -> Failure | None:
             rows = conn.execute(check.sample_sql).fetchall() if check.sample_sql else []  # type: ignore[arg-type]
     except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable):
         return None  # depends on a column this plan adds: PostgreSQL checks it when the step runs
-    except psycopg.errors.DataError as exc:
+    except (psycopg.errors.DataError, psycopg.errors.CannotCoerce, psycopg.errors.DatatypeMismatch) as exc:
         if not check.cast_only:
             raise ExecutionFailed(f"pre-check of {check.subject} failed: {exc.diag.message_primary}") from None
         return Failure(check=check, count=None, examples=(), error=exc.diag.message_primary)

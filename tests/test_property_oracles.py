@@ -1,0 +1,134 @@
+"""Property test through the whole pipeline: random YAML schemas A and B.
+
+Build A, plan to B, apply, then check both oracles: a new plan is empty, and
+the migrated catalog equals that of a database built fresh from B.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from conftest import DatabaseFactory
+from oracles import same_catalog
+from pgevolve.apply import execute_plan
+from pgevolve.connect import Target
+from pgevolve.pipeline import plan_against, read_database
+from pgevolve.plan.render import render_text
+
+# Each column name keeps to one family of types that cast into each other, as a
+# real schema's changes do (bigint -> boolean has no cast at all).
+FAMILIES = {
+    "a": ["text", "varchar(20)", "varchar(40)"],
+    "b": ["integer", "bigint", "numeric(10,2)"],
+    "c": ["boolean"],
+    "d": ["jsonb", "tags", "custom_fields", "shaped"],
+    "e": ["timestamptz"],
+}
+DEFAULTS = {"text": "'x'", "integer": "0", "bigint": "1", "varchar(20)": "'v'", "varchar(40)": "'w'",
+            "boolean": "false", "timestamptz": "now()", "jsonb": "'{}'", "numeric(10,2)": "0"}
+COLUMN_NAMES = list(FAMILIES)
+SHAPE = {"shape": "doc", "enforce": "types", "properties": {"k": {"type": "string", "index": True},
+                                                            "n": {"type": "integer"}}}
+
+
+@st.composite
+def column(draw: st.DrawFn, name: str) -> dict[str, Any]:
+    kind = draw(st.sampled_from(FAMILIES[name]))
+    if kind in ("tags", "custom_fields"):
+        return {"type": kind}
+    if kind == "shaped":
+        return {"type": "jsonb", "shape": "doc"}
+    spec: dict[str, Any] = {"type": kind}
+    if draw(st.booleans()):
+        spec["nullable"] = False
+        spec["default"] = DEFAULTS[kind]
+    elif draw(st.booleans()):
+        spec["default"] = DEFAULTS[kind]
+    if kind == "text" and draw(st.booleans()):
+        spec["enum"] = draw(st.lists(st.sampled_from(["p", "q", "r", "s"]), min_size=1, max_size=3, unique=True))
+    if kind in ("integer", "bigint") and draw(st.booleans()):
+        spec["check"] = f"{name} >= {draw(st.integers(-5, 5))}"
+    if kind in ("text", "integer") and draw(st.booleans()):
+        spec["unique"] = True
+    if draw(st.booleans()):
+        spec["description"] = draw(st.sampled_from(["one", "two's"]))
+    return spec
+
+
+@st.composite
+def table(draw: st.DrawFn, name: str, others: list[str]) -> dict[str, Any]:
+    names = draw(st.lists(st.sampled_from(COLUMN_NAMES), max_size=5, unique=True))
+    columns: dict[str, Any] = {"id": {"type": "integer", "primary_key": True}}
+    columns.update({n: draw(column(n)) for n in names})
+    if others and draw(st.booleans()):
+        columns["ref"] = {"type": "integer", "references": f"{draw(st.sampled_from(others))}.id",
+                          "on_delete": draw(st.sampled_from(["cascade", "set null", "restrict", "no action"]))}
+    doc: dict[str, Any] = {"table": name, "columns": columns}
+    plain = [n for n in names if columns[n]["type"] in ("text", "integer", "bigint", "varchar(20)", "boolean")]
+    indexes: list[dict[str, Any]] = []
+    if plain and draw(st.booleans()):
+        indexes.append({"columns": draw(st.lists(st.sampled_from(plain), min_size=1, max_size=2, unique=True))})
+    text_like = [n for n in names if columns[n]["type"] in ("text", "varchar(20)", "varchar(40)")]
+    if text_like and draw(st.booleans()):
+        column_name = draw(st.sampled_from(text_like))
+        indexes.append({"expression": f"lower({column_name})", "where": f"{column_name} IS NOT NULL",
+                        "unique": draw(st.booleans())})
+    if indexes:
+        doc["indexes"] = indexes
+    if draw(st.booleans()):
+        doc["description"] = "a table"
+    return doc
+
+
+@st.composite
+def project(draw: st.DrawFn) -> list[dict[str, Any]]:
+    names = draw(st.lists(st.sampled_from(["t1", "t2", "t3"]), min_size=1, max_size=3, unique=True))
+    return [draw(table(name, names[:i])) for i, name in enumerate(names)]
+
+
+def write(root: Path, tables: list[dict[str, Any]]) -> Path:
+    schema = root / "schema"
+    for sub in ("tables", "shapes"):
+        (schema / sub).mkdir(parents=True, exist_ok=True)
+    (schema / "pgevolve.yaml").write_text("schema: public\n")
+    (schema / "shapes" / "doc.yaml").write_text(yaml.safe_dump(SHAPE))
+    for old in (schema / "tables").glob("*.yaml"):
+        old.unlink()
+    for doc in tables:
+        (schema / "tables" / f"{doc['table']}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return schema
+
+
+def migrate(schema: Path, dsn: str) -> None:
+    execute_plan(dsn, plan_against(schema, Target(dsn, "test")).plan)
+
+
+@pytest.mark.skipif(os.environ.get("PGEVOLVE_QUICK") == "1", reason="PGEVOLVE_QUICK=1 skips the property test")
+@settings(max_examples=25, deadline=None,
+          phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a DB-backed case takes minutes
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(first=project(), second=project())
+def test_random_migrations_converge(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory,
+                                    first: list[dict[str, Any]], second: list[dict[str, Any]]) -> None:
+    root = tmp_path_factory.mktemp("prop")
+    os.environ["PGEVOLVE_CACHE_DIR"] = str(root / "cache")
+    migrated = databases.create()
+    migrate(write(root / "a", first), migrated)
+    # Rows make NOT NULL, CHECK and UNIQUE steps meet real data, which the pre-checks must handle.
+    schema_b = write(root / "b", second)
+    planned = plan_against(schema_b, Target(migrated, "test"))
+    execute_plan(migrated, planned.plan)
+    again = plan_against(schema_b, Target(migrated, "test"))
+    assert again.plan.is_empty, render_text(again.plan, color=False)
+    fresh = databases.create()
+    migrate(schema_b, fresh)
+    assert same_catalog(read_database(migrated, "public")[0], read_database(fresh, "public")[0])
+
