@@ -267,7 +267,7 @@ def test_narrowing_varchar_fails_instead_of_truncating(db: str) -> None:
         conn.execute("INSERT INTO t VALUES ('a long value that does not fit')")
     after = model.Database(tables=(model.Table(name="t", columns=(Column(name="c", type="character varying(5)"),)),))
     plan = make_plan(before, after)
-    assert [s.hazard.value for s in plan.steps] == ["data"]
+    assert [s.hazard.value for s in plan.steps] == ["destructive"]
     with pytest.raises(psycopg.errors.StringDataRightTruncation):
         run_plan(db, plan)
     assert query(db, "SELECT c FROM t") == [("a long value that does not fit",)]

@@ -19,8 +19,11 @@ _TYPE_HAZARD = {
                                         "lock, no scan, no rewrite)."),
     Conversion.WIDENING: (Hazard.REWRITE, "Every value converts, but the table and its indexes are rewritten "
                                           "under an ACCESS EXCLUSIVE lock."),
-    Conversion.ASSIGNMENT: (Hazard.DATA, "The table is rewritten under an ACCESS EXCLUSIVE lock, and it fails if "
-                                         "an existing value does not fit the new type."),
+    # A narrowing change is destructive (refused without --allow-destructive): a value too long or too
+    # large is rejected, and numeric scale or time precision is rounded away without a word.
+    Conversion.ASSIGNMENT: (Hazard.DESTRUCTIVE, "Narrows the type: the table is rewritten under an ACCESS EXCLUSIVE "
+                                                "lock, values that do not fit are rejected, and extra numeric or "
+                                                "time precision is rounded away."),
     Conversion.EXPLICIT: (Hazard.DATA, "The table is rewritten under an ACCESS EXCLUSIVE lock, and the cast fails "
                                        "if an existing value cannot be converted."),
 }

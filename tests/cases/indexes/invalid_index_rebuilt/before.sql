@@ -1,0 +1,3 @@
+CREATE TABLE leads (id integer PRIMARY KEY, email text);
+CREATE INDEX leads_email_idx ON leads (email);
+UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'leads_email_idx'::regclass;

@@ -1,0 +1,4 @@
+CREATE TABLE leads (id integer PRIMARY KEY, email text);
+CREATE VIEW lead_emails AS SELECT email FROM leads;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER leads_touch BEFORE UPDATE ON leads FOR EACH ROW EXECUTE FUNCTION touch();
