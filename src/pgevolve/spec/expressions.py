@@ -10,6 +10,7 @@ target that still carries the sentinel (so nothing after the text was eaten).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pglast
 from pglast import ast
@@ -35,8 +36,12 @@ class Expression:
     has_subquery: bool
 
 
+@lru_cache(maxsize=4096)
 def parse_expression(text: str) -> Expression:
-    """The expression in ``text``; ExpressionError unless it is exactly one SQL expression."""
+    """The expression in ``text``; ExpressionError unless it is exactly one SQL expression.
+
+    Cached: a large schema repeats the same defaults and checks in every table.
+    """
     if not text.strip():
         raise ExpressionError("is empty")
     _check_tokens(text)

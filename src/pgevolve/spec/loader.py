@@ -122,8 +122,23 @@ def _decode(raw: bytes, file: str) -> tuple[str, Problem | None]:
         return "", Problem(file=file, line=line, column=column, message=message)
 
 
+# libyaml composes about ten times faster than the pure-Python parser and gives the
+# same node marks; on a syntax error the pure-Python parser runs again, because its
+# messages are the clearer ones and the bad-input tests pin them.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
 def _compose(text: str) -> Node | None:
-    loader = yaml.SafeLoader(text)
+    if _FAST_LOADER is not None:
+        try:
+            return _compose_with(_FAST_LOADER, text)
+        except yaml.YAMLError:
+            pass
+    return _compose_with(yaml.SafeLoader, text)
+
+
+def _compose_with(loader_class: type, text: str) -> Node | None:
+    loader = loader_class(text)
     try:
         return loader.get_single_node()
     finally:

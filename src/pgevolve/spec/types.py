@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import pglast
@@ -187,6 +188,7 @@ def _enum_type(text: str, enums: Collection[str]) -> ResolvedType | None:
     )
 
 
+@lru_cache(maxsize=4096)
 def _parse(text: str) -> ast.TypeName:
     """The TypeName of ``NULL::text``: PostgreSQL's grammar decides what is a type."""
     try:

