@@ -21,11 +21,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 
-from pgevolve import __version__, codec, model
+from pgevolve import cache, model
 from pgevolve.connect import connect, mask_password, with_dbname
 from pgevolve.errors import ConnectionFailed, ExecutionFailed
 
@@ -38,28 +37,18 @@ class Canonicalized:
     from_cache: bool
 
 
-def cache_dir() -> Path:
-    explicit = os.environ.get("PGEVOLVE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(base) / "pgevolve" / "canonical"
-
-
 def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = True) -> Canonicalized:
     """The desired model as PostgreSQL itself spells it, from the cache or a scratch database."""
     with connect(server_dsn) as conn:
         version = conn.info.server_version
-    key = codec.fingerprint({"model": desired, "server": version, "pgevolve": __version__})
-    cached = cache_dir() / f"{key}.json"
-    if use_cache and cached.exists():
-        try:
-            return Canonicalized(codec.load_database(cached.read_text()), from_cache=True)
-        except (ValueError, TypeError, KeyError):
-            pass  # a corrupt or outdated cache entry is rebuilt below
+    # repr() of the frozen model is deterministic and spells every field: a cheap, exact key.
+    key = cache.key_of(str(version), repr(desired))
+    loaded = cache.load("canonical", key) if use_cache else None
+    if isinstance(loaded, model.Database):
+        return Canonicalized(loaded, from_cache=True)
     result = materialize(desired, server_dsn=server_dsn)
     if use_cache:
-        _write_atomically(cached, codec.dump_database(result))
+        cache.store("canonical", key, result)
     return Canonicalized(result, from_cache=False)
 
 
@@ -108,10 +97,3 @@ def _diagnostic(exc: psycopg.Error) -> str:
     diag = getattr(exc, "diag", None)
     text = (diag.message_primary if diag and diag.message_primary else str(exc)).strip()
     return mask_password(text)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(text)
-    temporary.replace(path)

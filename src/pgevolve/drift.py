@@ -27,6 +27,8 @@ _FIELD = {"type": "type", "nullable": "nullable", "default": "default", "identit
 def drift_lines(planned: Any) -> list[str]:
     from pgevolve.diff import diff
 
+    if planned.plan.is_empty:
+        return []
     return [describe(c) for c in diff(planned.actual, planned.desired, planned.compiled.hints)]
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgevolve import model
+from pgevolve import cache, model
 from pgevolve.canonical import canonicalize
 from pgevolve.connect import Target, connect
 
@@ -20,46 +20,94 @@ class Compiled:
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    compiled: Compiled
+    schema_dir: Path
     target: Target
     actual: model.Database
     desired: model.Database  # canonical: as PostgreSQL spells it
     plan: Any  # plan.steps.Plan
     unmanaged: tuple[Any, ...]
     canonical_from_cache: bool
+    known: Compiled | None  # None on the no-op fast path, which never needed it
+
+    @property
+    def compiled(self) -> Compiled:
+        """The compiled YAML (from the cache when the fast path skipped it)."""
+        return self.known if self.known is not None else compile_schema(self.schema_dir)
 
 
 def compile_schema(schema_dir: Path) -> Compiled:
-    """Load, validate and compile the YAML under schema_dir."""
+    """Load, validate and compile the YAML under schema_dir (cached by the files' bytes)."""
+    key = _sources_key(schema_dir)
+    cached = cache.load("compiled", key) if key else None
+    if isinstance(cached, Compiled):
+        return cached
     from pgevolve.spec import compile_project, load_project
 
     project = load_project(schema_dir)
     desired, hints = compile_project(project)
-    return Compiled(project=project, desired=desired, hints=hints)
+    compiled = Compiled(project=project, desired=desired, hints=hints)
+    if key:
+        cache.store("compiled", key, compiled)
+    return compiled
+
+
+def _sources_key(schema_dir: Path) -> str | None:
+    """A key over every YAML file's path and bytes; None when the directory cannot be read."""
+    try:
+        files = sorted(p for p in schema_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        parts = [f"{p.relative_to(schema_dir)}\0".encode() + p.read_bytes() for p in files]
+    except OSError:
+        return None
+    return cache.key_of(str(schema_dir), *parts)
 
 
 def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[Any, ...]]:
     """The live owned schema as a model, and the objects pgevolve does not manage."""
+    actual, unmanaged, _ = _read(dsn, schema)
+    return actual, unmanaged
+
+
+def _read(dsn: str, schema: str) -> tuple[model.Database, tuple[Any, ...], int]:
     from pgevolve.catalog import introspect, unmanaged_objects
 
     with connect(dsn) as conn:
-        return introspect(conn, schema), unmanaged_objects(conn, schema)
+        return introspect(conn, schema), unmanaged_objects(conn, schema), conn.info.server_version
 
 
 def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None) -> Planned:
-    """Compile the YAML, read the target, normalize through the server, and plan."""
+    """Compile the YAML, read the target, normalize through the server, and plan.
+
+    Fast path: when the YAML is unchanged since a plan that recorded the
+    fingerprint of its canonical desired state, and the live catalog has that
+    same fingerprint, the plan is empty without loading the compiled model.
+    """
+    from pgevolve.plan.steps import Plan
+
+    sources = _sources_key(schema_dir)
+    summary = cache.load("summary", sources) if sources else None
+    if isinstance(summary, dict):
+        actual, unmanaged, version = _read(target.dsn, summary["schema"])
+        if summary.get(version) == _fingerprint(actual):
+            return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=actual, plan=Plan(),
+                           unmanaged=unmanaged, canonical_from_cache=True, known=None)
+    return _plan_fully(schema_dir, target, dev_url, sources)
+
+
+def _fingerprint(db: model.Database) -> str:
+    return cache.key_of(repr(db))
+
+
+def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None) -> Planned:
     from pgevolve.plan.planner import make_plan
 
     compiled = compile_schema(schema_dir)
-    actual, unmanaged = read_database(target.dsn, compiled.desired.schema)
+    actual, unmanaged, version = _read(target.dsn, compiled.desired.schema)
     canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn)
+    if sources and not dev_url:
+        summary = cache.load("summary", sources)
+        summary = summary if isinstance(summary, dict) else {}
+        summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical.database)})
+        cache.store("summary", sources, summary)
     plan = make_plan(actual, canonical.database, compiled.hints)
-    return Planned(
-        compiled=compiled,
-        target=target,
-        actual=actual,
-        desired=canonical.database,
-        plan=plan,
-        unmanaged=unmanaged,
-        canonical_from_cache=canonical.from_cache,
-    )
+    return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical.database, plan=plan,
+                   unmanaged=unmanaged, canonical_from_cache=canonical.from_cache, known=compiled)

@@ -57,8 +57,10 @@ def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | Non
         extensions = run_query(conn, "extensions", schema, stats)
         enums = run_query(conn, "enums", schema, stats)
         tables = run_query(conn, "tables", schema, stats)
-        columns = _by_table(run_query(conn, "columns", schema, stats))
-        constraints = _by_table(run_query(conn, "constraints", schema, stats))
+        column_rows = run_query(conn, "columns", schema, stats)
+        names = {(c["table_oid"], c["attnum"]): c["name"] for c in column_rows}
+        columns = _by_table(column_rows)
+        constraints = _by_table([_named_keys(c, names) for c in run_query(conn, "constraints", schema, stats)])
         indexes = _by_table(run_query(conn, "indexes", schema, stats))
     return model.Database(
         schema=schema,
@@ -68,7 +70,8 @@ def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | Non
         enums=model.sort_by_name(
             [model.EnumType(name=e["name"], values=tuple(e["values"]), comment=e["comment"]) for e in enums]),
         tables=model.sort_by_name([
-            _table(t, columns[t["oid"]], constraints[t["oid"]], indexes[t["oid"]], schema) for t in tables
+            _table(t, columns[t["oid"]], constraints[t["oid"]], [_index(i, names) for i in indexes[t["oid"]]],
+                   schema) for t in tables
         ]),
     )
 
@@ -91,6 +94,17 @@ class _read_only:
         self.transaction.__exit__(*exc)
 
 
+def _named_keys(row: dict[str, Any], names: dict[tuple[int, int], str]) -> dict[str, Any]:
+    """The constraint row with its key attnums turned into column names."""
+    table, ref = row["table_oid"], row["ref_oid"]
+    columns = [names[(table, n)] for n in row["keys"] or ()]
+    if row["foreign_ref_columns"] is not None:
+        ref_columns = list(row["foreign_ref_columns"])
+    else:
+        ref_columns = [names[(ref, n)] for n in row["ref_keys"] or ()]
+    return {**row, "columns": columns, "ref_columns": ref_columns}
+
+
 def _by_table(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -99,7 +113,7 @@ def _by_table(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
 
 
 def _table(row: dict[str, Any], columns: list[dict[str, Any]], constraints: list[dict[str, Any]],
-           indexes: list[dict[str, Any]], schema: str) -> model.Table:
+           indexes: list[model.Index], schema: str) -> model.Table:
     name = row["name"]
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for con in constraints:
@@ -115,7 +129,7 @@ def _table(row: dict[str, Any], columns: list[dict[str, Any]], constraints: list
         checks=model.sort_by_name([
             model.CheckConstraint(name=c["name"], expression=c["expression"], valid=c["valid"]) for c in by_type["c"]]),
         foreign_keys=model.sort_by_name([_foreign_key(f, schema) for f in by_type["f"]]),
-        indexes=model.sort_by_name([_index(i) for i in indexes]),
+        indexes=model.sort_by_name(indexes),
         comment=row["comment"],
     )
 
@@ -156,17 +170,17 @@ def _foreign_key(row: dict[str, Any], schema: str) -> model.ForeignKey:
     )
 
 
-def _index(row: dict[str, Any]) -> model.Index:
-    key_count = row["key_count"]
+def _index(row: dict[str, Any], names: dict[tuple[int, int], str]) -> model.Index:
+    key_count, table = row["key_count"], row["table_oid"]
+    attnums, expressions = row["keys"], row["expressions"]
     keys = []
     for position in range(key_count):
-        column = row["columns"][position]
-        option = row["options"][position]
+        attnum, option = attnums[position], row["options"][position]
         descending = bool(option & _INDOPTION_DESC)
         nulls_first = bool(option & _INDOPTION_NULLS_FIRST)
         keys.append(model.IndexKey(
-            column=column,
-            expression=None if column is not None else row["definitions"][position],
+            column=names[(table, attnum)] if attnum else None,
+            expression=expressions[position] if not attnum else None,
             opclass=row["opclasses"][position],
             descending=descending,
             # NULLS FIRST is the default for DESC, NULLS LAST for ASC: record only a departure.
@@ -178,7 +192,7 @@ def _index(row: dict[str, Any]) -> model.Index:
         unique=row["unique"],
         method=row["method"],
         where=row["where"],
-        include=tuple(c for c in row["columns"][key_count:] if c is not None),
+        include=tuple(names[(table, n)] for n in attnums[key_count:] if n),
         comment=row["comment"],
         valid=row["valid"],
     )

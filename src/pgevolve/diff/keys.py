@@ -96,7 +96,7 @@ def _definition(item: Any) -> Any:
 
 def _kept(old: T, new: T, recreated: frozenset[str]) -> bool:
     """True when the actual item can stay (possibly after VALIDATE or a rename)."""
-    if _definition(old) != _definition(new):
+    if old != new and _definition(old) != _definition(new):
         return False
     # A column dropped and added again takes its indexes and constraints with it.
     depends_on = _columns_of(new)

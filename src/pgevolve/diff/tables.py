@@ -41,6 +41,8 @@ def diff_tables(actual: model.Database, desired: model.Database) -> list[Change]
 
 def diff_table(old: model.Table, new: model.Table) -> list[Change]:
     """Changes within one table that exists on both sides."""
+    if old == new:
+        return []  # the common case of a no-op plan, decided by one comparison
     columns = _columns(old, new)
     recreated = frozenset(
         c.new.name for c in columns if isinstance(c, AlterColumn) and "generated" in c.changes and c.new.generated

@@ -1,16 +1,21 @@
--- Primary keys, UNIQUE, CHECK and FOREIGN KEY constraints of the owned schema's tables,
--- with key columns in key order. Exclusion constraints are not managed (unmanaged.sql).
+-- Primary keys, UNIQUE, CHECK and FOREIGN KEY constraints of the owned schema's tables.
+-- Key columns come as attnums (conkey, confkey); introspect.py names them from the
+-- columns query. A foreign key to a table outside the owned schema gets its
+-- referenced column names here, since those columns are not read otherwise.
+-- Exclusion constraints are not managed (unmanaged.sql).
 SELECT con.conrelid AS table_oid,
        con.conname AS name,
        con.contype AS type,
-       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord)::text[] AS columns,
+       con.conkey::int2[] AS keys,
        CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS expression,
+       con.confrelid AS ref_oid,
        ref.relname AS ref_table,
        refns.nspname AS ref_schema,
-       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord)::text[]
-           AS ref_columns,
+       con.confkey::int2[] AS ref_keys,
+       CASE WHEN con.contype = 'f' AND refns.nspname <> %(schema)s THEN
+           ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
+                 JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord)::text[]
+       END AS foreign_ref_columns,
        con.confdeltype AS on_delete,
        con.confupdtype AS on_update,
        con.condeferrable AS deferrable,

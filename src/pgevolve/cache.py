@@ -1,0 +1,57 @@
+"""pgevolve's private cache: results that depend only on their inputs, kept between runs.
+
+Two things are cached, each keyed by a SHA-256 of everything it depends on:
+the compiled YAML (keyed by the bytes of every file under schema/) and the
+canonical form of the desired model (keyed by the model and the server
+version). A no-op plan of a large schema then reads the catalog and compares,
+and pays neither for validation nor for a scratch database. Entries are
+pickles written by pgevolve itself into a directory only the user can read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from pgevolve import __version__
+
+
+def cache_root() -> Path:
+    explicit = os.environ.get("PGEVOLVE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "pgevolve"
+
+
+def key_of(*parts: bytes | str) -> str:
+    """A SHA-256 over pgevolve's version and the given parts."""
+    digest = hashlib.sha256(__version__.encode())
+    for part in parts:
+        digest.update(b"\0")
+        digest.update(part.encode() if isinstance(part, str) else part)
+    return digest.hexdigest()
+
+
+def load(kind: str, key: str) -> Any | None:
+    """The cached value, or None when absent or unreadable (it is then rebuilt)."""
+    path = cache_root() / kind / f"{key}.pickle"
+    try:
+        return pickle.loads(path.read_bytes())  # noqa: S301 - our own file in the user's private cache
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+
+
+def store(kind: str, key: str, value: Any) -> None:
+    """Write atomically; a failure to cache never fails the command."""
+    folder = cache_root() / kind
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = folder / f"{key}.{os.getpid()}.tmp"
+        temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        temporary.replace(folder / f"{key}.pickle")
+    except OSError:
+        pass
