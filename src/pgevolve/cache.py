@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,22 @@ def cache_root() -> Path:
     return Path(base) / "pgevolve"
 
 
-def key_of(*parts: bytes | str) -> str:
-    """A SHA-256 over pgevolve's version and the given parts."""
+@cache
+def code_version() -> str:
+    """pgevolve's version plus a stamp of its source files, so that changed code never reads
+    values cached by other code (an editable install changes without a version bump)."""
+    package = Path(__file__).resolve().parent
     digest = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".sql", ".json"):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def key_of(*parts: bytes | str) -> str:
+    """A SHA-256 over pgevolve's code version and the given parts."""
+    digest = hashlib.sha256(code_version().encode())
     for part in parts:
         digest.update(b"\0")
         digest.update(part.encode() if isinstance(part, str) else part)
