@@ -124,10 +124,14 @@ def measure(n: int, server: str, migra: Path, repeat: int, work: Path) -> None:
     env = {**os.environ, "PGEVOLVE_CACHE_DIR": str(cache)}
     pgevolve = [sys.executable, "-m", "pgevolve", "plan", "--schema-dir", str(schema)]
     cold = timed([*pgevolve, "--database-url", live], env)  # builds the scratch database, fills the cache
-    warm = best([timed([*pgevolve, "--database-url", live], env) for _ in range(repeat)])
-    full = best([timed([*pgevolve, "--database-url", empty], env) for _ in range(repeat)])
-    migra_noop = best([timed([str(migra), "--unsafe", migra_url(live), migra_url(copy)]) for _ in range(repeat)])
-    migra_full = best([timed([str(migra), "--unsafe", migra_url(empty), migra_url(live)]) for _ in range(repeat)])
+    # Interleaved, so that a busy moment of the machine hits both tools alike.
+    runs: dict[str, list[Run]] = {"warm": [], "full": [], "migra_noop": [], "migra_full": []}
+    for _ in range(repeat):
+        runs["warm"].append(timed([*pgevolve, "--database-url", live], env))
+        runs["migra_noop"].append(timed([str(migra), "--unsafe", migra_url(live), migra_url(copy)]))
+        runs["full"].append(timed([*pgevolve, "--database-url", empty], env))
+        runs["migra_full"].append(timed([str(migra), "--unsafe", migra_url(empty), migra_url(live)]))
+    warm, full, migra_noop, migra_full = (best(runs[k]) for k in ("warm", "full", "migra_noop", "migra_full"))
     rows = [
         ("pgevolve no-op plan, warm (cached canonical form)", warm),
         ("pgevolve no-op plan, cold (builds scratch database)", cold),
@@ -163,7 +167,7 @@ def main() -> None:
         with psycopg.connect(dsn) as conn:
             version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
         print(f"# pgevolve vs migra — PostgreSQL {version}, {os.cpu_count()} cores, "
-              f"best of {args.repeat} (cold: one run)")
+              f"best of {args.repeat} interleaved runs (cold: one run)")
         with tempfile.TemporaryDirectory(prefix="pgevolve-bench-") as work:
             for n in (int(s) for s in args.sizes.split(",")):
                 measure(n, dsn, migra, args.repeat, Path(work))
