@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors as pg_errors
 
+from pgevolve.backfill import BatchCallback, BatchOptions, run_batched
 from pgevolve.connect import connect, mask_password
 from pgevolve.errors import ExecutionFailed
 from pgevolve.plan.steps import Plan, Step
@@ -30,6 +31,12 @@ class ApplyOptions:
     statement_timeout: str | None = None  # None: no limit (index builds on big tables take long)
     lock_attempts: int = 5  # tries per statement when its lock is not granted in time
     retry_delay: float = 1.0  # base pause between tries, doubled each time, with jitter
+    batch_size: int = 10000  # rows per batch of a backfill
+    batch_pause: float = 0.0  # seconds between two batches
+
+    def batches(self) -> BatchOptions:
+        return BatchOptions(batch_size=self.batch_size, pause=self.batch_pause, attempts=self.lock_attempts,
+                            retry_delay=self.retry_delay)
 
 
 StepCallback = Callable[[int, Step], None]
@@ -40,14 +47,14 @@ class LockNotGranted(ExecutionFailed):
 
 
 def execute_plan(dsn: str, plan: Plan, options: ApplyOptions | None = None,
-                 *, on_step: StepCallback | None = None) -> None:
+                 *, on_step: StepCallback | None = None, on_batch: BatchCallback | None = None) -> None:
     """Run every step of ``plan`` against ``dsn``; raise ExecutionFailed on the first failure."""
     with connect(dsn) as conn:
-        run_steps(conn, plan, options or ApplyOptions(), on_step=on_step)
+        run_steps(conn, plan, options or ApplyOptions(), on_step=on_step, on_batch=on_batch)
 
 
 def run_steps(conn: psycopg.Connection, plan: Plan, options: ApplyOptions,
-              *, on_step: StepCallback | None = None) -> None:
+              *, on_step: StepCallback | None = None, on_batch: BatchCallback | None = None) -> None:
     """Run the plan's groups on an open autocommit connection."""
     _set_timeouts(conn, options)
     number = 0
@@ -65,7 +72,10 @@ def run_steps(conn: psycopg.Connection, plan: Plan, options: ApplyOptions,
                 if on_step:
                     on_step(number, step)
                 with _translated():
-                    _run_outside_transaction(conn, step, options)
+                    if step.batch is not None:
+                        run_batched(conn, step, options.batches(), on_batch=on_batch)
+                    else:
+                        _run_outside_transaction(conn, step, options)
 
 
 def _set_timeouts(conn: psycopg.Connection, options: ApplyOptions) -> None:

@@ -216,6 +216,31 @@ class SetComment:
     comment: str | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PromoteColumn:
+    """Fill ``column`` (added by this plan, or added by an interrupted apply) from a JSON key.
+
+    A sync trigger keeps it filled while the application still writes the JSON
+    (unless ``sync_exists``), existing rows are backfilled in primary-key batches,
+    and with ``drop_key`` the key is then removed from the JSON. ``key_columns``
+    and ``key_types`` are the table's primary key, by which batches are cut.
+    """
+
+    table: str
+    column: model.Column
+    promotion: model.Promotion
+    key_columns: tuple[str, ...]
+    key_types: tuple[str, ...]
+    sync_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropSyncTrigger:
+    """``promoted_from`` left the YAML: the application writes the column itself now."""
+
+    trigger: model.SyncTrigger
+
+
 Change = (
     CreateSchema
     | CreateExtension
@@ -246,4 +271,6 @@ Change = (
     | DropIndex
     | RenameIndex
     | SetComment
+    | PromoteColumn
+    | DropSyncTrigger
 )

@@ -220,6 +220,10 @@ def apply(
     ] = None,
     lock_retries: Annotated[int, typer.Option("--lock-retries", help="Tries per statement when a lock is busy.")] = 5,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another apply to finish.")] = 60.0,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per batch of a backfill.")] = 10000,
+    batch_pause: Annotated[
+        float, typer.Option("--batch-pause", help="Seconds to pause between two batches of a backfill.")
+    ] = 0.0,
 ) -> None:
     """Apply the plan safely: exit 0 applied, 1 failed (nothing half-done), 3 refused."""
     from pgevolve.apply import ApplyOptions
@@ -240,11 +244,12 @@ def apply(
         allow_destructive=allow_destructive,
         apply=ApplyOptions(lock_timeout=_parse_duration(lock_timeout),
                            statement_timeout=_parse_duration(statement_timeout) if statement_timeout else None,
-                           lock_attempts=max(1, lock_retries)),
+                           lock_attempts=max(1, lock_retries), batch_size=max(1, batch_size),
+                           batch_pause=max(0.0, batch_pause)),
         lock_wait_seconds=wait,
     )
     with StepReporter(target.dsn, len(deployment.plan.steps)) as reporter:
-        entry = deploy(target, deployment, options, on_step=reporter.step)
+        entry = deploy(target, deployment, options, on_step=reporter.step, on_batch=reporter.batch)
     print(f"Applied {len(deployment.plan.steps)} steps (history #{entry}).")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pgevolve import model
 from pgevolve.apply import ApplyOptions, StepCallback, run_steps
+from pgevolve.backfill import BatchCallback
 from pgevolve.connect import Target, connect
 from pgevolve.errors import PgevolveError, Refused
 from pgevolve.history import git_commit_of, record_end, record_start
@@ -39,7 +40,8 @@ class DeployOptions:
 
 
 def deploy(target: Target, deployment: Deployment, options: DeployOptions,
-           *, on_step: StepCallback | None = None, before_run: Callable[[], None] | None = None) -> int:
+           *, on_step: StepCallback | None = None, before_run: Callable[[], None] | None = None,
+           on_batch: BatchCallback | None = None) -> int:
     """Apply with every safety; returns the history id. Raises Refused (exit 3) or ExecutionFailed."""
     from pgevolve.catalog import introspect
     from pgevolve.diff import diff
@@ -66,7 +68,7 @@ def deploy(target: Target, deployment: Deployment, options: DeployOptions,
         if before_run:
             before_run()
         try:
-            run_steps(conn, plan, options.apply, on_step=on_step)
+            run_steps(conn, plan, options.apply, on_step=on_step, on_batch=on_batch)
         except (PgevolveError, KeyboardInterrupt) as exc:
             _record_failure(target, entry, exc)
             raise

@@ -133,11 +133,27 @@ class Table:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SyncTrigger:
+    """A promotion in progress, as the catalog shows it: pgevolve's trigger that fills
+    ``table.column`` from ``source_column ->> key``; ``backfilled`` once existing rows are done."""
+
+    table: str
+    column: str
+    source_column: str
+    key: str
+    backfilled: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Database:
     schema: str = "public"
     extensions: tuple[Extension, ...] = ()
     enums: tuple[EnumType, ...] = ()
     tables: tuple[Table, ...] = ()
+    sync_triggers: tuple[SyncTrigger, ...] = ()  # only ever in an actual model: YAML hints make them
+
+    def sync_trigger(self, table: str, column: str) -> SyncTrigger | None:
+        return next((s for s in self.sync_triggers if (s.table, s.column) == (table, column)), None)
 
     def table(self, name: str) -> Table | None:
         return next((t for t in self.tables if t.name == name), None)

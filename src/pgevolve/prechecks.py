@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pgevolve import changes as ch
 from pgevolve import model
-from pgevolve.ident import qualify, quote_ident
+from pgevolve.ident import qualify, quote_ident, quote_literal
 
 SAMPLE_SIZE = 5
 
@@ -26,6 +26,7 @@ class Precheck:
     count_sql: str  # one row, one column: the number of offending rows
     sample_sql: str | None  # up to SAMPLE_SIZE rows: keys of offending rows, as text
     cast_only: bool = False  # count_sql raises (with the bad value) instead of counting: PG15 has no soft cast
+    setup_sql: tuple[str, ...] = ()  # run first, in the same rolled-back transaction (temporary functions)
 
 
 def prechecks_for(changes: list[ch.Change], actual: model.Database) -> list[Precheck]:
@@ -60,6 +61,8 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
             return [_duplicates(actual.schema, table, index.name, keys, index.where)]
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
             return [_violations(actual.schema, table, check)]
+        case ch.PromoteColumn():
+            return _promotion(actual.schema, table, change)
         case ch.AddForeignKey(foreign_key=fk) | ch.ValidateConstraint(constraint=model.ForeignKey() as fk):
             referenced = actual.table(fk.ref_table) if fk.ref_schema in (None, actual.schema) else None
             return [_orphans(actual.schema, table, fk)] if referenced or fk.ref_schema else []
@@ -160,3 +163,38 @@ def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column)
         sample_sql=None,
         cast_only=True,
     )]
+
+
+def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn) -> list[Precheck]:
+    """Rows whose JSON value would not convert to the promoted column's type.
+
+    PostgreSQL 15 has no soft cast (``pg_input_is_valid`` is 16+), so a
+    temporary plpgsql function tries the very conversion the trigger and the
+    backfill make, assigned to a variable of the column's type (which checks a
+    varchar length as the column would), and catches the error. Exact for every
+    type, where a regex per type would let '2024-02-30' through.
+    """
+    from pgevolve.plan.promotion_steps import casts_silently, value_expression
+
+    column, promotion = change.column, change.promotion
+    if casts_silently(column.type):
+        return []
+    # The trigger function's variable would be `value` (text); jsonb/json never reach here.
+    convert = value_expression("value_json", promotion.key, column.type)
+    tester = (
+        "CREATE OR REPLACE FUNCTION pg_temp.pgevolve_converts(value_json jsonb) RETURNS boolean "
+        f"LANGUAGE plpgsql AS $pgevolve$\nDECLARE converted {column.type};\nBEGIN\n"
+        f"    converted := {convert};\n    RETURN true;\n"
+        "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n$pgevolve$"
+    )
+    source = quote_ident(promotion.source_column)
+    condition = (f"{source} ? {quote_literal(promotion.key)} "
+                 f"AND NOT pg_temp.pgevolve_converts({source})")
+    found = _scan(schema, table, condition,
+                  f"{table.name}.{column.name} promoted from {promotion.source_column}.{promotion.key}",
+                  f"rows whose {promotion.source_column} ->> '{promotion.key}' does not convert to {column.type}")
+    value = f"quote_nullable({source} ->> {quote_literal(promotion.key)})"
+    sample = (f"SELECT {_key_expr(table)} || ': ' || {value} FROM {qualify(schema, table.name)} "
+              f"WHERE {condition} LIMIT {SAMPLE_SIZE}")
+    return [Precheck(subject=found.subject, problem=found.problem, count_sql=found.count_sql, sample_sql=sample,
+                     setup_sql=(tester,))]

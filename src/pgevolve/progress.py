@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from types import TracebackType
 
 import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pgevolve.backfill import BatchProgress
 from pgevolve.plan.steps import Step
 
 _POLL_SECONDS = 0.5
@@ -38,6 +40,9 @@ class StepReporter:
         self.interactive = sys.stderr.isatty()
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
+        self._bar: Progress | None = None
+        self._task: int | None = None
+        self._last_line = 0.0
 
     def __enter__(self) -> StepReporter:
         return self
@@ -50,12 +55,43 @@ class StepReporter:
         """Called before each step runs."""
         self._finish_watch()
         self.console.print(f"[{number}/{self.total}] {step.summary} ({step.hazard.value})", highlight=False)
-        if self.interactive and not step.transactional and "INDEX" in step.sql.upper():
+        if self.interactive and not step.transactional and step.batch is None and "INDEX" in step.sql.upper():
             self._stop.clear()
             self._watcher = threading.Thread(target=self._watch_index, daemon=True)
             self._watcher.start()
 
+    def batch(self, step: Step, progress: BatchProgress) -> None:
+        """Called after each batch of a backfill: a bar on a terminal, a line every few seconds otherwise."""
+        if progress.resumed and self._task is None:
+            self.console.print(f"  resuming {progress.target}: {progress.batches - 1} batches were already "
+                               "done by an earlier run", highlight=False)
+        if self.interactive:
+            if self._bar is None:
+                self._bar = Progress(TextColumn("  {task.description}"), BarColumn(),
+                                     TextColumn("{task.completed:,.0f} rows"), TimeElapsedColumn(),
+                                     console=self.console, transient=True)
+                self._bar.start()
+                self._task = self._bar.add_task("backfill", total=progress.estimate or None)
+            assert self._task is not None
+            self._bar.update(self._task, completed=progress.rows,
+                             description=f"backfill, batch {progress.batches}")
+        else:
+            self._task = self._task or 0
+            now = time.monotonic()
+            if progress.done or now - self._last_line >= 5:
+                self._last_line = now
+                self.console.print(f"  {progress.target}: batch {progress.batches}, {progress.rows:,} rows"
+                                   + (" (done)" if progress.done else ""), highlight=False)
+        if progress.done:
+            self._end_bar()
+
+    def _end_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+        self._bar, self._task = None, None
+
     def _finish_watch(self) -> None:
+        self._end_bar()
         if self._watcher is not None:
             self._stop.set()
             self._watcher.join(timeout=2)

@@ -86,6 +86,8 @@ def run_prechecks(conn: psycopg.Connection, checks: list[Precheck], rename_sql: 
 def _run_check(conn: psycopg.Connection, check: Precheck) -> Failure | None:
     try:
         with conn.transaction():
+            for sql in check.setup_sql:
+                conn.execute(sql)  # type: ignore[arg-type]
             count = int(conn.execute(check.count_sql).fetchone()[0])  # type: ignore[arg-type, index]
             if count == 0:
                 return None

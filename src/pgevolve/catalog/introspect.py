@@ -62,6 +62,7 @@ def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | Non
         columns = _by_table(column_rows)
         constraints = _by_table([_named_keys(c, names) for c in run_query(conn, "constraints", schema, stats)])
         indexes = _by_table(run_query(conn, "indexes", schema, stats))
+        promotions = run_query(conn, "promotions", schema, stats)
     return model.Database(
         schema=schema,
         extensions=model.sort_by_name(
@@ -73,7 +74,14 @@ def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | Non
             _table(t, columns[t["oid"]], constraints[t["oid"]], [_index(i, names) for i in indexes[t["oid"]]],
                    schema) for t in tables
         ]),
+        sync_triggers=tuple(_sync_trigger(p) for p in promotions),
     )
+
+
+def _sync_trigger(row: dict[str, Any]) -> model.SyncTrigger:
+    data = row["promotion"]
+    return model.SyncTrigger(table=row["table_name"], column=data["column"], source_column=data["source_column"],
+                             key=data["key"], backfilled=bool(data.get("backfilled")))
 
 
 class _read_only:

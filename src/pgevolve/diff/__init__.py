@@ -11,6 +11,7 @@ from __future__ import annotations
 from pgevolve import model
 from pgevolve.changes import Change, CreateExtension, CreateSchema, DropExtension, SetExtensionSchema
 from pgevolve.diff.enums import diff_enums, rebuild_enum_dependents
+from pgevolve.diff.promotions import diff_promotions
 from pgevolve.diff.renames import apply_renames
 from pgevolve.diff.tables import diff_tables
 
@@ -19,7 +20,8 @@ __all__ = ["diff"]
 
 def diff(actual: model.Database, desired: model.Database, hints: model.Hints | None = None) -> list[Change]:
     """Changes from ``actual`` to ``desired``, in a stable order (the planner orders the steps)."""
-    renamed = apply_renames(actual, desired, hints or model.Hints())
+    hints = hints or model.Hints()
+    renamed = apply_renames(actual, desired, hints)
     changes = [
         *_schema(actual, desired),
         *_extensions(actual, desired),
@@ -27,7 +29,8 @@ def diff(actual: model.Database, desired: model.Database, hints: model.Hints | N
         *diff_enums(renamed.actual, desired),
         *diff_tables(renamed.actual, desired),
     ]
-    return changes + rebuild_enum_dependents(changes, renamed.actual, desired)
+    changes += rebuild_enum_dependents(changes, renamed.actual, desired)
+    return changes + diff_promotions(renamed.actual, desired, hints, changes)
 
 
 def _is_empty(db: model.Database) -> bool:

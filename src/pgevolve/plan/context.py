@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pgevolve import model
 from pgevolve.plan.ddl import Scope
-from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.plan.steps import Batched, Hazard, Phase, Step
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,7 @@ def draft(
     transactional: bool = True,
     isolated: bool = False,
     relations: tuple[str, ...] = (),
+    batch: Batched | None = None,
 ) -> Step:
     """A step without its summary; the planner adds the summary of the change it belongs to."""
     return Step(
@@ -55,4 +56,5 @@ def draft(
         transactional=transactional,
         isolated=isolated,
         relations=relations,
+        batch=batch,
     )

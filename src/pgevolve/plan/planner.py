@@ -34,8 +34,10 @@ from pgevolve.changes import (
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
+    DropSyncTrigger,
     DropTable,
     DropUnique,
+    PromoteColumn,
     RenameColumn,
     RenameConstraint,
     RenameIndex,
@@ -46,7 +48,7 @@ from pgevolve.changes import (
     ValidateConstraint,
 )
 from pgevolve.diff import diff
-from pgevolve.plan import column_steps, key_steps, table_steps, type_steps
+from pgevolve.plan import column_steps, key_steps, promotion_steps, table_steps, type_steps
 from pgevolve.plan.context import Context
 from pgevolve.plan.steps import Plan, Step
 from pgevolve.plan.summary import summarize
@@ -74,6 +76,8 @@ def _table_of(change: Change) -> str:
     """The table a change is about ("" for schema-wide changes): the tie-break within a phase."""
     if isinstance(change, RenameTable):
         return change.new
+    if isinstance(change, DropSyncTrigger):
+        return change.trigger.table
     table = getattr(change, "table", None)
     if isinstance(table, model.Table):
         return table.name
@@ -133,5 +137,9 @@ def steps_for(change: Change, ctx: Context) -> list[Step]:
             return key_steps.rename_index(change, ctx)
         case SetComment():
             return type_steps.set_comment(change, ctx)
+        case PromoteColumn():
+            return promotion_steps.promote_column(change, ctx)
+        case DropSyncTrigger():
+            return promotion_steps.drop_sync_trigger(change, ctx)
         case _:
             assert_never(change)

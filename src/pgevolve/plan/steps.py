@@ -71,6 +71,28 @@ class Phase(IntEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Batched:
+    """How apply runs a data change in primary-key batches, each batch its own short transaction.
+
+    The step's ``sql`` is the same change as one statement (what a DBA reads and
+    could run by hand); apply runs ``update`` with ``pending`` and a key range
+    instead, records each finished batch in ``pgevolve.backfill_progress`` under
+    ``target``, and skips finished batches on a rerun. ``instance`` identifies
+    the column being filled (table oid and attnum): a dropped and re-added column
+    starts over. ``finish`` runs in the transaction of the last batch.
+    """
+
+    target: str  # "backfill public.leads.referral_source"
+    table: str  # schema-qualified, quoted
+    key_columns: tuple[str, ...]  # quoted; () for a table without a primary key: one batch
+    key_types: tuple[str, ...]
+    update: str  # UPDATE ... SET ..., without WHERE
+    pending: str  # the rows this change still has to touch
+    instance: str  # a query returning one text value
+    finish: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     """One SQL statement of a plan."""
 
@@ -84,21 +106,29 @@ class Step:
     transactional: bool = True  # False: CONCURRENTLY and the like, must run outside a transaction
     isolated: bool = False  # runs in a transaction of its own (VALIDATE: after the locks are released)
     relations: tuple[str, ...] = ()  # the relations it locks, to size transactions
+    batch: Batched | None = None  # set: apply runs it in batches (never in a transaction)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["phase"] = self.phase.name.lower()
         data["hazard"] = self.hazard.value
         data["relations"] = list(self.relations)
+        if self.batch is None:
+            del data["batch"]
+        else:
+            data["batch"] = {k: list(v) if isinstance(v, tuple) else v for k, v in data["batch"].items()}
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Step:
+        batch = data.get("batch")
         return cls(**{
             **data,
             "phase": Phase[data["phase"].upper()],
             "hazard": Hazard(data["hazard"]),
             "relations": tuple(data.get("relations", ())),
+            "batch": None if batch is None else Batched(**{
+                k: tuple(v) if isinstance(v, list) else v for k, v in batch.items()}),
         })
 
 

@@ -1,8 +1,13 @@
 -- What the format does not cover, in the owned schema: reported, never planned.
 -- Extension members (deptype 'e') and sequences owned by a column (serial,
 -- identity: deptype 'a'/'i') belong to something pgevolve already manages.
+-- pgevolve's own promotion sync triggers and their functions (commented 'pgevolve promotion {...}',
+-- see catalog/queries/promotions.sql) are managed too.
 WITH ext_members AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+), promotion_functions AS (
+    SELECT objoid AS oid FROM pg_description
+    WHERE classoid = 'pg_proc'::regclass AND objsubid = 0 AND description LIKE 'pgevolve promotion {%%'
 )
 SELECT kind, name, detail FROM (
     SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
@@ -29,10 +34,11 @@ SELECT kind, name, detail FROM (
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = %(schema)s
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+      AND p.oid NOT IN (SELECT oid FROM promotion_functions)
     UNION ALL
     SELECT 'trigger', t.tgname, 'on ' || c.relname
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = %(schema)s AND NOT t.tgisinternal
+    WHERE n.nspname = %(schema)s AND NOT t.tgisinternal AND t.tgfoid NOT IN (SELECT oid FROM promotion_functions)
     UNION ALL
     SELECT 'policy', pol.polname, 'on ' || c.relname
     FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
