@@ -234,8 +234,8 @@ def collect_evidence(conn: psycopg.Connection, schema: str, jsonb_columns: Mappi
 
 
 def _element_use(use: JsonUse) -> JsonUse:
-    """`tags ? 'vip'` on an array asks whether an element equals 'vip': a use of the elements."""
-    if use.operator in EXISTENCE_OPERATORS and use.path is not None and "[]" not in use.path:
+    """`tags ? 'vip'` (or `tags ? $1`) on an array asks whether an element is that string: a use of the elements."""
+    if use.operator in EXISTENCE_OPERATORS and (use.path is None or "[]" not in use.path):
         return replace(use, path="[]")
     return use
 

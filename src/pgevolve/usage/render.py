@@ -65,7 +65,8 @@ def _render_text(report: UsageReport, *, color: bool, width: int) -> str:
     for usage in report.columns:
         _print_column(console, usage)
     console.print(Text(_evidence_line(report)))
-    return out.getvalue()
+    # rich pads wrapped and padded lines to the full width; a report read in CI logs should not.
+    return "".join(line.rstrip() + "\n" for line in out.getvalue().splitlines())
 
 
 def _print_column(console: Console, usage: ColumnUsage) -> None:

@@ -106,12 +106,12 @@ class KeyStats:
     @property
     def dominant_type(self) -> str:
         """The most frequent non-null JSON type; integers and fractions together count as 'number'."""
-        return _dominant(self.types)[0]
+        return dominant_json_type(self.types)[0]
 
     @property
     def type_share(self) -> float:
         """Share of the non-null values that have the dominant type: 1.0 is perfectly consistent."""
-        return _dominant(self.types)[1]
+        return dominant_json_type(self.types)[1]
 
     @property
     def null_count(self) -> int:
@@ -157,7 +157,8 @@ def format_path(segments: Sequence[str]) -> str:
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _dominant(types: Sequence[TypeCount]) -> tuple[str, float]:
+def dominant_json_type(types: Sequence[TypeCount]) -> tuple[str, float]:
+    """(the most frequent non-null JSON type, its share); integers and fractions together are 'number'."""
     counts = {t.type: t.count for t in types if t.type != "null"}
     if "integer" in counts and "number" in counts:
         counts["number"] += counts.pop("integer")
@@ -238,7 +239,8 @@ def choose_sample_percent(estimated_rows: int, requested: float | None) -> float
     return 100.0 * TARGET_SAMPLE_ROWS / estimated_rows
 
 
-def _from_clause(schema: str, table: str, percent: float | None, seed: int) -> sql.Composable:
+def sample_source(schema: str, table: str, percent: float | None, seed: int) -> sql.Composable:
+    """`schema.table AS t`, with its TABLESAMPLE clause when sampled."""
     relation = sql.SQL("{} AS t").format(sql.Identifier(schema, table))
     if percent is None:
         return relation
@@ -255,7 +257,7 @@ def count_sample(conn: psycopg.Connection, schema: str, table: JsonbTable, perce
         parts += [sql.SQL("count({})").format(ident),
                   sql.SQL("coalesce(avg(pg_catalog.pg_column_size({})), 0)::float8").format(ident)]
     query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(parts),
-                                                 _from_clause(schema, table.name, percent, seed))
+                                                 sample_source(schema, table.name, percent, seed))
     row = conn.execute(query).fetchone()
     assert row is not None
     per_column = {name: (int(row[1 + 2 * i]), float(row[2 + 2 * i])) for i, name in enumerate(table.columns)}
@@ -340,7 +342,7 @@ def walk_query(schema: str, table: JsonbTable, sample: Sample) -> sql.Composed:
     if sample.deep_rows < sample.rows_read:
         # A pseudo-random subset that is the same on every run: the rows whose ctid hashes first.
         deep = sql.SQL("row_number() OVER (ORDER BY md5(t.ctid::text)) <= {}").format(sql.Literal(sample.deep_rows))
-    return sql.SQL(_WALK).format(source=_from_clause(schema, table.name, sample.percent, sample.seed),
+    return sql.SQL(_WALK).format(source=sample_source(schema, table.name, sample.percent, sample.seed),
                                  columns=columns, documents=documents, deep=deep,
                                  max_depth=sql.Literal(MAX_DEPTH), top=sql.Literal(TOP_VALUES))
 
