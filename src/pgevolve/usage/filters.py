@@ -72,7 +72,7 @@ class StatementEvidence:
     calls: int
     total_exec_ms: float
     rows: int
-    uses: tuple[JsonUse, ...]  # of this column only
+    uses: tuple[JsonUse, ...]  # its filters and sorts on this column
     served_by: tuple[str, ...]  # indexes that can serve its indexable uses
     maybe_served_by: tuple[str, ...] = ()  # expression indexes that serve it if its $n key is theirs
 
@@ -215,11 +215,12 @@ def collect_evidence(conn: psycopg.Connection, schema: str, jsonb_columns: Mappi
         if uses is None:
             unparsed += 1
             continue
-        uses = [_element_use(u) if (u.table, u.column) in arrays else u for u in uses]
+        # Only filters and sorts are evidence: reading a key in the select list is not a reason to index it.
+        uses = [_element_use(u) if (u.table, u.column) in arrays else u for u in uses if u.indexable]
         for (table, column), mine in _by_column(uses).items():
-            served = tuple(sorted({i.name for i in indexes for u in mine if u.indexable and i.serves(u)}))
+            served = tuple(sorted({i.name for i in indexes for u in mine if i.serves(u)}))
             maybe = tuple(sorted({i.name for i in indexes for u in mine
-                                  if u.indexable and u.path is None and i.path is not None and i.valid
+                                  if u.path is None and i.path is not None and i.valid
                                   and (i.table, i.column, i.operator) == (u.table, u.column, u.operator)}))
             per_column.setdefault((table, column), []).append(StatementEvidence(
                 queryid=int(queryid), query=query, calls=int(calls), total_exec_ms=float(total), rows=int(nrows),
