@@ -1,0 +1,1 @@
+CREATE TABLE leads (id integer PRIMARY KEY, email text, phone text, CONSTRAINT leads_contact_key UNIQUE (phone, email));

@@ -1,0 +1,1 @@
+CREATE TABLE leads (id integer PRIMARY KEY, price numeric, price_with_tax numeric GENERATED ALWAYS AS (price * 1.2) STORED);

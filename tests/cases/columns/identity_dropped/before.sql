@@ -1,0 +1,1 @@
+CREATE TABLE leads (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text);

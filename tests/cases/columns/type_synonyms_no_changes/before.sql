@@ -1,0 +1,1 @@
+CREATE TABLE leads (id int4 PRIMARY KEY, a int8, b float8, c bool, d varchar(10), e timestamp without time zone, f char(2), g decimal(8,3), h time with time zone, i bit varying(5), j character varying);

@@ -1,0 +1,1 @@
+CREATE TABLE prospects (id integer PRIMARY KEY, mail text, fax text);
