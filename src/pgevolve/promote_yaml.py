@@ -277,7 +277,11 @@ class _Splicer:
         return "".join(lines)
 
     def _entry_end(self, start: int, own_indent: int, limit: int) -> int:
-        """The index after the last line of an entry that starts on line `start` (continuations are deeper)."""
+        """The index after the last line of an entry that starts on line `start`.
+
+        Its lines are the deeper-indented ones; a deeper comment belongs to it when no blank line
+        separates them, and a comment at the entry's own indentation belongs to what follows.
+        """
         end = start + 1
         for number in range(start + 1, min(limit, len(self.lines))):
             stripped = self.lines[number].strip()
@@ -285,7 +289,7 @@ class _Splicer:
                 continue
             if _indent(self.lines[number]) <= own_indent:
                 break
-            if not stripped.startswith("#"):
+            if not stripped.startswith("#") or number == end:
                 end = number + 1
         return end
 
@@ -300,8 +304,7 @@ class _Splicer:
             value_line, value_col = columns.lc.value(after)
             source = self.lines[value_line]
             spaced = source[value_col:value_col + 2] == "{ "
-            natural = key_col + len(after) + 2  # where the value would start after one space
-            pad = value_col - (key_col + len(name) + 1) if value_col > natural else 1
+            pad = value_col - (key_col + len(_scalar(name)) + 1) if _aligned(columns) == value_col else 1
             items = ", ".join(f"{k}: {_scalar(v)}" for k, v in fields.items())
             body = f"{{ {items} }}" if spaced else f"{{{items}}}"
             new = [f"{' ' * key_col}{_scalar(name)}:{' ' * max(pad, 1)}{body}"]
@@ -322,7 +325,7 @@ class _Splicer:
         key_line, key_col = doc.lc.key("indexes")
         if indexes is None or (isinstance(indexes, CommentedSeq) and not indexes):
             # `indexes:` with nothing, or `indexes: []`: the key line becomes a block sequence.
-            comment = re.search(r"\s#.*$", self.lines[key_line].rstrip("\r\n"))
+            comment = re.search(r"\s+#.*$", self.lines[key_line].rstrip("\r\n"))
             self.replaces[key_line] = (" " * key_col + "indexes:" + (comment.group(0) if comment else "")
                                        + self.newline)
             self.inserts.append((key_line + 1, [f"{' ' * (key_col + 2)}- {item}"]))
@@ -341,6 +344,13 @@ class _Splicer:
             spaced = source[content_col:content_col + 2] == "{ "
             item = f"{{ {item} }}" if spaced else f"{{{item}}}"
         self.inserts.append((end, [f"{' ' * dash}- {item}"]))
+
+
+def _aligned(columns: CommentedMap) -> int | None:
+    """The column where every flow-mapping value starts, when a hand-aligned file lines them up."""
+    starts = {columns.lc.value(k)[1] for k, v in columns.items() if isinstance(v, CommentedMap) and v.fa.flow_style()}
+    natural = {columns.lc.key(k)[1] + len(str(k)) + 2 for k in columns}
+    return starts.pop() if len(starts) == 1 and len(columns) > 1 and len(natural) > 1 else None
 
 
 def _next_key_line(doc: CommentedMap, key: str, default: int) -> int:
