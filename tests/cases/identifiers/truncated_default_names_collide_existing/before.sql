@@ -1,0 +1,3 @@
+CREATE TABLE t (id integer PRIMARY KEY, cccccccccccccccccccccccccccccccccccccccccccccccccccccccc_one text, cccccccccccccccccccccccccccccccccccccccccccccccccccccccc_two text);
+CREATE INDEX ON t (cccccccccccccccccccccccccccccccccccccccccccccccccccccccc_one);
+CREATE INDEX ON t (cccccccccccccccccccccccccccccccccccccccccccccccccccccccc_two);
