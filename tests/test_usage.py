@@ -19,6 +19,7 @@ from pgevolve.usage import collect as collect_module
 from pgevolve.usage import stats as stats_module
 from pgevolve.usage.advice import advise_column
 from pgevolve.usage.filters import ColumnEvidence, KeyIndex, StatementEvidence
+from pgevolve.usage.paths import format_path, path_segments
 from pgevolve.usage.sqlrefs import JsonUse, find_json_uses, index_key_path
 from pgevolve.usage.stats import (
     ColumnStats,
@@ -27,8 +28,6 @@ from pgevolve.usage.stats import (
     TypeCount,
     choose_sample_percent,
     estimate_distinct,
-    format_path,
-    path_segments,
 )
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -266,7 +265,7 @@ def test_render_text_and_json(report: UsageReport) -> None:
     assert data["version"] == 1 and data["evidence"]["pg_stat_statements"] is True
     custom = next(c for c in data["columns"] if c["column"] == "custom_fields")
     referral = next(k for k in custom["keys"] if k["path"] == "referral_source")
-    assert referral["advice"]["action"] == "promote?"
+    assert referral["advice"]["action"] == "promote_candidate"
     assert referral["types"] == {"string": referral["occurrences"]}
     assert [k["path"] for k in custom["keys"]] == sorted(k["path"] for k in custom["keys"])
     arrow = next(s for s in custom["statements"] if s["uses"][0]["operator"] == "->>")

@@ -13,8 +13,9 @@ from enum import StrEnum
 
 from pgevolve.ident import quote_literal
 from pgevolve.usage.filters import ColumnEvidence
+from pgevolve.usage.paths import path_segments
 from pgevolve.usage.sqlrefs import CONTAINMENT_OPERATORS, EXISTENCE_OPERATORS, JSONPATH_OPERATORS
-from pgevolve.usage.stats import SCALAR_TYPES, ColumnStats, KeyStats, path_segments
+from pgevolve.usage.stats import SCALAR_TYPES, ColumnStats, KeyStats
 
 # A column earns its place when most rows fill it. Below half, most rows would hold a NULL, and a
 # partial expression index (WHERE col ? 'key') serves the filters at a fraction of the size.
@@ -46,10 +47,15 @@ SQL_TYPES = {"string": "text", "integer": "bigint", "number": "numeric", "boolea
 
 class Action(StrEnum):
     PROMOTE = "promote"  # a real column, backfilled from the key
-    PROMOTE_CANDIDATE = "promote?"  # would be promoted if the unattributed filters are on this key
+    PROMOTE_CANDIDATE = "promote_candidate"  # promote, if the filters whose key is unrecorded are on this key
     INDEX = "index"  # an expression or GIN index, the data stays in the JSON
     LEAVE = "leave"  # fine where it is
-    NEW_TABLE = "new table"  # an array of objects that should become its own table
+    NEW_TABLE = "new_table"  # an array of objects that should become its own table
+
+    @property
+    def label(self) -> str:
+        """As the text report shows it."""
+        return {"promote_candidate": "promote?", "new_table": "new table"}.get(self.value, self.value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from pgevolve.usage.advice import THRESHOLDS, Advice
+from pgevolve.usage.advice import THRESHOLDS, Action, Advice
 from pgevolve.usage.collect import ColumnUsage, ProgressCallback, UsageReport
 from pgevolve.usage.filters import StatementEvidence
 from pgevolve.usage.stats import KeyStats, Sample
@@ -82,7 +82,7 @@ def _print_column(console: Console, usage: ColumnUsage) -> None:
         advice = usage.advice_for(key.path)
         table.add_row(_label(stats.column, key), f"{stats.share(key) * 100:.1f}%", _types(key), _distinct(key),
                       f"{key.avg_bytes:,.0f}", _lengths(key), _filtered(usage, key),
-                      advice.action.value if advice else "")
+                      advice.action.label if advice else "")
     if stats.keys:
         console.print(table)
     else:
@@ -94,7 +94,7 @@ def _print_column(console: Console, usage: ColumnUsage) -> None:
             text = Text(f"most frequent in {_label(stats.column, key)}: {values}")
             console.print(Padding(text, (0, 0, 0, 2), expand=False))
     for advice in usage.advice:
-        if advice.action.value != "leave":
+        if advice.action is not Action.LEAVE:
             _print_advice(console, stats.column, advice)
     if usage.evidence and usage.evidence.statements:
         _print_statements(console, usage.evidence.statements)
@@ -102,7 +102,7 @@ def _print_column(console: Console, usage: ColumnUsage) -> None:
 
 
 def _print_advice(console: Console, column: str, advice: Advice) -> None:
-    text = Text.assemble((advice.path or column, "bold"), f": {advice.action.value} - {advice.reason}")
+    text = Text.assemble((advice.path or column, "bold"), f": {advice.action.label} - {advice.reason}")
     console.print(Padding(text, (0, 0, 0, 2), expand=False))
     if advice.suggestion:
         console.print(Padding(Text(advice.suggestion, style="cyan"), (0, 0, 0, 6), expand=False))

@@ -21,12 +21,13 @@ objects are ``[].channel``. The column's whole value is the empty path.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
+
+from pgevolve.usage.paths import path_segments
 
 # About 100k rows give every share within half a point (the binomial standard
 # error at 100k rows is at most 0.16 points) and still read in seconds.
@@ -116,45 +117,6 @@ class KeyStats:
     @property
     def null_count(self) -> int:
         return sum(t.count for t in self.types if t.type == "null")
-
-
-def path_segments(path: str) -> tuple[str, ...]:
-    """'household.size' -> ('household', 'size'); '[].channel' -> ('[]', 'channel'); quoted keys unquoted."""
-    segments: list[str] = []
-    i = 0
-    while i < len(path):
-        if path.startswith("[]", i):
-            segments.append("[]")
-            i += 2
-        elif path[i] == ".":
-            i += 1
-        elif path[i] == '"':
-            decoder = json.JSONDecoder()
-            key, end = decoder.raw_decode(path, i)
-            segments.append(key)
-            i = end
-        else:
-            end = i
-            while end < len(path) and path[end] not in '.["':
-                end += 1
-            segments.append(path[i:end])
-            i = end
-    return tuple(segments)
-
-
-def format_path(segments: Sequence[str]) -> str:
-    """The inverse of path_segments: keys that are not plain identifiers are written as JSON strings."""
-    text = ""
-    for segment in segments:
-        if segment == "[]":
-            text += "[]"
-            continue
-        plain = _PLAIN_KEY.fullmatch(segment) is not None
-        text += ("." if text else "") + (segment if plain else json.dumps(segment, ensure_ascii=False))
-    return text
-
-
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def dominant_json_type(types: Sequence[TypeCount]) -> tuple[str, float]:
