@@ -1,0 +1,1 @@
+CREATE TABLE leads (code serial PRIMARY KEY, email text);

@@ -1,0 +1,1 @@
+CREATE TABLE leads (id serial PRIMARY KEY, email text);

@@ -1,0 +1,1 @@
+CREATE TABLE prospects (id serial PRIMARY KEY, email text);

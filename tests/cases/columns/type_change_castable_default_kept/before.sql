@@ -1,0 +1,1 @@
+CREATE TABLE leads (id integer PRIMARY KEY, visits integer NOT NULL DEFAULT 0);
