@@ -1,0 +1,2 @@
+CREATE SCHEMA ext; CREATE EXTENSION pg_trgm SCHEMA ext;
+CREATE TABLE leads (id integer PRIMARY KEY);

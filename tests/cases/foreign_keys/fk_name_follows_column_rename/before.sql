@@ -1,0 +1,2 @@
+CREATE TABLE agents (id integer PRIMARY KEY);
+CREATE TABLE leads (id integer PRIMARY KEY, agent integer REFERENCES agents (id));
