@@ -310,6 +310,10 @@ def test_json_uses_of_a_statement() -> None:
     ], key=repr)
     assert find_json_uses("SELECT FROM leads WHERE custom_fields->>", columns) is None  # truncated text
     assert find_json_uses("SELECT 1 FROM other WHERE custom_fields->>'a' = 'b'", columns) == []
+    # DDL is recorded by pg_stat_statements too, with its literals, but its WHERE filters nothing that runs.
+    assert find_json_uses("CREATE INDEX ON leads ((custom_fields->>'a')) WHERE custom_fields ? 'a'", columns) == []
+    assert find_json_uses("DECLARE c CURSOR FOR SELECT 1 FROM leads WHERE custom_fields->>'a' = 'b'", columns) == [
+        use("leads", "custom_fields", "->>", "a", "where")]
 
 
 def test_index_key_paths() -> None:

@@ -180,7 +180,8 @@ def _array(stats: ColumnStats, key: KeyStats, evidence: ColumnEvidence | None) -
                 reason=(f"{facts}: an array of objects this large ({big}) has outgrown the row; every change "
                         "rewrites all of it. Give each element a row in its own table, with a foreign key "
                         f"to {stats.table}"),
-                suggestion=f"schema/tables/{_table_name(stats, key)}.yaml with a {stats.table}_id foreign key")
+                suggestion=(f"schema/tables/{_table_name(stats, key)}.yaml, one row per element, "
+                            f"with a {_singular(stats.table)}_id foreign key to {stats.table}"))
         return Advice(path=key.path, action=Action.LEAVE, reason=f"{facts}: a short array of objects, fine in the row")
     calls = evidence.filter_calls(f"{key.path}[]") if evidence else 0
     gin = [i for i in (evidence.indexes_on(None) if evidence else ()) if i.method == "gin"]
@@ -193,7 +194,10 @@ def _array(stats: ColumnStats, key: KeyStats, evidence: ColumnEvidence | None) -
                   reason=f"{facts}: a list of values, filtered with ? and @>{served}")
 
 
+def _singular(table: str) -> str:
+    return table[:-1] if table.endswith("s") and not table.endswith("ss") else table
+
+
 def _table_name(stats: ColumnStats, key: KeyStats) -> str:
     last = path_segments(key.path)[-1] if key.path else stats.column
-    singular = stats.table[:-1] if stats.table.endswith("s") else stats.table
-    return f"{singular}_{last}"
+    return f"{_singular(stats.table)}_{last}"

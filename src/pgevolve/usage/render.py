@@ -77,7 +77,7 @@ def _print_column(console: Console, usage: ColumnUsage) -> None:
     for name, justify in (("key", "left"), ("rows", "right"), ("type", "left"), ("distinct", "right"),
                           ("avg bytes", "right"), ("length avg/max", "right"), ("filtered", "right"),
                           ("advice", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for key in stats.keys:
         advice = usage.advice_for(key.path)
         table.add_row(_label(stats.column, key), f"{stats.share(key) * 100:.1f}%", _types(key), _distinct(key),

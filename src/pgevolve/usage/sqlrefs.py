@@ -75,12 +75,29 @@ def find_json_uses(query: str, jsonb_columns: Mapping[str, frozenset[str]]) -> l
         return None
     uses: list[JsonUse] = []
     for statement in statements:
+        query = _workload_query(statement.stmt)
+        if query is None:
+            continue
         relations = _Relations()
-        relations(statement)
+        relations(query)
         finder = _UseFinder(relations.aliases, relations.names, jsonb_columns)
-        finder(statement)
+        finder(query)
         uses += finder.uses
     return list(dict.fromkeys(uses))  # once per statement, in order
+
+
+def _workload_query(node: Any) -> Any:
+    """The query an application runs, or None for DDL and other utility statements.
+
+    pg_stat_statements also records utility statements, with their literals: the WHERE of
+    `CREATE INDEX ... WHERE auto_data ? 'vin'` is not a filter that runs. A cursor's or a prepared
+    statement's query is the application's.
+    """
+    if isinstance(node, ast.SelectStmt | ast.UpdateStmt | ast.DeleteStmt | ast.InsertStmt | ast.MergeStmt):
+        return node
+    if isinstance(node, ast.DeclareCursorStmt | ast.PrepareStmt):
+        return node.query
+    return None
 
 
 def index_key_path(expression: str) -> tuple[str, str, str] | None:
