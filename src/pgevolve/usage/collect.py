@@ -27,6 +27,8 @@ from pgevolve.usage.stats import (
 # table give the same report.
 DEFAULT_SEED = 0
 
+# work_mem of the usage transaction: enough for the walk's groupings of a 100k-row sample to hash in
+# memory rather than spill to disk; one session's worth, released at the end of the transaction.
 WORK_MEM = "64MB"
 
 ProgressCallback = Callable[[str, int, int], None]  # (what is being done, steps done, steps in all)
@@ -122,7 +124,6 @@ def _snapshot(conn: psycopg.Connection) -> Iterator[None]:
     # The walk's estimates are far too high (a row per key per level), which would make the planner
     # compile it with JIT: seconds of compilation for a query that runs in about as long.
     conn.execute("SET LOCAL jit = off")
-    # Enough for the walk's groupings of a 100k-row sample to hash in memory rather than spill to disk.
     conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
     try:
         yield

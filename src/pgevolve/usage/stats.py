@@ -81,7 +81,7 @@ class KeyStats:
     sampled_rows: int  # rows it was looked for in: the sample, or its sub-sample for nested paths
     occurrences: int  # values at the path (more than rows inside arrays)
     types: tuple[TypeCount, ...]  # most frequent first
-    avg_bytes: float  # of the value as JSON text
+    avg_bytes: float  # of the value as jsonb (pg_column_size), uncompressed
     array_length_avg: float | None = None  # of the values that are arrays
     array_length_max: int | None = None
     distinct_in_sample: int | None = None  # scalar values only
