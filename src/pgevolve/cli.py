@@ -307,5 +307,58 @@ def history(
             print(e.statements)
 
 
+class UsageFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+@reports_errors
+def usage(
+    target: Annotated[str | None, typer.Argument(
+        metavar="TABLE[.COLUMN]", help="A table, or one JSONB column of it (default: every JSONB column).")] = None,
+    database_url: DatabaseUrl = None,
+    sample: Annotated[float | None, typer.Option(
+        "--sample", metavar="PERCENT",
+        help="Read this percentage of each table's blocks (default: about 100,000 rows).")] = None,
+    fmt: Annotated[UsageFormat, typer.Option("--format", help="Output format.")] = UsageFormat.text,
+    schema_dir: SchemaDir = Path("schema"),
+) -> None:
+    """Which keys of the JSONB columns are used and filtered on: promote, index, leave, or a new table."""
+    from pgevolve.connect import resolve_target
+    from pgevolve.jsonb_commands import usage_command
+
+    _err(f"database: {resolve_target(database_url, allow_embedded=False).describe()}")
+    text, code = usage_command(target, database_url=database_url, sample=sample, fmt=fmt.value,
+                               schema_dir=schema_dir)
+    print(text, end="")
+    raise typer.Exit(code)
+
+
+@app.command()
+@reports_errors
+def promote(
+    target: Annotated[str, typer.Argument(
+        metavar="TABLE.COLUMN.KEY", help="The JSON key to promote, e.g. leads.custom_fields.referral_source.")],
+    name: Annotated[str | None, typer.Option("--name", help="Name of the new column (default: the key).")] = None,
+    sql_type: Annotated[str | None, typer.Option(
+        "--type", help="Its PostgreSQL type (default: from the key's values in the database, the shape, else text).")
+    ] = None,
+    index: Annotated[bool, typer.Option("--index", help="Also declare an index on the new column.")] = False,
+    drop_key: Annotated[bool, typer.Option(
+        "--drop-key", help="Remove the key from the JSON once the column is filled.")] = False,
+    schema_dir: SchemaDir = Path("schema"),
+    database_url: DatabaseUrl = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change; write nothing.")] = False,
+) -> None:
+    """Add a column filled from a JSON key to the table's YAML file; `pgevolve plan` then shows the backfill."""
+    from pgevolve.jsonb_commands import promote_command
+
+    text, code = promote_command(target, name=name, sql_type=sql_type, index=index, drop_key=drop_key,
+                                 schema_dir=schema_dir, database_url=database_url, dry_run=dry_run)
+    print(text, end="")
+    raise typer.Exit(code)
+
+
 def main() -> None:
     app()
