@@ -20,7 +20,7 @@ import pytest
 
 from conftest import DatabaseFactory
 from oracles import same_catalog
-from pgevolve.apply import execute_plan
+from pgevolve.apply import ApplyOptions, execute_plan
 from pgevolve.connect import Target
 from pgevolve.pipeline import plan_against, read_database
 from pgevolve.plan.render import render_text
@@ -60,11 +60,12 @@ def test_golden_case(case: Path, databases: DatabaseFactory, tmp_path: Path) -> 
         expected_file.write_text(text)
     assert text == expected_file.read_text()
 
-    execute_plan(migrated, planned.plan)
+    options = ApplyOptions(search_path=planned.desired.schema)
+    execute_plan(migrated, planned.plan, options)
     again = plan_against(schema_dir, Target(migrated, "test"))
     assert again.plan.is_empty, render_text(again.plan, color=False)
 
     fresh = databases.create()
-    execute_plan(fresh, plan_against(schema_dir, Target(fresh, "test")).plan)
+    execute_plan(fresh, plan_against(schema_dir, Target(fresh, "test")).plan, options)
     schema = planned.desired.schema
     assert same_catalog(read_database(migrated, schema)[0], read_database(fresh, schema)[0])

@@ -22,6 +22,7 @@ from psycopg import errors as pg_errors
 from pgevolve.backfill import BatchCallback, BatchOptions, run_batched
 from pgevolve.connect import connect, mask_password
 from pgevolve.errors import ExecutionFailed
+from pgevolve.ident import quote_ident
 from pgevolve.plan.steps import Plan, Step
 
 
@@ -31,6 +32,9 @@ class ApplyOptions:
     statement_timeout: str | None = None  # None: no limit (index builds on big tables take long)
     lock_attempts: int = 5  # tries per statement when its lock is not granted in time
     retry_delay: float = 1.0  # base pause between tries, doubled each time, with jitter
+    # The owned schema: unqualified names in defaults, CHECKs and index expressions must
+    # resolve as they do when the catalog is read (introspection uses the same search_path).
+    search_path: str | None = None
     batch_size: int = 10000  # rows per batch of a backfill
     batch_pause: float = 0.0  # seconds between two batches
 
@@ -79,6 +83,8 @@ def run_steps(conn: psycopg.Connection, plan: Plan, options: ApplyOptions,
 
 
 def _set_timeouts(conn: psycopg.Connection, options: ApplyOptions) -> None:
+    if options.search_path:
+        conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(options.search_path),))
     conn.execute("SELECT set_config('lock_timeout', %s, false)", (options.lock_timeout,))
     conn.execute("SELECT set_config('statement_timeout', %s, false)", (options.statement_timeout or "0",))
 

@@ -27,6 +27,7 @@ import psycopg
 from pgevolve import cache, model
 from pgevolve.connect import connect, mask_password, with_dbname
 from pgevolve.errors import ConnectionFailed, ExecutionFailed
+from pgevolve.ident import quote_ident
 
 SCRATCH_PREFIX = "pgevolve_scratch_"
 
@@ -59,6 +60,8 @@ def materialize(desired: model.Database, *, server_dsn: str) -> model.Database:
 
     with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
         try:
+            # As in apply and in introspection: unqualified names resolve in the owned schema.
+            conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(desired.schema),))
             conn.execute(schema_sql(desired))  # type: ignore[arg-type]
         except psycopg.Error as exc:
             raise ExecutionFailed(

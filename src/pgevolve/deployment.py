@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pgevolve import model
@@ -68,7 +68,8 @@ def deploy(target: Target, deployment: Deployment, options: DeployOptions,
         if before_run:
             before_run()
         try:
-            run_steps(conn, plan, options.apply, on_step=on_step, on_batch=on_batch)
+            apply_options = replace(options.apply, search_path=deployment.desired.schema)
+            run_steps(conn, plan, apply_options, on_step=on_step, on_batch=on_batch)
         except (PgevolveError, KeyboardInterrupt) as exc:
             _record_failure(target, entry, exc)
             raise
