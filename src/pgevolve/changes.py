@@ -218,25 +218,26 @@ class SetComment:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PromoteColumn:
-    """Fill ``column`` (added by this plan, or added by an interrupted apply) from a JSON key.
+    """Keep ``column`` filled from a JSON key (``promoted_from``), and fill it for existing rows.
 
-    A sync trigger keeps it filled while the application still writes the JSON
-    (unless ``sync_exists``), existing rows are backfilled in primary-key batches,
-    and with ``drop_key`` the key is then removed from the JSON. ``key_columns``
-    and ``key_types`` are the table's primary key, by which batches are cut.
+    ``trigger`` is the desired sync trigger; it is created unless ``sync_exists``
+    (an interrupted apply left it, its backfill unfinished). With ``backfill``,
+    existing rows are filled in batches cut by the primary key (``key_columns``,
+    ``key_types``; none: one statement); a table created by this plan has no rows.
     """
 
     table: str
     column: model.Column
-    promotion: model.Promotion
-    key_columns: tuple[str, ...]
-    key_types: tuple[str, ...]
+    trigger: model.SyncTrigger
+    key_columns: tuple[str, ...] = ()
+    key_types: tuple[str, ...] = ()
     sync_exists: bool = False
+    backfill: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropSyncTrigger:
-    """``promoted_from`` left the YAML: the application writes the column itself now."""
+    """``promoted_from`` left the YAML (the application writes the column itself now), or names another key."""
 
     trigger: model.SyncTrigger
 

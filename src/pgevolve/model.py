@@ -150,7 +150,7 @@ class Database:
     extensions: tuple[Extension, ...] = ()
     enums: tuple[EnumType, ...] = ()
     tables: tuple[Table, ...] = ()
-    sync_triggers: tuple[SyncTrigger, ...] = ()  # only ever in an actual model: YAML hints make them
+    sync_triggers: tuple[SyncTrigger, ...] = ()  # promoted_from columns, sorted by (table, column)
 
     def sync_trigger(self, table: str, column: str) -> SyncTrigger | None:
         return next((s for s in self.sync_triggers if (s.table, s.column) == (table, column)), None)

@@ -174,10 +174,10 @@ def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn) -> lis
     varchar length as the column would), and catches the error. Exact for every
     type, where a regex per type would let '2024-02-30' through.
     """
-    from pgevolve.plan.promotion_steps import casts_silently, value_expression
+    from pgevolve.plan.promotion_sql import casts_silently, value_expression
 
-    column, promotion = change.column, change.promotion
-    if casts_silently(column.type):
+    column, promotion = change.column, change.trigger
+    if not change.backfill or casts_silently(column.type):
         return []
     # The trigger function's variable would be `value` (text); jsonb/json never reach here.
     convert = value_expression("value_json", promotion.key, column.type)

@@ -74,7 +74,7 @@ def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | Non
             _table(t, columns[t["oid"]], constraints[t["oid"]], [_index(i, names) for i in indexes[t["oid"]]],
                    schema) for t in tables
         ]),
-        sync_triggers=tuple(_sync_trigger(p) for p in promotions),
+        sync_triggers=tuple(sorted((_sync_trigger(p) for p in promotions), key=lambda s: (s.table, s.column))),
     )
 
 

@@ -20,8 +20,7 @@ __all__ = ["diff"]
 
 def diff(actual: model.Database, desired: model.Database, hints: model.Hints | None = None) -> list[Change]:
     """Changes from ``actual`` to ``desired``, in a stable order (the planner orders the steps)."""
-    hints = hints or model.Hints()
-    renamed = apply_renames(actual, desired, hints)
+    renamed = apply_renames(actual, desired, hints or model.Hints())
     changes = [
         *_schema(actual, desired),
         *_extensions(actual, desired),
@@ -30,7 +29,7 @@ def diff(actual: model.Database, desired: model.Database, hints: model.Hints | N
         *diff_tables(renamed.actual, desired),
     ]
     changes += rebuild_enum_dependents(changes, renamed.actual, desired)
-    return changes + diff_promotions(renamed.actual, desired, hints, changes)
+    return changes + diff_promotions(renamed.actual, desired, changes)
 
 
 def _is_empty(db: model.Database) -> bool:

@@ -1,42 +1,52 @@
-"""promoted_from hints: a column filled from a JSON key, and the sync trigger's life cycle.
+"""Sync triggers of promoted columns (``promoted_from``): the desired ones against the catalog's.
 
-A promotion is planned when the column is added by this plan, or when a
-previous apply added it but was interrupted before its backfill finished (the
-catalog's sync trigger says ``backfilled: false``). Once backfilled, the hint
-is inert: the trigger stays, keeping the column in step with the JSON, until
-``promoted_from`` leaves the YAML; then the trigger and its function are dropped.
+While ``promoted_from`` is in the YAML, the sync trigger is part of the desired
+state, in a database built fresh as in one migrated. What the catalog adds is
+whether the backfill of existing rows finished (the function's comment): a
+trigger that exists but is not backfilled means an apply was interrupted, and
+the plan resumes the backfill. A trigger no longer in the YAML is dropped; the
+column and its data stay.
 """
 
 from __future__ import annotations
 
 from pgevolve import model
-from pgevolve.changes import AddColumn, Change, DropSyncTrigger, PromoteColumn
+from pgevolve.changes import Change, CreateTable, DropSyncTrigger, PromoteColumn
 
 
-def diff_promotions(actual: model.Database, desired: model.Database, hints: model.Hints,
-                    changes: list[Change]) -> list[Change]:
-    """PromoteColumn for each promotion to plan, DropSyncTrigger for each trigger no hint wants any more."""
-    added = {(c.table, c.column.name) for c in changes if isinstance(c, AddColumn)}
-    result: list[Change] = []
-    wanted: set[tuple[str, str]] = set()
-    for promotion in sorted(hints.promotions, key=lambda p: (p.table, p.column)):
-        pair = (promotion.table, promotion.column)
-        table, target = actual.table(promotion.table), desired.table(promotion.table)
-        column = target.column(promotion.column) if target else None
-        if table is None or column is None or table.column(promotion.source_column) is None:
-            continue  # a new table has no rows to backfill; a missing source is a spec error
-        sync = actual.sync_trigger(*pair)
-        if sync is not None and (sync.source_column, sync.key) == (promotion.source_column, promotion.key):
-            wanted.add(pair)
-        if pair not in added and (sync is None or sync.backfilled or pair not in wanted):
+def diff_promotions(actual: model.Database, desired: model.Database, changes: list[Change]) -> list[Change]:
+    """DropSyncTrigger for each trigger the YAML no longer wants, PromoteColumn for each to create or finish."""
+    created = {c.table.name for c in changes if isinstance(c, CreateTable)}
+    drops: list[Change] = []
+    promotions: list[Change] = []
+    for want in sorted(desired.sync_triggers, key=lambda s: (s.table, s.column)):
+        have = actual.sync_trigger(want.table, want.column)
+        same = have is not None and (have.source_column, have.key) == (want.source_column, want.key)
+        if have is not None and same and have.backfilled:
+            continue
+        if have is not None and not same:
+            drops.append(DropSyncTrigger(trigger=have))
+        column = _desired_column(desired, want)
+        table = actual.table(want.table)
+        if want.table in created or table is None:
+            promotions.append(PromoteColumn(table=want.table, column=column, trigger=want, backfill=False))
             continue
         keys = table.primary_key.columns if table.primary_key else ()
-        types = tuple(_type_of(table, k) for k in keys)
-        result.append(PromoteColumn(table=promotion.table, column=column, promotion=promotion, key_columns=keys,
-                                    key_types=types, sync_exists=pair in wanted))
-        wanted.add(pair)
-    stale = [s for s in actual.sync_triggers if (s.table, s.column) not in wanted]
-    return [DropSyncTrigger(trigger=s) for s in stale] + result
+        promotions.append(PromoteColumn(
+            table=want.table, column=column, trigger=want, key_columns=keys,
+            key_types=tuple(_type_of(table, k) for k in keys), sync_exists=same,
+        ))
+    for have in sorted(actual.sync_triggers, key=lambda s: (s.table, s.column)):
+        if desired.sync_trigger(have.table, have.column) is None:
+            drops.append(DropSyncTrigger(trigger=have))
+    return drops + promotions
+
+
+def _desired_column(desired: model.Database, trigger: model.SyncTrigger) -> model.Column:
+    table = desired.table(trigger.table)
+    column = table.column(trigger.column) if table else None
+    assert column is not None, f"sync trigger for {trigger.table}.{trigger.column}, a column the YAML lacks"
+    return column
 
 
 def _type_of(table: model.Table, column: str) -> str:

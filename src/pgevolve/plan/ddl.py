@@ -346,8 +346,20 @@ def schema_sql(db: model.Database) -> str:
         [add_constraint(t.name, c, scope, not_valid=not c.valid) for t in tables for c in _late_constraints(t)],
         [create_index(t.name, i, scope, concurrently=False) for t in tables for i in model.sort_by_name(t.indexes)],
         list(_comments(db, scope)),
+        list(_sync_triggers(db, scope)),
     ]
     return "".join("".join(f"{s};\n" for s in section) + "\n" for section in sections if section)
+
+
+def _sync_triggers(db: model.Database, scope: Scope) -> Iterable[str]:
+    """The sync triggers of promoted columns (plan/promotion_sql.py): a fresh table has nothing to backfill."""
+    from pgevolve.plan.promotion_sql import sync_statements
+
+    for trigger in db.sync_triggers:
+        table = db.table(trigger.table)
+        column = table.column(trigger.column) if table else None
+        if column is not None:
+            yield from sync_statements(scope.schema, trigger, scope.type(column.type))
 
 
 def _late_constraints(table: model.Table) -> list[Constraint]:

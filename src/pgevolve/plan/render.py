@@ -33,7 +33,9 @@ def grouping_lines(groups: tuple[Group, ...]) -> list[str]:
     outside = sum(1 for g in groups if not g.transactional)
     text = f"Runs as {transactions} transaction{'s' * (transactions != 1)}"
     if outside:
-        text += f" and {outside} statement{'s' * (outside != 1)} outside a transaction (CONCURRENTLY)"
+        batched = any(s.batch is not None for g in groups if not g.transactional for s in g.steps)
+        what = "CONCURRENTLY, and backfills in batches of their own" if batched else "CONCURRENTLY"
+        text += f" and {outside} statement{'s' * (outside != 1)} outside a transaction ({what})"
     lines = [f"{text}; each statement waits at most {LOCK_TIMEOUT} for a lock."]
     if transactions > 1:
         lines.append("Each transaction is all-or-nothing, the plan as a whole is not "

@@ -111,9 +111,10 @@ def summarize(change: Change) -> str:
             return f"Renames index {_c(old)} to {_c(new)}"
         case SetComment():
             return _comment(change)
-        case PromoteColumn(table=table, column=column, promotion=p):
-            return (f"Fills {_c(f'{table}.{column.name}')} from {_c(f'{p.source_column}.{p.key}')} for existing "
-                    "rows, and keeps it filled while the application still writes the JSON key")
+        case PromoteColumn(table=table, column=column, trigger=p, backfill=backfill):
+            existing = " for existing rows," if backfill else ""
+            return (f"Fills {_c(f'{table}.{column.name}')} from {_c(f'{p.source_column}.{p.key}')}{existing} "
+                    "and keeps it filled while the application still writes the JSON key")
         case DropSyncTrigger(trigger=t):
             return (f"Stops copying {_c(f'{t.source_column}.{t.key}')} into {_c(f'{t.table}.{t.column}')}: "
                     "the application writes the column itself")

@@ -39,8 +39,20 @@ def compile_project(project: Project) -> tuple[model.Database, model.Hints]:
             model.EnumType(name=e.name, values=e.values, comment=e.description) for e in project.enums.values()
         ),
         tables=model.sort_by_name(tables),
+        sync_triggers=_sync_triggers(project),
     )
     return database, compile_hints(project)
+
+
+def _sync_triggers(project: Project) -> tuple[model.SyncTrigger, ...]:
+    """One per promoted_from: the column follows its JSON key while the YAML says so (backfilled: the goal)."""
+    return tuple(
+        model.SyncTrigger(table=t.name, column=c.name, source_column=c.promotion[0], key=c.promotion[1],
+                          backfilled=True)
+        for t in sorted(project.tables, key=lambda t: t.name)
+        for c in sorted(t.columns, key=lambda c: c.name)
+        if c.promotion is not None
+    )
 
 
 def compile_hints(project: Project) -> model.Hints:
