@@ -59,8 +59,11 @@ def test_a_table_with_every_kind_of_jsonb_column(tmp_path: Path) -> None:
         indexes=m.sort_by_name((*car.indexes, *others.indexes, *cf.indexes, *tags.indexes)),
     )
     assert [c.name for c in (*car.checks, *others.checks, *cf.checks, *tags.checks)] == [
-        "t_car_shape",
-        "t_others_shape",
+        "t_car_shape",  # the value is an object
+        "t_car_vin_shape",  # one per property that has something to check
+        "t_car_year_shape",
+        "t_others_shape",  # an array of objects, with no undeclared key (strict)
+        "t_others_name_shape",
         "t_cf_check",
         "t_tags_check",
     ]

@@ -1,11 +1,14 @@
 """JSONB columns lowered to ordinary CHECK constraints and indexes.
 
 ``custom_fields`` and ``tags`` are jsonb columns with a fixed contract; a
-column with a ``shape`` (an object) or ``items`` (an array of objects) gets one
-CHECK constraint compiled from the shape, as strict as its ``enforce`` level.
+column with a ``shape`` (an object) or ``items`` (an array of objects) gets
+CHECK constraints compiled from the shape, as strict as its ``enforce`` level:
+one for the value as a whole (``<table>_<column>_shape``) and one per
+top-level property that has something to check (``<table>_<column>_<key>_shape``),
+so that a shape evolves one property's CHECK at a time.
 
 PostgreSQL forbids subqueries in CHECK constraints, so nothing here can iterate
-with ``jsonb_array_elements``. Instead each shape becomes one SQL/JSON path
+with ``jsonb_array_elements``. Instead each CHECK is an SQL/JSON path
 predicate (``col @? 'lax $ ? (!(...))'``: "no item breaks the shape"), which
 reaches into nested objects and array elements; the root's own type is checked
 with ``jsonb_typeof`` because lax mode would unwrap a root array. String lengths
@@ -51,9 +54,11 @@ def lower_jsonb_column(table: str, column: str, spec: Mapping[str, Any], shapes:
     if not shape_name:
         return JsonbLowering(type="jsonb", nullable=None, default=None, checks=(), indexes=())
     shape = shapes[shape_name]
-    check = shape_check(col, shape, as_items="items" in spec)
-    checks = (model.CheckConstraint(name=ident.make_object_name(table, column, "shape"), expression=check),) \
-        if check else ()
+    checks = tuple(
+        model.CheckConstraint(name=ident.make_object_name(table, column if key is None else f"{column}_{key}",
+                                                          "shape"), expression=expression)
+        for key, expression in shape_checks(col, shape, as_items="items" in spec)
+    )
     indexes = () if "items" in spec else _property_indexes(table, column, shape)
     return JsonbLowering(type="jsonb", nullable=None, default=None, checks=checks, indexes=indexes)
 
@@ -84,22 +89,49 @@ def enforce_level(shape: Shape) -> str:
     return str(shape.get("enforce", "types"))
 
 
-def shape_check(col: str, shape: Shape, *, as_items: bool) -> str | None:
-    """The CHECK expression for a shaped column (``col`` quoted), None for enforce: none."""
+def shape_checks(col: str, shape: Shape, *, as_items: bool) -> list[tuple[str | None, str]]:
+    """The CHECK expressions of a shaped column (``col`` quoted): (None, the root's) then (key, each property's).
+
+    One CHECK per top-level property rather than one for the whole shape, so that
+    a shape's evolution touches only the CHECKs it must: adding an optional
+    property adds one small CHECK (none for a property without a type) and
+    leaves the others, with their validated state, alone; tightening one
+    property re-validates that property only. The root CHECK holds what is
+    about the whole value: its JSON type and, when strict, that no undeclared
+    key appears. ``enforce: none`` has no CHECK at all.
+    """
     level = enforce_level(shape)
     if level == "none":
-        return None
+        return []
     strict = level == "strict"
-    predicate = _object_predicate("@", shape, strict=strict)
-    if as_items:
-        path = f"lax $[*] ? (!({predicate}))"
-        terms = [f"jsonb_typeof({col}) = 'array'", f"NOT ({col} @? {quote_literal(path)})"]
-    else:
-        path = f"lax $ ? (!({predicate}))"
-        terms = [f"jsonb_typeof({col}) = 'object'", f"NOT ({col} @? {quote_literal(path)})"]
-        if strict:
-            terms += _length_terms(col, (), shape)
-    return " AND ".join(terms)
+    base = "lax $[*]" if as_items else "lax $"
+    root_type = "array" if as_items else "object"
+    root = [f"jsonb_typeof({col}) = '{root_type}'"]
+    if as_items or strict:
+        element = ['@.type() == "object"'] if as_items else []
+        element += [_undeclared_keys("@", shape)] if strict else []
+        root.append(_nothing_breaks(col, base, " && ".join(element)))
+    checks: list[tuple[str | None, str]] = [(None, " AND ".join(root))]
+    for key, prop in (shape.get("properties") or {}).items():
+        term = _property_term("@", key, prop, shape, strict=strict)
+        if term is None:
+            continue
+        terms = [_nothing_breaks(col, base, term)]
+        if strict and not as_items:
+            terms += _length_terms(col, (key,), prop)
+        checks.append((key, " AND ".join(terms)))
+    return checks
+
+
+def shape_check(col: str, shape: Shape, *, as_items: bool) -> str | None:
+    """All of a shape's CHECKs as one expression (what PostgreSQL enforces in all), None for enforce: none."""
+    checks = shape_checks(col, shape, as_items=as_items)
+    return " AND ".join(f"({expression})" for _, expression in checks) or None
+
+
+def _nothing_breaks(col: str, base: str, predicate: str) -> str:
+    """``col`` has no item at ``base`` for which ``predicate`` is false."""
+    return f"NOT ({col} @? {quote_literal(f'{base} ? (!({predicate}))')})"
 
 
 # -- jsonpath predicates: "the item at `at` conforms" --------------------------------------------
@@ -128,14 +160,27 @@ def _object_predicate(at: str, shape: Shape, *, strict: bool, typed: bool = Fals
     properties: Mapping[str, Any] = shape.get("properties") or {}
     terms = [] if typed else [f'{at}.type() == "object"']
     for key, prop in properties.items():
-        member = _member(at, key)
-        conforms = _value_predicate(member, prop, strict=strict)
-        required = strict and key in (shape.get("required") or ())
-        terms.append(f"exists({member}) && {conforms}" if required else f"(!exists({member}) || {conforms})")
+        term = _property_term(at, key, prop, shape, strict=strict)
+        terms += [term] if term is not None else []
     if strict:
-        allowed = " && ".join(f"@.key != {_json_string(k)}" for k in properties) or "true"
-        terms.append(f"!exists({at}.keyvalue() ? ({allowed}))")
+        terms.append(_undeclared_keys(at, shape))
     return " && ".join(terms) or "true"
+
+
+def _property_term(at: str, key: str, prop: Mapping[str, Any], shape: Shape, *, strict: bool) -> str | None:
+    """"The property ``key`` of the object at ``at`` conforms"; None when nothing is to check."""
+    member = _member(at, key)
+    conforms = _value_predicate(member, prop, strict=strict)
+    if strict and key in (shape.get("required") or ()):
+        return f"exists({member}) && {conforms}"
+    if conforms == "(true)":
+        return None
+    return f"(!exists({member}) || {conforms})"
+
+
+def _undeclared_keys(at: str, shape: Shape) -> str:
+    allowed = " && ".join(f"@.key != {_json_string(k)}" for k in shape.get("properties") or {}) or "true"
+    return f"!exists({at}.keyvalue() ? ({allowed}))"
 
 
 def _value_predicate(at: str, prop: Mapping[str, Any], *, strict: bool) -> str:
@@ -181,22 +226,21 @@ def _strict_terms(at: str, prop: Mapping[str, Any]) -> list[str]:
 
 # -- string lengths, in SQL ----------------------------------------------------------------------
 
-def _length_terms(col: str, path: tuple[str, ...], shape: Shape) -> list[str]:
+def _length_terms(col: str, path: tuple[str, ...], prop: Mapping[str, Any]) -> list[str]:
+    """SQL length() terms for the property at ``path`` (and, for an object, the properties inside it)."""
+    if prop.get("type") == "object":
+        return [term for key, inner in (prop.get("properties") or {}).items()
+                for term in _length_terms(col, (*path, key), inner)]
+    if prop.get("type") != "string":
+        return []
+    text = f"({col} #>> {quote_literal(_text_array(path))})"
+    # Only for a JSON string: another type was rejected above, and its text has no "length".
+    is_string = f"jsonb_typeof({col} #> {quote_literal(_text_array(path))}) = 'string'"
     terms = []
-    for key, prop in (shape.get("properties") or {}).items():
-        here = (*path, key)
-        if prop.get("type") == "object":
-            terms += _length_terms(col, here, prop)
-            continue
-        if prop.get("type") != "string":
-            continue
-        text = f"({col} #>> {quote_literal(_text_array(here))})"
-        # Only for a JSON string: another type was rejected above, and its text has no "length".
-        is_string = f"jsonb_typeof({col} #> {quote_literal(_text_array(here))}) = 'string'"
-        if "minLength" in prop:
-            terms.append(f"(NOT {is_string} OR length{text} >= {int(prop['minLength'])})")
-        if "maxLength" in prop:
-            terms.append(f"(NOT {is_string} OR length{text} <= {int(prop['maxLength'])})")
+    if "minLength" in prop:
+        terms.append(f"(NOT {is_string} OR length{text} >= {int(prop['minLength'])})")
+    if "maxLength" in prop:
+        terms.append(f"(NOT {is_string} OR length{text} <= {int(prop['maxLength'])})")
     return terms
 
 

@@ -3,7 +3,10 @@ CREATE TABLE "public"."leads" (
     "email" text,
     "auto_data" jsonb,
     CONSTRAINT "leads_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "leads_auto_data_shape" CHECK (jsonb_typeof("auto_data") = 'object' AND NOT ("auto_data" @? 'lax $ ? (!(@.type() == "object" && (!exists(@."vin") || (@."vin".type() == "string")) && (!exists(@."year") || (@."year".type() == "number" && @."year" == @."year".floor())) && (!exists(@."usage") || (@."usage".type() == "string"))))'))
+    CONSTRAINT "leads_auto_data_shape" CHECK (jsonb_typeof("auto_data") = 'object'),
+    CONSTRAINT "leads_auto_data_usage_shape" CHECK (NOT ("auto_data" @? 'lax $ ? (!((!exists(@."usage") || (@."usage".type() == "string"))))')),
+    CONSTRAINT "leads_auto_data_vin_shape" CHECK (NOT ("auto_data" @? 'lax $ ? (!((!exists(@."vin") || (@."vin".type() == "string"))))')),
+    CONSTRAINT "leads_auto_data_year_shape" CHECK (NOT ("auto_data" @? 'lax $ ? (!((!exists(@."year") || (@."year".type() == "number" && @."year" == @."year".floor()))))'))
 );
 
 CREATE INDEX "leads_auto_data_vin_idx" ON "public"."leads" USING btree ((("auto_data" ->> 'vin')));
