@@ -215,7 +215,7 @@ def test_same_name_other_definition_is_drop_and_add() -> None:
         DropUnique(table="t", constraint=unique),
         AddUnique(table="t", constraint=unique2),
         DropCheck(table="t", check=check),
-        AddCheck(table="t", check=check2),
+        AddCheck(table="t", check=check2, replaces=check),  # what it replaces: to tell a loosening
         DropIndex(table="t", index=index),
         CreateIndex(table="t", index=index2),
     ]

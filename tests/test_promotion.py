@@ -181,3 +181,38 @@ def test_value_that_does_not_cast_is_reported_before_anything_changes(seeded: tu
                           "'budget'")
     assert columns == 0
     assert scalar(dsn, "SELECT count(*) FROM pg_proc WHERE proname = 'leads_budget_promote'") == 0
+
+
+def test_backfill_step_survives_a_saved_plan() -> None:
+    from pgevolve import model
+    from pgevolve.plan.planner import make_plan
+    from pgevolve.plan.steps import Plan
+
+    columns = (model.Column(name="id", type="integer", nullable=False), model.Column(name="cf", type="jsonb"))
+    table = model.Table(name="leads", columns=columns, primary_key=model.PrimaryKey(name="leads_pkey", columns=("id",)))
+    wanted = model.Table(name="leads", columns=(*columns, model.Column(name="n", type="integer")),
+                         primary_key=table.primary_key)
+    sync = model.SyncTrigger(table="leads", column="n", source_column="cf", key="n", backfilled=True)
+    plan = make_plan(model.Database(tables=(table,)), model.Database(tables=(wanted,), sync_triggers=(sync,)))
+    assert [s.kind for s in plan.steps] == ["add_column", "create_sync_function", "comment", "create_sync_trigger",
+                                            "backfill"]
+    assert plan.steps[-1].batch is not None and plan.steps[-1].batch.key_types == ("integer",)
+    assert Plan.from_dict(plan.to_dict()) == plan
+
+
+def test_drop_key_is_destructive_and_removes_the_key_after_the_backfill(seeded: tuple[str, Path],
+                                                                         tmp_path: Path) -> None:
+    dsn, _ = seeded
+    schema = write_schema(tmp_path, PROMOTED.replace("promoted_from: custom_fields.referral_source",
+                                                     "promoted_from: custom_fields.referral_source, drop_key: true"))
+    assert _kinds(schema, dsn) == ["add_column", "create_sync_function", "comment", "create_sync_trigger",
+                                   "backfill", "create_index_concurrently", "drop_key"]
+    code, out = apply(schema, dsn)
+    assert code == 3 and "--allow-destructive" in out, out
+    code, out = apply(schema, dsn, "--allow-destructive", "--batch-size", "9000")
+    assert code == 0, out
+    assert scalar(dsn, "SELECT count(*) FROM leads WHERE custom_fields ? 'referral_source'") == 0
+    assert scalar(dsn, "SELECT count(*) FROM leads WHERE referral_source IS NOT NULL") == ROWS - ROWS // 10
+    assert scalar(dsn, "SELECT count(*) FROM leads WHERE custom_fields ? 'budget'") == ROWS  # other keys stay
+    code, out = plan(schema, dsn)
+    assert code == 0, out

@@ -89,7 +89,8 @@ def _set_timeouts(conn: psycopg.Connection, options: ApplyOptions) -> None:
     conn.execute("SELECT set_config('statement_timeout', %s, false)", (options.statement_timeout or "0",))
 
 
-def _run_with_retry(conn: psycopg.Connection, step: Step, options: ApplyOptions, *, in_transaction: bool) -> None:
+def _run_with_retry(conn: psycopg.Connection, step: Step, options: ApplyOptions, *, in_transaction: bool,
+                    before_retry: Callable[[], None] | None = None) -> None:
     for attempt in range(1, options.lock_attempts + 1):
         try:
             if in_transaction:
@@ -106,6 +107,8 @@ def _run_with_retry(conn: psycopg.Connection, step: Step, options: ApplyOptions,
                     sql=step.sql,
                 ) from None
             time.sleep(options.retry_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+            if before_retry:
+                before_retry()
 
 
 _INDEX_NAME = re.compile(r'INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>"(?:[^"]|"")+")\s+ON\s+'
@@ -129,8 +132,11 @@ def _run_outside_transaction(conn: psycopg.Connection, step: Step, options: Appl
             return
         if state is not None:
             conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}")  # type: ignore[arg-type]
+    # A concurrent build whose wait for older transactions timed out has already created
+    # its (INVALID) index: drop it before the next try, or that try fails with "already exists".
+    cleanup = (lambda: _drop_invalid_index(conn, f"{target['schema']}.{target['name']}")) if target else None
     try:
-        _run_with_retry(conn, step, options, in_transaction=False)
+        _run_with_retry(conn, step, options, in_transaction=False, before_retry=cleanup)
     except ExecutionFailed:
         raise
     except psycopg.Error:

@@ -148,8 +148,11 @@ class DropUnique:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddCheck:
+    """``replaces``: the actual CHECK of the same name, dropped first (its definition changed)."""
+
     table: str
     check: model.CheckConstraint
+    replaces: model.CheckConstraint | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

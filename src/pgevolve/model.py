@@ -142,6 +142,7 @@ class SyncTrigger:
     source_column: str
     key: str
     backfilled: bool = False
+    drop_key: bool = False  # the key is removed from the JSON once the column is backfilled
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

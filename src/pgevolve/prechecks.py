@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pgevolve import changes as ch
 from pgevolve import model
 from pgevolve.ident import qualify, quote_ident, quote_literal
+from pgevolve.plan.key_steps import is_loosening
 
 SAMPLE_SIZE = 5
 
@@ -59,6 +60,8 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
         case ch.CreateIndex(index=index) if index.unique:
             keys = [quote_ident(k.column) if k.column else f"({k.expression})" for k in index.keys]
             return [_duplicates(actual.schema, table, index.name, keys, index.where)]
+        case ch.AddCheck() if is_loosening(change):
+            return []  # implied by the CHECK it replaces, which every row satisfied
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
             return [_violations(actual.schema, table, check)]
         case ch.PromoteColumn():

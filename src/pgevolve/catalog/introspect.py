@@ -81,7 +81,8 @@ def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | Non
 def _sync_trigger(row: dict[str, Any]) -> model.SyncTrigger:
     data = row["promotion"]
     return model.SyncTrigger(table=row["table_name"], column=data["column"], source_column=data["source_column"],
-                             key=data["key"], backfilled=bool(data.get("backfilled")))
+                             key=data["key"], backfilled=bool(data.get("backfilled")),
+                             drop_key=bool(data.get("drop_key")))
 
 
 class _read_only:

@@ -79,10 +79,17 @@ def diff_keys(old: model.Table, new: model.Table, recreated: frozenset[str]) -> 
     pk_new = (new.primary_key,) if new.primary_key else ()
     changes = _diff_named(table, pk_old, pk_new, PRIMARY_KEY, recreated)
     changes += _diff_named(table, old.uniques, new.uniques, UNIQUE, recreated)
-    changes += _diff_named(table, old.checks, new.checks, CHECK, recreated)
+    changes += _replacing(_diff_named(table, old.checks, new.checks, CHECK, recreated))
     changes += _diff_named(table, old.foreign_keys, new.foreign_keys, FOREIGN_KEY, recreated)
     changes += _diff_named(table, old.indexes, new.indexes, INDEX, recreated)
     return changes + _index_comments(table, old.indexes, new.indexes, changes)
+
+
+def _replacing(changes: list[Change]) -> list[Change]:
+    """An AddCheck that follows the DropCheck of the same name records what it replaces (to spot loosening)."""
+    dropped = {c.check.name: c.check for c in changes if isinstance(c, DropCheck)}
+    return [dataclasses.replace(c, replaces=dropped.get(c.check.name)) if isinstance(c, AddCheck) else c
+            for c in changes]
 
 
 def _definition(item: Any) -> Any:

@@ -22,8 +22,8 @@ def diff_promotions(actual: model.Database, desired: model.Database, changes: li
     for want in sorted(desired.sync_triggers, key=lambda s: (s.table, s.column)):
         have = actual.sync_trigger(want.table, want.column)
         same = have is not None and (have.source_column, have.key) == (want.source_column, want.key)
-        if have is not None and same and have.backfilled:
-            continue
+        if have is not None and same and have.backfilled and (have.drop_key or not want.drop_key):
+            continue  # done (a drop_key removed from the YAML later has nothing left to undo)
         if have is not None and not same:
             drops.append(DropSyncTrigger(trigger=have))
         column = _desired_column(desired, want)

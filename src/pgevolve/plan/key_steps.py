@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import assert_never
 
 from pgevolve import model
@@ -22,6 +23,7 @@ from pgevolve.changes import (
 )
 from pgevolve.plan import ddl
 from pgevolve.plan.context import Context, draft
+from pgevolve.plan.implication import check_implies
 from pgevolve.plan.steps import Hazard, Phase, Step
 
 CONCURRENT_INDEX = (
@@ -49,8 +51,22 @@ def add_key(change: AddPrimaryKey | AddUnique, ctx: Context) -> list[Step]:
     ]
 
 
+LOOSENED = ("Scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on) to mark the new CHECK "
+            "valid, as PostgreSQL requires; it cannot fail: the new CHECK is implied by the one it replaces, "
+            "which every row satisfied.")
+
+
 def add_check(change: AddCheck, ctx: Context) -> list[Step]:
-    return _not_valid_then_validate(change.table, change.check, ctx)
+    steps = _not_valid_then_validate(change.table, change.check, ctx)
+    if is_loosening(change):
+        steps[-1] = replace(steps[-1], hazard=Hazard.SAFE, reason=LOOSENED)
+    return steps
+
+
+def is_loosening(change: AddCheck) -> bool:
+    """The CHECK replaces a valid one of the same name that implies it: validating it cannot fail."""
+    old = change.replaces
+    return old is not None and old.valid and check_implies(old.expression, change.check.expression)
 
 
 def add_foreign_key(change: AddForeignKey, ctx: Context) -> list[Step]:

@@ -49,6 +49,8 @@ def casts_silently(column_type: str) -> bool:
 def sync_comment(trigger: model.SyncTrigger) -> str:
     data = {"column": trigger.column, "source_column": trigger.source_column, "key": trigger.key,
             "backfilled": trigger.backfilled}
+    if trigger.drop_key:
+        data["drop_key"] = True
     return COMMENT_PREFIX + json.dumps(data, sort_keys=True)
 
 

@@ -45,7 +45,36 @@ def promote_column(change: PromoteColumn, ctx: Context) -> list[Step]:
         ]
     if change.backfill:
         steps.append(_backfill(change, ctx))
+        if trigger.drop_key:
+            steps.append(_drop_key(change, ctx))
     return steps
+
+
+DROP_KEY = ("Removes the key from the JSON of every row that has it (drop_key), in primary-key batches like the "
+            "backfill, resumable; the column holds the values now. Runs after the backfill and the index.")
+
+
+def _drop_key(change: PromoteColumn, ctx: Context) -> Step:
+    table, column, trigger = change.table, change.column, change.trigger
+    source, key = quote_ident(trigger.source_column), quote_literal(trigger.key)
+    qualified = ctx.scope.name(table)
+    update, pending = f"UPDATE {qualified} SET {source} = {source} - {key}", f"{source} ? {key}"
+    batch = Batched(
+        target=f"drop_key {ctx.scope.schema}.{table}.{column.name}", table=qualified,
+        key_columns=tuple(quote_ident(k) for k in change.key_columns),
+        key_types=tuple(SERIAL_TYPES.get(t.lower(), t) for t in change.key_types),
+        update=update, pending=pending, instance=_instance(qualified, column.name),
+        finish=sql.comment_sync_function(ctx.scope.schema, replace(trigger, backfilled=True)),
+    )
+    return draft(Phase.DROP_COLUMNS, "drop_key", f"{table}.{trigger.source_column}.{trigger.key}",
+                 f"{update} WHERE {pending}", Hazard.DESTRUCTIVE, DROP_KEY, transactional=False,
+                 relations=(ctx.relation(table),), batch=batch)
+
+
+def _instance(qualified: str, column: str) -> str:
+    """The column's identity (table oid and attnum): a column dropped and promoted again starts over."""
+    return (f"SELECT attrelid::text || ':' || attnum FROM pg_attribute WHERE attrelid = "
+            f"{quote_literal(qualified)}::regclass AND attname = {quote_literal(column)}")
 
 
 def _backfill(change: PromoteColumn, ctx: Context) -> Step:
@@ -55,14 +84,14 @@ def _backfill(change: PromoteColumn, ctx: Context) -> Step:
     qualified = ctx.scope.name(table)
     pending = f"{source} ? {quote_literal(trigger.key)} AND {target} IS DISTINCT FROM {value}"
     update = f"UPDATE {qualified} SET {target} = {value}"
-    instance = (f"SELECT attrelid::text || ':' || attnum FROM pg_attribute WHERE attrelid = "
-                f"{quote_literal(qualified)}::regclass AND attname = {quote_literal(column.name)}")
     batch = Batched(
         target=f"backfill {ctx.scope.schema}.{table}.{column.name}", table=qualified,
         key_columns=tuple(quote_ident(k) for k in change.key_columns),
         key_types=tuple(SERIAL_TYPES.get(t.lower(), t) for t in change.key_types),
-        update=update, pending=pending, instance=instance,
-        finish=sql.comment_sync_function(ctx.scope.schema, replace(trigger, backfilled=True)),
+        update=update, pending=pending, instance=_instance(qualified, column.name),
+        # With drop_key, the promotion is done when the key is gone: the last step marks it.
+        finish=None if trigger.drop_key else sql.comment_sync_function(ctx.scope.schema,
+                                                                      replace(trigger, backfilled=True)),
     )
     return draft(Phase.COLUMNS, "backfill", f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
                  BACKFILL if change.key_columns else BACKFILL_NO_KEY, transactional=False,

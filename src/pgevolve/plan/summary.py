@@ -113,8 +113,9 @@ def summarize(change: Change) -> str:
             return _comment(change)
         case PromoteColumn(table=table, column=column, trigger=p, backfill=backfill):
             existing = " for existing rows," if backfill else ""
+            dropped = ", then removes the key from the JSON" if p.drop_key and backfill else ""
             return (f"Fills {_c(f'{table}.{column.name}')} from {_c(f'{p.source_column}.{p.key}')}{existing} "
-                    "and keeps it filled while the application still writes the JSON key")
+                    f"and keeps it filled while the application still writes the JSON key{dropped}")
         case DropSyncTrigger(trigger=t):
             return (f"Stops copying {_c(f'{t.source_column}.{t.key}')} into {_c(f'{t.table}.{t.column}')}: "
                     "the application writes the column itself")

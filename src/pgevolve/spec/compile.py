@@ -48,7 +48,7 @@ def _sync_triggers(project: Project) -> tuple[model.SyncTrigger, ...]:
     """One per promoted_from: the column follows its JSON key while the YAML says so (backfilled: the goal)."""
     return tuple(
         model.SyncTrigger(table=t.name, column=c.name, source_column=c.promotion[0], key=c.promotion[1],
-                          backfilled=True)
+                          backfilled=True, drop_key=c.drop_key)
         for t in sorted(project.tables, key=lambda t: t.name)
         for c in sorted(t.columns, key=lambda c: c.name)
         if c.promotion is not None
@@ -60,7 +60,8 @@ def compile_hints(project: Project) -> model.Hints:
     table_renames = {t.name: t.renamed_from for t in project.tables if t.renamed_from}
     column_renames = {(t.name, c.name): c.renamed_from for t in project.tables for c in t.columns if c.renamed_from}
     promotions = tuple(
-        model.Promotion(table=t.name, column=c.name, source_column=c.promotion[0], key=c.promotion[1])
+        model.Promotion(table=t.name, column=c.name, source_column=c.promotion[0], key=c.promotion[1],
+                        drop_key=c.drop_key)
         for t in project.tables
         for c in t.columns
         if c.promotion is not None

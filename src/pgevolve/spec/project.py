@@ -18,6 +18,7 @@ Scalar = str | int | float | bool
 _COLUMN_KEYS = (
     "type", "nullable", "default", "primary_key", "unique", "references", "on_delete", "on_update", "check",
     "shape", "items", "identity", "generated", "collation", "description", "renamed_from", "promoted_from",
+    "drop_key",
 )  # every column key but enum, which becomes a tuple
 
 
@@ -42,6 +43,7 @@ class ColumnSpec:
     description: str | None = None
     renamed_from: str | None = None
     promoted_from: str | None = None  # "<jsonb column>.<key>"
+    drop_key: bool = False  # with promoted_from: remove the key from the JSON once backfilled
     raw: dict[str, Any] = field(default_factory=dict)  # the column's plain YAML mapping
     path: NodePath = ()
 

@@ -163,6 +163,10 @@ def _hints(ctx: Context, table: TableSpec, column: ColumnSpec) -> list[Problem]:
         ))
     if column.promotion is not None:
         problems += _promotion(ctx, table, column)
+    elif column.drop_key:
+        problems.append(table.doc.problem((*column.path, "drop_key"),
+                                          f"column '{column.name}': drop_key needs promoted_from",
+                                          hint="add promoted_from: <jsonb column>.<key>, or remove drop_key"))
     return present(problems)
 
 

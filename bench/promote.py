@@ -1,0 +1,145 @@
+"""Promotion backfill on a big table: rows per second, and how long concurrent writers wait.
+
+    python bench/promote.py [--rows 1000000] [--writers 2] [--batch-size 10000]
+
+Fills `leads` with N rows whose `custom_fields` hold a `referral_source`, starts
+writer threads (one updates random existing rows, the others insert rows through
+the JSON, which the sync trigger copies), and runs `pgevolve apply` for a YAML
+that promotes `custom_fields.referral_source` to an indexed column. Prints the
+backfill's duration and rows per second (from pgevolve.backfill_progress) and
+the longest, 99th-percentile and median wait of any single write during the
+backfill, and checks that every row's column equals its JSON value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+from pgevolve import embedded
+from pgevolve.connect import with_dbname
+
+BEFORE = """
+table: leads
+columns:
+  id:            { type: bigint, identity: by default, primary_key: true }
+  full_name:     { type: text, nullable: false }
+  custom_fields: { type: custom_fields }
+"""
+AFTER = BEFORE + """\
+  referral_source: { type: text, promoted_from: custom_fields.referral_source }
+indexes:
+  - columns: [referral_source]
+"""
+
+
+def write_schema(root: Path, leads: str) -> Path:
+    schema = root / "schema"
+    (schema / "tables").mkdir(parents=True, exist_ok=True)
+    (schema / "pgevolve.yaml").write_text("schema: public\n")
+    (schema / "tables" / "leads.yaml").write_text(leads)
+    return schema
+
+
+def apply(schema: Path, dsn: str, env: dict[str, str], *extra: str) -> float:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "pgevolve", "apply", "--schema-dir", str(schema),
+                             "--database-url", dsn, "--yes", *extra],
+                            capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(result.stdout + result.stderr)
+    return time.perf_counter() - started
+
+
+class Writer(threading.Thread):
+    """Times every write; ``updates``: rewrite random existing rows (they contend with the backfill's row locks)."""
+
+    def __init__(self, dsn: str, stop: threading.Event, rows: int, *, updates: bool) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.stop, self.rows, self.updates = dsn, stop, rows, updates
+        self.waits: list[tuple[float, float]] = []  # (wall clock at start, seconds)
+
+    def run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            while not self.stop.is_set():
+                at, started = time.time(), time.perf_counter()
+                if self.updates:
+                    conn.execute("UPDATE leads SET full_name = 'updated' WHERE id = %s",
+                                 (random.randint(1, self.rows),))
+                else:
+                    conn.execute("INSERT INTO leads (full_name, custom_fields) VALUES "
+                                 "('w', '{\"referral_source\": \"writer\"}')")
+                self.waits.append((at, time.perf_counter() - started))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--writers", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=10000)
+    args = parser.parse_args()
+    server = embedded.start_throwaway()
+    try:
+        admin = server.dsn("postgres")
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE bench_promote")
+        dsn = with_dbname(admin, "bench_promote")
+        with tempfile.TemporaryDirectory(prefix="pgevolve-bench-") as work:
+            env = {**os.environ, "PGEVOLVE_CACHE_DIR": str(Path(work) / "cache")}
+            apply(write_schema(Path(work) / "a", BEFORE), dsn, env)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO leads (full_name, custom_fields) SELECT 'n' || g, jsonb_build_object("
+                    "'referral_source', (ARRAY['web', 'partner', 'radio', 'tv'])[1 + g %% 4], 'budget', g, "
+                    "'notes', md5(g::text)) FROM generate_series(1, %s) g", (args.rows,))
+                conn.execute("VACUUM ANALYZE leads")
+            stop = threading.Event()
+            writers = [Writer(dsn, stop, args.rows, updates=i == 0) for i in range(args.writers)]
+            for writer in writers:
+                writer.start()
+            time.sleep(1.0)
+            seconds = apply(write_schema(Path(work) / "b", AFTER), dsn, env, "--batch-size", str(args.batch_size))
+            time.sleep(0.5)
+            stop.set()
+            for writer in writers:
+                writer.join()
+            with psycopg.connect(dsn) as conn:
+                started, ended, rows, batches = conn.execute(
+                    "SELECT extract(epoch FROM started_at), extract(epoch FROM updated_at), rows_done, batches "
+                    "FROM pgevolve.backfill_progress").fetchone()  # type: ignore[misc]
+                differs = conn.execute("SELECT count(*) FROM leads WHERE referral_source IS DISTINCT FROM "
+                                       "custom_fields->>'referral_source'").fetchone()[0]  # type: ignore[index]
+        backfill = float(ended) - float(started)
+        during = sorted(w for writer in writers for at, w in writer.waits if float(started) <= at <= float(ended))
+        everything = sorted(w for writer in writers for _, w in writer.waits)
+        print(f"rows: {args.rows:,}; writers: {args.writers} (1 updating random rows); batch size "
+              f"{args.batch_size:,}; apply took {seconds:.2f} s")
+        print(f"backfill: {rows:,} rows in {batches} batches, {backfill:.2f} s, {rows / backfill:,.0f} rows/s")
+        if during:
+            p99, median = during[int(len(during) * 0.99)], statistics.median(during)
+            print(f"writes during the backfill: {len(during):,}; longest wait {during[-1] * 1000:.1f} ms; "
+                  f"p99 {p99 * 1000:.2f} ms; median {median * 1000:.2f} ms")
+        for writer in writers:
+            mine = sorted(w for at, w in writer.waits if float(started) <= at <= float(ended))
+            if mine:
+                slow = sum(1 for w in mine if w > 0.2)
+                print(f"  {'updates' if writer.updates else 'inserts'}: {len(mine):,} writes, longest "
+                      f"{mine[-1] * 1000:.1f} ms, {slow} over 200 ms")
+        print(f"longest wait of any write during the whole apply: {everything[-1] * 1000:.1f} ms")
+        print(f"rows whose column differs from the JSON value after apply: {differs}")
+    finally:
+        server.stop(remove=True)
+
+
+if __name__ == "__main__":
+    main()
