@@ -1,6 +1,6 @@
 """Promotion backfill on a big table: rows per second, and how long concurrent writers wait.
 
-    python bench/promote.py [--rows 1000000] [--writers 2] [--batch-size 10000]
+    python bench/promote.py [--rows 1000000] [--writers 2] [--batch-size 10000] [--gin-fastupdate off]
 
 Fills `leads` with N rows whose `custom_fields` hold a `referral_source`, starts
 writer threads (one updates random existing rows, the others insert rows through
@@ -9,6 +9,12 @@ that promotes `custom_fields.referral_source` to an indexed column. Prints the
 backfill's duration and rows per second (from pgevolve.backfill_progress) and
 the longest, 99th-percentile and median wait of any single write during the
 backfill, and checks that every row's column equals its JSON value.
+
+A writer that updates a row of the batch being backfilled waits for that batch
+to commit, so the longest wait follows the batch's duration; `custom_fields`
+has a GIN index whose pending list (fastupdate) is merged by whichever statement
+overflows it, which can stretch one batch or one insert by hundreds of ms.
+`--gin-fastupdate off` shows the difference.
 """
 
 from __future__ import annotations
@@ -87,6 +93,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--writers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=10000)
+    parser.add_argument("--gin-fastupdate", choices=("on", "off"), default="on")
     args = parser.parse_args()
     server = embedded.start_throwaway()
     try:
@@ -103,6 +110,7 @@ def main() -> None:
                     "'referral_source', (ARRAY['web', 'partner', 'radio', 'tv'])[1 + g %% 4], 'budget', g, "
                     "'notes', md5(g::text)) FROM generate_series(1, %s) g", (args.rows,))
                 conn.execute("VACUUM ANALYZE leads")
+                conn.execute(f"ALTER INDEX leads_custom_fields_idx SET (fastupdate = {args.gin_fastupdate})")
             stop = threading.Event()
             writers = [Writer(dsn, stop, args.rows, updates=i == 0) for i in range(args.writers)]
             for writer in writers:
@@ -123,7 +131,7 @@ def main() -> None:
         during = sorted(w for writer in writers for at, w in writer.waits if float(started) <= at <= float(ended))
         everything = sorted(w for writer in writers for _, w in writer.waits)
         print(f"rows: {args.rows:,}; writers: {args.writers} (1 updating random rows); batch size "
-              f"{args.batch_size:,}; apply took {seconds:.2f} s")
+              f"{args.batch_size:,}; GIN fastupdate {args.gin_fastupdate}; apply took {seconds:.2f} s")
         print(f"backfill: {rows:,} rows in {batches} batches, {backfill:.2f} s, {rows / backfill:,.0f} rows/s")
         if during:
             p99, median = during[int(len(during) * 0.99)], statistics.median(during)
