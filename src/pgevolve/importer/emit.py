@@ -46,6 +46,10 @@ def _plain(text: str) -> str | None:
     """The unquoted spelling when it is safe in flow context and loads back as the same string."""
     if not text or text.startswith(_NUMBER_LIKE):
         return None
+    # Edge whitespace (a no-break space too) and unprintable characters read differently in
+    # block context than in the flow list used to test the spelling: quote them.
+    if text != text.strip() or not text.isprintable():
+        return None
     dumped = yaml.safe_dump([text], default_flow_style=True, width=_HUGE, allow_unicode=True)
     inner = dumped.strip()[1:-1]
     if "\n" in inner or inner[:1] in ("'", '"') or yaml.safe_load(inner) != text:
