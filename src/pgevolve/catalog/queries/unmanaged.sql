@@ -58,17 +58,6 @@ SELECT kind, name, detail FROM (
     WHERE n.nspname = %(schema)s AND t.typtype IN ('d', 'r')
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
     UNION ALL
-    -- A column may use a collation of the owned schema (Column.collation names it),
-    -- but the collation itself is not declared by the format.
-    SELECT 'collation', co.collname, NULL
-    FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
-    WHERE n.nspname = %(schema)s
-      AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_collation'::regclass AND e.objid = co.oid)
-    UNION ALL
-    SELECT 'statistics', st.stxname, 'on ' || c.relname
-    FROM pg_statistic_ext st JOIN pg_class c ON c.oid = st.stxrelid JOIN pg_namespace n ON n.oid = st.stxnamespace
-    WHERE n.nspname = %(schema)s
-    UNION ALL
     SELECT 'exclusion constraint', con.conname, 'on ' || c.relname
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND con.contype = 'x'
