@@ -9,6 +9,8 @@ or the scratch database's built from the YAML.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -53,14 +55,18 @@ def run_query(conn: psycopg.Connection, name: str, schema: str, stats: QueryStat
 
 def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | None = None) -> model.Database:
     """Read the owned schema of the connected database into the model."""
-    with _read_only(conn, schema):
+    with read_only(conn, schema):
         extensions = run_query(conn, "extensions", schema, stats)
         enums = run_query(conn, "enums", schema, stats)
         tables = run_query(conn, "tables", schema, stats)
         column_rows = run_query(conn, "columns", schema, stats)
         names = {(c["table_oid"], c["attnum"]): c["name"] for c in column_rows}
         columns = _by_table(column_rows)
-        constraints = _by_table([_named_keys(c, names) for c in run_query(conn, "constraints", schema, stats)])
+        # The bulk queries also return partitions and inheritance children (plain
+        # relkind 'r' tables); only the tables query decides what is managed.
+        managed = {t["oid"] for t in tables}
+        constraints = _by_table([_named_keys(c, names) for c in run_query(conn, "constraints", schema, stats)
+                                 if c["table_oid"] in managed])
         indexes = _by_table(run_query(conn, "indexes", schema, stats))
         promotions = run_query(conn, "promotions", schema, stats)
     return model.Database(
@@ -85,22 +91,14 @@ def _sync_trigger(row: dict[str, Any]) -> model.SyncTrigger:
                              drop_key=bool(data.get("drop_key")))
 
 
-class _read_only:
-    """A read-only transaction whose search_path is the owned schema only."""
-
-    def __init__(self, conn: psycopg.Connection, schema: str) -> None:
-        self.conn = conn
-        self.schema = schema
-        self.transaction: Any = None
-
-    def __enter__(self) -> None:
-        self.transaction = self.conn.transaction(force_rollback=True)
-        self.transaction.__enter__()
-        self.conn.execute("SET TRANSACTION READ ONLY")
-        self.conn.execute("SELECT set_config('search_path', %s, true)", (ident.quote_ident(self.schema),))
-
-    def __exit__(self, *exc: object) -> None:
-        self.transaction.__exit__(*exc)
+@contextmanager
+def read_only(conn: psycopg.Connection, schema: str) -> Iterator[None]:
+    """A read-only transaction, always rolled back, whose search_path is the owned schema only."""
+    with conn.transaction(force_rollback=True):
+        # Both settings are transaction-local (is_local = true): the caller's session is left as it was.
+        conn.execute("SELECT set_config('transaction_read_only', 'on', true), set_config('search_path', %s, true)",
+                     (ident.quote_ident(schema),))
+        yield
 
 
 def _named_keys(row: dict[str, Any], names: dict[tuple[int, int], str]) -> dict[str, Any]:
@@ -150,7 +148,7 @@ def _column(table: str, row: dict[str, Any]) -> model.Column:
     # owns, named as PostgreSQL names it; spelled "serial" so both sides agree.
     if (sequence and row["identity"] is None and type_ in _SERIAL
             and sequence == ident.sequence_name(table, row["name"])
-            and default is not None and default.startswith("nextval(")):
+            and default == row["serial_default"]):
         type_, default = _SERIAL[type_], None
     return model.Column(
         name=row["name"],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from pgevolve.catalog.introspect import QueryStats, run_query
+from pgevolve.catalog.introspect import QueryStats, read_only, run_query
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,6 +22,8 @@ class UnmanagedObject:
 def unmanaged_objects(conn: psycopg.Connection, schema: str,
                       *, stats: QueryStats | None = None) -> tuple[UnmanagedObject, ...]:
     """Views, functions, triggers, policies, partitions, standalone sequences, domains, ..."""
-    with conn.transaction(force_rollback=True):
+    # Same transaction setup as introspect: the details name tables as regclass
+    # text, which is qualified or not depending on search_path.
+    with read_only(conn, schema):
         rows = run_query(conn, "unmanaged", schema, stats)
     return tuple(UnmanagedObject(kind=r["kind"], name=r["name"], detail=r["detail"]) for r in rows)

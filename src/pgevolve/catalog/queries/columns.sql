@@ -1,6 +1,9 @@
 -- Columns of every table in the owned schema, in attnum order.
--- serial: a nextval() default on a sequence that the column owns (deptype 'a');
--- identity columns own their sequence too (deptype 'i') and have no default.
+-- serial: a nextval() default on a sequence of the same schema that the column
+-- owns (deptype 'a'); serial_default is that default spelled as pg_get_expr
+-- spells it (regclass text follows search_path), so introspect.py can tell a
+-- serial from a column that owns one sequence but draws from another.
+-- Identity columns own their sequence too (deptype 'i') and have no default.
 -- Comments and owned sequences come from joins, not per-row function calls:
 -- this query reads every column of the schema at once.
 WITH owned_tables AS (
@@ -8,9 +11,11 @@ WITH owned_tables AS (
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND c.relkind = 'r'
 ), owned_sequences AS (
-    SELECT d.refobjid, d.refobjsubid, s.relname
+    SELECT d.refobjid, d.refobjsubid, s.relname,
+           format('nextval(%%L::regclass)', s.oid::regclass::text) AS serial_default
     FROM pg_depend d
     JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+    JOIN pg_namespace sn ON sn.oid = s.relnamespace AND sn.nspname = %(schema)s
     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'
       AND d.refobjid IN (SELECT oid FROM owned_tables)
 )
@@ -24,7 +29,8 @@ SELECT a.attrelid AS table_oid,
        CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END AS identity,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname END AS collation,
        ds.description AS comment,
-       os.relname AS owned_sequence
+       os.relname AS owned_sequence,
+       os.serial_default
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum

@@ -1,7 +1,8 @@
 -- Primary keys, UNIQUE, CHECK and FOREIGN KEY constraints of the owned schema's tables.
 -- Key columns come as attnums (conkey, confkey); introspect.py names them from the
--- columns query. A foreign key to a table outside the owned schema gets its
--- referenced column names here, since those columns are not read otherwise.
+-- columns query. A foreign key to a table that query does not read (outside the
+-- owned schema, or a partitioned table: relkind 'p') gets its referenced column
+-- names here instead.
 -- Exclusion constraints are not managed (unmanaged.sql).
 SELECT con.conrelid AS table_oid,
        con.conname AS name,
@@ -12,7 +13,7 @@ SELECT con.conrelid AS table_oid,
        ref.relname AS ref_table,
        refns.nspname AS ref_schema,
        con.confkey::int2[] AS ref_keys,
-       CASE WHEN con.contype = 'f' AND refns.nspname <> %(schema)s THEN
+       CASE WHEN con.contype = 'f' AND (refns.nspname <> %(schema)s OR ref.relkind <> 'r') THEN
            ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
                  JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord)::text[]
        END AS foreign_ref_columns,
@@ -27,4 +28,7 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class ref ON ref.oid = con.confrelid
 LEFT JOIN pg_namespace refns ON refns.oid = ref.relnamespace
 WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND con.contype IN ('p', 'u', 'c', 'f')
+  -- A foreign key to a partitioned table gets one internal clone per partition
+  -- (conparentid names the user's constraint): PostgreSQL's bookkeeping, not the schema.
+  AND con.conparentid = 0
 ORDER BY con.conrelid, con.conname

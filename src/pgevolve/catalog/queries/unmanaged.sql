@@ -14,7 +14,7 @@ SELECT kind, name, detail FROM (
                           WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table'
                           WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'composite type'
                           ELSE 'table' END AS kind,
-           c.relname AS name,
+           c.relname::text AS name,  -- text: a name-typed first branch would cut every row to 63 bytes
            CASE WHEN c.relispartition THEN 'partition of ' || (SELECT p.inhparent::regclass::text FROM pg_inherits p
                                                              WHERE p.inhrelid = c.oid LIMIT 1)
                 WHEN c.relkind = 'r' THEN 'inherits from ' || (SELECT string_agg(p.inhparent::regclass::text, ', ')
@@ -57,6 +57,17 @@ SELECT kind, name, detail FROM (
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
     WHERE n.nspname = %(schema)s AND t.typtype IN ('d', 'r')
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+    UNION ALL
+    -- A column may use a collation of the owned schema (Column.collation names it),
+    -- but the collation itself is not declared by the format.
+    SELECT 'collation', co.collname, NULL
+    FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+    WHERE n.nspname = %(schema)s
+      AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_collation'::regclass AND e.objid = co.oid)
+    UNION ALL
+    SELECT 'statistics', st.stxname, 'on ' || c.relname
+    FROM pg_statistic_ext st JOIN pg_class c ON c.oid = st.stxrelid JOIN pg_namespace n ON n.oid = st.stxnamespace
+    WHERE n.nspname = %(schema)s
     UNION ALL
     SELECT 'exclusion constraint', con.conname, 'on ' || c.relname
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
