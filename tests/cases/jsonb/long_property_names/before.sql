@@ -1,0 +1,1 @@
+CREATE TABLE support_tickets (id integer PRIMARY KEY);
