@@ -79,9 +79,14 @@ def test_yaml_edits_plan_exactly_those_changes(crm: str, tmp_path: Path) -> None
     steps = [(s["kind"], s["object"], s["hazard"]) for s in json.loads(out)["steps"]]
     assert steps == [
         ("rename_column", "leads.mobile_phone", "locks"),
+        # an indexed property's type is checked under enforce: types
+        ("add_check_not_valid", "clients.clients_auto_data_make_shape", "safe"),
+        ("add_check_not_valid", "leads.leads_auto_data_make_shape", "safe"),
         ("create_index_concurrently", "clients_auto_data_make_idx", "safe"),
         ("create_index_concurrently", "leads_auto_data_make_idx", "safe"),
         ("create_index_concurrently", "leads_tags_path_idx", "safe"),
+        ("validate_constraint", "clients.clients_auto_data_make_shape", "data"),
+        ("validate_constraint", "leads.leads_auto_data_make_shape", "data"),
     ]
     assert cli("apply", "--schema-dir", str(schema), "--database-url", crm, "--yes")[0] == 0
     assert cli("plan", "--schema-dir", str(schema), "--database-url", crm)[0] == 0
@@ -105,3 +110,24 @@ def test_password_never_printed(tmp_path: Path) -> None:
                     "postgresql://someone:s3cret-pw@127.0.0.1:1/nowhere")
     assert code == 1
     assert "s3cret-pw" not in out and "***" in out
+
+
+def test_sql_script_for_an_owned_schema_runs_in_a_plain_psql_session(db: str, tmp_path: Path) -> None:
+    """Types and defaults print unqualified under the owned schema's search_path: the script sets it."""
+    from test_render import run_psql
+
+    schema = tmp_path / "schema"
+    (schema / "tables").mkdir(parents=True)
+    (schema / "pgevolve.yaml").write_text("schema: crm\nenums:\n  contact_method: [email, phone]\n")
+    (schema / "tables" / "leads.yaml").write_text(
+        "table: leads\ncolumns:\n  id: { type: integer, primary_key: true }\n"
+        "  via: { type: contact_method, default: \"'email'\" }\n")
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA crm")
+    code, script = cli_stdout("plan", "--schema-dir", str(schema), "--database-url", db, "--format", "sql")
+    assert code == 2, cli("plan", "--schema-dir", str(schema), "--database-url", db)
+    assert "SET search_path = \"crm\";" in script
+    result = run_psql(db, script, tmp_path)  # psql's own search_path: "$user", public
+    assert result.returncode == 0, result.stderr
+    code, out = cli_stdout("plan", "--schema-dir", str(schema), "--database-url", db)
+    assert (code, out) == (0, "No changes.\n")

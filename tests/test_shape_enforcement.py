@@ -27,7 +27,12 @@ PERSON: dict[str, Any] = {
     },
     "required": ["name"],
 }
-TYPES_ONLY = {**PERSON, "enforce": "types"}
+TYPES_ONLY = {**PERSON, "enforce": "types", "properties": {
+    **PERSON["properties"],
+    "age": {**PERSON["properties"]["age"], "index": True},  # indexed: checked under types
+    "address": {**PERSON["properties"]["address"], "check": True},  # asked for
+    "phones": {**PERSON["properties"]["phones"], "check": True},
+}}
 
 
 def _table_with(db: str, check: str) -> psycopg.Connection:
@@ -82,9 +87,10 @@ def test_strict_shape(db: str, value: object, accepted: bool) -> None:
 @pytest.mark.parametrize(("value", "accepted"), [
     ({}, True),  # types: required is not enforced
     ({"kind": "z", "age": 500, "shoe": 9}, True),  # nor enum, bounds, undeclared keys
-    ({"age": "old"}, False),  # but types are
-    ({"address": {"zip": 12345}}, False),
+    ({"age": "old"}, False),  # but the types of indexed properties are
+    ({"address": {"zip": 12345}}, False),  # and of those with check: true, nested ones included
     ({"phones": [1]}, False),
+    ({"name": 5, "nick": [], "weird key.with 'quotes'": "yes"}, True),  # optional, not indexed: not checked
     ([], False),
 ])
 def test_types_shape(db: str, value: object, accepted: bool) -> None:
@@ -92,6 +98,30 @@ def test_types_shape(db: str, value: object, accepted: bool) -> None:
     assert check is not None
     with _table_with(db, check) as conn:
         assert _accepts(conn, value) is accepted
+
+
+@pytest.mark.parametrize(("value", "accepted"), [
+    ({"age": 5, "name": 7}, True),
+    ({"age": "old"}, False),  # check: true under enforce: none
+    ([1], True),  # none: the value's own type is not checked
+])
+def test_check_true_under_none(db: str, value: object, accepted: bool) -> None:
+    shape = {**PERSON, "enforce": "none", "properties": {"age": {"type": "integer", "check": True},
+                                                          "name": {"type": "string"}}}
+    check = shape_check('"doc"', shape, as_items=False)
+    assert check is not None
+    with _table_with(db, check) as conn:
+        assert _accepts(conn, value) is accepted
+
+
+def test_check_false_under_strict_leaves_the_property_to_the_application(db: str) -> None:
+    kind = {"type": "string", "enum": ["a"], "check": False}
+    shape = {**PERSON, "properties": {**PERSON["properties"], "kind": kind}}
+    check = shape_check('"doc"', shape, as_items=False)
+    assert check is not None
+    with _table_with(db, check) as conn:
+        assert _accepts(conn, {"name": "Ann", "kind": 42}) is True  # declared, so not an undeclared key
+        assert _accepts(conn, {"name": "Ann", "age": 200}) is False  # the others stay strict
 
 
 @pytest.mark.parametrize(("value", "accepted"), [

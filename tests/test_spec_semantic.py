@@ -355,6 +355,14 @@ CASES = [
         None,
     ),
     (
+        {"shapes/s.yaml": "shape: s\nproperties:\n  a:\n    type: array\n    items: { type: integer, check: true }\n"},
+        None,
+        ("shapes/s.yaml", 5, 29),
+        "'items' of property 'a': 'check' applies to top-level properties (a nested property is checked with the "
+        "property that holds it)",
+        None,
+    ),
+    (
         {
             "shapes/s.yaml": "shape: s\nproperties:\n  o:\n    type: object\n    properties:\n"
             "      k: { type: string }\n    required: [kk]\n"

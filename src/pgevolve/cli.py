@@ -112,18 +112,18 @@ class PlanFormat(StrEnum):
     markdown = "markdown"
 
 
-def _render_plan(plan: Any, fmt: PlanFormat, *, color: bool) -> str:
+def _render_plan(plan: Any, fmt: PlanFormat, *, color: bool, schema: str) -> str:
     from pgevolve.plan import render
 
     match fmt:
         case PlanFormat.text:
             return render.render_text(plan, color=color)
         case PlanFormat.sql:
-            return render.render_sql(plan)
+            return render.render_sql(plan, search_path=schema)
         case PlanFormat.json:
             return render.render_json(plan)
         case PlanFormat.markdown:
-            return render.render_markdown(plan)
+            return render.render_markdown(plan, search_path=schema)
     assert_never(fmt)
 
 
@@ -146,7 +146,8 @@ def plan(
     planned = plan_against(schema_dir, target, dev_url=dev_url)
     for obj in planned.unmanaged:
         _err(f"not managed by pgevolve (left alone): {obj.kind} {obj.name}")
-    print(_render_plan(planned.plan, fmt, color=fmt is PlanFormat.text and sys.stdout.isatty()), end="")
+    color = fmt is PlanFormat.text and sys.stdout.isatty()
+    print(_render_plan(planned.plan, fmt, color=color, schema=planned.desired.schema), end="")
     if out is not None:
         save_plan(planned, out)
         _err(f"plan saved to {out}")
@@ -237,7 +238,8 @@ def apply(
     if deployment.plan.is_empty:
         print("No changes: the database already matches the YAML.")
         return
-    print(_render_plan(deployment.plan, PlanFormat.text, color=sys.stdout.isatty()), end="")
+    print(_render_plan(deployment.plan, PlanFormat.text, color=sys.stdout.isatty(),
+                       schema=deployment.desired.schema), end="")
     if planfile is None and not yes:
         _confirm()
     options = DeployOptions(

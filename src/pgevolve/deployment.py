@@ -60,7 +60,7 @@ def deploy(target: Target, deployment: Deployment, options: DeployOptions,
             conn, schema=deployment.desired.schema, plan_fingerprint=plan_fingerprint(plan),
             yaml_fingerprint=deployment.yaml_fingerprint,
             git_commit=git_commit_of(deployment.schema_dir) if deployment.schema_dir else None,
-            statements=render_sql(plan),
+            statements=render_sql(plan, search_path=deployment.desired.schema),
         )
         if failures:
             record_end(conn, entry, outcome="refused", error="pre-checks failed")

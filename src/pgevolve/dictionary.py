@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pgevolve import model
+from pgevolve.spec.jsonb import enforce_level, property_checked
 
 
 def render_dictionary(db: model.Database, shapes: Mapping[str, Mapping[str, Any]]) -> str:
@@ -93,13 +94,16 @@ def _shape_section(name: str, shape: Mapping[str, Any]) -> list[str]:
     if shape.get("description"):
         lines += [str(shape["description"]), ""]
     required = set(shape.get("required", ()))
-    lines += ["| key | type | required | rules | description |", "| --- | --- | --- | --- | --- |"]
+    level = enforce_level(shape)
+    lines += ["| key | type | required | rules | checked by PostgreSQL | description |",
+              "| --- | --- | --- | --- | --- | --- |"]
     for key, prop in (shape.get("properties") or {}).items():
         rules = ", ".join(f"{k}: {prop[k]}" for k in ("enum", "pattern", "minimum", "maximum", "maxLength")
                           if k in prop)
+        checked = ("type and rules" if level == "strict" else "type") if property_checked(prop, level) else ""
         lines.append(
             f"| `{key}` | {prop.get('type', '')} | {'yes' if key in required else ''} | {_cell(rules)} "
-            f"| {_cell(prop.get('description'))} |"
+            f"| {checked} | {_cell(prop.get('description'))} |"
         )
     lines.append("")
     return lines

@@ -41,7 +41,7 @@ def render_drift(planned: Any, fmt: str) -> str:
         case "sql":
             from pgevolve.plan.render import render_sql
 
-            return render_sql(planned.plan)
+            return render_sql(planned.plan, search_path=planned.desired.schema)
         case "markdown":
             if not lines:
                 return "**No drift**: the database matches the YAML.\n"

@@ -8,6 +8,7 @@ import json
 from rich.console import Console
 from rich.text import Text
 
+from pgevolve.ident import quote_ident
 from pgevolve.plan.steps import LOCK_TIMEOUT, MAX_RELATIONS_PER_TRANSACTION, Group, Hazard, Plan, Step, highest
 
 NO_CHANGES = "No changes."
@@ -87,13 +88,21 @@ def _to_terminal(lines: list[list[Segment]]) -> str:
 
 # -- SQL --------------------------------------------------------------------------------------
 
-def render_sql(plan: Plan) -> str:
-    """A script for ``psql -v ON_ERROR_STOP=1 -f``: transactions where allowed, CONCURRENTLY outside."""
+def render_sql(plan: Plan, *, search_path: str | None = None) -> str:
+    """A script for ``psql -v ON_ERROR_STOP=1 -f``: transactions where allowed, CONCURRENTLY outside.
+
+    ``search_path``: the owned schema. Defaults, CHECKs and index expressions are written as
+    PostgreSQL prints them under that search_path (unqualified names in it), so the script
+    sets it rather than depend on the session that runs it.
+    """
     if plan.is_empty:
         return f"-- {NO_CHANGES}\n"
     groups = plan.groups()
     header = "".join(f"-- {line}\n" for line in [f"pgevolve plan: {summary_line(plan)}", *grouping_lines(groups)])
-    parts = [f"{header}SET lock_timeout = '{LOCK_TIMEOUT}';\n"]
+    settings = f"SET lock_timeout = '{LOCK_TIMEOUT}';\n"
+    if search_path is not None:
+        settings += f"SET search_path = {quote_ident(search_path)};\n"
+    parts = [header + settings]
     for group in groups:
         body = "".join(_sql_step(step) for step in group.steps)
         parts.append(f"BEGIN;\n{body}COMMIT;\n" if group.transactional else body)
@@ -114,7 +123,7 @@ def render_json(plan: Plan) -> str:
 
 # -- Markdown ---------------------------------------------------------------------------------
 
-def render_markdown(plan: Plan) -> str:
+def render_markdown(plan: Plan, *, search_path: str | None = None) -> str:
     """A pull-request comment: plain words first, a warning when needed, then the SQL and the hazards."""
     if plan.is_empty:
         return "### pgevolve plan\n\nNo changes: the database already matches the schema.\n"
@@ -122,7 +131,7 @@ def render_markdown(plan: Plan) -> str:
     warning = _warning(plan)
     if warning:
         parts.append(warning)
-    parts.append(f"```sql\n{render_sql(plan)}```\n")
+    parts.append(f"```sql\n{render_sql(plan, search_path=search_path)}```\n")
     parts.append(_hazard_table(plan))
     return "\n".join(parts)
 

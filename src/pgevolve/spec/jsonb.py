@@ -94,7 +94,7 @@ def shape_checks(col: str, shape: Shape, *, as_items: bool) -> list[tuple[str | 
 
     One CHECK per top-level property rather than one for the whole shape, so that
     a shape's evolution touches only the CHECKs it must: adding an optional
-    property adds one small CHECK (none for a property without a type) and
+    property adds at most one small CHECK (see ``property_checked``) and
     leaves the others, with their validated state, alone; tightening one
     property re-validates that property only. The root CHECK holds what is
     about the whole value: its JSON type and, when strict, that no undeclared
@@ -102,7 +102,8 @@ def shape_checks(col: str, shape: Shape, *, as_items: bool) -> list[tuple[str | 
     """
     level = enforce_level(shape)
     if level == "none":
-        return []
+        return [(key, _types_check(col, key, prop, shape, as_items=as_items))
+                for key, prop in (shape.get("properties") or {}).items() if property_checked(prop, level)]
     strict = level == "strict"
     base = "lax $[*]" if as_items else "lax $"
     root_type = "array" if as_items else "object"
@@ -113,6 +114,8 @@ def shape_checks(col: str, shape: Shape, *, as_items: bool) -> list[tuple[str | 
         root.append(_nothing_breaks(col, base, " && ".join(element)))
     checks: list[tuple[str | None, str]] = [(None, " AND ".join(root))]
     for key, prop in (shape.get("properties") or {}).items():
+        if not property_checked(prop, level):
+            continue
         term = _property_term("@", key, prop, shape, strict=strict)
         if term is None:
             continue
@@ -121,6 +124,28 @@ def shape_checks(col: str, shape: Shape, *, as_items: bool) -> list[tuple[str | 
             terms += _length_terms(col, (key,), prop)
         checks.append((key, " AND ".join(terms)))
     return checks
+
+
+def property_checked(prop: Mapping[str, Any], level: str) -> bool:
+    """Whether PostgreSQL checks this top-level property: its own ``check``, else what the level implies.
+
+    ``strict`` checks every property. ``types`` checks the indexed ones only: an
+    optional property that no query leans on is the application's business (the
+    generated JSON Schema states it), so that adding one to a shape needs no DDL,
+    and the CHECKs a table carries are the ones its queries rely on. ``none``
+    checks nothing. ``check: true`` asks for a property's type check in any mode.
+    """
+    if "check" in prop:
+        return bool(prop["check"])
+    if level == "strict":
+        return True
+    return level == "types" and prop.get("index") in (True, "unique")
+
+
+def _types_check(col: str, key: str, prop: Mapping[str, Any], shape: Shape, *, as_items: bool) -> str:
+    """A property's ``types``-level CHECK on its own (for ``check: true`` under ``enforce: none``)."""
+    term = _property_term("@", key, prop, shape, strict=False) or "true"
+    return _nothing_breaks(col, "lax $[*]" if as_items else "lax $", term)
 
 
 def shape_check(col: str, shape: Shape, *, as_items: bool) -> str | None:

@@ -57,6 +57,9 @@ def _property(doc: Document, path: NodePath, prop: dict[str, Any], *, top_level:
     if "index" in prop and prop["index"] is not False and not top_level:
         problems.append(doc.problem((*path, "index"), f"{describe(path)}: only top-level properties can be "
                                     "indexed", at="key"))
+    if "check" in prop and not top_level:
+        problems.append(doc.problem((*path, "check"), f"{describe(path)}: 'check' applies to top-level properties "
+                                    "(a nested property is checked with the property that holds it)", at="key"))
     if prop["type"] == "object":
         problems += _required_declared(doc, path, prop)
         for name, sub in (prop.get("properties") or {}).items():
