@@ -160,21 +160,6 @@ CREATE TABLE "public"."users" (
     CONSTRAINT "users_role_check" CHECK ("role" IN ('agent', 'manager', 'admin'))
 );
 
-ALTER TABLE "public"."ai_interactions" ADD CONSTRAINT "ai_interactions_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE SET NULL;
-ALTER TABLE "public"."ai_interactions" ADD CONSTRAINT "ai_interactions_lead_id_fkey" FOREIGN KEY ("lead_id") REFERENCES "public"."leads" ("id") ON DELETE SET NULL;
-ALTER TABLE "public"."clients" ADD CONSTRAINT "clients_assigned_to_fkey" FOREIGN KEY ("assigned_to") REFERENCES "public"."users" ("id") ON DELETE SET NULL;
-ALTER TABLE "public"."clients" ADD CONSTRAINT "clients_insurance_type_id_fkey" FOREIGN KEY ("insurance_type_id") REFERENCES "public"."insurance_types" ("id");
-ALTER TABLE "public"."clients" ADD CONSTRAINT "clients_status_id_fkey" FOREIGN KEY ("status_id") REFERENCES "public"."client_statuses" ("id") ON DELETE RESTRICT;
-ALTER TABLE "public"."contact_methods" ADD CONSTRAINT "contact_methods_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE CASCADE;
-ALTER TABLE "public"."contact_methods" ADD CONSTRAINT "contact_methods_lead_id_fkey" FOREIGN KEY ("lead_id") REFERENCES "public"."leads" ("id") ON DELETE CASCADE;
-ALTER TABLE "public"."leads" ADD CONSTRAINT "leads_assigned_to_fkey" FOREIGN KEY ("assigned_to") REFERENCES "public"."users" ("id") ON DELETE SET NULL;
-ALTER TABLE "public"."leads" ADD CONSTRAINT "leads_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE SET NULL;
-ALTER TABLE "public"."leads" ADD CONSTRAINT "leads_insurance_type_id_fkey" FOREIGN KEY ("insurance_type_id") REFERENCES "public"."insurance_types" ("id");
-ALTER TABLE "public"."leads" ADD CONSTRAINT "leads_status_id_fkey" FOREIGN KEY ("status_id") REFERENCES "public"."lead_statuses" ("id") ON DELETE RESTRICT;
-ALTER TABLE "public"."locations" ADD CONSTRAINT "locations_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE CASCADE;
-ALTER TABLE "public"."support_tickets" ADD CONSTRAINT "support_tickets_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE CASCADE;
-ALTER TABLE "public"."support_tickets" ADD CONSTRAINT "support_tickets_lead_id_fkey" FOREIGN KEY ("lead_id") REFERENCES "public"."leads" ("id") ON DELETE SET NULL;
-
 CREATE INDEX "ai_interactions_client_id_idx" ON "public"."ai_interactions" USING btree ("client_id");
 CREATE INDEX "ai_interactions_lead_id_idx" ON "public"."ai_interactions" USING btree ("lead_id");
 CREATE INDEX "clients_assigned_to_idx" ON "public"."clients" USING btree ("assigned_to");
@@ -200,6 +185,21 @@ CREATE INDEX "locations_client_id_idx" ON "public"."locations" USING btree ("cli
 CREATE UNIQUE INDEX "locations_one_primary_per_client" ON "public"."locations" USING btree ("client_id") WHERE (is_primary);
 CREATE INDEX "support_tickets_client_id_idx" ON "public"."support_tickets" USING btree ("client_id");
 CREATE INDEX "support_tickets_status_idx" ON "public"."support_tickets" USING btree ("status");
+
+ALTER TABLE "public"."ai_interactions" ADD CONSTRAINT "ai_interactions_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE SET NULL;
+ALTER TABLE "public"."ai_interactions" ADD CONSTRAINT "ai_interactions_lead_id_fkey" FOREIGN KEY ("lead_id") REFERENCES "public"."leads" ("id") ON DELETE SET NULL;
+ALTER TABLE "public"."clients" ADD CONSTRAINT "clients_assigned_to_fkey" FOREIGN KEY ("assigned_to") REFERENCES "public"."users" ("id") ON DELETE SET NULL;
+ALTER TABLE "public"."clients" ADD CONSTRAINT "clients_insurance_type_id_fkey" FOREIGN KEY ("insurance_type_id") REFERENCES "public"."insurance_types" ("id");
+ALTER TABLE "public"."clients" ADD CONSTRAINT "clients_status_id_fkey" FOREIGN KEY ("status_id") REFERENCES "public"."client_statuses" ("id") ON DELETE RESTRICT;
+ALTER TABLE "public"."contact_methods" ADD CONSTRAINT "contact_methods_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE CASCADE;
+ALTER TABLE "public"."contact_methods" ADD CONSTRAINT "contact_methods_lead_id_fkey" FOREIGN KEY ("lead_id") REFERENCES "public"."leads" ("id") ON DELETE CASCADE;
+ALTER TABLE "public"."leads" ADD CONSTRAINT "leads_assigned_to_fkey" FOREIGN KEY ("assigned_to") REFERENCES "public"."users" ("id") ON DELETE SET NULL;
+ALTER TABLE "public"."leads" ADD CONSTRAINT "leads_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE SET NULL;
+ALTER TABLE "public"."leads" ADD CONSTRAINT "leads_insurance_type_id_fkey" FOREIGN KEY ("insurance_type_id") REFERENCES "public"."insurance_types" ("id");
+ALTER TABLE "public"."leads" ADD CONSTRAINT "leads_status_id_fkey" FOREIGN KEY ("status_id") REFERENCES "public"."lead_statuses" ("id") ON DELETE RESTRICT;
+ALTER TABLE "public"."locations" ADD CONSTRAINT "locations_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE CASCADE;
+ALTER TABLE "public"."support_tickets" ADD CONSTRAINT "support_tickets_client_id_fkey" FOREIGN KEY ("client_id") REFERENCES "public"."clients" ("id") ON DELETE CASCADE;
+ALTER TABLE "public"."support_tickets" ADD CONSTRAINT "support_tickets_lead_id_fkey" FOREIGN KEY ("lead_id") REFERENCES "public"."leads" ("id") ON DELETE SET NULL;
 
 COMMENT ON TYPE "public"."contact_method" IS 'Ways an agency can reach a person.';
 COMMENT ON TABLE "public"."ai_interactions" IS 'Every exchange with an AI model about a lead or a client (chat, follow-up, summary, prediction).';

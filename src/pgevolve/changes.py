@@ -124,8 +124,11 @@ class AlterColumn:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddPrimaryKey:
+    """``using_index``: a live unique index with exactly the key's definition, attached instead of built."""
+
     table: str
     key: model.PrimaryKey
+    using_index: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,14 +139,45 @@ class DropPrimaryKey:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddUnique:
+    """``using_index``: a live unique index with exactly the constraint's definition, attached instead of built."""
+
     table: str
     constraint: model.UniqueConstraint
+    using_index: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropUnique:
     table: str
     constraint: model.UniqueConstraint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplaceKey:
+    """A PRIMARY KEY or UNIQUE constraint whose definition changed, swapped without a moment without one.
+
+    The new unique index is built CONCURRENTLY under a temporary name
+    (``ident.temporary_index_name``) while the old key still holds; then one
+    short transaction drops the foreign keys that stand on the old key
+    (``foreign_keys``: (table, actual foreign key); their desired versions are
+    AddForeignKey changes), drops the old key and attaches the new index.
+    ``prebuilt``: an interrupted run already built that index.
+    """
+
+    table: str
+    old: model.PrimaryKey | model.UniqueConstraint
+    new: model.PrimaryKey | model.UniqueConstraint
+    prebuilt: bool = False
+    foreign_keys: tuple[tuple[str, model.ForeignKey], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlterForeignKey:
+    """Only DEFERRABLE / INITIALLY DEFERRED changed: ALTER CONSTRAINT, no drop, no scan."""
+
+    table: str
+    old: model.ForeignKey
+    new: model.ForeignKey
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,6 +234,23 @@ class CreateIndex:
 class DropIndex:
     table: str
     index: model.Index
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplaceIndex:
+    """Same name, other definition: build the new index under a temporary name, drop the old, rename.
+
+    ``prebuilt``: an interrupted run already built it. ``foreign_keys`` stand on
+    the old (unique) index: then the old index is dropped in the same short
+    transaction as they are, instead of CONCURRENTLY (PostgreSQL refuses to drop
+    an index a foreign key depends on).
+    """
+
+    table: str
+    old: model.Index
+    new: model.Index
+    prebuilt: bool = False
+    foreign_keys: tuple[tuple[str, model.ForeignKey], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,14 +316,17 @@ Change = (
     | DropPrimaryKey
     | AddUnique
     | DropUnique
+    | ReplaceKey
     | AddCheck
     | DropCheck
     | AddForeignKey
     | DropForeignKey
+    | AlterForeignKey
     | ValidateConstraint
     | RenameConstraint
     | CreateIndex
     | DropIndex
+    | ReplaceIndex
     | RenameIndex
     | SetComment
     | PromoteColumn

@@ -97,6 +97,11 @@ def index_name(table: str, keys: Sequence[str | None]) -> str:
     return make_object_name(table, _column_addition([k or "expr" for k in keys]), "idx")
 
 
+def temporary_index_name(name: str) -> str:
+    """Where a replacement index is built before it takes ``name``: "name_pgevolve_new", cut to fit 63 bytes."""
+    return make_object_name(name, None, "pgevolve_new")
+
+
 def sequence_name(table: str, column: str) -> str:
     """The sequence a serial column owns."""
     return make_object_name(table, column, "seq")

@@ -9,7 +9,18 @@ the same list, whatever order their tuples came in.
 from __future__ import annotations
 
 from pgevolve import model
-from pgevolve.changes import Change, CreateExtension, CreateSchema, DropExtension, SetExtensionSchema
+from pgevolve.changes import (
+    Change,
+    CreateExtension,
+    CreateIndex,
+    CreateSchema,
+    DropExtension,
+    DropForeignKey,
+    DropIndex,
+    ReplaceEnum,
+    ReplaceIndex,
+    SetExtensionSchema,
+)
 from pgevolve.diff.enums import diff_enums, rebuild_enum_dependents
 from pgevolve.diff.promotions import diff_promotions
 from pgevolve.diff.renames import apply_renames
@@ -28,8 +39,23 @@ def diff(actual: model.Database, desired: model.Database, hints: model.Hints | N
         *diff_enums(renamed.actual, desired),
         *diff_tables(renamed.actual, desired),
     ]
+    changes = _without_index_swaps(changes) if any(isinstance(c, ReplaceEnum) for c in changes) else changes
     changes += rebuild_enum_dependents(changes, renamed.actual, desired)
     return changes + diff_promotions(renamed.actual, desired, changes)
+
+
+def _without_index_swaps(changes: list[Change]) -> list[Change]:
+    """Index replacements as drop + create: an index whose expression casts to a rebuilt enum must be
+    gone before its column is converted, which an index kept until its replacement is built is not."""
+    result: list[Change] = []
+    for change in changes:
+        if isinstance(change, ReplaceIndex):
+            result += [DropForeignKey(table=table, foreign_key=fk) for table, fk in change.foreign_keys]
+            result += [DropIndex(table=change.table, index=change.old),
+                       CreateIndex(table=change.table, index=change.new)]
+        else:
+            result.append(change)
+    return result
 
 
 def _is_empty(db: model.Database) -> bool:

@@ -4,8 +4,9 @@ A hint applies when the old name exists in the actual database and the new
 one does not (and the desired model has the new name, not the old one);
 otherwise it is ignored, so a hint kept in the YAML after the apply is harmless.
 After the renames, the actual model is rewritten as PostgreSQL would show it
-(columns in keys and indexes, foreign keys of other tables that point at it),
-and everything else is compared by name.
+(columns in keys and indexes, column references in index expressions,
+predicates and CHECKs, foreign keys of other tables that point at it), and
+everything else is compared by name.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from pgevolve import model
 from pgevolve.changes import Change, RenameColumn, RenameTable
+from pgevolve.plan.expressions import rename_column_refs
 
 Swap = Callable[[tuple[str, ...]], tuple[str, ...]]
 
@@ -71,23 +73,40 @@ def _rename_column(db: model.Database, table: str, old: str, new: str) -> model.
     tables = []
     for t in db.tables:
         t = replace(t, foreign_keys=tuple(map(retarget, t.foreign_keys)))
-        tables.append(_rename_in_table(t, swap) if t.name == table else t)
+        tables.append(_rename_in_table(t, swap, Rewrite(old, new)) if t.name == table else t)
     return replace(db, tables=tuple(tables))
 
 
-def _rename_in_table(table: model.Table, swap: Swap) -> model.Table:
-    """Every column list of the table with the column renamed (expressions are left as they are)."""
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """A column's references in an expression, renamed: PostgreSQL follows the column by number,
+    so after RENAME COLUMN an index or CHECK on it prints the new name and needs no rebuild."""
+
+    old: str
+    new: str
+
+    def __call__(self, expression: str | None) -> str | None:
+        if expression is None:
+            return None
+        renamed = rename_column_refs(expression, self.old, self.new)
+        return expression if renamed is None else renamed
+
+
+def _rename_in_table(table: model.Table, swap: Swap, rewrite: Rewrite) -> model.Table:
+    """Every column list and expression of the table with the column renamed (generated columns and defaults aside)."""
     renamed_columns = tuple(replace(c, name=swap((c.name,))[0]) for c in table.columns)
     return replace(
         table,
         columns=renamed_columns,
         primary_key=replace(table.primary_key, columns=swap(table.primary_key.columns)) if table.primary_key else None,
         uniques=tuple(replace(u, columns=swap(u.columns)) for u in table.uniques),
+        checks=tuple(replace(c, expression=rewrite(c.expression) or c.expression) for c in table.checks),
         foreign_keys=tuple(replace(fk, columns=swap(fk.columns)) for fk in table.foreign_keys),
-        indexes=tuple(_rename_in_index(i, swap) for i in table.indexes),
+        indexes=tuple(_rename_in_index(i, swap, rewrite) for i in table.indexes),
     )
 
 
-def _rename_in_index(index: model.Index, swap: Swap) -> model.Index:
-    keys = tuple(replace(k, column=swap((k.column,))[0]) if k.column else k for k in index.keys)
-    return replace(index, keys=keys, include=swap(index.include))
+def _rename_in_index(index: model.Index, swap: Swap, rewrite: Rewrite) -> model.Index:
+    keys = tuple(replace(k, column=swap((k.column,))[0]) if k.column else replace(k, expression=rewrite(k.expression))
+                 for k in index.keys)
+    return replace(index, keys=keys, include=swap(index.include), where=rewrite(index.where))

@@ -18,6 +18,8 @@ from pgevolve.changes import (
     DropPrimaryKey,
     DropTable,
     DropUnique,
+    ReplaceIndex,
+    ReplaceKey,
     SetComment,
 )
 from pgevolve.diff.keys import diff_keys
@@ -36,7 +38,7 @@ def diff_tables(actual: model.Database, desired: model.Database) -> list[Change]
             changes.append(DropTable(table=old))
         elif old is not None and new is not None:
             changes += diff_table(old, new)
-    return changes + _rebuild_foreign_keys(actual, desired, changes)
+    return _rebuild_foreign_keys(actual, desired, changes)
 
 
 def diff_table(old: model.Table, new: model.Table) -> list[Change]:
@@ -99,12 +101,42 @@ def _same_default(old: str | None, new: str | None) -> bool:
 
 
 def _rebuild_foreign_keys(actual: model.Database, desired: model.Database, changes: list[Change]) -> list[Change]:
-    """Foreign keys that stand on a key being dropped: PostgreSQL refuses the drop while they exist."""
+    """Foreign keys that stand on a key being dropped or swapped: PostgreSQL refuses the drop while they exist.
+
+    Dropped with a key: dropped first and added again after (NOT VALID, then
+    VALIDATE). Standing on a swapped key: dropped in the swap's own short
+    transaction (so new rows stay checked during the index build), added again
+    NOT VALID right after it.
+    """
+    standing = _standing_on(actual, desired, changes)
+    if not standing:
+        return changes
+    result: list[Change] = []
+    rebuilt: list[Change] = []
+    done: set[tuple[str, str]] = set()
+    for change in changes:
+        key = _dropped_key(change)
+        fks = [(t, fk, again) for t, fk, again in standing.get(key, []) if (t, fk.name) not in done] if key else []
+        done |= {(t, fk.name) for t, fk, _ in fks}
+        if fks and isinstance(change, ReplaceKey | ReplaceIndex):
+            change = replace(change, foreign_keys=tuple((t, fk) for t, fk, _ in fks))
+        else:
+            rebuilt += [DropForeignKey(table=t, foreign_key=fk) for t, fk, _ in fks]
+        rebuilt += [AddForeignKey(table=t, foreign_key=again) for t, _, again in fks]
+        result.append(change)
+    return result + rebuilt
+
+
+StandingOn = dict[tuple[str, frozenset[str]], list[tuple[str, model.ForeignKey, model.ForeignKey]]]
+
+
+def _standing_on(actual: model.Database, desired: model.Database, changes: list[Change]) -> StandingOn:
+    """(table, fk, desired fk) of the foreign keys kept in the YAML, by the (table, columns) they reference."""
     dropped = {key for change in changes if (key := _dropped_key(change))}
     if not dropped:
-        return []
+        return {}
     handled = {(c.table, c.foreign_key.name) for c in changes if isinstance(c, DropForeignKey)}
-    result: list[Change] = []
+    found: StandingOn = {}
     for table in model.sort_by_name(actual.tables):
         wanted = desired.table(table.name)
         for fk in model.sort_by_name(table.foreign_keys):
@@ -113,19 +145,21 @@ def _rebuild_foreign_keys(actual: model.Database, desired: model.Database, chang
                 continue
             again = next((f for f in wanted.foreign_keys if f.name == fk.name), None)
             if target in dropped and again is not None:
-                result += [DropForeignKey(table=table.name, foreign_key=fk),
-                           AddForeignKey(table=table.name, foreign_key=again)]
-    return result
+                found.setdefault(target, []).append((table.name, fk, again))
+    return found
 
 
 def _dropped_key(change: Change) -> tuple[str, frozenset[str]] | None:
     """(table, columns) of a unique key the change drops, that a foreign key could stand on."""
     match change:
-        case DropPrimaryKey(table=table, key=key):
+        case DropPrimaryKey(table=table, key=key) | ReplaceKey(table=table, old=key):
             return table, frozenset(key.columns)
         case DropUnique(table=table, constraint=unique):
             return table, frozenset(unique.columns)
-        case DropIndex(table=table, index=index) if index.unique and not index.where:
-            if all(k.column for k in index.keys):
-                return table, frozenset(k.column for k in index.keys if k.column)
+        case DropIndex(table=table, index=index) | ReplaceIndex(table=table, old=index) if _plain_unique(index):
+            return table, frozenset(k.column for k in index.keys if k.column)
     return None
+
+
+def _plain_unique(index: model.Index) -> bool:
+    return index.unique and not index.where and all(k.column for k in index.keys)

@@ -255,13 +255,25 @@ def add_constraint(table: str, constraint: Constraint, scope: Scope, *, not_vali
     return _alter(table, scope, f"ADD {constraint_clause(constraint, scope)}{tail}")
 
 
-def add_key_using_index(table: str, key: model.PrimaryKey | model.UniqueConstraint, scope: Scope) -> str:
-    """PRIMARY KEY/UNIQUE USING INDEX: attach a concurrently built unique index as the constraint."""
-    name = quote_ident(key.name)
+def add_key_using_index(table: str, key: model.PrimaryKey | model.UniqueConstraint, scope: Scope,
+                        index: str | None = None) -> str:
+    """PRIMARY KEY/UNIQUE USING INDEX: attach a unique index (``index``, else the key's name) as the constraint.
+
+    PostgreSQL renames an index of another name to the constraint's name.
+    """
+    name, using = quote_ident(key.name), quote_ident(index or key.name)
     if isinstance(key, model.PrimaryKey):
-        return _alter(table, scope, f"ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {name}")
+        return _alter(table, scope, f"ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {using}")
     tail = _deferrable(key.deferrable, key.initially_deferred)
-    return _alter(table, scope, f"ADD CONSTRAINT {name} UNIQUE USING INDEX {name}{tail}")
+    return _alter(table, scope, f"ADD CONSTRAINT {name} UNIQUE USING INDEX {using}{tail}")
+
+
+def alter_constraint_timing(table: str, name: str, deferrable: bool, initially_deferred: bool, scope: Scope) -> str:
+    """ALTER CONSTRAINT ... [NOT] DEFERRABLE [INITIALLY ...]: PostgreSQL allows it for foreign keys only."""
+    timing = "NOT DEFERRABLE"
+    if deferrable:
+        timing = "DEFERRABLE INITIALLY DEFERRED" if initially_deferred else "DEFERRABLE INITIALLY IMMEDIATE"
+    return _alter(table, scope, f"ALTER CONSTRAINT {quote_ident(name)} {timing}")
 
 
 def validate_constraint(table: str, name: str, scope: Scope) -> str:
@@ -342,9 +354,10 @@ def schema_sql(db: model.Database) -> str:
         [create_extension(e, scope) for e in model.sort_by_name(db.extensions)],
         [create_enum(e, scope) for e in model.sort_by_name(db.enums)],
         [create_table(t, scope) for t in tables],
+        # Indexes before foreign keys: a foreign key may reference a unique index that is no constraint.
+        [create_index(t.name, i, scope, concurrently=False) for t in tables for i in model.sort_by_name(t.indexes)],
         # Foreign keys after every table, so that cycles never block.
         [add_constraint(t.name, c, scope, not_valid=not c.valid) for t in tables for c in _late_constraints(t)],
-        [create_index(t.name, i, scope, concurrently=False) for t in tables for i in model.sort_by_name(t.indexes)],
         list(_comments(db, scope)),
         list(_sync_triggers(db, scope)),
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from pglast import ast, parse_sql
+from pglast import ast, keywords, parse_sql
 from pglast.visitors import Visitor
 
 # Functions a default commonly calls that are NOT volatile (stable or immutable):
@@ -112,3 +112,47 @@ def cast_types(expression: str) -> frozenset[str] | None:
     casts = _Casts()
     casts(statements)
     return frozenset(casts.types)
+
+
+class _Refs(Visitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.locations: list[int] = []
+
+    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
+        fields = node.fields
+        if len(fields) == 1 and isinstance(fields[0], ast.String) and fields[0].sval == self.name:
+            self.locations.append(node.location)
+
+
+_PREFIX = "SELECT "
+_BARE = re.compile(r"[A-Za-z_\x80-\uffff][A-Za-z0-9_$\x80-\uffff]*")
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+
+
+def rename_column_refs(expression: str, old: str, new: str) -> str | None:
+    """The expression with column ``old`` spelled ``new``, as PostgreSQL prints it after RENAME COLUMN
+    (it follows the column by number); None when it does not parse."""
+    text = _PREFIX + expression
+    try:
+        statements = parse_sql(text)
+    except Exception:
+        return None
+    refs = _Refs(old)
+    refs(statements)
+    for location in sorted(refs.locations, reverse=True):
+        token = (_QUOTED if text[location] == '"' else _BARE).match(text, location)
+        if token is None:
+            return None
+        text = text[:location] + server_ident(new) + text[token.end():]
+    return text[len(_PREFIX):]
+
+
+_KEYWORDS = keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
+
+
+def server_ident(name: str) -> str:
+    """An identifier as PostgreSQL's quote_identifier prints it: bare when it can be, else quoted."""
+    if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name not in _KEYWORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'

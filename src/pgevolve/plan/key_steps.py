@@ -33,6 +33,8 @@ UNIQUE_INDEX = "Built CONCURRENTLY (reads and writes go on); fails if the column
 VALIDATE = "Scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on); fails if {}."
 DROP_CONSTRAINT = "A brief ACCESS EXCLUSIVE lock; no row is touched."
 RENAME = "A brief ACCESS EXCLUSIVE lock; nothing else changes."
+# ALTER INDEX ... RENAME takes SHARE UPDATE EXCLUSIVE on the index alone (PostgreSQL 12+): reads and writes go on.
+RENAME_INDEX = "Catalog-only: a SHARE UPDATE EXCLUSIVE lock on the index alone; reads and writes go on."
 
 
 def add_key(change: AddPrimaryKey | AddUnique, ctx: Context) -> list[Step]:
@@ -40,8 +42,15 @@ def add_key(change: AddPrimaryKey | AddUnique, ctx: Context) -> list[Step]:
     key = change.key if isinstance(change, AddPrimaryKey) else change.constraint
     table, obj = change.table, f"{change.table}.{key.name}"
     rel = (ctx.relation(table), ctx.relation(key.name))
-    index_sql = ddl.create_index(table, ddl.key_index(key), ctx.scope, concurrently=True)
     kind = "add_primary_key" if isinstance(change, AddPrimaryKey) else "add_unique"
+    if change.using_index is not None:
+        existing = change.using_index
+        renamed = f" (PostgreSQL renames it `{key.name}`)" if existing != key.name else ""
+        return [draft(Phase.KEYS, kind, obj, ddl.add_key_using_index(table, key, ctx.scope, existing), Hazard.SAFE,
+                      f"Attaches the existing unique index `{existing}`{renamed}, which has exactly the constraint's "
+                      "definition: a brief ACCESS EXCLUSIVE lock, no scan, nothing rebuilt.",
+                      relations=(ctx.relation(table), ctx.relation(existing)))]
+    index_sql = ddl.create_index(table, ddl.key_index(key), ctx.scope, concurrently=True)
     return [
         draft(Phase.INDEXES, "create_index_concurrently", obj, index_sql, Hazard.DATA, UNIQUE_INDEX,
               transactional=False, relations=rel),
@@ -160,5 +169,5 @@ def drop_index(change: DropIndex, ctx: Context) -> list[Step]:
 
 def rename_index(change: RenameIndex, ctx: Context) -> list[Step]:
     sql = ddl.rename_index(change.old, change.new, ctx.scope)
-    return [draft(Phase.RENAME_KEYS, "rename_index", change.new, sql, Hazard.LOCKS, RENAME,
+    return [draft(Phase.RENAME_KEYS, "rename_index", change.new, sql, Hazard.SAFE, RENAME_INDEX,
                   relations=(ctx.relation(change.table), ctx.relation(change.new)))]

@@ -21,6 +21,7 @@ from pgevolve.changes import (
     AddPrimaryKey,
     AddUnique,
     AlterColumn,
+    AlterForeignKey,
     Change,
     CreateEnum,
     CreateExtension,
@@ -43,12 +44,14 @@ from pgevolve.changes import (
     RenameIndex,
     RenameTable,
     ReplaceEnum,
+    ReplaceIndex,
+    ReplaceKey,
     SetComment,
     SetExtensionSchema,
     ValidateConstraint,
 )
 from pgevolve.diff import diff
-from pgevolve.plan import column_steps, key_steps, promotion_steps, table_steps, type_steps
+from pgevolve.plan import column_steps, key_steps, promotion_steps, swap_steps, table_steps, type_steps
 from pgevolve.plan.context import Context
 from pgevolve.plan.steps import Plan, Step
 from pgevolve.plan.summary import summarize
@@ -119,10 +122,14 @@ def steps_for(change: Change, ctx: Context) -> list[Step]:
             return column_steps.alter_column(change, ctx)
         case AddPrimaryKey() | AddUnique():
             return key_steps.add_key(change, ctx)
+        case ReplaceKey():
+            return swap_steps.replace_key(change, ctx)
         case AddCheck():
             return key_steps.add_check(change, ctx)
         case AddForeignKey():
             return key_steps.add_foreign_key(change, ctx)
+        case AlterForeignKey():
+            return swap_steps.alter_foreign_key(change, ctx)
         case ValidateConstraint():
             return key_steps.validate_constraint(change, ctx)
         case DropPrimaryKey() | DropUnique() | DropCheck() | DropForeignKey():
@@ -133,6 +140,8 @@ def steps_for(change: Change, ctx: Context) -> list[Step]:
             return key_steps.create_index(change, ctx)
         case DropIndex():
             return key_steps.drop_index(change, ctx)
+        case ReplaceIndex():
+            return swap_steps.replace_index(change, ctx)
         case RenameIndex():
             return key_steps.rename_index(change, ctx)
         case SetComment():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
+from pgevolve import model
 from pgevolve.changes import (
     AddCheck,
     AddColumn,
@@ -12,6 +13,7 @@ from pgevolve.changes import (
     AddPrimaryKey,
     AddUnique,
     AlterColumn,
+    AlterForeignKey,
     Change,
     CreateEnum,
     CreateExtension,
@@ -34,6 +36,8 @@ from pgevolve.changes import (
     RenameIndex,
     RenameTable,
     ReplaceEnum,
+    ReplaceIndex,
+    ReplaceKey,
     SetComment,
     SetExtensionSchema,
     ValidateConstraint,
@@ -91,6 +95,11 @@ def summarize(change: Change) -> str:
             return f"Requires {_columns(unique.columns)} to be unique in {_c(table)}"
         case DropUnique(table=table, constraint=unique):
             return f"No longer requires {_columns(unique.columns)} to be unique in {_c(table)}"
+        case ReplaceKey(table=table, old=old, new=model.PrimaryKey() as key):
+            return f"Makes {_columns(key.columns)} the primary key of {_c(table)} (was {_columns(old.columns)})"
+        case ReplaceKey(table=table, old=old, new=new):
+            return (f"Requires {_columns(new.columns)} to be unique in {_c(table)}{_timing(new)} "
+                    f"(was {_columns(old.columns)}{_timing(old)})")
         case AddCheck(table=table, check=check):
             return f"Adds rule {_c(check.name)} to {_c(table)}"
         case DropCheck(table=table, check=check):
@@ -99,6 +108,9 @@ def summarize(change: Change) -> str:
             return f"Links {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)}"
         case DropForeignKey(table=table, foreign_key=fk):
             return f"Unlinks {_c(table)} ({_columns(fk.columns)}) from {_c(fk.ref_table)}"
+        case AlterForeignKey(table=table, new=fk):
+            timing = "initially deferred" if fk.initially_deferred else "deferrable" if fk.deferrable else "immediate"
+            return f"Makes the link from {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)} {timing}"
         case ValidateConstraint(table=table, constraint=constraint):
             return f"Checks existing rows of {_c(table)} against {_c(constraint.name)}"
         case RenameConstraint(table=table, old=old, new=new):
@@ -107,6 +119,8 @@ def summarize(change: Change) -> str:
             return f"Creates index {_c(index.name)} on {_c(table)} concurrently"
         case DropIndex(table=table, index=index):
             return f"Drops index {_c(index.name)} from {_c(table)} concurrently"
+        case ReplaceIndex(table=table, new=index):
+            return f"Rebuilds index {_c(index.name)} on {_c(table)} with a new definition, concurrently"
         case RenameIndex(old=old, new=new):
             return f"Renames index {_c(old)} to {_c(new)}"
         case SetComment():
@@ -121,6 +135,12 @@ def summarize(change: Change) -> str:
                     "the application writes the column itself")
         case _:
             assert_never(change)
+
+
+def _timing(key: model.PrimaryKey | model.UniqueConstraint) -> str:
+    if isinstance(key, model.PrimaryKey) or not key.deferrable:
+        return ""
+    return ", checked at commit" if key.initially_deferred else ", deferrable"
 
 
 def _comment(change: SetComment) -> str:

@@ -1,0 +1,100 @@
+"""Steps that replace a key or an index without a moment in which the table lacks it.
+
+The new unique index is built CONCURRENTLY under a temporary name while the old
+one still holds; only then is the old one dropped and the new one given its
+name, in a short transaction for a key. An interrupted run leaves either the old
+state plus a finished (or INVALID) temporary index, or the new state: the next
+plan reuses a valid temporary index (``diff.reuse``) and drops an INVALID one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pgevolve import model
+from pgevolve.changes import AlterForeignKey, ReplaceIndex, ReplaceKey
+from pgevolve.ident import temporary_index_name
+from pgevolve.plan import ddl
+from pgevolve.plan.context import Context, draft
+from pgevolve.plan.steps import Hazard, Phase, Step
+
+BUILD_ASIDE = ("Built CONCURRENTLY under a temporary name while the old {} still holds (reads and writes go on); "
+               "{}")
+UNIQUE_FAILS = "fails if the columns hold duplicate values."
+PLAIN_FAILS = "a failed build leaves an INVALID index that the next plan drops and builds again."
+FK_UNHOOKED = ("Dropped in the same transaction as the swap below (PostgreSQL cannot drop the {} while this foreign "
+               "key depends on it); added again NOT VALID right after, so new rows stay checked.")
+KEY_DROPPED = ("A brief ACCESS EXCLUSIVE lock; in the same transaction as the attach below, so the table is never "
+               "without the key.")
+KEY_ATTACHED = ("Attaches the index built above as the new constraint, which renames it to `{}`: a brief ACCESS "
+                "EXCLUSIVE lock, no scan.")
+OLD_INDEX_DROPPED = ("Dropped CONCURRENTLY (outside a transaction: reads and writes go on) once its replacement "
+                     "is built.")
+OLD_INDEX_DROPPED_LOCKED = ("A brief ACCESS EXCLUSIVE lock, in the transaction that drops the foreign keys standing "
+                            "on it (PostgreSQL refuses to drop it CONCURRENTLY while they exist).")
+RENAMED = "Gives the new index its final name: catalog-only, a SHARE UPDATE EXCLUSIVE lock on the index alone."
+
+
+def replace_key(change: ReplaceKey, ctx: Context) -> list[Step]:
+    """Build the new unique index aside, then in one transaction: unhook foreign keys, drop the old key, attach."""
+    table, old, new = change.table, change.old, change.new
+    temp = temporary_index_name(new.name)
+    what = "primary key" if isinstance(new, model.PrimaryKey) else "unique constraint"
+    rel = (ctx.relation(table), ctx.relation(old.name), ctx.relation(temp))
+    steps = [] if change.prebuilt else [_build_aside(table, replace(ddl.key_index(new), name=temp), what, ctx)]
+    steps += _unhook(change.foreign_keys, what, ctx)
+    kind = "add_primary_key" if isinstance(new, model.PrimaryKey) else "add_unique"
+    steps += [
+        draft(Phase.KEYS, "drop_constraint", f"{table}.{old.name}", ddl.drop_constraint(table, old.name, ctx.scope),
+              Hazard.SAFE, KEY_DROPPED, relations=rel),
+        draft(Phase.KEYS, kind, f"{table}.{new.name}", ddl.add_key_using_index(table, new, ctx.scope, temp),
+              Hazard.SAFE, KEY_ATTACHED.format(new.name), relations=rel),
+    ]
+    return steps
+
+
+def replace_index(change: ReplaceIndex, ctx: Context) -> list[Step]:
+    """Build the new index aside, drop the old one, give the new one its name."""
+    table, old, new = change.table, change.old, change.new
+    temp = temporary_index_name(new.name)
+    rel = (ctx.relation(table), ctx.relation(old.name), ctx.relation(temp))
+    steps = [] if change.prebuilt else [_build_aside(table, replace(new, name=temp), "index", ctx)]
+    if change.foreign_keys:
+        steps += _unhook(change.foreign_keys, "index", ctx)
+        steps.append(draft(Phase.KEYS, "drop_index", old.name, ddl.drop_index(old.name, ctx.scope, concurrently=False),
+                           Hazard.SAFE, OLD_INDEX_DROPPED_LOCKED, relations=rel))
+    else:
+        steps.append(draft(Phase.INDEXES, "drop_index_concurrently", old.name,
+                           ddl.drop_index(old.name, ctx.scope, concurrently=True), Hazard.SAFE, OLD_INDEX_DROPPED,
+                           transactional=False, relations=rel))
+    steps.append(draft(Phase.KEYS, "rename_index", new.name, ddl.rename_index(temp, new.name, ctx.scope),
+                       Hazard.SAFE, RENAMED, relations=(ctx.relation(temp),)))
+    if new.comment is not None:
+        steps.append(draft(Phase.COMMENTS, "comment", new.name,
+                           ddl.comment_on("index", table, new.name, new.comment, ctx.scope), Hazard.SAFE,
+                           "Catalog-only."))
+    return steps
+
+
+def _build_aside(table: str, index: model.Index, replaced: str, ctx: Context) -> Step:
+    hazard, failure = (Hazard.DATA, UNIQUE_FAILS) if index.unique else (Hazard.SAFE, PLAIN_FAILS)
+    return draft(Phase.INDEXES, "create_index_concurrently", index.name,
+                 ddl.create_index(table, index, ctx.scope, concurrently=True), hazard,
+                 BUILD_ASIDE.format(replaced, failure), transactional=False,
+                 relations=(ctx.relation(table), ctx.relation(index.name)))
+
+
+def _unhook(foreign_keys: tuple[tuple[str, model.ForeignKey], ...], replaced: str, ctx: Context) -> list[Step]:
+    return [draft(Phase.KEYS, "drop_foreign_key", f"{table}.{fk.name}", ddl.drop_constraint(table, fk.name, ctx.scope),
+                  Hazard.SAFE, FK_UNHOOKED.format(f"old {replaced}"),
+                  relations=(ctx.relation(table), ctx.relation(fk.ref_table)))
+            for table, fk in foreign_keys]
+
+
+def alter_foreign_key(change: AlterForeignKey, ctx: Context) -> list[Step]:
+    """Only the deferrability changed: ALTER CONSTRAINT, catalog-only (no drop, no VALIDATE scan)."""
+    fk = change.new
+    sql = ddl.alter_constraint_timing(change.table, fk.name, fk.deferrable, fk.initially_deferred, ctx.scope)
+    return [draft(Phase.FOREIGN_KEYS, "alter_foreign_key", f"{change.table}.{fk.name}", sql, Hazard.SAFE,
+                  "Catalog-only: a brief ACCESS EXCLUSIVE lock on the table; no row is checked again.",
+                  relations=(ctx.relation(change.table),))]

@@ -1,0 +1,2 @@
+CREATE TABLE users (id integer NOT NULL, email text);
+CREATE UNIQUE INDEX users_id_uniq ON users (id);
