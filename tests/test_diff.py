@@ -14,7 +14,6 @@ from pgevolve.changes import (
     AddEnumValue,
     AddForeignKey,
     AddPrimaryKey,
-    AddUnique,
     AlterColumn,
     CreateEnum,
     CreateExtension,
@@ -35,6 +34,8 @@ from pgevolve.changes import (
     RenameIndex,
     RenameTable,
     ReplaceEnum,
+    ReplaceIndex,
+    ReplaceKey,
     SetComment,
     SetExtensionSchema,
     ValidateConstraint,
@@ -202,7 +203,7 @@ def test_rename_hints_are_ignored_when_both_or_neither_exist() -> None:
     assert diff(with_both, with_both, Hints(column_renames={("t", "email"): "name"})) == []
 
 
-def test_same_name_other_definition_is_drop_and_add() -> None:
+def test_same_name_other_definition_is_replaced_or_dropped_and_added() -> None:
     check = CheckConstraint(name="t_name_check", expression="(name <> ''::text)")
     index = Index(name="t_name_idx", keys=(IndexKey(column="name"),))
     unique = UniqueConstraint(name="t_name_key", columns=("name",))
@@ -212,12 +213,10 @@ def test_same_name_other_definition_is_drop_and_add() -> None:
     unique2 = replace(unique, columns=("name", "email"))
     desired = db(table("t", NAME, EMAIL, checks=(check2,), indexes=(index2,), uniques=(unique2,)))
     assert diff(actual, desired, NO_HINTS) == [
-        DropUnique(table="t", constraint=unique),
-        AddUnique(table="t", constraint=unique2),
+        ReplaceKey(table="t", old=unique, new=unique2),  # built aside, then swapped
         DropCheck(table="t", check=check),
         AddCheck(table="t", check=check2, replaces=check),  # what it replaces: to tell a loosening
-        DropIndex(table="t", index=index),
-        CreateIndex(table="t", index=index2),
+        ReplaceIndex(table="t", old=index, new=index2),
     ]
 
 
@@ -260,12 +259,15 @@ def test_foreign_keys_on_a_rebuilt_key_are_rebuilt_too() -> None:
     code = Column(name="code", type="text", nullable=False)
     fk = ForeignKey(name="b_code_fkey", columns=("code",), ref_table="a", ref_columns=("code",))
     old_key = UniqueConstraint(name="a_code_key", columns=("code",))
-    new_key = replace(old_key, deferrable=True)  # same name, other definition: dropped and added
+    new_key = replace(old_key, columns=("id", "code"))  # same name, other definition: swapped
     b = table("b", code, foreign_keys=(fk,))
     assert diff(db(table("a", code, uniques=(old_key,)), b), db(table("a", code, uniques=(new_key,)), b),
                 NO_HINTS) == [
+        ReplaceKey(table="a", old=old_key, new=new_key, foreign_keys=(("b", fk),)),  # dropped in the swap
+        AddForeignKey(table="b", foreign_key=fk),
+    ]
+    assert diff(db(table("a", code, uniques=(old_key,)), b), db(table("a", code), b), NO_HINTS) == [
         DropUnique(table="a", constraint=old_key),
-        AddUnique(table="a", constraint=new_key),
         DropForeignKey(table="b", foreign_key=fk),
         AddForeignKey(table="b", foreign_key=fk),
     ]
