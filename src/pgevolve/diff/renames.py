@@ -93,8 +93,9 @@ class Rewrite:
 
 
 def _rename_in_table(table: model.Table, swap: Swap, rewrite: Rewrite) -> model.Table:
-    """Every column list and expression of the table with the column renamed (generated columns and defaults aside)."""
-    renamed_columns = tuple(replace(c, name=swap((c.name,))[0]) for c in table.columns)
+    """Every column list and expression of the table with the column renamed (defaults aside: they cannot
+    reference columns)."""
+    renamed_columns = tuple(replace(c, name=swap((c.name,))[0], generated=rewrite(c.generated)) for c in table.columns)
     return replace(
         table,
         columns=renamed_columns,
