@@ -74,6 +74,16 @@ def test_unique_index_with_a_key_definition_is_attached_under_any_name() -> None
     assert AddUnique(table="t", constraint=key) in changes
 
 
+def test_a_swapped_key_takes_a_unique_index_that_has_its_new_definition() -> None:
+    old = UniqueConstraint(name="t_contact_key", columns=("phone", "email"))
+    new = replace(old, columns=("email", "phone"))
+    ready = replace(NEW, name="t_email_phone_idx")
+    assert diff(db(table("t", EMAIL, PHONE, uniques=(old,), indexes=(ready,))),
+                db(table("t", EMAIL, PHONE, uniques=(new,)))) == [
+        ReplaceKey(table="t", old=old, new=new, using_index="t_email_phone_idx"),
+    ]
+
+
 def test_primary_key_of_another_name_and_columns_is_swapped() -> None:
     old = table("t", EMAIL)
     new = replace(old, primary_key=PrimaryKey(name="t_key", columns=("id", "email")))

@@ -161,13 +161,14 @@ class ReplaceKey:
     short transaction drops the foreign keys that stand on the old key
     (``foreign_keys``: (table, actual foreign key); their desired versions are
     AddForeignKey changes), drops the old key and attaches the new index.
-    ``prebuilt``: an interrupted run already built that index.
+    ``using_index``: a live unique index with exactly the new definition (left
+    under the temporary name by an interrupted run, or any other): attached, not built.
     """
 
     table: str
     old: model.PrimaryKey | model.UniqueConstraint
     new: model.PrimaryKey | model.UniqueConstraint
-    prebuilt: bool = False
+    using_index: str | None = None
     foreign_keys: tuple[tuple[str, model.ForeignKey], ...] = ()
 
 

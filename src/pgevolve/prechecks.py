@@ -52,10 +52,11 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
             return found
         case ch.AddColumn(column=column) if not column.nullable and column.default is None and not column.identity:
             return [_any_row(actual.schema, table, column.name)]
-        case ch.AddPrimaryKey(using_index=None, key=key) | ch.ReplaceKey(prebuilt=False, new=model.PrimaryKey() as key):
+        case (ch.AddPrimaryKey(using_index=None, key=key)
+              | ch.ReplaceKey(using_index=None, new=model.PrimaryKey() as key)):
             return [_duplicates(actual.schema, table, key.name, [quote_ident(c) for c in key.columns], None,
                                 nulls_count=True)]
-        case ch.AddUnique(using_index=None, constraint=unique) | ch.ReplaceKey(prebuilt=False, new=unique):
+        case ch.AddUnique(using_index=None, constraint=unique) | ch.ReplaceKey(using_index=None, new=unique):
             return [_duplicates(actual.schema, table, unique.name, [quote_ident(c) for c in unique.columns], None)]
         case ch.CreateIndex(index=index) | ch.ReplaceIndex(prebuilt=False, new=index) if index.unique:
             keys = [quote_ident(k.column) if k.column else f"({k.expression})" for k in index.keys]

@@ -4,10 +4,10 @@
   interrupted ReplaceIndex or ReplaceKey, with the new definition: its build is
   skipped, the swap goes on from there.
 - A unique index with exactly the definition of a PRIMARY KEY or UNIQUE
-  constraint to add (plain columns, default order and opclass, no predicate):
-  attached with ADD CONSTRAINT ... USING INDEX instead of being dropped and
-  built again. That is also what a run interrupted between a key's concurrent
-  build and its attach leaves behind.
+  constraint to add or swap in (plain columns, default order and opclass, no
+  predicate): attached with ADD CONSTRAINT ... USING INDEX instead of being
+  dropped and built again. That is also what a run interrupted between a key's
+  concurrent build and its attach leaves behind.
 
 Any other leftover is dropped like every index the desired schema does not name.
 """
@@ -36,7 +36,8 @@ def reuse_indexes(keys: list[Change], indexes: list[Change],
     def reuse(change: Change) -> Change:
         match change:
             case ReplaceKey(new=new):
-                return replace(change, prebuilt=claim([temporary_index_name(new.name)], key_index(new)) is not None)
+                names = [temporary_index_name(new.name), *sorted(spare)]
+                return replace(change, using_index=claim(names, key_index(new)))
             case ReplaceIndex(new=new):
                 return replace(change, prebuilt=claim([temporary_index_name(new.name)], new) is not None)
             case AddPrimaryKey(key=key) | AddUnique(constraint=key):

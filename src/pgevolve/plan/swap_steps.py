@@ -26,8 +26,12 @@ FK_UNHOOKED = ("Dropped in the same transaction as the swap below (PostgreSQL ca
                "key depends on it); added again NOT VALID right after, so new rows stay checked.")
 KEY_DROPPED = ("A brief ACCESS EXCLUSIVE lock; in the same transaction as the attach below, so the table is never "
                "without the key.")
-KEY_ATTACHED = ("Attaches the index built above as the new constraint, which renames it to `{}`: a brief ACCESS "
+KEY_ATTACHED = ("Attaches the index built above as the new constraint, which renames it to `{new}`: a brief ACCESS "
                 "EXCLUSIVE lock, no scan.")
+KEY_RESUMED = ("Attaches the index that an interrupted earlier run built under the temporary name as the new "
+               "constraint, which renames it to `{new}`: a brief ACCESS EXCLUSIVE lock, no scan, nothing rebuilt.")
+KEY_REUSED = ("Attaches the existing unique index `{index}`, which has exactly the new definition, as the new "
+              "constraint (PostgreSQL renames it `{new}`): a brief ACCESS EXCLUSIVE lock, no scan, nothing rebuilt.")
 OLD_INDEX_DROPPED = ("Dropped CONCURRENTLY (outside a transaction: reads and writes go on) once its replacement "
                      "is built.")
 OLD_INDEX_DROPPED_LOCKED = ("A brief ACCESS EXCLUSIVE lock, in the transaction that drops the foreign keys standing "
@@ -38,19 +42,28 @@ RENAMED = "Gives the new index its final name: catalog-only, a SHARE UPDATE EXCL
 def replace_key(change: ReplaceKey, ctx: Context) -> list[Step]:
     """Build the new unique index aside, then in one transaction: unhook foreign keys, drop the old key, attach."""
     table, old, new = change.table, change.old, change.new
-    temp = temporary_index_name(new.name)
+    temp = change.using_index or temporary_index_name(new.name)
     what = "primary key" if isinstance(new, model.PrimaryKey) else "unique constraint"
     rel = (ctx.relation(table), ctx.relation(old.name), ctx.relation(temp))
-    steps = [] if change.prebuilt else [_build_aside(table, replace(ddl.key_index(new), name=temp), what, ctx)]
+    built = change.using_index is None
+    steps = [_build_aside(table, replace(ddl.key_index(new), name=temp), what, ctx)] if built else []
     steps += _unhook(change.foreign_keys, what, ctx)
     kind = "add_primary_key" if isinstance(new, model.PrimaryKey) else "add_unique"
     steps += [
         draft(Phase.KEYS, "drop_constraint", f"{table}.{old.name}", ddl.drop_constraint(table, old.name, ctx.scope),
               Hazard.SAFE, KEY_DROPPED, relations=rel),
         draft(Phase.KEYS, kind, f"{table}.{new.name}", ddl.add_key_using_index(table, new, ctx.scope, temp),
-              Hazard.SAFE, KEY_ATTACHED.format(new.name), relations=rel),
+              Hazard.SAFE, _attach_reason(change, temp), relations=rel),
     ]
     return steps
+
+
+def _attach_reason(change: ReplaceKey, index: str) -> str:
+    if change.using_index is None:
+        return KEY_ATTACHED.format(new=change.new.name)
+    if index == temporary_index_name(change.new.name):
+        return KEY_RESUMED.format(new=change.new.name)
+    return KEY_REUSED.format(new=change.new.name, index=index)
 
 
 def replace_index(change: ReplaceIndex, ctx: Context) -> list[Step]:
