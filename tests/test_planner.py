@@ -210,6 +210,17 @@ def test_a_big_plan_is_split_into_transactions_of_bounded_size() -> None:
     assert sum(len(g.steps) for g in plan.groups()) == len(plan.steps)
 
 
+def test_the_relation_cap_never_splits_steps_that_must_commit_together() -> None:
+    def step(n: int, *, together: str | None = None) -> Step:
+        return Step(phase=Phase.KEYS, kind="k", object=f"o{n}", sql="SELECT 1", hazard=Hazard.SAFE, reason="",
+                    summary="", relations=(f"r{n}a", f"r{n}b"), together=together)
+
+    plan = Plan(steps=(step(1), step(2, together="swap"), step(3), step(4, together="swap"), step(5)))
+    assert [[s.object for s in g.steps] for g in plan.groups(max_relations=3)] == [
+        ["o1"], ["o2", "o3", "o4"], ["o5"]]  # o2..o4 stay one transaction though it locks 6 relations
+    assert Plan.from_dict(plan.to_dict()) == plan
+
+
 def test_every_step_is_one_complete_statement() -> None:
     desired, hints = evolved()
     for step in make_plan(RICH, desired, hints).steps:

@@ -43,6 +43,7 @@ def draft(
     isolated: bool = False,
     relations: tuple[str, ...] = (),
     batch: Batched | None = None,
+    together: str | None = None,
 ) -> Step:
     """A step without its summary; the planner adds the summary of the change it belongs to."""
     return Step(
@@ -57,4 +58,5 @@ def draft(
         isolated=isolated,
         relations=relations,
         batch=batch,
+        together=together,
     )

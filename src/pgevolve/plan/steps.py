@@ -107,12 +107,17 @@ class Step:
     isolated: bool = False  # runs in a transaction of its own (VALIDATE: after the locks are released)
     relations: tuple[str, ...] = ()  # the relations it locks, to size transactions
     batch: Batched | None = None  # set: apply runs it in batches (never in a transaction)
+    # Steps sharing a tag must commit together (a key swap: drop the old key, attach the new one);
+    # the relation cap never splits a transaction between them.
+    together: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["phase"] = self.phase.name.lower()
         data["hazard"] = self.hazard.value
         data["relations"] = list(self.relations)
+        if self.together is None:
+            del data["together"]
         if self.batch is None:
             del data["batch"]
         else:
@@ -162,9 +167,12 @@ class Plan:
         groups: list[Group] = []
         batch: list[Step] = []
         touched: set[str] = set()
-        for step in self.steps:
+        last_of = {step.together: i for i, step in enumerate(self.steps) if step.together is not None}
+        open_until = -1  # index of the last step that must share the current transaction
+        for i, step in enumerate(self.steps):
             weight = set(step.relations) or {f"#{id(step)}"}
-            if batch and (not step.transactional or step.isolated or len(touched | weight) > max_relations):
+            full = len(touched | weight) > max_relations and i > open_until
+            if batch and (not step.transactional or step.isolated or full):
                 groups.append(Group(transactional=True, steps=tuple(batch)))
                 batch, touched = [], set()
             if not step.transactional or step.isolated:
@@ -172,6 +180,8 @@ class Plan:
                 continue
             batch.append(step)
             touched |= weight
+            if step.together is not None:
+                open_until = max(open_until, last_of[step.together])
         if batch:
             groups.append(Group(transactional=True, steps=tuple(batch)))
         return tuple(groups)

@@ -47,13 +47,14 @@ def replace_key(change: ReplaceKey, ctx: Context) -> list[Step]:
     rel = (ctx.relation(table), ctx.relation(old.name), ctx.relation(temp))
     built = change.using_index is None
     steps = [_build_aside(table, replace(ddl.key_index(new), name=temp), what, ctx)] if built else []
-    steps += _unhook(change.foreign_keys, what, ctx)
+    swap = f"swap {table}.{new.name}"
+    steps += _unhook(change.foreign_keys, what, ctx, together=swap)
     kind = "add_primary_key" if isinstance(new, model.PrimaryKey) else "add_unique"
     steps += [
         draft(Phase.KEYS, "drop_constraint", f"{table}.{old.name}", ddl.drop_constraint(table, old.name, ctx.scope),
-              Hazard.SAFE, KEY_DROPPED, relations=rel),
+              Hazard.SAFE, KEY_DROPPED, relations=rel, together=swap),
         draft(Phase.KEYS, kind, f"{table}.{new.name}", ddl.add_key_using_index(table, new, ctx.scope, temp),
-              Hazard.SAFE, _attach_reason(change, temp), relations=rel),
+              Hazard.SAFE, _attach_reason(change, temp), relations=rel, together=swap),
     ]
     return steps
 
@@ -73,9 +74,10 @@ def replace_index(change: ReplaceIndex, ctx: Context) -> list[Step]:
     rel = (ctx.relation(table), ctx.relation(old.name), ctx.relation(temp))
     steps = [] if change.prebuilt else [_build_aside(table, replace(new, name=temp), "index", ctx)]
     if change.foreign_keys:
-        steps += _unhook(change.foreign_keys, "index", ctx)
+        swap = f"swap {table}.{new.name}"
+        steps += _unhook(change.foreign_keys, "index", ctx, together=swap)
         steps.append(draft(Phase.KEYS, "drop_index", old.name, ddl.drop_index(old.name, ctx.scope, concurrently=False),
-                           Hazard.SAFE, OLD_INDEX_DROPPED_LOCKED, relations=rel))
+                           Hazard.SAFE, OLD_INDEX_DROPPED_LOCKED, relations=rel, together=swap))
     else:
         steps.append(draft(Phase.INDEXES, "drop_index_concurrently", old.name,
                            ddl.drop_index(old.name, ctx.scope, concurrently=True), Hazard.SAFE, OLD_INDEX_DROPPED,
@@ -97,10 +99,11 @@ def _build_aside(table: str, index: model.Index, replaced: str, ctx: Context) ->
                  relations=(ctx.relation(table), ctx.relation(index.name)))
 
 
-def _unhook(foreign_keys: tuple[tuple[str, model.ForeignKey], ...], replaced: str, ctx: Context) -> list[Step]:
+def _unhook(foreign_keys: tuple[tuple[str, model.ForeignKey], ...], replaced: str, ctx: Context,
+            *, together: str | None = None) -> list[Step]:
     return [draft(Phase.KEYS, "drop_foreign_key", f"{table}.{fk.name}", ddl.drop_constraint(table, fk.name, ctx.scope),
                   Hazard.SAFE, FK_UNHOOKED.format(f"old {replaced}"),
-                  relations=(ctx.relation(table), ctx.relation(fk.ref_table)))
+                  relations=(ctx.relation(table), ctx.relation(fk.ref_table)), together=together)
             for table, fk in foreign_keys]
 
 
