@@ -9,7 +9,7 @@ from pgevolve.changes import AlterColumn
 from pgevolve.ident import make_object_name, quote_ident
 from pgevolve.plan import ddl
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.expressions import nextval_sequence
+from pgevolve.plan.expressions import nextval_sequence, referenced_columns
 from pgevolve.plan.steps import Hazard, Phase, Step
 from pgevolve.plan.table_steps import add_column_hazard
 from pgevolve.plan.types import Conversion, conversion
@@ -19,11 +19,14 @@ _TYPE_HAZARD = {
                                         "lock, no scan, no rewrite)."),
     Conversion.WIDENING: (Hazard.REWRITE, "Every value converts, but the table and its indexes are rewritten "
                                           "under an ACCESS EXCLUSIVE lock."),
-    # A narrowing change is destructive (refused without --allow-destructive): a value too long or too
-    # large is rejected, and numeric scale or time precision is rounded away without a word.
-    Conversion.ASSIGNMENT: (Hazard.DESTRUCTIVE, "Narrows the type: the table is rewritten under an ACCESS EXCLUSIVE "
-                                                "lock, values that do not fit are rejected, and extra numeric or "
-                                                "time precision is rounded away."),
+    # A narrowing cast raises on a value that does not fit (the pre-checks count those first): data.
+    Conversion.ASSIGNMENT: (Hazard.DATA, "Narrows the type: the table and its indexes are rewritten under an ACCESS "
+                                         "EXCLUSIVE lock, and the cast fails if an existing value does not fit."),
+    # Rounding loses digits without an error: destructive (refused without --allow-destructive).
+    Conversion.ROUNDING: (Hazard.DESTRUCTIVE, "Rounds values: the table is rewritten under an ACCESS EXCLUSIVE lock, "
+                                              "digits after the point or time precision that the new type cannot "
+                                              "hold are rounded away without an error, and values that do not fit "
+                                              "are rejected."),
     Conversion.EXPLICIT: (Hazard.DATA, "The table is rewritten under an ACCESS EXCLUSIVE lock, and the cast fails "
                                        "if an existing value cannot be converted."),
 }
@@ -72,6 +75,12 @@ def _alter_type(change: AlterColumn, ctx: Context) -> Step:
     if "type" in change.changes:
         how = conversion(change.old.type, change.new.type)
         hazard, reason = _TYPE_HAZARD[how]
+        if how is Conversion.COERCIBLE and _expression_indexes(ctx.actual.table(change.table), change.old.name):
+            # PostgreSQL reuses a plain index's storage on a binary-coercible change, but never
+            # that of an index whose expressions or predicate use the column: those are rebuilt.
+            hazard, reason = Hazard.LOCKS, ("Binary-coercible, so the table is not rewritten, but the expression "
+                                            "and partial indexes on the column are rebuilt under an ACCESS "
+                                            "EXCLUSIVE lock.")
     else:
         how = Conversion.COERCIBLE
         hazard, reason = Hazard.LOCKS, "A new collation rebuilds the column's indexes under an ACCESS EXCLUSIVE lock."
@@ -80,6 +89,19 @@ def _alter_type(change: AlterColumn, ctx: Context) -> Step:
     sql = ddl.alter_column_type(change.table, change.new, ctx.scope, using=how is Conversion.EXPLICIT)
     return draft(Phase.COLUMNS, "alter_column_type", f"{change.table}.{change.new.name}", sql, hazard, reason,
                  relations=(ctx.relation(change.table),))
+
+
+def _expression_indexes(table: model.Table | None, column: str) -> tuple[str, ...]:
+    """Indexes of the actual table whose key expressions or predicate mention the column."""
+    if table is None:
+        return ()
+    found = []
+    for index in table.indexes:
+        texts = [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else [])
+        columns = [referenced_columns(t) for t in texts]
+        if any(c is None or column in c for c in columns):
+            found.append(index.name)
+    return tuple(found)
 
 
 def _set_default(change: AlterColumn, ctx: Context) -> list[Step]:
