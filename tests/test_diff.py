@@ -73,6 +73,9 @@ def test_extensions() -> None:
     assert diff(Database(extensions=(uuid,)), Database(extensions=(moved,)), NO_HINTS) == [
         SetExtensionSchema(name="uuid-ossp", old_schema=None, new_schema="extensions")
     ]
+    # Installed in another schema: listed means installed (no move); unlisted is not ours to drop.
+    assert diff(Database(extensions=(moved,)), Database(extensions=(uuid,)), NO_HINTS) == []
+    assert diff(Database(extensions=(moved,)), Database(), NO_HINTS) == []
 
 
 def test_owned_schema_is_created_when_the_database_has_nothing_in_it() -> None:
