@@ -16,6 +16,7 @@ def same_catalog(migrated: model.Database, fresh: model.Database) -> bool:
         tables = tuple(replace(t, columns=tuple(sorted(t.columns, key=lambda c: c.name))) for t in db.tables)
         return replace(db, tables=tables)
 
-    wanted = {e.name for e in fresh.extensions}
-    extensions = tuple(replace(e, schema=None) for e in migrated.extensions if e.schema is None or e.name in wanted)
+    wanted = {e.name: e for e in fresh.extensions}
+    extensions = tuple(e if e.schema is None else wanted.get(e.name, e)
+                       for e in migrated.extensions if e.schema is None or e.name in wanted)
     return by_name(replace(migrated, extensions=extensions)) == by_name(fresh)

@@ -104,7 +104,8 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
 
     compiled = compile_schema(schema_dir)
     actual, unmanaged, version = _read(target.dsn, compiled.desired.schema)
-    canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn)
+    setup = tuple(obj.setup for obj in unmanaged if obj.setup)
+    canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn, setup=setup)
     if sources and not dev_url:
         summary = cache.load("summary", sources)
         summary = summary if isinstance(summary, dict) else {}
