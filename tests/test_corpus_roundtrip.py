@@ -33,7 +33,6 @@ KNOWN_GAPS = {
     "enumdefaults": "a column typed with an enum of another schema cannot be declared",
     "everything": "extensions installed in another schema; column-less tables",
     "partitioning": "a partition attached in one database and a plain table in the other",
-    "privileges": "an extension installed outside the owned schema",
     "seq": "serial columns versus standalone sequences",
     "singleschema": "an extension installed outside the owned schema",
     "singleschema_ext": "an extension installed outside the owned schema",

@@ -74,6 +74,9 @@ def test_extensions() -> None:
     assert diff(Database(extensions=(uuid,)), Database(extensions=(moved,)), NO_HINTS) == [
         SetExtensionSchema(name="uuid-ossp", old_schema=None, new_schema="extensions")
     ]
+    # Installed in another schema: listed means installed (no move); unlisted is not ours to drop.
+    assert diff(Database(extensions=(moved,)), Database(extensions=(uuid,)), NO_HINTS) == []
+    assert diff(Database(extensions=(moved,)), Database(), NO_HINTS) == []
 
 
 def test_owned_schema_is_created_when_the_database_has_nothing_in_it() -> None:
@@ -303,3 +306,21 @@ def test_indexes_and_checks_that_cast_to_a_rebuilt_enum_are_rebuilt() -> None:
         DropCheck(table="t", check=check),
         AddCheck(table="t", check=check),
     ]
+
+
+def test_alter_column_type_rebuilds_what_differs_only_in_casts() -> None:
+    # ALTER COLUMN TYPE re-parses the index predicate and the CHECK against the new type itself.
+    zip_text, zip_short = Column(name="zip", type="text"), Column(name="zip", type="character varying(10)")
+    old_index = model.Index(name="t_zip_key", keys=(model.IndexKey(column="zip"),), unique=True,
+                            where="(zip <> ''::text)")
+    old_check = model.CheckConstraint(name="t_zip_check", expression="(zip <> ''::text)")
+    old = model.Table(name="t", columns=(zip_text,), indexes=(old_index,), checks=(old_check,))
+    new_index = replace(old_index, where="((zip)::text <> ''::text)")
+    new_check = replace(old_check, expression="((zip)::text <> ''::text)")
+    new = replace(old, columns=(zip_short,), indexes=(new_index,), checks=(new_check,))
+    retyped = AlterColumn(table="t", old=zip_text, new=zip_short, changes=frozenset({"type"}))
+    assert diff(db(old), db(new), NO_HINTS) == [retyped]
+    # A predicate that changes for real is still dropped and built again.
+    other = replace(new, indexes=(replace(new_index, where="((zip)::text <> '0'::text)"),))
+    assert [type(c).__name__ for c in diff(db(old), db(other), NO_HINTS)] == ["AlterColumn", "DropIndex",
+                                                                            "CreateIndex"]

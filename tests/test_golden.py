@@ -6,7 +6,9 @@ text plan with plan.txt, apply it, and check the two oracles:
 2. the migrated database's catalog equals that of a database built fresh from
    the same YAML.
 
-A case without `schema/pgevolve.yaml` gets `schema: public`. Set
+A case without `schema/pgevolve.yaml` gets `schema: public`. `prerequisites.sql`, when present,
+creates the unmanaged objects the YAML refers to (a sequence a default draws from) in the fresh
+database of oracle 2, as they would exist on any real target. Set
 PGEVOLVE_UPDATE_GOLDENS=1 to rewrite plan.txt files from the current output.
 """
 
@@ -22,7 +24,9 @@ from conftest import DatabaseFactory
 from oracles import same_catalog
 from pgevolve.apply import ApplyOptions, execute_plan
 from pgevolve.connect import Target
-from pgevolve.pipeline import plan_against, read_database
+from pgevolve.deployment import Deployment, DeployOptions, deploy
+from pgevolve.errors import Refused
+from pgevolve.pipeline import Planned, plan_against, read_database
 from pgevolve.plan.render import render_text
 
 CASES = Path(__file__).parent / "cases"
@@ -59,13 +63,26 @@ def test_golden_case(case: Path, databases: DatabaseFactory, tmp_path: Path) -> 
     if UPDATE or not expected_file.exists():
         expected_file.write_text(text)
     assert text == expected_file.read_text()
+    if planned.plan.blockers:
+        _assert_refused(planned, migrated)
+        return
 
     options = ApplyOptions(search_path=planned.desired.schema)
     execute_plan(migrated, planned.plan, options)
     again = plan_against(schema_dir, Target(migrated, "test"))
     assert again.plan.is_empty, render_text(again.plan, color=False)
 
-    fresh = databases.create()
+    prerequisites = case / "prerequisites.sql"
+    fresh = databases.create(prerequisites.read_text() if prerequisites.exists() else None)
     execute_plan(fresh, plan_against(schema_dir, Target(fresh, "test")).plan, options)
     schema = planned.desired.schema
     assert same_catalog(read_database(migrated, schema)[0], read_database(fresh, schema)[0])
+
+
+def _assert_refused(planned: Planned, dsn: str) -> None:
+    """A blocked plan: apply refuses before any DDL, and the database is as before."""
+    deployment = Deployment(plan=planned.plan, actual=planned.actual, desired=planned.desired,
+                            hints=planned.compiled.hints, schema_dir=None, yaml_fingerprint=None)
+    with pytest.raises(Refused, match="blocked"):
+        deploy(Target(dsn, "test"), deployment, DeployOptions(allow_destructive=True))
+    assert read_database(dsn, planned.desired.schema)[0] == planned.actual

@@ -131,14 +131,21 @@ def test_unmanaged_objects_are_reported_not_modelled(databases: DatabaseFactory)
         CREATE TABLE parted_2024 PARTITION OF parted FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
         CREATE TABLE base (id int);
         CREATE TABLE derived (extra int) INHERITS (base);
+        CREATE SCHEMA reports;
+        CREATE VIEW reports.dated AS SELECT id, at FROM t;
+        CREATE TRIGGER t_when BEFORE UPDATE OF at ON t FOR EACH ROW EXECUTE FUNCTION trg();
     """)
     with psycopg.connect(dsn, autocommit=True) as conn:
         db = introspect(conn, "public")
         unmanaged = unmanaged_objects(conn, "public")
     assert [t.name for t in db.tables] == ["base", "t"]
     assert set(unmanaged) == {
-        UnmanagedObject(kind="view", name="v"),
-        UnmanagedObject(kind="materialized view", name="mv"),
+        UnmanagedObject(kind="view", name="v", depends_on=(("t", "id"),)),
+        UnmanagedObject(kind="materialized view", name="mv", depends_on=(("t", "id"),)),
+        # outside the owned schema, reported because it depends on an owned table
+        UnmanagedObject(kind="view", name="reports.dated", detail="in schema reports",
+                        depends_on=(("t", "at"), ("t", "id"))),
+        UnmanagedObject(kind="trigger", name="t_when", detail="on t", depends_on=(("t", "at"),)),
         UnmanagedObject(kind="function", name="f(x integer)"),
         UnmanagedObject(kind="function", name="trg()"),
         UnmanagedObject(kind="trigger", name="t_trg", detail="on t"),

@@ -237,15 +237,24 @@ def test_type_names_and_conversions() -> None:
         ("character varying(20)", "character varying(40)"),
         ("character varying(20)", "text"),
         ("numeric(10,2)", "numeric(12,2)"),
-        ("numeric(10,2)", "numeric(12,4)"),
+        ("numeric(10,2)", "numeric(12,4)"),  # 8 integer digits kept, 2 more after the point: rewrite only
+        ("numeric(10,2)", "numeric(10,4)"),  # 8 -> 6 integer digits: a large value raises
+        ("numeric(12,4)", "numeric(12,2)"),  # scale down: rounds
+        ("numeric", "numeric(12,2)"),
         ("smallint", "bigint"),
         ("bigint", "integer"),
+        ("text", "character varying(10)"),
+        ("timestamp(6) with time zone", "timestamp(3) with time zone"),
+        ("numeric(10,2)", "integer"),
+        ("integer", "numeric(6,2)"),
         ("lead_status", "text"),
         ("text", "uuid"),
         ("integer[]", "bigint"),
     ]] == [
-        Conversion.COERCIBLE, Conversion.COERCIBLE, Conversion.COERCIBLE, Conversion.ASSIGNMENT,
-        Conversion.WIDENING, Conversion.ASSIGNMENT, Conversion.WIDENING, Conversion.EXPLICIT, Conversion.EXPLICIT,
+        Conversion.COERCIBLE, Conversion.COERCIBLE, Conversion.COERCIBLE, Conversion.WIDENING,
+        Conversion.ASSIGNMENT, Conversion.ROUNDING, Conversion.ROUNDING,
+        Conversion.WIDENING, Conversion.ASSIGNMENT, Conversion.ASSIGNMENT, Conversion.ROUNDING, Conversion.ROUNDING,
+        Conversion.ASSIGNMENT, Conversion.WIDENING, Conversion.EXPLICIT, Conversion.EXPLICIT,
     ]
 
 

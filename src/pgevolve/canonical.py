@@ -38,36 +38,62 @@ class Canonicalized:
     from_cache: bool
 
 
-def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = True) -> Canonicalized:
-    """The desired model as PostgreSQL itself spells it, from the cache or a scratch database."""
+def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = True,
+                 setup: tuple[str, ...] = ()) -> Canonicalized:
+    """The desired model as PostgreSQL itself spells it, from the cache or a scratch database.
+
+    ``setup``: statements that create the target's unmanaged objects (sequences, functions)
+    that desired expressions may name; see ``materialize``.
+    """
     with connect(server_dsn) as conn:
         version = conn.info.server_version
     # repr() of the frozen model is deterministic and spells every field: a cheap, exact key.
-    key = cache.key_of(str(version), repr(desired))
+    key = cache.key_of(str(version), repr(desired), *setup)
     loaded = cache.load("canonical", key) if use_cache else None
     if isinstance(loaded, model.Database):
         return Canonicalized(loaded, from_cache=True)
-    result = materialize(desired, server_dsn=server_dsn)
+    result = materialize(desired, server_dsn=server_dsn, setup=setup)
     if use_cache:
         cache.store("canonical", key, result)
     return Canonicalized(result, from_cache=False)
 
 
-def materialize(desired: model.Database, *, server_dsn: str) -> model.Database:
-    """Build ``desired`` in a throwaway database on the server of ``server_dsn`` and read it back."""
+def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, ...] = ()) -> model.Database:
+    """Build ``desired`` in a throwaway database on the server of ``server_dsn`` and read it back.
+
+    The ``setup`` statements run first, each on its own and a failure ignored: they recreate
+    the target's unmanaged sequences and functions, so that ``DEFAULT nextval('invoice_seq')``
+    or ``CHECK (is_valid_vin(vin))`` builds here as it does on the target. Introspection does
+    not model them, so they never show up in the desired model.
+    """
     from pgevolve.catalog import introspect
-    from pgevolve.plan.ddl import schema_sql
+    from pgevolve.plan.ddl import create_schema, schema_sql
 
     with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
         try:
             # As in apply and in introspection: unqualified names resolve in the owned schema.
             conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(desired.schema),))
+            if setup:
+                conn.execute(create_schema(desired.schema))  # type: ignore[arg-type]
+                _run_setup(conn, setup)
             conn.execute(schema_sql(desired))  # type: ignore[arg-type]
         except psycopg.Error as exc:
             raise ExecutionFailed(
                 f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}"
             ) from None
         return introspect(conn, desired.schema)
+
+
+def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:
+    # Function bodies are not checked: they name tables the scratch database may not have yet.
+    conn.execute("SELECT set_config('check_function_bodies', 'off', false)")
+    for statement in setup:
+        try:
+            with conn.transaction():
+                conn.execute(statement)  # type: ignore[arg-type]
+        except psycopg.Error:
+            continue  # e.g. a function on a type the YAML creates: the build says so if it matters
+    conn.execute("SELECT set_config('check_function_bodies', 'on', false)")
 
 
 @contextmanager

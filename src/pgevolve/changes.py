@@ -89,8 +89,11 @@ class DropTable:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameTable:
+    """``sequences``: (old, new) names of its serial columns' sequences, renamed along (PostgreSQL's default names)."""
+
     old: str
     new: str
+    sequences: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,9 +110,12 @@ class DropColumn:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenameColumn:
+    """``sequences``: (old, new) name of a serial column's sequence, renamed along."""
+
     table: str
     old: str
     new: str
+    sequences: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,14 @@ from pgevolve.history import git_commit_of, record_end, record_start
 from pgevolve.plan.render import render_sql
 from pgevolve.plan.steps import Phase, Plan
 from pgevolve.prechecks import prechecks_for
-from pgevolve.safety import advisory_lock, refuse_destructive, refuse_failures, refuse_stale, run_prechecks
+from pgevolve.safety import (
+    advisory_lock,
+    refuse_blocked,
+    refuse_destructive,
+    refuse_failures,
+    refuse_stale,
+    run_prechecks,
+)
 from pgevolve.saved import plan_fingerprint
 
 
@@ -47,6 +54,7 @@ def deploy(target: Target, deployment: Deployment, options: DeployOptions,
     from pgevolve.diff import diff
 
     plan = deployment.plan
+    refuse_blocked(plan)
     refuse_destructive(plan, allowed=options.allow_destructive)
     with connect(target.dsn) as conn, advisory_lock(conn, deployment.desired.schema,
                                                     wait_seconds=options.lock_wait_seconds):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,16 +98,21 @@ def _fingerprint(db: model.Database) -> str:
 
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None) -> Planned:
-    from pgevolve.plan.planner import make_plan
+    from pgevolve.diff import diff
+    from pgevolve.plan.blockers import find_blockers
+    from pgevolve.plan.planner import plan_changes
 
     compiled = compile_schema(schema_dir)
     actual, unmanaged, version = _read(target.dsn, compiled.desired.schema)
-    canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn)
+    setup = tuple(obj.setup for obj in unmanaged if obj.setup)
+    canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn, setup=setup)
     if sources and not dev_url:
         summary = cache.load("summary", sources)
         summary = summary if isinstance(summary, dict) else {}
         summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical.database)})
         cache.store("summary", sources, summary)
-    plan = make_plan(actual, canonical.database, compiled.hints)
+    changes = diff(actual, canonical.database, compiled.hints)
+    plan = plan_changes(changes, actual, canonical.database)
+    plan = replace(plan, blockers=find_blockers(changes, unmanaged, actual, compiled.hints))
     return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical.database, plan=plan,
                    unmanaged=unmanaged, canonical_from_cache=canonical.from_cache, known=compiled)

@@ -9,6 +9,7 @@ builds the SQL; ``apply`` runs it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from pgevolve import changes as ch
 from pgevolve import model
 from pgevolve.ident import qualify, quote_ident, quote_literal
 from pgevolve.plan.key_steps import is_loosening
+from pgevolve.plan.types import SERIAL_TYPES
 
 SAMPLE_SIZE = 5
 
@@ -48,7 +50,7 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
             if "nullable" in what and not new.nullable:
                 found.append(_not_null(actual.schema, table, new.name))
             if "type" in what:
-                found += _cast(actual.schema, table, old, new)
+                found += _cast(actual.schema, table, _plain(old), _plain(new))
             return found
         case ch.AddColumn(column=column) if not column.nullable and column.default is None and not column.identity:
             return [_any_row(actual.schema, table, column.name)]
@@ -72,6 +74,11 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
             return [_orphans(actual.schema, table, fk)] if referenced or fk.ref_schema else []
         case _:
             return []
+
+
+def _plain(column: model.Column) -> model.Column:
+    """A serial column as its integer type: the type a cast can name."""
+    return dataclasses.replace(column, type=SERIAL_TYPES.get(column.type.lower(), column.type))
 
 
 def _key_expr(table: model.Table, alias: str = "") -> str:

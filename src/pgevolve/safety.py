@@ -50,6 +50,13 @@ def refuse_destructive(plan: Plan, *, allowed: bool) -> None:
         raise Refused(f"the plan loses data; rerun with --allow-destructive to accept:\n{lines}")
 
 
+def refuse_blocked(plan: Plan) -> None:
+    """An unmanaged object that PostgreSQL would not let a step past: refuse before running anything."""
+    if plan.blockers:
+        lines = "\n".join(f"  - {text}" for text in plan.blockers)
+        raise Refused(f"the plan is blocked by objects pgevolve does not manage; nothing was changed:\n{lines}")
+
+
 def refuse_stale(saved_actual: model.Database, current: model.Database, saved_fingerprint: str) -> None:
     """A saved plan applies only to the catalog it was planned against."""
     if codec.fingerprint(current) == saved_fingerprint:

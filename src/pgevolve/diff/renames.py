@@ -16,7 +16,9 @@ from dataclasses import dataclass, replace
 
 from pgevolve import model
 from pgevolve.changes import Change, RenameColumn, RenameTable
+from pgevolve.ident import sequence_name
 from pgevolve.plan.expressions import rename_column_refs
+from pgevolve.plan.types import SERIAL_TYPES
 
 Swap = Callable[[tuple[str, ...]], tuple[str, ...]]
 
@@ -32,16 +34,36 @@ def apply_renames(actual: model.Database, desired: model.Database, hints: model.
     changes: list[Change] = []
     for new, old in sorted(hints.table_renames.items()):
         if _applies(actual.table(old), actual.table(new), desired.table(new), desired.table(old)):
-            changes.append(RenameTable(old=old, new=new))
+            serials = [c.name for c in actual.table(old).columns if _is_serial(c)]  # type: ignore[union-attr]
+            changes.append(RenameTable(old=old, new=new, sequences=_sequences(old, new, serials, serials)))
             actual = _rename_table(actual, old, new)
     for (table_name, new), old in sorted(hints.column_renames.items()):
         table, wanted = actual.table(table_name), desired.table(table_name)
         if table is None or wanted is None:
             continue
         if _applies(table.column(old), table.column(new), wanted.column(new), wanted.column(old)):
-            changes.append(RenameColumn(table=table_name, old=old, new=new))
+            serial = _is_serial(table.column(old))  # type: ignore[arg-type]
+            sequences = _sequences(table_name, table_name, [old], [new]) if serial else ()
+            changes.append(RenameColumn(table=table_name, old=old, new=new, sequences=sequences))
             actual = _rename_column(actual, table_name, old, new)
     return Renamed(tuple(changes), actual)
+
+
+def _is_serial(column: model.Column) -> bool:
+    # The catalog spells a column "serial" only when its sequence has PostgreSQL's default name.
+    return column.type.lower() in SERIAL_TYPES
+
+
+def _sequences(old_table: str, new_table: str, old_columns: list[str],
+               new_columns: list[str]) -> tuple[tuple[str, str], ...]:
+    """Serial sequences to rename so that their names follow the table's and column's (as a fresh build names them).
+
+    The default keeps working either way (it names the sequence by OID), but the catalog of a
+    database built from the YAML would differ, and the column would no longer read back as serial.
+    """
+    pairs = ((sequence_name(old_table, a), sequence_name(new_table, b)) for a, b in zip(old_columns, new_columns,
+                                                                                         strict=True))
+    return tuple((a, b) for a, b in pairs if a != b)
 
 
 def _applies(old_actual: object, new_actual: object, new_desired: object, old_desired: object) -> bool:

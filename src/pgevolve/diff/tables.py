@@ -6,12 +6,15 @@ from dataclasses import replace
 
 from pgevolve import model
 from pgevolve.changes import (
+    AddCheck,
     AddColumn,
     AddForeignKey,
     AlterColumn,
     Change,
     ColumnChange,
+    CreateIndex,
     CreateTable,
+    DropCheck,
     DropColumn,
     DropForeignKey,
     DropIndex,
@@ -23,7 +26,7 @@ from pgevolve.changes import (
     SetComment,
 )
 from pgevolve.diff.keys import diff_keys
-from pgevolve.plan.expressions import nextval_sequence
+from pgevolve.plan.expressions import nextval_sequence, referenced_columns, same_but_casts
 from pgevolve.plan.types import SERIAL_TYPES, canonical_type
 
 
@@ -49,7 +52,8 @@ def diff_table(old: model.Table, new: model.Table) -> list[Change]:
     recreated = frozenset(
         c.new.name for c in columns if isinstance(c, AlterColumn) and "generated" in c.changes and c.new.generated
     )
-    changes = columns + diff_keys(old, new, recreated)
+    retyped = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and "type" in c.changes)
+    changes = columns + _left_to_alter_type(diff_keys(old, new, recreated), retyped)
     if old.comment != new.comment:
         changes.append(SetComment(target="table", table=new.name, name=new.name, comment=new.comment))
     return changes
@@ -98,6 +102,68 @@ def _same_default(old: str | None, new: str | None) -> bool:
     # A serial column's sequence keeps its name when the table or column is
     # renamed: any two nextval() defaults count as the same serial default.
     return old == new or (nextval_sequence(old) is not None and nextval_sequence(new) is not None)
+
+
+def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[Change]:
+    """Drop the drop + add pairs of indexes and CHECKs that ALTER COLUMN TYPE rebuilds by itself.
+
+    PostgreSQL rebuilds every index and CHECK on a retyped column from its definition,
+    re-parsed against the new type; when the desired definition differs from the actual one
+    only in casts, that rebuild is the desired one, and a separate drop + CONCURRENTLY rebuild
+    would only leave the table without the index (or its uniqueness) for the whole build.
+    """
+    if not retyped:
+        return changes
+    dropped: dict[str, model.Index | model.CheckConstraint] = {}
+    for change in changes:
+        if isinstance(change, DropIndex):
+            dropped[f"index {change.index.name}"] = change.index
+        elif isinstance(change, DropCheck):
+            dropped[f"check {change.check.name}"] = change.check
+    kept: set[str] = set()
+    for change in changes:
+        if isinstance(change, CreateIndex):
+            key, new = f"index {change.index.name}", change.index
+        elif isinstance(change, AddCheck):
+            key, new = f"check {change.check.name}", change.check
+        else:
+            continue
+        old = dropped.get(key)
+        if old is not None and _rebuilt_alike(old, new, retyped):
+            kept.add(key)
+    return [c for c in changes if _pair_key(c) not in kept]
+
+
+def _pair_key(change: Change) -> str | None:
+    match change:
+        case DropIndex(index=index) | CreateIndex(index=index):
+            return f"index {index.name}"
+        case DropCheck(check=check) | AddCheck(check=check):
+            return f"check {check.name}"
+    return None
+
+
+def _rebuilt_alike(old: model.Index | model.CheckConstraint, new: model.Index | model.CheckConstraint,
+                   retyped: frozenset[str]) -> bool:
+    """True when ALTER COLUMN TYPE turns ``old`` into ``new``: on a retyped column, equal but for casts."""
+    (old_frame, old_texts), (new_frame, new_texts) = _frame(old), _frame(new)
+    if not old.valid or old_frame != new_frame:
+        return False
+    columns = set(getattr(old, "include", ())) | {k.column for k in getattr(old, "keys", ()) if k.column}
+    for text in old_texts:
+        found = referenced_columns(text) if text else frozenset()
+        columns |= found if found is not None else {"*"}
+    if "*" in columns or not columns & retyped:
+        return False
+    return all(same_but_casts(a, b) for a, b in zip(old_texts, new_texts, strict=True))
+
+
+def _frame(item: model.Index | model.CheckConstraint) -> tuple[object, tuple[str | None, ...]]:
+    """The item with its expressions blanked, and those expressions."""
+    if isinstance(item, model.CheckConstraint):
+        return replace(item, expression=""), (item.expression,)
+    keys = tuple(replace(k, expression=None) for k in item.keys)
+    return replace(item, keys=keys, where=None), (item.where, *(k.expression for k in item.keys))
 
 
 def _rebuild_foreign_keys(actual: model.Database, desired: model.Database, changes: list[Change]) -> list[Change]:

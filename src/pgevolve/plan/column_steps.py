@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from pgevolve import model
 from pgevolve.changes import AlterColumn
-from pgevolve.ident import make_object_name, quote_ident
+from pgevolve.ident import make_object_name, quote_ident, sequence_name
 from pgevolve.plan import ddl
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.expressions import nextval_sequence
+from pgevolve.plan.expressions import nextval_sequence, referenced_columns
 from pgevolve.plan.steps import Hazard, Phase, Step
 from pgevolve.plan.table_steps import add_column_hazard
-from pgevolve.plan.types import Conversion, conversion
+from pgevolve.plan.types import SERIAL_TYPES, Conversion, conversion
 
 _TYPE_HAZARD = {
     Conversion.COERCIBLE: (Hazard.SAFE, "Binary-coercible: only the catalog changes (a brief ACCESS EXCLUSIVE "
                                         "lock, no scan, no rewrite)."),
     Conversion.WIDENING: (Hazard.REWRITE, "Every value converts, but the table and its indexes are rewritten "
                                           "under an ACCESS EXCLUSIVE lock."),
-    # A narrowing change is destructive (refused without --allow-destructive): a value too long or too
-    # large is rejected, and numeric scale or time precision is rounded away without a word.
-    Conversion.ASSIGNMENT: (Hazard.DESTRUCTIVE, "Narrows the type: the table is rewritten under an ACCESS EXCLUSIVE "
-                                                "lock, values that do not fit are rejected, and extra numeric or "
-                                                "time precision is rounded away."),
+    # Narrowing is destructive, refused without --allow-destructive (the apply contract), although
+    # PostgreSQL rejects a value that does not fit rather than cutting it (no USING, see below).
+    Conversion.ASSIGNMENT: (Hazard.DESTRUCTIVE, "Narrows the type: the table and its indexes are rewritten under an "
+                                                "ACCESS EXCLUSIVE lock, and the cast fails if an existing value does "
+                                                "not fit."),
+    Conversion.ROUNDING: (Hazard.DESTRUCTIVE, "Rounds values: the table is rewritten under an ACCESS EXCLUSIVE lock, "
+                                              "digits after the point or time precision that the new type cannot "
+                                              "hold are rounded away without an error, and values that do not fit "
+                                              "are rejected."),
     Conversion.EXPLICIT: (Hazard.DATA, "The table is rewritten under an ACCESS EXCLUSIVE lock, and the cast fails "
                                        "if an existing value cannot be converted."),
 }
@@ -56,44 +61,104 @@ def _step(change: AlterColumn, ctx: Context, kind: str, build: Callable[..., str
 def _type_and_default(change: AlterColumn, ctx: Context) -> list[Step]:
     old, new, what = change.old, change.new, change.changes
     retyped = "type" in what
+    old_serial, new_serial = ddl.serial_type(change.table, old), ddl.serial_type(change.table, new)
     steps: list[Step] = []
+    if old_serial and not new_serial:
+        steps += _drop_serial(change, ctx)
     # ALTER TYPE casts the old default too, and it may not cast: set it aside, then set the new one.
-    if old.default is not None and (retyped or ("default" in what and new.default is None)):
+    elif old.default is not None and (retyped or ("default" in what and new.default is None)):
         steps.append(_step(change, ctx, "drop_default", ddl.drop_default, Hazard.SAFE,
                            "Existing rows keep their values; only new rows were using the default."))
     if {"type", "collation"} & what:
         steps.append(_alter_type(change, ctx))
-    if new.default is not None and not new.identity and ("default" in what or (retyped and old.default is not None)):
-        steps += _set_default(change, ctx)
+    if new_serial and not old_serial:
+        steps += _add_serial(change, ctx)
+    elif new_serial and retyped:
+        # ALTER COLUMN TYPE leaves the sequence's own type (and so its maximum) as it was.
+        sequence = sequence_name(change.table, new.name)
+        steps.append(draft(Phase.COLUMNS, "alter_sequence", f"{change.table}.{new.name}",
+                           ddl.alter_sequence_type(sequence, ddl.serial_base(new.type), ctx.scope), Hazard.SAFE,
+                           "The sequence takes the column's new type (its range); catalog-only.",
+                           relations=(ctx.relation(change.table),)))
+    elif new.default is not None and not new.identity and ("default" in what or (retyped and old.default is not None)):
+        steps.append(_step(change, ctx, "set_default", ddl.set_default, Hazard.SAFE,
+                           "Only new rows get the new default; existing rows are not touched.", new.default))
     return steps
 
 
+def _plain(column: model.Column) -> model.Column:
+    """The column with a serial spelling turned into its integer type (ALTER TYPE knows no serial)."""
+    return replace(column, type=SERIAL_TYPES.get(column.type.lower(), column.type))
+
+
 def _alter_type(change: AlterColumn, ctx: Context) -> Step:
+    old, new = _plain(change.old), _plain(change.new)
     if "type" in change.changes:
-        how = conversion(change.old.type, change.new.type)
+        how = conversion(old.type, new.type)
         hazard, reason = _TYPE_HAZARD[how]
+        if how is Conversion.COERCIBLE and _expression_indexes(ctx.actual.table(change.table), change.old.name):
+            # PostgreSQL reuses a plain index's storage on a binary-coercible change, but never
+            # that of an index whose expressions or predicate use the column: those are rebuilt.
+            hazard, reason = Hazard.LOCKS, ("Binary-coercible, so the table is not rewritten, but the expression "
+                                            "and partial indexes on the column are rebuilt under an ACCESS "
+                                            "EXCLUSIVE lock.")
     else:
         how = Conversion.COERCIBLE
         hazard, reason = Hazard.LOCKS, "A new collation rebuilds the column's indexes under an ACCESS EXCLUSIVE lock."
     # Without USING, PostgreSQL applies the assignment cast, which raises on a value too
     # long for varchar(n); an explicit cast (USING col::varchar(n)) would truncate silently.
-    sql = ddl.alter_column_type(change.table, change.new, ctx.scope, using=how is Conversion.EXPLICIT)
+    sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT)
     return draft(Phase.COLUMNS, "alter_column_type", f"{change.table}.{change.new.name}", sql, hazard, reason,
                  relations=(ctx.relation(change.table),))
 
 
-def _set_default(change: AlterColumn, ctx: Context) -> list[Step]:
-    new = change.new
-    assert new.default is not None
-    steps: list[Step] = []
-    if ddl.serial_type(change.table, new) and nextval_sequence(change.old.default) is None:
-        sql = ddl.create_owned_sequence(change.table, new, ctx.scope)
-        steps.append(draft(Phase.COLUMNS, "create_sequence", f"{change.table}.{new.name}", sql, Hazard.DATA,
-                           "The new sequence starts at 1: inserts fail on duplicates until it is set past the "
-                           "largest existing value (setval).", relations=(ctx.relation(change.table),)))
-    steps.append(_step(change, ctx, "set_default", ddl.set_default, Hazard.SAFE,
-                       "Only new rows get the new default; existing rows are not touched.", new.default))
-    return steps
+def _drop_serial(change: AlterColumn, ctx: Context) -> list[Step]:
+    """No longer serial: its default goes, then the sequence it owned (an identity can then take its name)."""
+    sequence = nextval_sequence(change.old.default) or sequence_name(change.table, change.old.name)
+    rel = (ctx.relation(change.table),)
+    return [
+        _step(change, ctx, "drop_default", ddl.drop_default, Hazard.SAFE,
+              "Existing rows keep their values; only new rows were drawing from the serial sequence."),
+        draft(Phase.COLUMNS, "drop_sequence", f"{change.table}.{change.new.name}",
+              ddl.drop_sequence(sequence.rsplit(".", 1)[-1].strip('"'), ctx.scope), Hazard.SAFE,
+              "Nothing uses the column's serial sequence any more; the column keeps its values.", relations=rel),
+    ]
+
+
+def _add_serial(change: AlterColumn, ctx: Context) -> list[Step]:
+    """Becomes serial: its own sequence, the nextval() default, and the sequence moved past existing values."""
+    table, new, scope = change.table, change.new, ctx.scope
+    obj, rel = f"{table}.{new.name}", (ctx.relation(table),)
+    return [
+        draft(Phase.COLUMNS, "create_sequence", obj, ddl.create_owned_sequence(table, new, scope), Hazard.SAFE,
+              "A new sequence, owned by the column (dropped with it).", relations=rel),
+        _step(change, ctx, "set_default", ddl.set_default, Hazard.SAFE,
+              "Only new rows draw from the sequence; existing rows are not touched.",
+              ddl.serial_default(table, new.name, scope)),
+        _sync_sequence(table, new.name, ctx, identity=False),
+    ]
+
+
+def _sync_sequence(table: str, column: str, ctx: Context, *, identity: bool, phase: Phase = Phase.COLUMNS) -> Step:
+    # A new sequence starts at 1; without this, inserts collide with the existing values.
+    return draft(phase, "set_sequence", f"{table}.{column}",
+                 ddl.set_sequence_past_values(table, column, ctx.scope, identity=identity), Hazard.SAFE,
+                 "Moves the new sequence past the largest existing value (reads max, an index scan when the column "
+                 "is indexed), under the lock the previous steps hold, so new rows do not collide.",
+                 relations=(ctx.relation(table),))
+
+
+def _expression_indexes(table: model.Table | None, column: str) -> tuple[str, ...]:
+    """Indexes of the actual table whose key expressions or predicate mention the column."""
+    if table is None:
+        return ()
+    found = []
+    for index in table.indexes:
+        texts = [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else [])
+        columns = [referenced_columns(t) for t in texts]
+        if any(c is None or column in c for c in columns):
+            found.append(index.name)
+    return tuple(found)
 
 
 def _nullable(change: AlterColumn, ctx: Context) -> list[Step]:
@@ -136,9 +201,10 @@ def _identity(change: AlterColumn, ctx: Context) -> list[Step]:
         return [_step(change, ctx, "set_identity", ddl.set_identity, Hazard.SAFE, "Catalog-only.", new.identity)]
     # ADD ... AS IDENTITY needs the column NOT NULL first: after SET NOT NULL when that changes too.
     phase = Phase.NOT_NULL if "nullable" in change.changes else Phase.COLUMNS
-    return [_step(change, ctx, "add_identity", ddl.add_identity, Hazard.DATA,
-                  "The identity sequence starts at 1: inserts fail on duplicates until it is set past the "
-                  "largest existing value.", new.identity, phase=phase)]
+    return [_step(change, ctx, "add_identity", ddl.add_identity, Hazard.SAFE,
+                  "Catalog-only (a brief ACCESS EXCLUSIVE lock): existing rows keep their values.", new.identity,
+                  phase=phase),
+            _sync_sequence(change.table, new.name, ctx, identity=True, phase=phase)]
 
 
 def _recreate(change: AlterColumn, ctx: Context) -> list[Step]:

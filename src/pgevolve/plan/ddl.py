@@ -204,8 +204,41 @@ def create_owned_sequence(table: str, column: model.Column, scope: Scope) -> str
     """The sequence a serial default needs, owned by its column (dropped with it)."""
     sequence = scope.name(sequence_name(table, column.name))
     owner = f"{scope.name(table)}.{quote_ident(column.name)}"
-    as_type = parse_type(column.type).base
+    as_type = serial_base(column.type)
     return f"CREATE SEQUENCE IF NOT EXISTS {sequence} AS {as_type} OWNED BY {owner}"
+
+
+def serial_base(type_text: str) -> str:
+    """The integer type under a serial spelling (``bigserial`` -> ``bigint``); other types as they are."""
+    return SERIAL_TYPES.get(type_text.lower(), parse_type(type_text).base)
+
+
+def serial_default(table: str, column: str, scope: Scope) -> str:
+    """``nextval('"schema"."<table>_<column>_seq"'::regclass)``: the default a serial column gets."""
+    return f"nextval({quote_literal(scope.name(sequence_name(table, column)))}::regclass)"
+
+
+def set_sequence_past_values(table: str, column: str, scope: Scope, *, identity: bool) -> str:
+    """Move the column's sequence past the largest existing value (no row: it stays at its start)."""
+    if identity:
+        sequence = f"pg_get_serial_sequence({quote_literal(scope.name(table))}, {quote_literal(column)})"
+    else:
+        sequence = quote_literal(scope.name(sequence_name(table, column)))
+    col = quote_ident(column)
+    # HAVING: setval refuses a value below the sequence's minimum (1), and an empty table has no max.
+    return f"SELECT setval({sequence}, max({col})) FROM {scope.name(table)} HAVING max({col}) > 0"
+
+
+def drop_sequence(name: str, scope: Scope) -> str:
+    return f"DROP SEQUENCE {scope.name(name)}"
+
+
+def rename_sequence(old: str, new: str, scope: Scope) -> str:
+    return f"ALTER SEQUENCE {scope.name(old)} RENAME TO {quote_ident(new)}"
+
+
+def alter_sequence_type(name: str, type_text: str, scope: Scope) -> str:
+    return f"ALTER SEQUENCE {scope.name(name)} AS {type_text}"
 
 
 # -- constraints ------------------------------------------------------------------------------

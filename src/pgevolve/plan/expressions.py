@@ -6,10 +6,12 @@ a regex: a function name inside a string literal is not a call.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 
 from pglast import ast, keywords, parse_sql
+from pglast.parser import parse_sql_json
 from pglast.visitors import Visitor
 
 # Functions a default commonly calls that are NOT volatile (stable or immutable):
@@ -156,3 +158,35 @@ def server_ident(name: str) -> str:
     if re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name not in _KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
+
+
+def _without_casts(node: object) -> object:
+    """A parse tree (as JSON values) with every TypeCast replaced by its argument and no locations."""
+    if isinstance(node, list):
+        return [_without_casts(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"TypeCast"}:
+        return _without_casts(node["TypeCast"]["arg"])
+    return {key: _without_casts(value) for key, value in node.items() if key != "location"}
+
+
+@cache
+def _cast_free_tree(expression: str) -> object | None:
+    try:
+        return _without_casts(json.loads(parse_sql_json(f"SELECT {expression}"))["stmts"])
+    except Exception:
+        return None
+
+
+def same_but_casts(old: str | None, new: str | None) -> bool:
+    """True when the two expressions differ at most in their casts (or are both absent).
+
+    ALTER COLUMN TYPE re-parses every expression on the column against the new type, and
+    PostgreSQL then adds or removes the implicit casts itself: ``(zip <> ''::text)`` on a text
+    column reads back as ``((zip)::text <> ''::text)`` once zip is varchar(10).
+    """
+    if old is None or new is None:
+        return old == new
+    tree = _cast_free_tree(old)
+    return tree is not None and tree == _cast_free_tree(new)

@@ -44,6 +44,14 @@ def grouping_lines(groups: tuple[Group, ...]) -> list[str]:
     return lines
 
 
+def blocker_lines(plan: Plan) -> list[str]:
+    """What stands in the way of the plan, first: apply refuses a blocked plan."""
+    if not plan.blockers:
+        return []
+    lines = [f"BLOCKED: {text}." for text in plan.blockers]
+    return [*lines, "apply refuses this plan (exit 3) while they stand in the way; it changes nothing.", ""]
+
+
 # -- text -------------------------------------------------------------------------------------
 
 Segment = tuple[str, str | None]  # text, rich style
@@ -54,7 +62,8 @@ def render_text(plan: Plan, *, color: bool) -> str:
     if plan.is_empty:
         return NO_CHANGES + "\n"
     groups = plan.groups()
-    lines: list[list[Segment]] = [[(line, None)] for line in grouping_lines(groups)] + [[]]
+    lines: list[list[Segment]] = [[(line, "bold red")] for line in blocker_lines(plan)]
+    lines += [[(line, None)] for line in grouping_lines(groups)] + [[]]
     number, transaction, width = 0, 0, len(str(len(plan.steps)))
     for group in groups:
         transaction += group.transactional
@@ -98,7 +107,8 @@ def render_sql(plan: Plan, *, search_path: str | None = None) -> str:
     if plan.is_empty:
         return f"-- {NO_CHANGES}\n"
     groups = plan.groups()
-    header = "".join(f"-- {line}\n" for line in [f"pgevolve plan: {summary_line(plan)}", *grouping_lines(groups)])
+    header = "".join(f"-- {line}\n" for line in [f"pgevolve plan: {summary_line(plan)}", *blocker_lines(plan)[:-1],
+                                                  *grouping_lines(groups)])
     settings = f"SET lock_timeout = '{LOCK_TIMEOUT}';\n"
     if search_path is not None:
         settings += f"SET search_path = {quote_ident(search_path)};\n"
@@ -146,7 +156,7 @@ def _change_list(plan: Plan) -> str:
 
 def _warning(plan: Plan) -> str | None:
     counts = plan.counts()
-    lines = []
+    lines = [f"Blocked: {text}." for text in plan.blockers]
     if counts.get(Hazard.DATA):
         n = counts[Hazard.DATA]
         lines.append(f"{n} step{'s' * (n != 1)} can fail on existing rows (`data`): the apply stops there.")
@@ -156,7 +166,7 @@ def _warning(plan: Plan) -> str | None:
                      "refused unless applied with `--allow-destructive`.")
     if not lines:
         return None
-    kind = "CAUTION" if counts.get(Hazard.DESTRUCTIVE) else "WARNING"
+    kind = "CAUTION" if counts.get(Hazard.DESTRUCTIVE) or plan.blockers else "WARNING"
     return f"> [!{kind}]\n" + "".join(f"> {line}\n" for line in lines)
 
 

@@ -148,6 +148,8 @@ class Group:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     steps: tuple[Step, ...] = ()
+    # Unmanaged objects that PostgreSQL would not let a step past (plan.blockers): apply refuses the plan.
+    blockers: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -193,14 +195,18 @@ class Plan:
             numbered.append({"transactional": group.transactional,
                              "steps": list(range(start, start + len(group.steps)))})
             start += len(group.steps)
-        return {
+        data: dict[str, Any] = {
             "format": 1,
             "summary": {h.value: n for h, n in self.counts().items()},
             "highest_hazard": self.highest_hazard.value,
             "steps": [s.to_dict() for s in self.steps],
             "groups": numbered,
         }
+        if self.blockers:
+            data["blockers"] = list(self.blockers)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
-        return cls(steps=tuple(Step.from_dict(s) for s in data["steps"]))
+        return cls(steps=tuple(Step.from_dict(s) for s in data["steps"]),
+                   blockers=tuple(data.get("blockers", ())))

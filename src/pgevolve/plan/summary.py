@@ -42,6 +42,7 @@ from pgevolve.changes import (
     SetExtensionSchema,
     ValidateConstraint,
 )
+from pgevolve.plan.types import SERIAL_TYPES
 
 
 def _c(name: str) -> str:
@@ -149,6 +150,14 @@ def _comment(change: SetComment) -> str:
     return f"{verb} {change.target} {_c(what)}"
 
 
+def _default(old: model.Column, new: model.Column) -> str:
+    if new.default is not None:
+        return f"default {_c(new.default)}"
+    if new.type.lower() in SERIAL_TYPES:
+        return "numbered by a sequence of its own (serial)"
+    return "no longer serial" if old.type.lower() in SERIAL_TYPES else "no default"
+
+
 def _alterations(change: AlterColumn) -> str:
     old, new = change.old, change.new
     parts = []
@@ -157,7 +166,7 @@ def _alterations(change: AlterColumn) -> str:
     if "nullable" in change.changes:
         parts.append("now optional" if new.nullable else "now required")
     if "default" in change.changes:
-        parts.append(f"default {_c(new.default)}" if new.default is not None else "no default")
+        parts.append(_default(old, new))
     if "identity" in change.changes:
         parts.append(f"identity {new.identity}" if new.identity else "no longer an identity")
     if "generated" in change.changes:

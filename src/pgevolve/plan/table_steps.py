@@ -63,14 +63,23 @@ def rename_table(change: RenameTable, ctx: Context) -> list[Step]:
     sql = ddl.rename_table(change.old, change.new, ctx.scope)
     return [draft(Phase.RENAMES, "rename_table", change.new, sql, Hazard.LOCKS,
                   "A brief ACCESS EXCLUSIVE lock; queries that still use the old name fail from now on.",
-                  relations=(ctx.relation(change.new),))]
+                  relations=(ctx.relation(change.new),)),
+            *_rename_sequences(change.sequences, ctx)]
 
 
 def rename_column(change: RenameColumn, ctx: Context) -> list[Step]:
     sql = ddl.rename_column(change.table, change.old, change.new, ctx.scope)
     return [draft(Phase.RENAMES, "rename_column", f"{change.table}.{change.new}", sql, Hazard.LOCKS,
                   "A brief ACCESS EXCLUSIVE lock; queries that still use the old name fail from now on.",
-                  relations=(ctx.relation(change.table),))]
+                  relations=(ctx.relation(change.table),)),
+            *_rename_sequences(change.sequences, ctx)]
+
+
+def _rename_sequences(pairs: tuple[tuple[str, str], ...], ctx: Context) -> list[Step]:
+    return [draft(Phase.RENAMES, "rename_sequence", new, ddl.rename_sequence(old, new, ctx.scope), Hazard.LOCKS,
+                  "A brief ACCESS EXCLUSIVE lock on the serial sequence; the column's default follows it (it names "
+                  "the sequence by OID).", relations=(ctx.relation(new),))
+            for old, new in pairs]
 
 
 def add_column(change: AddColumn, ctx: Context) -> list[Step]:

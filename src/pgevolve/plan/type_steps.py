@@ -73,22 +73,29 @@ def replace_enum(change: ReplaceEnum, ctx: Context) -> list[Step]:
         draft(Phase.ENUMS, "create_enum", name, ddl.create_enum(change.new, scope), Hazard.SAFE,
               "Creates the type with the new list of values."),
     ]
+    removes = bool(set(change.old.values) - set(change.new.values))
     for table, column in change.columns:
-        steps += _convert_column(table, column, ctx)
+        steps += _convert_column(table, column, ctx, removes=removes)
     steps.append(draft(Phase.ENUMS, "drop_enum", aside, ddl.drop_type(aside, scope), Hazard.SAFE,
                        "No column uses the old type any more."))
     return steps
 
 
-def _convert_column(table: str, column: model.Column, ctx: Context) -> list[Step]:
+def _convert_column(table: str, column: model.Column, ctx: Context, *, removes: bool) -> list[Step]:
     obj, rel, scope = f"{table}.{column.name}", (ctx.relation(table),), ctx.scope
     steps = []
     if column.default is not None:  # the default names the old type: set aside, set again after
         steps.append(draft(Phase.ENUMS, "drop_default", obj, ddl.drop_default(table, column.name, scope),
                            Hazard.SAFE, "Set aside while the column changes type.", relations=rel))
+    if removes:
+        hazard, reason = Hazard.DATA, ("Rewrites the table under an ACCESS EXCLUSIVE lock; fails if a row holds a "
+                                       "value the new type no longer has.")
+    else:  # only the order changes: every value exists in the new type, the conversion cannot fail
+        hazard, reason = Hazard.REWRITE, ("Rewrites the table and its indexes under an ACCESS EXCLUSIVE lock; every "
+                                          "value converts, but ORDER BY and comparisons on the column follow the new "
+                                          "order.")
     steps.append(draft(Phase.ENUMS, "alter_column_type", obj, ddl.retype_through_text(table, column, scope),
-                       Hazard.DATA, "Rewrites the table under an ACCESS EXCLUSIVE lock; fails if a row holds a "
-                       "value the new type no longer has.", relations=rel))
+                       hazard, reason, relations=rel))
     default = _desired_default(table, column.name, ctx)
     if column.default is not None and default is not None:
         steps.append(draft(Phase.ENUMS, "set_default", obj, ddl.set_default(table, column.name, default, scope),

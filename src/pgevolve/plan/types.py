@@ -93,7 +93,8 @@ class Conversion(Enum):
 
     COERCIBLE = "coercible"  # binary coercible: catalog only, no scan, no rewrite
     WIDENING = "widening"  # every value converts: the table is rewritten, nothing can fail
-    ASSIGNMENT = "assignment"  # a built-in assignment cast: rewrite, and it can fail on some rows
+    ASSIGNMENT = "assignment"  # a built-in assignment cast: rewrite, and it can fail on some rows (never rounds)
+    ROUNDING = "rounding"  # an assignment cast that rounds away digits or time precision without an error
     EXPLICIT = "explicit"  # needs USING col::type: rewrite, and it can fail on some rows
 
 
@@ -118,17 +119,33 @@ def conversion(old: str, new: str) -> Conversion:
 
 def _same_base(a: TypeName, b: TypeName) -> Conversion:
     """Only the modifiers differ: length, precision."""
-    if a.base in ("character varying", "bit varying", "timestamp with time zone",
-                  "timestamp without time zone", "time with time zone", "time without time zone"):
-        wider = not b.modifiers or (a.modifiers and b.modifiers[0] >= a.modifiers[0])
+    wider = not b.modifiers or bool(a.modifiers and b.modifiers[0] >= a.modifiers[0])
+    if a.base in ("character varying", "bit varying"):
+        # A value too long for the new length raises: rejected, never cut.
         return Conversion.COERCIBLE if wider else Conversion.ASSIGNMENT
+    if a.base in ("character", "bit"):
+        return Conversion.ASSIGNMENT  # a fixed length pads or raises: the table is rewritten
+    if a.base in ("timestamp with time zone", "timestamp without time zone", "time with time zone",
+                  "time without time zone"):
+        return Conversion.COERCIBLE if wider else Conversion.ROUNDING
     if a.base == "numeric":
-        # Since PostgreSQL 9.2 a larger precision with the same scale needs no rewrite.
-        if not b.modifiers:
-            return Conversion.COERCIBLE
-        same_scale = a.modifiers and _scale(a) == _scale(b) and b.modifiers[0] >= a.modifiers[0]
-        return Conversion.COERCIBLE if same_scale else Conversion.ASSIGNMENT
-    return Conversion.ASSIGNMENT
+        return _numeric(a, b)
+    return Conversion.ROUNDING  # other modifiers (interval fields, extension types): assume the worst
+
+
+def _numeric(a: TypeName, b: TypeName) -> Conversion:
+    """numeric(p,s) -> numeric(q,t): p - s digits before the point, s after."""
+    if not b.modifiers:
+        return Conversion.COERCIBLE  # unconstrained numeric holds every value as it is
+    if not a.modifiers:
+        return Conversion.ROUNDING
+    if _scale(b) < _scale(a):
+        return Conversion.ROUNDING  # digits after the point are rounded away
+    if b.modifiers[0] - _scale(b) < a.modifiers[0] - _scale(a):
+        return Conversion.ASSIGNMENT  # fewer digits before the point: a large value raises
+    # PostgreSQL's numeric_support skips the rewrite only when the scale is unchanged
+    # (9.2+); a larger scale rewrites every value with the extra zeros.
+    return Conversion.COERCIBLE if _scale(b) == _scale(a) else Conversion.WIDENING
 
 
 def _scale(t: TypeName) -> int:
@@ -136,7 +153,11 @@ def _scale(t: TypeName) -> int:
 
 
 def _other_pair(a: TypeName, b: TypeName) -> Conversion:
-    if a.base in ("smallint", "integer") and b.base in ("numeric", "double precision", "bigint"):
+    integers = ("smallint", "integer", "bigint")
+    if a.base in integers and b.base == "numeric":
+        # An integer has no fractional digits: numeric(p,s) may reject it, never round it.
+        return Conversion.WIDENING if not b.modifiers else Conversion.ASSIGNMENT
+    if a.base in ("smallint", "integer") and b.base in ("double precision", "bigint"):
         return Conversion.WIDENING if not b.modifiers else Conversion.ASSIGNMENT
     if (a.base, b.base) in {("real", "double precision"), ("date", "timestamp with time zone"),
                             ("date", "timestamp without time zone"),
@@ -144,5 +165,5 @@ def _other_pair(a: TypeName, b: TypeName) -> Conversion:
         return Conversion.WIDENING
     numeric_like = {"smallint", "integer", "bigint", "numeric", "real", "double precision"}
     if a.base in numeric_like and b.base in numeric_like:
-        return Conversion.ASSIGNMENT
+        return Conversion.ROUNDING  # to an integer, a float or a scale: fractional or low digits are lost
     return Conversion.EXPLICIT

@@ -3,13 +3,35 @@
 -- identity: deptype 'a'/'i') belong to something pgevolve already manages.
 -- pgevolve's own promotion sync triggers and their functions (commented 'pgevolve promotion {...}',
 -- see catalog/queries/promotions.sql) are managed too.
+-- depends_on: the owned tables' columns ([table, column]; [table, null]: the table as a whole) that the
+-- object depends on through a normal pg_depend entry (a view's or rule's pg_rewrite row, a trigger's
+-- WHEN or UPDATE OF, a policy's expressions, a function's SQL body). PostgreSQL refuses to drop or
+-- retype such a column without CASCADE, so the planner reports these objects as blockers.
+-- Views and functions of other schemas that depend on an owned table are listed too.
+-- setup: a statement that creates the object again (standalone sequences, functions), run in the
+-- scratch database that normalizes the desired schema, so that a default like
+-- nextval('invoice_seq') or a CHECK calling an unmanaged function builds there too.
 WITH ext_members AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ), promotion_functions AS (
     SELECT objoid AS oid FROM pg_description
     WHERE classoid = 'pg_proc'::regclass AND objsubid = 0 AND description LIKE 'pgevolve promotion {%%'
+), column_deps AS (
+    SELECT d.classid, d.objid,
+           jsonb_agg(DISTINCT jsonb_build_array(t.relname::text, a.attname::text)) AS depends_on
+    FROM pg_depend d
+    JOIN pg_class t ON t.oid = d.refobjid AND t.relkind IN ('r', 'p')
+    JOIN pg_namespace tn ON tn.oid = t.relnamespace AND tn.nspname = %(schema)s
+    LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid AND d.refobjsubid > 0
+    WHERE d.refclassid = 'pg_class'::regclass AND d.deptype = 'n'
+      AND d.classid IN ('pg_rewrite'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_proc'::regclass)
+    GROUP BY d.classid, d.objid
+), view_deps AS (
+    SELECT r.ev_class AS oid, cd.depends_on
+    FROM pg_rewrite r JOIN column_deps cd ON cd.classid = 'pg_rewrite'::regclass AND cd.objid = r.oid
+    WHERE r.rulename = '_RETURN'
 )
-SELECT kind, name, detail FROM (
+SELECT kind, name, detail, depends_on, setup FROM (
     SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                           WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table'
                           WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'composite type'
@@ -19,7 +41,11 @@ SELECT kind, name, detail FROM (
                                                              WHERE p.inhrelid = c.oid LIMIT 1)
                 WHEN c.relkind = 'r' THEN 'inherits from ' || (SELECT string_agg(p.inhparent::regclass::text, ', ')
                                                                 FROM pg_inherits p WHERE p.inhrelid = c.oid)
-           END AS detail
+           END AS detail,
+           (SELECT v.depends_on FROM view_deps v WHERE v.oid = c.oid) AS depends_on,
+           CASE WHEN c.relkind = 'S' THEN 'CREATE SEQUENCE ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+                || ' AS ' || (SELECT format_type(s.seqtypid, NULL) FROM pg_sequence s WHERE s.seqrelid = c.oid)
+           END AS setup
     FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s
@@ -30,47 +56,68 @@ SELECT kind, name, detail FROM (
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-           p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL
+           p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL,
+           (SELECT cd.depends_on FROM column_deps cd WHERE cd.classid = 'pg_proc'::regclass AND cd.objid = p.oid),
+           CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = %(schema)s
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
       AND p.oid NOT IN (SELECT oid FROM promotion_functions)
     UNION ALL
-    SELECT 'trigger', t.tgname, 'on ' || c.relname
+    SELECT 'trigger', t.tgname, 'on ' || c.relname,
+           (SELECT cd.depends_on FROM column_deps cd WHERE cd.classid = 'pg_trigger'::regclass AND cd.objid = t.oid),
+           NULL
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND NOT t.tgisinternal AND t.tgfoid NOT IN (SELECT oid FROM promotion_functions)
     UNION ALL
-    SELECT 'policy', pol.polname, 'on ' || c.relname
+    SELECT 'policy', pol.polname, 'on ' || c.relname,
+           (SELECT cd.depends_on FROM column_deps cd WHERE cd.classid = 'pg_policy'::regclass AND cd.objid = pol.oid),
+           NULL
     FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s
     UNION ALL
-    SELECT 'row level security', c.relname, 'enabled'
+    SELECT 'row level security', c.relname, 'enabled', NULL, NULL
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND c.relrowsecurity
     UNION ALL
-    SELECT 'rule', r.rulename, 'on ' || c.relname
+    SELECT 'rule', r.rulename, 'on ' || c.relname,
+           (SELECT cd.depends_on FROM column_deps cd WHERE cd.classid = 'pg_rewrite'::regclass AND cd.objid = r.oid),
+           NULL
     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND r.rulename <> '_RETURN'
     UNION ALL
     SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'range type' END,
-           t.typname, NULL
+           t.typname, NULL, NULL, NULL
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
     WHERE n.nspname = %(schema)s AND t.typtype IN ('d', 'r')
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
     UNION ALL
     -- A column may use a collation of the owned schema (Column.collation names it),
     -- but the collation itself is not declared by the format.
-    SELECT 'collation', co.collname, NULL
+    SELECT 'collation', co.collname, NULL, NULL, NULL
     FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
     WHERE n.nspname = %(schema)s
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_collation'::regclass AND e.objid = co.oid)
     UNION ALL
-    SELECT 'statistics', st.stxname, 'on ' || c.relname
+    SELECT 'statistics', st.stxname, 'on ' || c.relname, NULL, NULL
     FROM pg_statistic_ext st JOIN pg_class c ON c.oid = st.stxrelid JOIN pg_namespace n ON n.oid = st.stxnamespace
     WHERE n.nspname = %(schema)s
     UNION ALL
-    SELECT 'exclusion constraint', con.conname, 'on ' || c.relname
+    SELECT 'exclusion constraint', con.conname, 'on ' || c.relname, NULL, NULL
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND con.contype = 'x'
+    UNION ALL
+    -- Outside the owned schema, only what stands in the way of a planned change.
+    SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END,
+           n.nspname || '.' || c.relname, 'in schema ' || n.nspname, v.depends_on, NULL
+    FROM view_deps v JOIN pg_class c ON c.oid = v.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname <> %(schema)s
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
+           n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+           'in schema ' || n.nspname, cd.depends_on, NULL
+    FROM column_deps cd JOIN pg_proc p ON cd.classid = 'pg_proc'::regclass AND p.oid = cd.objid
+    JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname <> %(schema)s
 ) objects
 ORDER BY kind, name

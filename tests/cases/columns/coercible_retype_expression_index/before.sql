@@ -1,0 +1,4 @@
+CREATE TABLE leads (id integer PRIMARY KEY, email varchar(50), zip varchar(10));
+CREATE INDEX leads_email_zip_idx ON leads (email, zip);
+CREATE UNIQUE INDEX leads_zip_key ON leads (zip) WHERE zip <> '';
+CREATE INDEX leads_lower_idx ON leads (lower(email));
