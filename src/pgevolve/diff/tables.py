@@ -105,7 +105,8 @@ def _same_default(old: str | None, new: str | None) -> bool:
 
 
 def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[Change]:
-    """Drop the drop + add pairs of indexes and CHECKs that ALTER COLUMN TYPE rebuilds by itself.
+    """Drop the drop + add pairs (and index replacements) of indexes and CHECKs that ALTER COLUMN TYPE
+    rebuilds by itself.
 
     PostgreSQL rebuilds every index and CHECK on a retyped column from its definition,
     re-parsed against the new type; when the desired definition differs from the actual one
@@ -131,7 +132,8 @@ def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[
         old = dropped.get(key)
         if old is not None and _rebuilt_alike(old, new, retyped):
             kept.add(key)
-    return [c for c in changes if _pair_key(c) not in kept]
+    return [c for c in changes if _pair_key(c) not in kept
+            and not (isinstance(c, ReplaceIndex) and not c.foreign_keys and _rebuilt_alike(c.old, c.new, retyped))]
 
 
 def _pair_key(change: Change) -> str | None:
