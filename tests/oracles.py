@@ -9,14 +9,13 @@ from pgevolve import model
 
 def same_catalog(migrated: model.Database, fresh: model.Database) -> bool:
     """Equal but for column order (PostgreSQL appends added columns and cannot reorder them) and for
-    extensions installed in another schema, which pgevolve neither moves nor drops: a listed one counts
-    as installed wherever it lives, an unlisted one is not the owned schema's."""
+    extensions, which pgevolve neither moves nor drops: a listed one counts as installed wherever it
+    lives, an unlisted one is left alone (not the project's)."""
 
     def by_name(db: model.Database) -> model.Database:
         tables = tuple(replace(t, columns=tuple(sorted(t.columns, key=lambda c: c.name))) for t in db.tables)
         return replace(db, tables=tables)
 
     wanted = {e.name: e for e in fresh.extensions}
-    extensions = tuple(e if e.schema is None else wanted.get(e.name, e)
-                       for e in migrated.extensions if e.schema is None or e.name in wanted)
+    extensions = tuple(e if e.schema is None else wanted[e.name] for e in migrated.extensions if e.name in wanted)
     return by_name(replace(migrated, extensions=extensions)) == by_name(fresh)

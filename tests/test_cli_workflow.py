@@ -131,3 +131,20 @@ def test_sql_script_for_an_owned_schema_runs_in_a_plain_psql_session(db: str, tm
     assert result.returncode == 0, result.stderr
     code, out = cli_stdout("plan", "--schema-dir", str(schema), "--database-url", db)
     assert (code, out) == (0, "No changes.\n")
+
+
+def test_an_unlisted_extension_is_left_alone_and_named(db: str, tmp_path: Path) -> None:
+    """pg_stat_statements and the like are the DBA's: never dropped, reported, and the no-op fast path holds."""
+    schema = tmp_path / "schema"
+    (schema / "tables").mkdir(parents=True)
+    (schema / "pgevolve.yaml").write_text("schema: public\n")
+    (schema / "tables" / "t.yaml").write_text("table: t\ncolumns:\n  id: { type: integer, primary_key: true }\n")
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION pg_trgm")
+        conn.execute("CREATE TABLE t (id integer PRIMARY KEY)")
+    for _ in range(2):  # the second run takes the cached fast path
+        result = CliRunner().invoke(app, ["plan", "--schema-dir", str(schema), "--database-url", db])
+        assert (result.exit_code, result.stdout) == (0, "No changes.\n")
+        assert "not managed by pgevolve (left alone): extension pg_trgm\n" in result.stderr
+    code, out = cli_stdout("drift", "--schema-dir", str(schema), "--database-url", db)
+    assert code == 0, out

@@ -85,16 +85,30 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
 
     sources = _sources_key(schema_dir)
     summary = cache.load("summary", sources) if sources else None
-    if isinstance(summary, dict):
+    if isinstance(summary, dict) and "extensions" in summary:
         actual, unmanaged, version = _read(target.dsn, summary["schema"])
-        if summary.get(version) == _fingerprint(actual):
+        listed = frozenset(summary["extensions"])
+        if summary.get(version) == _fingerprint(_listed_extensions_only(actual, listed)):
             return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=actual, plan=Plan(),
-                           unmanaged=unmanaged, canonical_from_cache=True, known=None)
+                           unmanaged=unmanaged + _unlisted_extensions(actual, listed), canonical_from_cache=True,
+                           known=None)
     return _plan_fully(schema_dir, target, dev_url, sources)
 
 
 def _fingerprint(db: model.Database) -> str:
     return cache.key_of(repr(db))
+
+
+def _listed_extensions_only(db: model.Database, listed: frozenset[str]) -> model.Database:
+    """The catalog as the differ sees it: extensions the YAML does not list are left alone."""
+    return replace(db, extensions=tuple(e for e in db.extensions if e.name in listed))
+
+
+def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tuple[Any, ...]:
+    from pgevolve.catalog import UnmanagedObject
+
+    return tuple(UnmanagedObject(kind="extension", name=e.name, detail="not listed in pgevolve.yaml")
+                 for e in actual.extensions if e.name not in listed)
 
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None) -> Planned:
@@ -109,10 +123,13 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     if sources and not dev_url:
         summary = cache.load("summary", sources)
         summary = summary if isinstance(summary, dict) else {}
-        summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical.database)})
+        summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical.database),
+                        "extensions": sorted(e.name for e in compiled.desired.extensions)})
         cache.store("summary", sources, summary)
     changes = diff(actual, canonical.database, compiled.hints)
     plan = plan_changes(changes, actual, canonical.database)
     plan = replace(plan, blockers=find_blockers(changes, unmanaged, actual, compiled.hints))
+    listed = frozenset(e.name for e in compiled.desired.extensions)
     return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical.database, plan=plan,
-                   unmanaged=unmanaged, canonical_from_cache=canonical.from_cache, known=compiled)
+                   unmanaged=unmanaged + _unlisted_extensions(actual, listed),
+                   canonical_from_cache=canonical.from_cache, known=compiled)

@@ -14,7 +14,6 @@ from pgevolve.changes import (
     CreateExtension,
     CreateIndex,
     CreateSchema,
-    DropExtension,
     DropForeignKey,
     DropIndex,
     ReplaceEnum,
@@ -78,10 +77,10 @@ def _extensions(actual: model.Database, desired: model.Database) -> list[Change]
         if a is None and d is not None:
             changes.append(CreateExtension(extension=d))
         elif d is None and a is not None:
-            # An extension installed in another schema is not the owned schema's to drop
-            # (dedicated extension schemas are common: Supabase's `extensions`).
-            if a.schema in (None, actual.schema):
-                changes.append(DropExtension(extension=a))
+            # An unlisted extension is left alone wherever it lives: extensions are database-wide,
+            # and the ones a DBA installs for operations (pg_stat_statements, pgstattuple,
+            # pg_repack) or another team's schema relies on are not the project's to drop.
+            continue
         elif a is not None and d is not None and d.schema is not None and (a.schema or actual.schema) != d.schema:
             # A listed extension only has to be installed; it moves only when a schema is asked for explicitly.
             changes.append(SetExtensionSchema(name=name, old_schema=a.schema, new_schema=d.schema))
