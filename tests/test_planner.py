@@ -149,8 +149,7 @@ def test_drops_are_destructive_and_constraint_drops_safe() -> None:
         (Phase.DROP_COLUMNS, "drop_column", Hazard.DESTRUCTIVE),
         (Phase.DROP_TABLES, "drop_table", Hazard.DESTRUCTIVE),
         (Phase.DROP_ENUMS, "drop_enum", Hazard.DESTRUCTIVE),
-        (Phase.DROP_EXTENSIONS, "drop_extension", Hazard.DESTRUCTIVE),
-    ]
+    ]  # the unlisted extension is left alone
 
 
 def test_tables_that_reference_each_other_drop_their_keys_first() -> None:

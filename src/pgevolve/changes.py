@@ -30,11 +30,6 @@ class CreateExtension:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DropExtension:
-    extension: model.Extension
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SetExtensionSchema:
     """ALTER EXTENSION ... SET SCHEMA: the extension's objects move to another schema."""
 
@@ -306,7 +301,6 @@ class DropSyncTrigger:
 Change = (
     CreateSchema
     | CreateExtension
-    | DropExtension
     | SetExtensionSchema
     | CreateEnum
     | AddEnumValue

@@ -50,10 +50,6 @@ def create_extension(extension: model.Extension, scope: Scope) -> str:
     return f"CREATE EXTENSION IF NOT EXISTS {quote_ident(extension.name)} WITH SCHEMA {where}"
 
 
-def drop_extension(name: str) -> str:
-    return f"DROP EXTENSION {quote_ident(name)}"
-
-
 def set_extension_schema(name: str, schema: str) -> str:
     return f"ALTER EXTENSION {quote_ident(name)} SET SCHEMA {quote_ident(schema)}"
 

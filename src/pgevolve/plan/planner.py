@@ -31,7 +31,6 @@ from pgevolve.changes import (
     DropCheck,
     DropColumn,
     DropEnum,
-    DropExtension,
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
@@ -96,8 +95,6 @@ def steps_for(change: Change, ctx: Context) -> list[Step]:
             return type_steps.create_extension(change, ctx)
         case SetExtensionSchema():
             return type_steps.set_extension_schema(change, ctx)
-        case DropExtension():
-            return type_steps.drop_extension(change, ctx)
         case CreateEnum():
             return type_steps.create_enum(change, ctx)
         case AddEnumValue():

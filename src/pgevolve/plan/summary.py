@@ -23,7 +23,6 @@ from pgevolve.changes import (
     DropCheck,
     DropColumn,
     DropEnum,
-    DropExtension,
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
@@ -62,8 +61,6 @@ def summarize(change: Change) -> str:
             return f"Installs extension {_c(ext.name)}"
         case SetExtensionSchema(name=name):
             return f"Moves extension {_c(name)} to another schema"
-        case DropExtension(extension=ext):
-            return f"Removes extension {_c(ext.name)}"
         case CreateEnum(enum=enum):
             return f"Creates list of values {_c(enum.name)}: {', '.join(enum.values)}"
         case AddEnumValue(enum=enum, value=value):

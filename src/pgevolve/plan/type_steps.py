@@ -9,7 +9,6 @@ from pgevolve.changes import (
     CreateExtension,
     CreateSchema,
     DropEnum,
-    DropExtension,
     ReplaceEnum,
     SetComment,
     SetExtensionSchema,
@@ -35,12 +34,6 @@ def set_extension_schema(change: SetExtensionSchema, ctx: Context) -> list[Step]
     sql = ddl.set_extension_schema(change.name, change.new_schema or ctx.scope.schema)
     return [draft(Phase.EXTENSIONS, "alter_extension", change.name, sql, Hazard.LOCKS,
                   "Moves the extension's functions and types; SQL that names them by the old schema breaks.")]
-
-
-def drop_extension(change: DropExtension, ctx: Context) -> list[Step]:
-    return [draft(Phase.DROP_EXTENSIONS, "drop_extension", change.extension.name,
-                  ddl.drop_extension(change.extension.name), Hazard.DESTRUCTIVE,
-                  "Removes the extension's functions and types (fails while a column or default still uses one).")]
 
 
 def create_enum(change: CreateEnum, ctx: Context) -> list[Step]:
