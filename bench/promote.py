@@ -49,6 +49,19 @@ indexes:
 """
 
 
+DIAGNOSE = ("log_lock_waits = on", "deadlock_timeout = '100ms'", "log_min_duration_statement = 100",
+            "log_checkpoints = on", "log_autovacuum_min_duration = 0",
+            "log_line_prefix = '%m [%p] %a: '")
+
+
+def print_log(path: Path) -> None:
+    """The server log's lines about waits, slow statements, checkpoints and autovacuum (--diagnose)."""
+    interesting = ("still waiting", "acquired", "duration:", "checkpoint", "automatic vacuum", "automatic analyze")
+    for line in path.read_text(errors="replace").splitlines():
+        if any(word in line for word in interesting):
+            print("  log:", line[:300])
+
+
 def write_schema(root: Path, leads: str) -> Path:
     schema = root / "schema"
     (schema / "tables").mkdir(parents=True, exist_ok=True)
@@ -76,7 +89,8 @@ class Writer(threading.Thread):
         self.waits: list[tuple[float, float]] = []  # (wall clock at start, seconds)
 
     def run(self) -> None:
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
+        name = "bench updates" if self.updates else "bench inserts"
+        with psycopg.connect(self.dsn, autocommit=True, application_name=name) as conn:
             while not self.stop.is_set():
                 at, started = time.time(), time.perf_counter()
                 if self.updates:
@@ -92,14 +106,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--writers", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=10000)
+    parser.add_argument("--batch-size", type=int, default=None, help="passed to apply (default: apply's default)")
+    parser.add_argument("--batch-time", type=int, default=None, help="passed to apply (default: apply's default)")
+    parser.add_argument("--batch-pause", type=float, default=None, help="passed to apply (default: apply's default)")
     parser.add_argument("--gin-fastupdate", choices=("on", "off"), default="on")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="log lock waits, statements over 100 ms, checkpoints and autovacuum; print them")
     args = parser.parse_args()
     server = embedded.start_throwaway()
     try:
         admin = server.dsn("postgres")
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("CREATE DATABASE bench_promote")
+            if args.diagnose:
+                for setting in DIAGNOSE:
+                    conn.execute(f"ALTER SYSTEM SET {setting}")  # type: ignore[arg-type]
+                conn.execute("SELECT pg_reload_conf()")
         dsn = with_dbname(admin, "bench_promote")
         with tempfile.TemporaryDirectory(prefix="pgevolve-bench-") as work:
             env = {**os.environ, "PGEVOLVE_CACHE_DIR": str(Path(work) / "cache")}
@@ -116,7 +138,10 @@ def main() -> None:
             for writer in writers:
                 writer.start()
             time.sleep(1.0)
-            seconds = apply(write_schema(Path(work) / "b", AFTER), dsn, env, "--batch-size", str(args.batch_size))
+            extra = [*(("--batch-size", str(args.batch_size)) if args.batch_size else ()),
+                     *(("--batch-time", str(args.batch_time)) if args.batch_time is not None else ()),
+                     *(("--batch-pause", str(args.batch_pause)) if args.batch_pause is not None else ())]
+            seconds = apply(write_schema(Path(work) / "b", AFTER), dsn, env, *extra)
             time.sleep(0.5)
             stop.set()
             for writer in writers:
@@ -130,8 +155,8 @@ def main() -> None:
         backfill = float(ended) - float(started)
         during = sorted(w for writer in writers for at, w in writer.waits if float(started) <= at <= float(ended))
         everything = sorted(w for writer in writers for _, w in writer.waits)
-        print(f"rows: {args.rows:,}; writers: {args.writers} (1 updating random rows); batch size "
-              f"{args.batch_size:,}; GIN fastupdate {args.gin_fastupdate}; apply took {seconds:.2f} s")
+        print(f"rows: {args.rows:,}; writers: {args.writers} (1 updating random rows); apply options "
+              f"{' '.join(extra) or '(defaults)'}; GIN fastupdate {args.gin_fastupdate}; apply took {seconds:.2f} s")
         print(f"backfill: {rows:,} rows in {batches} batches, {backfill:.2f} s, {rows / backfill:,.0f} rows/s")
         if during:
             p99, median = during[int(len(during) * 0.99)], statistics.median(during)
@@ -145,6 +170,8 @@ def main() -> None:
                       f"{mine[-1] * 1000:.1f} ms, {slow} over 200 ms")
         print(f"longest wait of any write during the whole apply: {everything[-1] * 1000:.1f} ms")
         print(f"rows whose column differs from the JSON value after apply: {differs}")
+        if args.diagnose:
+            print_log(server.data_dir / "server.log")
     finally:
         server.stop(remove=True)
 

@@ -95,7 +95,7 @@ def test_plan_orders_add_column_sync_trigger_backfill_index(seeded: tuple[str, P
 def test_promotion_applies_backfills_syncs_and_converges(seeded: tuple[str, Path], tmp_path: Path) -> None:
     dsn, _ = seeded
     schema = write_schema(tmp_path, PROMOTED)
-    code, out = apply(schema, dsn, "--batch-size", "7000")
+    code, out = apply(schema, dsn, "--batch-size", "7000", "--batch-time", "0")  # fixed size: a known count
     assert code == 0, out
     differs = "SELECT count(*) FROM leads WHERE referral_source IS DISTINCT FROM custom_fields->>'referral_source'"
     assert scalar(dsn, differs) == 0
@@ -148,7 +148,8 @@ def test_rerun_after_kill_resumes_after_finished_batches(seeded: tuple[str, Path
 
     thread = threading.Thread(target=killer)
     thread.start()
-    code, out = apply(schema, dsn, "--batch-size", "1000", "--batch-pause", "0.02")
+    # Fixed-size batches (--batch-time 0), so that the count of batches proves none was done twice.
+    code, out = apply(schema, dsn, "--batch-size", "1000", "--batch-time", "0", "--batch-pause", "0.02")
     thread.join()
     assert code == 1, out
     killed_at = scalar(dsn, "SELECT batches FROM pgevolve.backfill_progress")
@@ -156,7 +157,7 @@ def test_rerun_after_kill_resumes_after_finished_batches(seeded: tuple[str, Path
     assert scalar(dsn, "SELECT done FROM pgevolve.backfill_progress") is False
     # The column and the trigger committed; the plan finishes the backfill and builds the index.
     assert _kinds(schema, dsn) == ["backfill", "create_index_concurrently"]
-    code, out = apply(schema, dsn, "--batch-size", "1000")
+    code, out = apply(schema, dsn, "--batch-size", "1000", "--batch-time", "0")
     assert code == 0, out
     assert "resuming" in out
     # Finished batches were not redone: batches in all = ceil(rows / 1000) (+1 for the empty last one at most).
@@ -216,3 +217,21 @@ def test_drop_key_is_destructive_and_removes_the_key_after_the_backfill(seeded: 
     assert scalar(dsn, "SELECT count(*) FROM leads WHERE custom_fields ? 'budget'") == ROWS  # other keys stay
     code, out = plan(schema, dsn)
     assert code == 0, out
+
+
+def test_batch_size_follows_the_time_a_batch_takes() -> None:
+    from pgevolve.backfill import BatchOptions, _Sizer
+
+    options = BatchOptions(batch_size=10000, target=0.05, min_size=100, first_size=1000)
+    sizer = _Sizer(options)
+    sizes = [sizer.units()]
+    for seconds in (0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.2, 5.0, 0.05):
+        sizer.observe(seconds)
+        sizes.append(sizer.units())
+    # Grows by half at most while fast, up to --batch-size; shrinks at once when slow, down to the floor.
+    assert sizes == [1000, 1500, 2250, 3375, 5062, 7594, 10000, 10000, 2500, 100, 100]
+    fixed = _Sizer(BatchOptions(batch_size=7000, target=0))
+    fixed.observe(10.0)
+    assert fixed.units() == 7000
+    pages = _Sizer(options, unit_rows=40.0)  # a table without a primary key: pages of about 40 rows
+    assert pages.units() == 25

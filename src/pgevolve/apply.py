@@ -25,6 +25,8 @@ from pgevolve.errors import ExecutionFailed
 from pgevolve.ident import quote_ident
 from pgevolve.plan.steps import Plan, Step
 
+_BATCH = BatchOptions()
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApplyOptions:
@@ -35,12 +37,13 @@ class ApplyOptions:
     # The owned schema: unqualified names in defaults, CHECKs and index expressions must
     # resolve as they do when the catalog is read (introspection uses the same search_path).
     search_path: str | None = None
-    batch_size: int = 10000  # rows per batch of a backfill
-    batch_pause: float = 0.0  # seconds between two batches
+    batch_size: int = _BATCH.batch_size  # the largest batch of a backfill (rows)
+    batch_time: float = _BATCH.target  # seconds a batch should take; 0: every batch has batch_size rows
+    batch_pause: float = _BATCH.pause  # seconds between two batches
 
     def batches(self) -> BatchOptions:
-        return BatchOptions(batch_size=self.batch_size, pause=self.batch_pause, attempts=self.lock_attempts,
-                            retry_delay=self.retry_delay)
+        return BatchOptions(batch_size=self.batch_size, target=self.batch_time, pause=self.batch_pause,
+                            attempts=self.lock_attempts, retry_delay=self.retry_delay)
 
 
 StepCallback = Callable[[int, Step], None]

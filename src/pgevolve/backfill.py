@@ -1,9 +1,28 @@
-"""Batched data changes (promotion backfills): primary-key batches, each its own short transaction.
+"""Batched data changes (promotion backfills): key or page-range batches, each its own short transaction.
 
 Why batches: one UPDATE of a million rows holds the row lock of every row it
 touched until it commits, so an application writing one of them waits for the
-whole backfill. A batch of ``batch_size`` rows in key order commits in tens of
-milliseconds; a writer waits at most for one batch.
+whole backfill. A batch commits in tens of milliseconds; a writer waits at most
+for one batch.
+
+Why the size adapts: the time a batch holds its row locks, not its row count, is
+what a writer feels, and the time per row varies with the table (indexes, row
+width, TOAST) and with the load. Each batch is timed and the next one sized to
+take ``target`` seconds, between ``min_size`` and ``batch_size`` rows.
+
+Why the backfill merges GIN pending lists: every row it rewrites goes into each
+index of the table, and a GIN index with ``fastupdate`` (the default) queues the
+entries in a pending list that is merged by whichever statement finds it over
+``gin_pending_list_limit`` (4MB): often an application's one-row INSERT, which
+then takes a second or more. Merging between batches (``gin_clean_pending_list``,
+outside the batch's transaction, so no row lock is held) keeps that cost on the
+backfill.
+
+A table without a primary key is cut by page ranges (``ctid`` TID range scans,
+PostgreSQL 14+). An UPDATE writes the new row version elsewhere (often at the
+end of the table), so a row may be seen twice: the UPDATE only touches rows that
+still need it (``pending``), and the last range is the table's end as it is
+when the batch runs, so rows moved past the start's end are reached too.
 
 Why resumable: each batch records, in the same transaction as its UPDATE, the
 last key it covered in ``pgevolve.backfill_progress``. A rerun after a kill
@@ -55,10 +74,35 @@ BatchCallback = Callable[[Step, BatchProgress], None]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BatchOptions:
-    batch_size: int = 10000
-    pause: float = 0.0  # seconds between batches
+    batch_size: int = 10000  # the largest batch (rows); the first one is smaller, see first_size
+    target: float = 0.05  # seconds a batch should hold its row locks; 0: every batch has batch_size rows
+    min_size: int = 100  # the smallest batch (rows)
+    first_size: int = 1000  # the first batch (rows), before any batch was timed
+    pause: float = 0.01  # seconds between batches, so that writers queued behind a batch get in first
+    clean_gin: bool = True  # merge the table's GIN pending lists between batches
     attempts: int = 5  # tries per batch when a lock is not granted in time (or a deadlock)
     retry_delay: float = 1.0
+
+
+class _Sizer:
+    """Rows per batch: steered by the time each batch took, between options.min_size and options.batch_size."""
+
+    def __init__(self, options: BatchOptions, unit_rows: float = 1.0) -> None:
+        self.options, self.unit_rows = options, max(unit_rows, 1.0)
+        rows = options.batch_size if options.target <= 0 else min(options.first_size, options.batch_size)
+        self.rows = float(max(1, rows))
+
+    def units(self) -> int:
+        """The next batch's size in units (rows, or pages of unit_rows rows each)."""
+        return max(1, round(self.rows / self.unit_rows))
+
+    def observe(self, seconds: float) -> None:
+        if self.options.target <= 0:
+            return
+        # Grow at most by half per batch (one fast batch is no proof), shrink at once.
+        factor = min(1.5, self.options.target / max(seconds, 0.001))
+        low = min(self.options.min_size, self.options.batch_size)
+        self.rows = min(float(self.options.batch_size), max(float(low), self.rows * factor))
 
 
 def run_batched(conn: psycopg.Connection, step: Step, options: BatchOptions,
@@ -68,21 +112,49 @@ def run_batched(conn: psycopg.Connection, step: Step, options: BatchOptions,
     assert spec is not None
     conn.execute(_CREATE)  # type: ignore[arg-type]
     row = conn.execute(spec.instance).fetchone()  # type: ignore[arg-type]
-    instance = str(row[0]) if row else ""
+    # The kind of position is part of the instance: a key recorded by one way of cutting is never
+    # read as a position of the other (the table got or lost a primary key between two runs).
+    instance = (str(row[0]) if row else "") + ("" if spec.key_columns else ":pages")
     last, batches, rows, done = _resume(conn, spec, instance)
     resumed = batches > 0
-    estimate = _estimate(conn, spec)
+    estimate, density = _estimate(conn, spec)
+    sizer = _Sizer(options, 1.0 if spec.key_columns else density)
+    cleaner = _GinCleaner(conn, spec.table) if options.clean_gin else None
     progress = BatchProgress(target=spec.target, batches=batches, rows=rows, estimate=estimate, resumed=resumed,
                              done=done)
     while not progress.done:
-        last, changed, finished = _one_batch(conn, spec, instance, last, options)
+        started = time.monotonic()
+        last, changed, finished = _one_batch(conn, spec, instance, last, options, sizer.units())
+        sizer.observe(time.monotonic() - started)
         progress = BatchProgress(target=spec.target, batches=progress.batches + 1, rows=progress.rows + changed,
                                  estimate=estimate, resumed=resumed, done=finished)
+        if cleaner is not None and changed:
+            cleaner.clean()
         if on_batch:
             on_batch(step, progress)
         if not finished and options.pause > 0:
             time.sleep(options.pause)
     return progress
+
+
+class _GinCleaner:
+    """Merges the pending lists of the table's GIN indexes (see the module's docstring)."""
+
+    def __init__(self, conn: psycopg.Connection, table: str) -> None:
+        self.conn = conn
+        rows = conn.execute(
+            "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = %s::regclass AND a.amname = 'gin' "
+            "AND i.indisvalid AND i.indisready ORDER BY 1", (table,)).fetchall()
+        self.indexes = [str(r[0]) for r in rows]
+
+    def clean(self) -> None:
+        for index in list(self.indexes):
+            try:
+                self.conn.execute("SELECT gin_clean_pending_list(%s::regclass)", (index,))
+            except (pg_errors.InsufficientPrivilege, pg_errors.UndefinedTable, pg_errors.LockNotAvailable):
+                # Not the index's owner, or it went away: writers keep merging it, as without a backfill.
+                self.indexes.remove(index)
 
 
 def _resume(conn: psycopg.Connection, spec: Batched, instance: str) -> tuple[list[str] | None, int, int, bool]:
@@ -99,9 +171,13 @@ def _resume(conn: psycopg.Connection, spec: Batched, instance: str) -> tuple[lis
     return row[1], int(row[2]), int(row[3]), bool(row[4])
 
 
-def _estimate(conn: psycopg.Connection, spec: Batched) -> int | None:
-    row = conn.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", (spec.table,)).fetchone()
-    return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
+def _estimate(conn: psycopg.Connection, spec: Batched) -> tuple[int | None, float]:
+    """(rows in the table per pg_class.reltuples or None, rows per page)."""
+    row = conn.execute("SELECT reltuples::bigint, relpages FROM pg_class WHERE oid = %s::regclass",
+                       (spec.table,)).fetchone()
+    if not row or row[0] is None or row[0] < 0:
+        return None, 50.0  # never analyzed: a guess, corrected after the first timed batch
+    return int(row[0]), (row[0] / row[1]) if row[1] else 50.0
 
 
 def _keys(spec: Batched) -> str:
@@ -113,12 +189,13 @@ def _placeholders(spec: Batched) -> str:
 
 
 def _one_batch(conn: psycopg.Connection, spec: Batched, instance: str, last: list[str] | None,
-               options: BatchOptions) -> tuple[list[str] | None, int, bool]:
+               options: BatchOptions, size: int) -> tuple[list[str] | None, int, bool]:
     """One batch in its own transaction, retried when its locks are not granted; (new last key, rows, finished)."""
+    body = _batch_body if spec.key_columns else _page_batch_body
     for attempt in range(1, options.attempts + 1):
         try:
             with conn.transaction():
-                return _batch_body(conn, spec, instance, last, options.batch_size)
+                return body(conn, spec, instance, last, size)
         except (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected) as exc:
             if attempt == options.attempts:
                 raise ExecutionFailed(
@@ -130,10 +207,6 @@ def _one_batch(conn: psycopg.Connection, spec: Batched, instance: str, last: lis
 
 def _batch_body(conn: psycopg.Connection, spec: Batched, instance: str, last: list[str] | None,
                 size: int) -> tuple[list[str] | None, int, bool]:
-    if not spec.key_columns:
-        changed = conn.execute(f"{spec.update} WHERE {spec.pending}").rowcount  # type: ignore[arg-type]
-        _record(conn, spec, instance, None, changed, finished=True)
-        return None, changed, True
     update, pending = spec.update.replace("%", "%%"), spec.pending.replace("%", "%%")
     keys, params = _keys(spec), list(last or ())
     after = f"{keys} > {_placeholders(spec)}" if last else "true"
@@ -153,6 +226,28 @@ def _batch_body(conn: psycopg.Connection, spec: Batched, instance: str, last: li
     return new_last, changed, finished
 
 
+def _page_batch_body(conn: psycopg.Connection, spec: Batched, instance: str, last: list[str] | None,
+                     size: int) -> tuple[list[str] | None, int, bool]:
+    """Pages [first, first + size) by a TID range scan; done once a batch starts at the table's end.
+
+    The end is read in the batch itself: rows moved (by this backfill or by the
+    application) to pages past the end seen at the start are reached too; a
+    row version the UPDATE already wrote is not pending, so it is not written twice.
+    """
+    first = int(last[0]) if last else 0
+    row = conn.execute("SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::bigint",
+                       (spec.table,)).fetchone()
+    end = int(row[0]) if row else 0
+    if first >= end:
+        _record(conn, spec, instance, [str(first)], 0, finished=True)
+        return [str(first)], 0, True
+    upto = min(first + size, end)
+    update, pending = spec.update.replace("%", "%%"), spec.pending.replace("%", "%%")
+    changed = conn.execute(
+        f"{update} WHERE ctid >= %s::tid AND ctid < %s::tid AND {pending}",  # type: ignore[arg-type]
+        (f"({first},0)", f"({upto},0)")).rowcount
+    _record(conn, spec, instance, [str(upto)], changed, finished=False)
+    return [str(upto)], changed, False
 def _record(conn: psycopg.Connection, spec: Batched, instance: str, last: list[str] | None, changed: int,
             *, finished: bool) -> None:
     conn.execute(

@@ -292,6 +292,13 @@ class PromoteColumn:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RenameSyncTrigger:
+    """The table of a sync trigger was renamed: the trigger and its function take the table's new name."""
+
+    trigger: model.SyncTrigger  # as the catalog has it (old names), on the table's new name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DropSyncTrigger:
     """``promoted_from`` left the YAML (the application writes the column itself now), or names another key."""
 
@@ -332,4 +339,5 @@ Change = (
     | SetComment
     | PromoteColumn
     | DropSyncTrigger
+    | RenameSyncTrigger
 )

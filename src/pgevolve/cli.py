@@ -221,10 +221,14 @@ def apply(
     ] = None,
     lock_retries: Annotated[int, typer.Option("--lock-retries", help="Tries per statement when a lock is busy.")] = 5,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another apply to finish.")] = 60.0,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per batch of a backfill.")] = 10000,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", help="Largest batch of a backfill (rows); batches are sized to take --batch-time.")] = 10000,
+    batch_time: Annotated[int, typer.Option(
+        "--batch-time", help="Milliseconds each batch of a backfill should hold its row locks; 0: every batch "
+                             "has --batch-size rows.")] = 50,
     batch_pause: Annotated[
         float, typer.Option("--batch-pause", help="Seconds to pause between two batches of a backfill.")
-    ] = 0.0,
+    ] = 0.01,
 ) -> None:
     """Apply the plan safely: exit 0 applied, 1 failed (nothing half-done), 3 refused."""
     from pgevolve.apply import ApplyOptions
@@ -247,7 +251,7 @@ def apply(
         apply=ApplyOptions(lock_timeout=_parse_duration(lock_timeout),
                            statement_timeout=_parse_duration(statement_timeout) if statement_timeout else None,
                            lock_attempts=max(1, lock_retries), batch_size=max(1, batch_size),
-                           batch_pause=max(0.0, batch_pause)),
+                           batch_time=max(0, batch_time) / 1000, batch_pause=max(0.0, batch_pause)),
         lock_wait_seconds=wait,
     )
     with StepReporter(target.dsn, len(deployment.plan.steps)) as reporter:

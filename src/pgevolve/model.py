@@ -143,6 +143,10 @@ class SyncTrigger:
     key: str
     backfilled: bool = False
     drop_key: bool = False  # the key is removed from the JSON once the column is backfilled
+    # The trigger's and its function's names in the catalog; "" (the compiled YAML): the default,
+    # <table>_<column>_promote. A table renamed after the trigger was made keeps the old names.
+    name: str = ""
+    function: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

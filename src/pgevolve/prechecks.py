@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pgevolve import changes as ch
 from pgevolve import model
 from pgevolve.ident import qualify, quote_ident, quote_literal
+from pgevolve.plan.ddl import Scope
 from pgevolve.plan.key_steps import is_loosening
 from pgevolve.plan.types import SERIAL_TYPES
 
@@ -68,7 +69,7 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
             return [_violations(actual.schema, table, check)]
         case ch.PromoteColumn():
-            return _promotion(actual.schema, table, change)
+            return _promotion(actual.schema, table, change, frozenset(e.name for e in actual.enums))
         case ch.AddForeignKey(foreign_key=fk) | ch.ValidateConstraint(constraint=model.ForeignKey() as fk):
             referenced = actual.table(fk.ref_table) if fk.ref_schema in (None, actual.schema) else None
             return [_orphans(actual.schema, table, fk)] if referenced or fk.ref_schema else []
@@ -176,7 +177,7 @@ def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column)
     )]
 
 
-def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn) -> list[Precheck]:
+def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums: frozenset[str]) -> list[Precheck]:
     """Rows whose JSON value would not convert to the promoted column's type.
 
     PostgreSQL 15 has no soft cast (``pg_input_is_valid`` is 16+), so a
@@ -190,11 +191,13 @@ def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn) -> lis
     column, promotion = change.column, change.trigger
     if not change.backfill or casts_silently(column.type):
         return []
+    # An enum of the owned schema is named as the trigger names it: quoted and schema-qualified.
+    column_type = Scope(schema, enums).type(column.type)
     # The trigger function's variable would be `value` (text); jsonb/json never reach here.
-    convert = value_expression("value_json", promotion.key, column.type)
+    convert = value_expression("value_json", promotion.key, column_type)
     tester = (
         "CREATE OR REPLACE FUNCTION pg_temp.pgevolve_converts(value_json jsonb) RETURNS boolean "
-        f"LANGUAGE plpgsql AS $pgevolve$\nDECLARE converted {column.type};\nBEGIN\n"
+        f"LANGUAGE plpgsql AS $pgevolve$\nDECLARE converted {column_type};\nBEGIN\n"
         f"    converted := {convert};\n    RETURN true;\n"
         "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n$pgevolve$"
     )

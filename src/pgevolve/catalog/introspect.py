@@ -88,7 +88,8 @@ def _sync_trigger(row: dict[str, Any]) -> model.SyncTrigger:
     data = row["promotion"]
     return model.SyncTrigger(table=row["table_name"], column=data["column"], source_column=data["source_column"],
                              key=data["key"], backfilled=bool(data.get("backfilled")),
-                             drop_key=bool(data.get("drop_key")))
+                             drop_key=bool(data.get("drop_key")), name=row["trigger_name"],
+                             function=row["function_name"])
 
 
 @contextmanager

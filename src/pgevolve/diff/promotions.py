@@ -4,14 +4,17 @@ While ``promoted_from`` is in the YAML, the sync trigger is part of the desired
 state, in a database built fresh as in one migrated. What the catalog adds is
 whether the backfill of existing rows finished (the function's comment): a
 trigger that exists but is not backfilled means an apply was interrupted, and
-the plan resumes the backfill. A trigger no longer in the YAML is dropped; the
-column and its data stay.
+the plan resumes the backfill. A trigger no longer in the YAML is dropped (by
+its name in the catalog); the column and its data stay. A trigger whose table
+was renamed (in this plan or an earlier one) is renamed after the table, so
+that a database migrated and one built fresh have the same names.
 """
 
 from __future__ import annotations
 
 from pgevolve import model
-from pgevolve.changes import Change, CreateTable, DropSyncTrigger, PromoteColumn
+from pgevolve.changes import Change, CreateTable, DropSyncTrigger, PromoteColumn, RenameSyncTrigger
+from pgevolve.plan.promotion_sql import misnamed
 
 
 def diff_promotions(actual: model.Database, desired: model.Database, changes: list[Change]) -> list[Change]:
@@ -22,6 +25,8 @@ def diff_promotions(actual: model.Database, desired: model.Database, changes: li
     for want in sorted(desired.sync_triggers, key=lambda s: (s.table, s.column)):
         have = actual.sync_trigger(want.table, want.column)
         same = have is not None and (have.source_column, have.key) == (want.source_column, want.key)
+        if have is not None and same and misnamed(have):
+            promotions.append(RenameSyncTrigger(trigger=have))
         if have is not None and same and have.backfilled and (have.drop_key or not want.drop_key):
             continue  # done (a drop_key removed from the YAML later has nothing left to undo)
         if have is not None and not same:

@@ -82,7 +82,10 @@ def _rename_table(db: model.Database, old: str, new: str) -> model.Database:
         replace(t, name=new if t.name == old else t.name, foreign_keys=tuple(map(retarget, t.foreign_keys)))
         for t in db.tables
     ]
-    return replace(db, tables=model.sort_by_name(tables))
+    # A trigger moves with its table and keeps its name (diff_promotions renames it).
+    syncs = sorted((replace(s, table=new) if s.table == old else s for s in db.sync_triggers),
+                   key=lambda s: (s.table, s.column))
+    return replace(db, tables=model.sort_by_name(tables), sync_triggers=tuple(syncs))
 
 
 def _rename_column(db: model.Database, table: str, old: str, new: str) -> model.Database:

@@ -41,6 +41,7 @@ from pgevolve.changes import (
     RenameColumn,
     RenameConstraint,
     RenameIndex,
+    RenameSyncTrigger,
     RenameTable,
     ReplaceEnum,
     ReplaceIndex,
@@ -78,7 +79,7 @@ def _table_of(change: Change) -> str:
     """The table a change is about ("" for schema-wide changes): the tie-break within a phase."""
     if isinstance(change, RenameTable):
         return change.new
-    if isinstance(change, DropSyncTrigger):
+    if isinstance(change, DropSyncTrigger | RenameSyncTrigger):
         return change.trigger.table
     table = getattr(change, "table", None)
     if isinstance(table, model.Table):
@@ -147,5 +148,7 @@ def steps_for(change: Change, ctx: Context) -> list[Step]:
             return promotion_steps.promote_column(change, ctx)
         case DropSyncTrigger():
             return promotion_steps.drop_sync_trigger(change, ctx)
+        case RenameSyncTrigger():
+            return promotion_steps.rename_sync_trigger(change, ctx)
         case _:
             assert_never(change)

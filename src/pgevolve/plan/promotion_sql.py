@@ -76,13 +76,43 @@ def create_sync_trigger(schema: str, trigger: model.SyncTrigger) -> str:
             f"ON {qualify(schema, trigger.table)} FOR EACH ROW EXECUTE FUNCTION {qualify(schema, name)}()")
 
 
+def trigger_name(trigger: model.SyncTrigger) -> str:
+    """The trigger's name as the catalog has it (a renamed table keeps it), else the default."""
+    return trigger.name or sync_name(trigger.table, trigger.column)
+
+
+def function_name(trigger: model.SyncTrigger) -> str:
+    return trigger.function or sync_name(trigger.table, trigger.column)
+
+
 def drop_sync_trigger(schema: str, trigger: model.SyncTrigger) -> str:
-    name = sync_name(trigger.table, trigger.column)
-    return f"DROP TRIGGER IF EXISTS {quote_ident(name)} ON {qualify(schema, trigger.table)}"
+    return f"DROP TRIGGER IF EXISTS {quote_ident(trigger_name(trigger))} ON {qualify(schema, trigger.table)}"
 
 
 def drop_sync_function(schema: str, trigger: model.SyncTrigger) -> str:
-    return f"DROP FUNCTION IF EXISTS {qualify(schema, sync_name(trigger.table, trigger.column))}()"
+    return f"DROP FUNCTION IF EXISTS {qualify(schema, function_name(trigger))}()"
+
+
+def misnamed(trigger: model.SyncTrigger) -> bool:
+    """True when the catalog's trigger or function is not named after the trigger's (current) table."""
+    default = sync_name(trigger.table, trigger.column)
+    return trigger_name(trigger) != default or function_name(trigger) != default
+
+
+def rename_trigger(schema: str, trigger: model.SyncTrigger) -> str | None:
+    """ALTER TRIGGER ... RENAME to the default name, when the catalog's differs (a table renamed since)."""
+    default = sync_name(trigger.table, trigger.column)
+    if trigger_name(trigger) == default:
+        return None
+    return (f"ALTER TRIGGER {quote_ident(trigger_name(trigger))} ON {qualify(schema, trigger.table)} "
+            f"RENAME TO {quote_ident(default)}")
+
+
+def rename_function(schema: str, trigger: model.SyncTrigger) -> str | None:
+    default = sync_name(trigger.table, trigger.column)
+    if function_name(trigger) == default:
+        return None
+    return f"ALTER FUNCTION {qualify(schema, function_name(trigger))}() RENAME TO {quote_ident(default)}"
 
 
 def sync_statements(schema: str, trigger: model.SyncTrigger, column_type: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pgevolve import model
-from pgevolve.changes import DropSyncTrigger, PromoteColumn
+from pgevolve.changes import DropSyncTrigger, PromoteColumn, RenameSyncTrigger
 from pgevolve.ident import quote_ident, quote_literal
 from pgevolve.plan import promotion_sql as sql
 from pgevolve.plan.context import Context, draft
@@ -16,14 +16,16 @@ SYNC_TRIGGER = ("While the application still writes the JSON key, this BEFORE IN
                 "it into the column (a JSON value that does not cast makes that write fail, never a silent "
                 "NULL; rows without the key keep the column as written). A brief SHARE ROW EXCLUSIVE lock. "
                 "It stays until promoted_from is removed from the YAML.")
-BACKFILL = ("Copies the JSON value into the column for existing rows, in primary-key batches of --batch-size "
-            "rows (default 10000), each its own short transaction under lock_timeout, so a writer waits at most "
-            "for one batch's row locks; progress is recorded in pgevolve.backfill_progress and a rerun after an "
-            "interruption resumes after the last finished batch. Where a row has the key, the column takes "
+_BATCHES = ("each its own short transaction under lock_timeout, sized to hold its row locks about --batch-time "
+            "(default 50 ms, at most --batch-size rows), so a writer waits at most for one short batch; the "
+            "table's GIN pending lists are merged between batches, so that no application write has to. "
+            "Progress is recorded in pgevolve.backfill_progress in each batch's transaction, and a rerun after "
+            "an interruption resumes after the last finished batch. Where a row has the key, the column takes "
             "its value; rows where it already does are not written. Fails if a value does not cast "
             "(pre-checked with a count before anything runs).")
-BACKFILL_NO_KEY = ("Copies the JSON value into the column for existing rows in ONE transaction: the table has no "
-                   "primary key to cut batches by, so every updated row stays locked until it commits.")
+BACKFILL = "Copies the JSON value into the column for existing rows, in primary-key batches, " + _BATCHES
+BACKFILL_NO_KEY = ("Copies the JSON value into the column for existing rows, in batches of page ranges (the table "
+                   "has no primary key; a row moved by an update is reached again and not rewritten), " + _BATCHES)
 
 
 def promote_column(change: PromoteColumn, ctx: Context) -> list[Step]:
@@ -50,7 +52,7 @@ def promote_column(change: PromoteColumn, ctx: Context) -> list[Step]:
     return steps
 
 
-DROP_KEY = ("Removes the key from the JSON of every row that has it (drop_key), in primary-key batches like the "
+DROP_KEY = ("Removes the key from the JSON of every row that has it (drop_key), in batches like the "
             "backfill, resumable; the column holds the values now. Runs after the backfill and the index.")
 
 
@@ -96,6 +98,21 @@ def _backfill(change: PromoteColumn, ctx: Context) -> Step:
     return draft(Phase.COLUMNS, "backfill", f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
                  BACKFILL if change.key_columns else BACKFILL_NO_KEY, transactional=False,
                  relations=(ctx.relation(table),), batch=batch)
+
+
+def rename_sync_trigger(change: RenameSyncTrigger, ctx: Context) -> list[Step]:
+    """The table was renamed: its sync trigger and function take their names from the new one."""
+    sync = change.trigger
+    obj, rel, schema = f"{sync.table}.{sync.column}", (ctx.relation(sync.table),), ctx.scope.schema
+    steps = []
+    if (statement := sql.rename_trigger(schema, sync)) is not None:
+        steps.append(draft(Phase.RENAMES, "rename_sync_trigger", obj, statement, Hazard.LOCKS,
+                           "Named after the table's new name, as a fresh build names it. A brief ACCESS EXCLUSIVE "
+                           "lock (already held when the table is renamed in the same transaction).", relations=rel))
+    if (statement := sql.rename_function(schema, sync)) is not None:
+        steps.append(draft(Phase.RENAMES, "rename_sync_function", obj, statement, Hazard.SAFE,
+                           "The sync trigger's function, named after the table too; catalog-only.", relations=rel))
+    return steps
 
 
 def drop_sync_trigger(change: DropSyncTrigger, ctx: Context) -> list[Step]:

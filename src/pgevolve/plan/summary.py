@@ -33,6 +33,7 @@ from pgevolve.changes import (
     RenameColumn,
     RenameConstraint,
     RenameIndex,
+    RenameSyncTrigger,
     RenameTable,
     ReplaceEnum,
     ReplaceIndex,
@@ -131,6 +132,8 @@ def summarize(change: Change) -> str:
         case DropSyncTrigger(trigger=t):
             return (f"Stops copying {_c(f'{t.source_column}.{t.key}')} into {_c(f'{t.table}.{t.column}')}: "
                     "the application writes the column itself")
+        case RenameSyncTrigger(trigger=t):
+            return (f"Renames the sync trigger of {_c(f'{t.table}.{t.column}')} after its table's new name")
         case _:
             assert_never(change)
 
