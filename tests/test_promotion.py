@@ -102,6 +102,12 @@ def test_promotion_applies_backfills_syncs_and_converges(seeded: tuple[str, Path
     assert scalar(dsn, "SELECT count(*) FROM leads WHERE referral_source IS NOT NULL") == ROWS - ROWS // 10
     assert scalar(dsn, "SELECT batches FROM pgevolve.backfill_progress") == -(-ROWS // 7000)
     assert scalar(dsn, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'leads_referral_source_idx'::regclass")
+    # The backfill merged the GIN pending list of custom_fields itself (no application write had to).
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE EXTENSION pgstattuple")
+        pending = conn.execute("SELECT pending_pages FROM pgstatginindex('leads_custom_fields_idx')").fetchone()
+        conn.execute("DROP EXTENSION pgstattuple")
+    assert pending == (0,)
     # New writes through the JSON are synced by the trigger.
     with psycopg.connect(dsn) as conn:
         conn.execute("""INSERT INTO leads (id, custom_fields) VALUES (-1, '{"referral_source": "tv"}')""")

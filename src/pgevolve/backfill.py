@@ -75,7 +75,7 @@ BatchCallback = Callable[[Step, BatchProgress], None]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BatchOptions:
     batch_size: int = 10000  # the largest batch (rows); the first one is smaller, see first_size
-    target: float = 0.05  # seconds a batch should hold its row locks; 0: every batch has batch_size rows
+    target: float = 0.075  # seconds a batch should hold its row locks; 0: every batch has batch_size rows
     min_size: int = 100  # the smallest batch (rows)
     first_size: int = 1000  # the first batch (rows), before any batch was timed
     pause: float = 0.01  # seconds between batches, so that writers queued behind a batch get in first
@@ -143,16 +143,18 @@ class _GinCleaner:
     def __init__(self, conn: psycopg.Connection, table: str) -> None:
         self.conn = conn
         rows = conn.execute(
-            "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "SELECT i.indexrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = %s::regclass AND a.amname = 'gin' "
             "AND i.indisvalid AND i.indisready ORDER BY 1", (table,)).fetchall()
-        self.indexes = [str(r[0]) for r in rows]
+        self.indexes = [int(r[0]) for r in rows]
 
     def clean(self) -> None:
         for index in list(self.indexes):
             try:
-                self.conn.execute("SELECT gin_clean_pending_list(%s::regclass)", (index,))
-            except (pg_errors.InsufficientPrivilege, pg_errors.UndefinedTable, pg_errors.LockNotAvailable):
+                self.conn.execute("SELECT gin_clean_pending_list(%s::oid::regclass)", (index,))
+            except pg_errors.LockNotAvailable:
+                pass  # the index is busy (lock_timeout): merged after the next batch
+            except psycopg.DatabaseError:
                 # Not the index's owner, or it went away: writers keep merging it, as without a backfill.
                 self.indexes.remove(index)
 

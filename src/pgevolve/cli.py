@@ -225,7 +225,7 @@ def apply(
         "--batch-size", help="Largest batch of a backfill (rows); batches are sized to take --batch-time.")] = 10000,
     batch_time: Annotated[int, typer.Option(
         "--batch-time", help="Milliseconds each batch of a backfill should hold its row locks; 0: every batch "
-                             "has --batch-size rows.")] = 50,
+                             "has --batch-size rows.")] = 75,
     batch_pause: Annotated[
         float, typer.Option("--batch-pause", help="Seconds to pause between two batches of a backfill.")
     ] = 0.01,

@@ -17,7 +17,7 @@ SYNC_TRIGGER = ("While the application still writes the JSON key, this BEFORE IN
                 "NULL; rows without the key keep the column as written). A brief SHARE ROW EXCLUSIVE lock. "
                 "It stays until promoted_from is removed from the YAML.")
 _BATCHES = ("each its own short transaction under lock_timeout, sized to hold its row locks about --batch-time "
-            "(default 50 ms, at most --batch-size rows), so a writer waits at most for one short batch; the "
+            "(default 75 ms, at most --batch-size rows), so a writer waits at most for one short batch; the "
             "table's GIN pending lists are merged between batches, so that no application write has to. "
             "Progress is recorded in pgevolve.backfill_progress in each batch's transaction, and a rerun after "
             "an interruption resumes after the last finished batch. Where a row has the key, the column takes "

@@ -72,7 +72,7 @@ class Phase(IntEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Batched:
-    """How apply runs a data change in primary-key batches, each batch its own short transaction.
+    """How apply runs a data change in batches (primary-key or page ranges), each its own short transaction.
 
     The step's ``sql`` is the same change as one statement (what a DBA reads and
     could run by hand); apply runs ``update`` with ``pending`` and a key range
@@ -84,7 +84,7 @@ class Batched:
 
     target: str  # "backfill public.leads.referral_source"
     table: str  # schema-qualified, quoted
-    key_columns: tuple[str, ...]  # quoted; () for a table without a primary key: one batch
+    key_columns: tuple[str, ...]  # quoted; () for a table without a primary key: page (ctid) ranges
     key_types: tuple[str, ...]
     update: str  # UPDATE ... SET ..., without WHERE
     pending: str  # the rows this change still has to touch
