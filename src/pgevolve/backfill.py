@@ -22,7 +22,8 @@ A table without a primary key is cut by page ranges (``ctid`` TID range scans,
 PostgreSQL 14+). An UPDATE writes the new row version elsewhere (often at the
 end of the table), so a row may be seen twice: the UPDATE only touches rows that
 still need it (``pending``), and the last range is the table's end as it is
-when the batch runs, so rows moved past the start's end are reached too.
+when the batch runs, so rows moved past the start's end are reached too; a pass
+that changed rows is followed by another (see ``_page_batch_body``).
 
 Why resumable: each batch records, in the same transaction as its UPDATE, the
 last key it covered in ``pgevolve.backfill_progress``. A rerun after a kill
@@ -230,26 +231,33 @@ def _batch_body(conn: psycopg.Connection, spec: Batched, instance: str, last: li
 
 def _page_batch_body(conn: psycopg.Connection, spec: Batched, instance: str, last: list[str] | None,
                      size: int) -> tuple[list[str] | None, int, bool]:
-    """Pages [first, first + size) by a TID range scan; done once a batch starts at the table's end.
+    """Pages [first, first + size) by a TID range scan; the position is (next page, rows changed in this pass).
 
     The end is read in the batch itself: rows moved (by this backfill or by the
     application) to pages past the end seen at the start are reached too; a
     row version the UPDATE already wrote is not pending, so it is not written twice.
+    An application UPDATE that does not write the JSON column (so no trigger)
+    may also move a row not yet filled into free space of a page already passed:
+    so a pass that changed rows is followed by another, and the backfill is done
+    after a pass that changed none (inserts fire the trigger, so such rows only
+    get fewer).
     """
-    first = int(last[0]) if last else 0
+    first, in_pass = (int(last[0]), int(last[1])) if last and len(last) == 2 else (0, 0)
     row = conn.execute("SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::bigint",
                        (spec.table,)).fetchone()
     end = int(row[0]) if row else 0
     if first >= end:
-        _record(conn, spec, instance, [str(first)], 0, finished=True)
-        return [str(first)], 0, True
+        position = ["0", "0"] if in_pass else [str(first), "0"]
+        _record(conn, spec, instance, position, 0, finished=not in_pass)
+        return position, 0, not in_pass
     upto = min(first + size, end)
     update, pending = spec.update.replace("%", "%%"), spec.pending.replace("%", "%%")
     changed = conn.execute(
         f"{update} WHERE ctid >= %s::tid AND ctid < %s::tid AND {pending}",  # type: ignore[arg-type]
         (f"({first},0)", f"({upto},0)")).rowcount
-    _record(conn, spec, instance, [str(upto)], changed, finished=False)
-    return [str(upto)], changed, False
+    position = [str(upto), str(in_pass + changed)]
+    _record(conn, spec, instance, position, changed, finished=False)
+    return position, changed, False
 def _record(conn: psycopg.Connection, spec: Batched, instance: str, last: list[str] | None, changed: int,
             *, finished: bool) -> None:
     conn.execute(
