@@ -22,9 +22,9 @@ import pytest
 
 from conftest import DatabaseFactory
 from oracles import same_catalog
-from pgevolve.apply import ApplyOptions, execute_plan
+from pgevolve.apply.deploy import Deployment, DeployOptions, deploy
+from pgevolve.apply.run import ApplyOptions, execute_plan
 from pgevolve.connect import Target
-from pgevolve.deployment import Deployment, DeployOptions, deploy
 from pgevolve.errors import Refused
 from pgevolve.pipeline import Planned, plan_against, read_database
 from pgevolve.plan.render import render_text

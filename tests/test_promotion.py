@@ -226,7 +226,7 @@ def test_drop_key_is_destructive_and_removes_the_key_after_the_backfill(seeded: 
 
 
 def test_batch_size_follows_the_time_a_batch_takes() -> None:
-    from pgevolve.backfill import BatchOptions, _Sizer
+    from pgevolve.apply.backfill import BatchOptions, _Sizer
 
     options = BatchOptions(batch_size=10000, target=0.05, min_size=100, first_size=1000)
     sizer = _Sizer(options)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import DatabaseFactory
 from oracles import same_catalog
-from pgevolve.apply import execute_plan
+from pgevolve.apply.run import execute_plan
 from pgevolve.connect import Target
 from pgevolve.pipeline import plan_against, read_database
 from pgevolve.plan.render import render_text

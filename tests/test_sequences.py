@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from conftest import DatabaseFactory
-from pgevolve.apply import ApplyOptions, execute_plan
+from pgevolve.apply.run import ApplyOptions, execute_plan
 from pgevolve.connect import Target
 from pgevolve.pipeline import plan_against
 

@@ -11,7 +11,7 @@ from sample_models import db, table
 
 from conftest import DatabaseFactory
 from oracles import same_catalog
-from pgevolve.apply import ApplyOptions, execute_plan
+from pgevolve.apply.run import ApplyOptions, execute_plan
 from pgevolve.changes import (
     AddUnique,
     AlterForeignKey,

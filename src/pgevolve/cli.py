@@ -137,9 +137,9 @@ def plan(
     out: Annotated[Path | None, typer.Option("--out", help="Also save the plan (JSON) to this file.")] = None,
 ) -> None:
     """Compare the YAML with the database and print the migration plan: exit 0 in sync, 2 changes."""
+    from pgevolve.apply.saved import save_plan
     from pgevolve.connect import resolve_target
     from pgevolve.pipeline import plan_against
-    from pgevolve.saved import save_plan
 
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
@@ -231,10 +231,10 @@ def apply(
     ] = 0.01,
 ) -> None:
     """Apply the plan safely: exit 0 applied, 1 failed (nothing half-done), 3 refused."""
-    from pgevolve.apply import ApplyOptions
+    from pgevolve.apply.deploy import DeployOptions, deploy
+    from pgevolve.apply.progress import StepReporter
+    from pgevolve.apply.run import ApplyOptions
     from pgevolve.connect import resolve_target
-    from pgevolve.deployment import DeployOptions, deploy
-    from pgevolve.progress import StepReporter
 
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
@@ -260,10 +260,10 @@ def apply(
 
 
 def _deployment(planfile: Path | None, schema_dir: Path, target: Any, dev_url: str | None) -> Any:
-    from pgevolve.codec import fingerprint
-    from pgevolve.deployment import Deployment
+    from pgevolve.apply.codec import fingerprint
+    from pgevolve.apply.deploy import Deployment
+    from pgevolve.apply.saved import load_plan
     from pgevolve.pipeline import plan_against
-    from pgevolve.saved import load_plan
 
     if planfile is not None:
         saved = load_plan(planfile)
@@ -293,8 +293,8 @@ def history(
     sql: Annotated[bool, typer.Option("--sql", help="Also print the statements of each entry.")] = False,
 ) -> None:
     """List every apply recorded in the database: when, who, outcome, duration."""
+    from pgevolve.apply.history import list_history
     from pgevolve.connect import connect, resolve_target
-    from pgevolve.history import list_history
 
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors as pg_errors
 
-from pgevolve.backfill import BatchCallback, BatchOptions, run_batched
+from pgevolve.apply.backfill import BatchCallback, BatchOptions, run_batched
 from pgevolve.connect import connect, mask_password
 from pgevolve.errors import ExecutionFailed
 from pgevolve.ident import quote_ident

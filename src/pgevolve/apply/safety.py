@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import psycopg
 
-from pgevolve import codec, model
+from pgevolve import model
+from pgevolve.apply import codec
 from pgevolve.errors import ExecutionFailed, Refused
 from pgevolve.plan.steps import Hazard, Plan
 from pgevolve.prechecks import Precheck

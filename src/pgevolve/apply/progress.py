@@ -16,7 +16,7 @@ import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pgevolve.backfill import BatchProgress
+from pgevolve.apply.backfill import BatchProgress
 from pgevolve.plan.steps import Step
 
 _POLL_SECONDS = 0.5

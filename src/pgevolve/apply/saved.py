@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pgevolve import __version__, codec, model
+from pgevolve import __version__, model
+from pgevolve.apply import codec
 from pgevolve.errors import PgevolveError
 from pgevolve.plan.steps import Plan
 

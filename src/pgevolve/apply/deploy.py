@@ -7,15 +7,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pgevolve import model
-from pgevolve.apply import ApplyOptions, StepCallback, run_steps
-from pgevolve.backfill import BatchCallback
-from pgevolve.connect import Target, connect
-from pgevolve.errors import PgevolveError, Refused
-from pgevolve.history import git_commit_of, record_end, record_start
-from pgevolve.plan.render import render_sql
-from pgevolve.plan.steps import Phase, Plan
-from pgevolve.prechecks import prechecks_for
-from pgevolve.safety import (
+from pgevolve.apply.backfill import BatchCallback
+from pgevolve.apply.history import git_commit_of, record_end, record_start
+from pgevolve.apply.run import ApplyOptions, StepCallback, run_steps
+from pgevolve.apply.safety import (
     advisory_lock,
     refuse_blocked,
     refuse_destructive,
@@ -23,7 +18,12 @@ from pgevolve.safety import (
     refuse_stale,
     run_prechecks,
 )
-from pgevolve.saved import plan_fingerprint
+from pgevolve.apply.saved import plan_fingerprint
+from pgevolve.connect import Target, connect
+from pgevolve.errors import PgevolveError, Refused
+from pgevolve.plan.render import render_sql
+from pgevolve.plan.steps import Phase, Plan
+from pgevolve.prechecks import prechecks_for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
