@@ -22,7 +22,7 @@ def _names(table: m.Table) -> list[str]:
 def test_server_agrees_with_the_compiled_model(pg_server_dsn: str, schema_dir: Path) -> None:
     pytest.importorskip("pgevolve.spec.jsonb")
     pytest.importorskip("pgevolve.catalog")
-    from pgevolve.canonical import materialize
+    from pgevolve.catalog.normalize import materialize
 
     if not (schema_dir / "pgevolve.yaml").exists():
         pytest.skip(f"{schema_dir} is not written yet")

@@ -164,8 +164,8 @@ def drift(
 ) -> None:
     """For CI: report every difference between the live database and the YAML; exit 2 on drift."""
     from pgevolve.connect import resolve_target
-    from pgevolve.drift import render_drift
     from pgevolve.pipeline import plan_against
+    from pgevolve.plan.drift import render_drift
 
     target = resolve_target(database_url, allow_embedded=False)
     _err(f"database: {target.describe()}")

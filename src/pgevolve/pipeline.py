@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pgevolve import cache, model
-from pgevolve.canonical import canonicalize
+from pgevolve.catalog.normalize import canonicalize
 from pgevolve.connect import Target, connect
 
 

@@ -21,9 +21,9 @@ from pgevolve.apply.safety import (
 from pgevolve.apply.saved import plan_fingerprint
 from pgevolve.connect import Target, connect
 from pgevolve.errors import PgevolveError, Refused
+from pgevolve.plan.prechecks import prechecks_for
 from pgevolve.plan.render import render_sql
 from pgevolve.plan.steps import Phase, Plan
-from pgevolve.prechecks import prechecks_for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

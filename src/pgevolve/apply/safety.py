@@ -13,8 +13,8 @@ import psycopg
 from pgevolve import model
 from pgevolve.apply import codec
 from pgevolve.errors import ExecutionFailed, Refused
+from pgevolve.plan.prechecks import Precheck
 from pgevolve.plan.steps import Hazard, Plan
-from pgevolve.prechecks import Precheck
 
 
 @contextmanager

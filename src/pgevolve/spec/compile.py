@@ -1,7 +1,7 @@
 """Spec -> model: the desired database, with PostgreSQL's default names, and the migration hints.
 
 Pure: no database. Types are spelled as ``format_type`` prints them; expressions
-stay as written (the server normalizes them later, see ``canonical.py``).
+stay as written (the server normalizes them later, see ``catalog/normalize.py``).
 """
 
 from __future__ import annotations
