@@ -19,7 +19,7 @@ import psycopg
 
 from pgevolve import embedded
 from pgevolve.connect import with_dbname
-from pgevolve.usage import collect_usage
+from pgevolve.jsonb.usage import collect_usage
 
 FILL = """
 INSERT INTO leads (custom_fields)

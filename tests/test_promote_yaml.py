@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from conftest import ROOT, DatabaseFactory
-from pgevolve.jsonb_commands import parse_promote_target, promote_command
-from pgevolve.promote_yaml import (
+from pgevolve.jsonb.commands import parse_promote_target, promote_command
+from pgevolve.jsonb.promote_yaml import (
     ColumnExists,
     NotAJsonObject,
     PromoteError,

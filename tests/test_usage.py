@@ -13,15 +13,15 @@ import psycopg
 import pytest
 
 from conftest import ROOT, DatabaseFactory
-from pgevolve.jsonb_commands import parse_usage_target, usage_command
-from pgevolve.usage import Action, UsageError, UsageReport, collect_usage, render_usage
-from pgevolve.usage import collect as collect_module
-from pgevolve.usage import stats as stats_module
-from pgevolve.usage.advice import advise_column
-from pgevolve.usage.filters import ColumnEvidence, KeyIndex, StatementEvidence
-from pgevolve.usage.paths import format_path, path_segments
-from pgevolve.usage.sqlrefs import JsonUse, find_json_uses, index_key_path
-from pgevolve.usage.stats import (
+from pgevolve.jsonb.commands import parse_usage_target, usage_command
+from pgevolve.jsonb.usage import Action, UsageError, UsageReport, collect_usage, render_usage
+from pgevolve.jsonb.usage import collect as collect_module
+from pgevolve.jsonb.usage import stats as stats_module
+from pgevolve.jsonb.usage.advice import advise_column
+from pgevolve.jsonb.usage.filters import ColumnEvidence, KeyIndex, StatementEvidence
+from pgevolve.jsonb.usage.paths import format_path, path_segments
+from pgevolve.jsonb.usage.sqlrefs import JsonUse, find_json_uses, index_key_path
+from pgevolve.jsonb.usage.stats import (
     ColumnStats,
     KeyStats,
     Sample,

@@ -332,7 +332,7 @@ def usage(
 ) -> None:
     """Which keys of the JSONB columns are used and filtered on: promote, index, leave, or a new table."""
     from pgevolve.connect import resolve_target
-    from pgevolve.jsonb_commands import usage_command
+    from pgevolve.jsonb.commands import usage_command
 
     _err(f"database: {resolve_target(database_url, allow_embedded=False).describe()}")
     text, code = usage_command(target, database_url=database_url, sample=sample, fmt=fmt.value,
@@ -358,7 +358,7 @@ def promote(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change; write nothing.")] = False,
 ) -> None:
     """Add a column filled from a JSON key to the table's YAML file; `pgevolve plan` then shows the backfill."""
-    from pgevolve.jsonb_commands import promote_command
+    from pgevolve.jsonb.commands import promote_command
 
     text, code = promote_command(target, name=name, sql_type=sql_type, index=index, drop_key=drop_key,
                                  schema_dir=schema_dir, database_url=database_url, dry_run=dry_run)

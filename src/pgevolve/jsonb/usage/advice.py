@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pgevolve.ident import quote_literal
-from pgevolve.usage.filters import ColumnEvidence
-from pgevolve.usage.paths import path_segments
-from pgevolve.usage.sqlrefs import CONTAINMENT_OPERATORS, EXISTENCE_OPERATORS, JSONPATH_OPERATORS
-from pgevolve.usage.stats import SCALAR_TYPES, ColumnStats, KeyStats
+from pgevolve.jsonb.usage.filters import ColumnEvidence
+from pgevolve.jsonb.usage.paths import path_segments
+from pgevolve.jsonb.usage.sqlrefs import CONTAINMENT_OPERATORS, EXISTENCE_OPERATORS, JSONPATH_OPERATORS
+from pgevolve.jsonb.usage.stats import SCALAR_TYPES, ColumnStats, KeyStats
 
 # A column earns its place when most rows fill it. Below half, most rows would hold a NULL, and a
 # partial expression index (WHERE col ? 'key') serves the filters at a fraction of the size.

@@ -16,10 +16,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from pgevolve.usage.advice import THRESHOLDS, Action, Advice
-from pgevolve.usage.collect import ColumnUsage, ProgressCallback, UsageReport
-from pgevolve.usage.filters import StatementEvidence
-from pgevolve.usage.stats import KeyStats, Sample
+from pgevolve.jsonb.usage.advice import THRESHOLDS, Action, Advice
+from pgevolve.jsonb.usage.collect import ColumnUsage, ProgressCallback, UsageReport
+from pgevolve.jsonb.usage.filters import StatementEvidence
+from pgevolve.jsonb.usage.stats import KeyStats, Sample
 
 JSON_FORMAT_VERSION = 1
 _QUERY_WIDTH = 100

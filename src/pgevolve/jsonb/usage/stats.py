@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from pgevolve.usage.paths import path_segments
+from pgevolve.jsonb.usage.paths import path_segments
 
 # About 100k rows give every share within half a point (the binomial standard
 # error at 100k rows is at most 0.16 points) and still read in seconds.

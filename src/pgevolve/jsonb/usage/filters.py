@@ -22,7 +22,7 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 
-from pgevolve.usage.sqlrefs import (
+from pgevolve.jsonb.usage.sqlrefs import (
     CONTAINMENT_OPERATORS,
     EXISTENCE_OPERATORS,
     JSONPATH_OPERATORS,

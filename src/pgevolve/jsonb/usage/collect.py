@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import psycopg
 
 from pgevolve.errors import PgevolveError
-from pgevolve.usage.advice import Advice, advise_column
-from pgevolve.usage.filters import ColumnEvidence, Evidence, collect_evidence
-from pgevolve.usage.stats import (
+from pgevolve.jsonb.usage.advice import Advice, advise_column
+from pgevolve.jsonb.usage.filters import ColumnEvidence, Evidence, collect_evidence
+from pgevolve.jsonb.usage.stats import (
     DEEP_SAMPLE_ROWS,
     ColumnStats,
     JsonbTable,

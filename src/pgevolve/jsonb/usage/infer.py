@@ -7,8 +7,14 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from pgevolve.usage.advice import CONSISTENT_TYPE_SHARE, SQL_TYPES
-from pgevolve.usage.stats import TypeCount, choose_sample_percent, dominant_json_type, estimate_rows, sample_source
+from pgevolve.jsonb.usage.advice import CONSISTENT_TYPE_SHARE, SQL_TYPES
+from pgevolve.jsonb.usage.stats import (
+    TypeCount,
+    choose_sample_percent,
+    dominant_json_type,
+    estimate_rows,
+    sample_source,
+)
 
 _BIGINT_MAX = 2**63 - 1
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from pgevolve.usage.advice import THRESHOLDS, Action, Advice, sql_type_for
-from pgevolve.usage.collect import DEFAULT_SEED, ColumnUsage, ProgressCallback, UsageError, UsageReport, collect_usage
-from pgevolve.usage.filters import ColumnEvidence, Evidence, KeyIndex, StatementEvidence
-from pgevolve.usage.render import render_usage
-from pgevolve.usage.stats import ColumnStats, KeyStats, Sample
+from pgevolve.jsonb.usage.advice import THRESHOLDS, Action, Advice, sql_type_for
+from pgevolve.jsonb.usage.collect import (
+    DEFAULT_SEED,
+    ColumnUsage,
+    ProgressCallback,
+    UsageError,
+    UsageReport,
+    collect_usage,
+)
+from pgevolve.jsonb.usage.filters import ColumnEvidence, Evidence, KeyIndex, StatementEvidence
+from pgevolve.jsonb.usage.render import render_usage
+from pgevolve.jsonb.usage.stats import ColumnStats, KeyStats, Sample
 
 __all__ = [
     "DEFAULT_SEED",

@@ -22,7 +22,7 @@ from typing import Any
 from pglast import ast, enums, parse_sql, visitors
 from pglast.parser import ParseError
 
-from pgevolve.usage.paths import format_path
+from pgevolve.jsonb.usage.paths import format_path
 
 PATH_OPERATORS = frozenset({"->", "->>", "#>", "#>>"})
 CONTAINMENT_OPERATORS = frozenset({"@>"})
