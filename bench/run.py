@@ -106,7 +106,7 @@ def breakdown(schema: Path, live: str) -> dict[str, float]:
         introspect(conn, "public")
     read = time.perf_counter()
     cold_compile = time.perf_counter()
-    from pgevolve.spec import compile_project, load_project
+    from pgevolve.source import compile_project, load_project
 
     compile_project(load_project(schema))
     compiled = time.perf_counter()

@@ -448,7 +448,7 @@ def test_documents_load_the_same_under_yaml_1_2() -> None:
 
 
 def test_rich_model_round_trips_through_the_spec_compiler(tmp_path: Path) -> None:
-    spec = pytest.importorskip("pgevolve.spec")
+    spec = pytest.importorskip("pgevolve.source")
     if not hasattr(spec, "compile_project"):
         pytest.skip("pgevolve.spec.compile_project is not written yet")
     for db in (SMALL, RICH, SHARED):
@@ -474,7 +474,7 @@ def _introspect(dsn: str, schema: str = "public") -> m.Database:
 
 
 def _compile(directory: Path) -> m.Database:
-    from pgevolve.spec import compile_project, load_project
+    from pgevolve.source import compile_project, load_project
 
     return compile_project(load_project(directory))[0]
 
@@ -553,7 +553,7 @@ def test_pagila_survives_import_compile_but_for_its_domain(corpus: Path, databas
 )
 def test_defaults_are_bare_only_when_the_compiler_spells_them_back_the_same(text: str, written: object) -> None:
     from pgevolve.importer.sqltext import default
-    from pgevolve.spec.compile import sql_default
+    from pgevolve.source.compile import sql_default
 
     value = default(text)
     assert value == written and type(value) is type(written)

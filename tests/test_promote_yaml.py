@@ -20,7 +20,7 @@ from pgevolve.jsonb.promote_yaml import (
     UnknownTable,
     promote_in_yaml,
 )
-from pgevolve.spec import load_project
+from pgevolve.source import load_project
 
 sys.path.insert(0, str(ROOT / "bench"))
 import seed  # noqa: E402

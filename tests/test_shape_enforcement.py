@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from pgevolve import model
-from pgevolve.spec.jsonb import JsonbLowering, lower_jsonb_column, shape_check
+from pgevolve.source.jsonb import JsonbLowering, lower_jsonb_column, shape_check
 
 PERSON: dict[str, Any] = {
     "shape": "person",

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from pgevolve import model as m
-from pgevolve.spec import compile_project, load_project
-from pgevolve.spec.compile import compile_hints, sql_default
+from pgevolve.source import compile_project, load_project
+from pgevolve.source.compile import compile_hints, sql_default
 
 
 def compile_files(
@@ -345,9 +345,9 @@ def test_jsonb_columns_go_through_the_lowering(tmp_path: Path, monkeypatch: pyte
             indexes=(index,),
         )
 
-    fake = types.ModuleType("pgevolve.spec.jsonb")
+    fake = types.ModuleType("pgevolve.source.jsonb")
     fake.lower_jsonb_column = lower_jsonb_column  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "pgevolve.spec.jsonb", fake)
+    monkeypatch.setitem(sys.modules, "pgevolve.source.jsonb", fake)
     text = """\
 table: t
 columns:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from pgevolve import model as m
-from pgevolve.spec import compile_project, load_project
+from pgevolve.source import compile_project, load_project
 
-jsonb = pytest.importorskip("pgevolve.spec.jsonb")
+jsonb = pytest.importorskip("pgevolve.source.jsonb")
 
 VALID = Path(__file__).parent / "spec_fixtures" / "valid"
 VEHICLE = "shape: vehicle\nproperties:\n  vin: { type: string, index: unique }\n  year: { type: integer }\n"

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pgevolve import ident, model
-from pgevolve.spec.expressions import Expression, ExpressionError, index_key_name, parse_expression
-from pgevolve.spec.naming import default_index_name
+from pgevolve.source.expressions import Expression, ExpressionError, index_key_name, parse_expression
+from pgevolve.source.naming import default_index_name
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pgevolve.errors import SpecError
-from pgevolve.spec import compile_project, load_project
+from pgevolve.source import compile_project, load_project
 
 NAMES = st.sampled_from(["id", "t", "users", "email", "a", "b", "vehicle", "x.y", "users.id", "t.id", "", "é" * 40])
 COLUMN_KEYS = [

@@ -11,7 +11,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from pgevolve.errors import Problem, SpecError
-from pgevolve.spec import ColumnSpec, EnumSpec, ForeignKeySpec, IndexSpec, KeySpec, format_json_schema, load_project
+from pgevolve.source import ColumnSpec, EnumSpec, ForeignKeySpec, IndexSpec, KeySpec, format_json_schema, load_project
 
 VALID = Path(__file__).parent / "spec_fixtures" / "valid"
 
@@ -154,7 +154,7 @@ def test_the_format_schema_is_a_valid_2020_12_schema() -> None:
 
 
 def test_the_shipped_file_is_the_schema() -> None:
-    shipped = Path(__file__).parent.parent / "src" / "pgevolve" / "spec" / "format.schema.json"
+    shipped = Path(__file__).parent.parent / "src" / "pgevolve" / "source" / "format.schema.json"
     assert json.loads(shipped.read_text()) == format_json_schema()
 
 

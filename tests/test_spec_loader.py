@@ -1,4 +1,4 @@
-"""spec.loader: YAML to plain data with the line and column of every key and value."""
+"""source.marked_yaml: YAML to plain data with the line and column of every key and value."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pgevolve.errors import Problem
-from pgevolve.spec.loader import Mark, load_document
+from pgevolve.source.marked_yaml import Mark, load_document
 
 
 def load(tmp_path: Path, text: str | bytes):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pgevolve import model as m
-from pgevolve.spec import compile_project, load_project
+from pgevolve.source import compile_project, load_project
 
 ROOT = Path(__file__).parent.parent
 PROJECTS = [ROOT / "tests" / "spec_fixtures" / "valid", ROOT / "schema"]
@@ -20,7 +20,7 @@ def _names(table: m.Table) -> list[str]:
 
 @pytest.mark.parametrize("schema_dir", PROJECTS, ids=lambda p: p.name)
 def test_server_agrees_with_the_compiled_model(pg_server_dsn: str, schema_dir: Path) -> None:
-    pytest.importorskip("pgevolve.spec.jsonb")
+    pytest.importorskip("pgevolve.source.jsonb")
     pytest.importorskip("pgevolve.catalog")
     from pgevolve.catalog.normalize import materialize
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pgevolve.errors import Problem, SpecError
-from pgevolve.spec import load_project
+from pgevolve.source import load_project
 
 PROJECT = "schema: public\n"
 USERS = "table: users\ncolumns:\n  id: { type: integer, primary_key: true }\n  email: { type: text }\n"

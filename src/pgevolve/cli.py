@@ -60,7 +60,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 @reports_errors
 def validate(schema_dir: SchemaDir = Path("schema")) -> None:
     """Check the YAML under schema/: exit 0 when valid, 1 with every problem listed."""
-    from pgevolve.spec import load_project
+    from pgevolve.source import load_project
 
     project = load_project(schema_dir)
     for warning in project.warnings:

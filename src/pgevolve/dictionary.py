@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pgevolve import model
-from pgevolve.spec.jsonb import enforce_level, property_checked
+from pgevolve.source.jsonb import enforce_level, property_checked
 
 
 def render_dictionary(db: model.Database, shapes: Mapping[str, Mapping[str, Any]]) -> str:

@@ -19,8 +19,8 @@ def _json(data: Any) -> str:
 def render_generated(project: Any, desired: model.Database) -> dict[str, str]:
     """Relative path -> file text for everything under generated/."""
     from pgevolve.plan.ddl import schema_sql
-    from pgevolve.spec import format_json_schema
-    from pgevolve.spec.jsonb import shape_json_schema
+    from pgevolve.source import format_json_schema
+    from pgevolve.source.jsonb import shape_json_schema
 
     files = {
         "schema.sql": HEADER + schema_sql(desired),

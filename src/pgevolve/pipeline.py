@@ -41,7 +41,7 @@ def compile_schema(schema_dir: Path) -> Compiled:
     cached = cache.load("compiled", key) if key else None
     if isinstance(cached, Compiled):
         return cached
-    from pgevolve.spec import compile_project, load_project
+    from pgevolve.source import compile_project, load_project
 
     project = load_project(schema_dir)
     desired, hints = compile_project(project)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pgevolve import model
 from pgevolve.importer.sqltext import sql, where
-from pgevolve.spec.naming import default_index_name
+from pgevolve.source.naming import default_index_name
 
 METHODS = ("btree", "gin", "gist", "hash", "brin")  # the format's `using`
 

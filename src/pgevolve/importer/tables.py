@@ -15,7 +15,7 @@ from typing import Any
 from pgevolve import ident, model
 from pgevolve.importer.indexes import index_data
 from pgevolve.importer.sqltext import default, sql, sql_type, where
-from pgevolve.spec.types import TypeNameError, resolve_type
+from pgevolve.source.types import TypeNameError, resolve_type
 
 _Key = list[str] | dict[str, Any]  # `[a, b]` or `{ columns: [a, b], name: x }`
 IDENTITY = {"ALWAYS": "always", "BY DEFAULT": "by default"}

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from pgevolve.errors import Problem, SpecError
-from pgevolve.spec.loader import Document, load_document
-from pgevolve.spec.project import EnumSpec, Project, enum_specs, table_spec
-from pgevolve.spec.semantic import check_project
-from pgevolve.spec.validate import FileKind, schema_problems, without_unknown_keys
+from pgevolve.source.marked_yaml import Document, load_document
+from pgevolve.source.project import EnumSpec, Project, enum_specs, table_spec
+from pgevolve.source.semantic import check_project
+from pgevolve.source.validate import FileKind, schema_problems, without_unknown_keys
 
 PROJECT_FILE = "pgevolve.yaml"
 

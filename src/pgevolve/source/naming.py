@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pgevolve import ident, model
-from pgevolve.spec.expressions import index_key_name
-from pgevolve.spec.project import Project
+from pgevolve.source.expressions import index_key_name
+from pgevolve.source.project import Project
 
 _LABELLED = re.compile(r"^(?P<base>.+)_(?P<label>[a-z]+)$", re.DOTALL)
 

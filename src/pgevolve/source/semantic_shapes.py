@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from pgevolve.errors import Problem
-from pgevolve.spec.loader import Document, NodePath
-from pgevolve.spec.validate import describe, did_you_mean
+from pgevolve.source.marked_yaml import Document, NodePath
+from pgevolve.source.validate import describe, did_you_mean
 
 # Which JSON types each keyword applies to.
 _APPLIES = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from pgevolve.errors import Problem
-from pgevolve.spec.context import Context, expression_problems, missing_column, name_problem, present
-from pgevolve.spec.loader import NodePath
-from pgevolve.spec.project import ColumnSpec, TableSpec
-from pgevolve.spec.types import ResolvedType, TypeNameError, is_integer, is_text_like, resolve_type
-from pgevolve.spec.validate import describe, did_you_mean
+from pgevolve.source.context import Context, expression_problems, missing_column, name_problem, present
+from pgevolve.source.marked_yaml import NodePath
+from pgevolve.source.project import ColumnSpec, TableSpec
+from pgevolve.source.types import ResolvedType, TypeNameError, is_integer, is_text_like, resolve_type
+from pgevolve.source.validate import describe, did_you_mean
 
 # Keys that make no sense on pgevolve's own jsonb columns, which fix their type, default and nullability.
 _NOT_ON_SPECIAL = ("default", "enum", "shape", "items", "identity", "generated", "references", "primary_key",

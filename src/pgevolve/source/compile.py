@@ -12,10 +12,10 @@ from dataclasses import replace
 from typing import Any
 
 from pgevolve import ident, model
-from pgevolve.spec.expressions import index_key_name, parse_expression
-from pgevolve.spec.naming import Namer
-from pgevolve.spec.project import ColumnSpec, IndexSpec, Project, Scalar, TableSpec
-from pgevolve.spec.types import ResolvedType, resolve_type
+from pgevolve.source.expressions import index_key_name, parse_expression
+from pgevolve.source.naming import Namer
+from pgevolve.source.project import ColumnSpec, IndexSpec, Project, Scalar, TableSpec
+from pgevolve.source.types import ResolvedType, resolve_type
 
 _ACTIONS: dict[str, model.ReferentialAction] = {
     "no action": "NO ACTION",
@@ -119,7 +119,7 @@ def _is_jsonb_spec(column: ColumnSpec, resolved: ResolvedType) -> bool:
 
 
 def _lower(project: Project, spec: TableSpec, column: ColumnSpec) -> Any:
-    from pgevolve.spec.jsonb import lower_jsonb_column
+    from pgevolve.source.jsonb import lower_jsonb_column
 
     return lower_jsonb_column(spec.name, column.name, column.raw, project.shapes)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pgevolve.errors import Problem
-from pgevolve.spec.loader import Document, NodePath
+from pgevolve.source.marked_yaml import Document, NodePath
 
 Scalar = str | int | float | bool
 _COLUMN_KEYS = (

@@ -276,6 +276,6 @@ def _text_array(path: tuple[str, ...]) -> str:
 
 def shape_json_schema(shape: Shape, shapes: Mapping[str, Shape]) -> dict[str, Any]:
     """A JSON Schema 2020-12 document for application-side validation of the shape."""
-    from pgevolve.spec.shape_schema import shape_document
+    from pgevolve.source.shape_schema import shape_document
 
     return shape_document(shape)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pgevolve.spec.compile import compile_project
-from pgevolve.spec.load import load_project
-from pgevolve.spec.project import (
+from pgevolve.source.compile import compile_project
+from pgevolve.source.load import load_project
+from pgevolve.source.project import (
     CheckSpec,
     ColumnSpec,
     EnumSpec,
@@ -14,7 +14,7 @@ from pgevolve.spec.project import (
     Project,
     TableSpec,
 )
-from pgevolve.spec.validate import format_json_schema
+from pgevolve.source.validate import format_json_schema
 
 __all__ = [
     "CheckSpec",

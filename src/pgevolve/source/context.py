@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from pgevolve import ident
 from pgevolve.errors import Problem
-from pgevolve.spec.expressions import Expression, ExpressionError, parse_expression
-from pgevolve.spec.loader import Document, NodePath
-from pgevolve.spec.project import Project, TableSpec
-from pgevolve.spec.types import ResolvedType
-from pgevolve.spec.validate import describe, did_you_mean
+from pgevolve.source.expressions import Expression, ExpressionError, parse_expression
+from pgevolve.source.marked_yaml import Document, NodePath
+from pgevolve.source.project import Project, TableSpec
+from pgevolve.source.types import ResolvedType
+from pgevolve.source.validate import describe, did_you_mean
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from pgevolve.errors import Problem
-from pgevolve.spec.loader import Document, NodePath
+from pgevolve.source.marked_yaml import Document, NodePath
 
 FileKind = Literal["projectFile", "tableFile", "shapeFile"]
 
@@ -58,7 +58,7 @@ _NUMBERED = {
 @cache
 def format_json_schema() -> dict[str, Any]:
     """The JSON Schema of every file under schema/ (project, table, shape), as shipped with pgevolve."""
-    text = resources.files("pgevolve.spec").joinpath("format.schema.json").read_text(encoding="utf-8")
+    text = resources.files("pgevolve.source").joinpath("format.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

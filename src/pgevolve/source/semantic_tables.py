@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgevolve.errors import Problem
-from pgevolve.spec.context import Context, expression_problems, missing_column, name_problem, present
-from pgevolve.spec.loader import NodePath
-from pgevolve.spec.project import IndexSpec, TableSpec
-from pgevolve.spec.types import SERIAL_BASE, fk_compatible
-from pgevolve.spec.validate import describe, did_you_mean
+from pgevolve.source.context import Context, expression_problems, missing_column, name_problem, present
+from pgevolve.source.marked_yaml import NodePath
+from pgevolve.source.project import IndexSpec, TableSpec
+from pgevolve.source.types import SERIAL_BASE, fk_compatible
+from pgevolve.source.validate import describe, did_you_mean
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
