@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pgevolve import model
-from pgevolve.catalog import UnmanagedObject
 from pgevolve.diff import diff
+from pgevolve.model import UnmanagedObject
 from pgevolve.plan.blockers import find_blockers
 
 LEADS = model.Table(name="leads", columns=(

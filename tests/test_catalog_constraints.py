@@ -6,7 +6,8 @@ import psycopg
 
 from conftest import DatabaseFactory
 from pgevolve import model
-from pgevolve.catalog import UnmanagedObject, introspect, unmanaged_objects
+from pgevolve.catalog import introspect, unmanaged_objects
+from pgevolve.model import UnmanagedObject
 
 Column = model.Column
 FK = model.ForeignKey

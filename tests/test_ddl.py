@@ -1,4 +1,4 @@
-"""The SQL that plan.ddl and the planner build runs on a real PostgreSQL."""
+"""The SQL that sqltext.ddl and the planner build runs on a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from sample_models import LEAD_STATUS, LEADS, RICH, TEAMS, USERS
 
 from pgevolve import model
 from pgevolve.model import CheckConstraint, Column, ForeignKey, Hints, Index, IndexKey, UniqueConstraint
-from pgevolve.plan.ddl import schema_sql
 from pgevolve.plan.planner import make_plan
 from pgevolve.plan.steps import LOCK_TIMEOUT, Plan
+from pgevolve.sqltext.ddl import schema_sql
 
 
 def psql() -> str:

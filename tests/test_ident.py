@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pgevolve import ident
+from pgevolve.sqltext import ident
 
 LONG_TABLE = "a_really_long_table_name_for_insurance_policy_endorsements_xx"  # 61 bytes
 LONG_COLUMN = "the_column_with_an_equally_long_descriptive_name_for_tests"

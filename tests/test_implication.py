@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgevolve.plan.implication import check_implies
+from pgevolve.sqltext.implication import check_implies
 
 TYPES = """(NOT (auto_data @? '$?(!(!(exists (@."usage")) || @."usage".type() == "string"))'::jsonpath))"""
 ENUM_2 = ("""(NOT (auto_data @? '$?(!(!(exists (@."usage")) || @."usage".type() == "string" && """

@@ -482,7 +482,7 @@ def _compile(directory: Path) -> m.Database:
 def test_the_crm_schema_survives_build_import_compile(databases: object, tmp_path: Path) -> None:
     """schema/ -> PostgreSQL -> catalog -> import -> compile gives the catalog's model back, nothing skipped."""
     _require_catalog()
-    from pgevolve.plan.ddl import schema_sql
+    from pgevolve.sqltext.ddl import schema_sql
 
     desired = _compile(Path(__file__).resolve().parent.parent / "schema")
     dsn = databases.create(schema_sql(desired))  # type: ignore[attr-defined]
@@ -552,7 +552,7 @@ def test_pagila_survives_import_compile_but_for_its_domain(corpus: Path, databas
      ("1e3", "1e3"), ("now()", "now()"), ("'{}'::jsonb", "'{}'::jsonb")],
 )
 def test_defaults_are_bare_only_when_the_compiler_spells_them_back_the_same(text: str, written: object) -> None:
-    from pgevolve.importer.sqltext import default
+    from pgevolve.importer.spelling import default
     from pgevolve.source.compile import sql_default
 
     value = default(text)

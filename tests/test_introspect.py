@@ -7,7 +7,8 @@ import pytest
 
 from conftest import DatabaseFactory
 from pgevolve import model
-from pgevolve.catalog import QueryStats, UnmanagedObject, introspect, unmanaged_objects
+from pgevolve.catalog import QueryStats, introspect, unmanaged_objects
+from pgevolve.model import UnmanagedObject
 
 
 def read(dsn: str, schema: str = "public", stats: QueryStats | None = None) -> model.Database:

@@ -12,8 +12,8 @@ from test_ddl import names_in, names_of, query, run_plan, shuffled
 from pgevolve import model
 from pgevolve.diff import diff
 from pgevolve.model import CheckConstraint, Column, ForeignKey, Index, IndexKey, PrimaryKey, UniqueConstraint
-from pgevolve.plan.ddl import schema_sql
 from pgevolve.plan.planner import make_plan
+from pgevolve.sqltext.ddl import schema_sql
 
 TYPES = ("text", "character varying(20)", "character varying(40)", "integer", "bigint")
 

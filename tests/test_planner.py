@@ -9,10 +9,10 @@ from test_ddl import evolved, shuffled
 
 from pgevolve import model
 from pgevolve.model import CheckConstraint, Column, ForeignKey, Hints, Index, IndexKey, UniqueConstraint
-from pgevolve.plan.expressions import volatile_calls
 from pgevolve.plan.planner import make_plan
 from pgevolve.plan.steps import Hazard, Phase, Plan, Step
-from pgevolve.plan.types import Conversion, canonical_type, conversion
+from pgevolve.sqltext.expression_facts import volatile_calls
+from pgevolve.sqltext.type_text import Conversion, canonical_type, conversion
 
 T = '"public"."t"'
 

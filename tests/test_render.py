@@ -14,10 +14,10 @@ from test_ddl import _seed, evolved, psql, query, run_plan
 
 from pgevolve import model
 from pgevolve.model import Column, Index, IndexKey
-from pgevolve.plan.ddl import schema_sql
 from pgevolve.plan.planner import make_plan
 from pgevolve.plan.render import render_json, render_markdown, render_sql, render_text
 from pgevolve.plan.steps import Plan
+from pgevolve.sqltext.ddl import schema_sql
 
 ACTUAL = db(table("leads", Column(name="full_name", type="text"), Column(name="fax", type="text")))
 DESIRED = db(table(

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pgevolve import ident, model
-from pgevolve.source.expressions import Expression, ExpressionError, index_key_name, parse_expression
+from pgevolve import model
 from pgevolve.source.naming import default_index_name
+from pgevolve.sqltext import ident
+from pgevolve.sqltext.expressions import Expression, ExpressionError, index_key_name, parse_expression
 
 
 @pytest.mark.parametrize(

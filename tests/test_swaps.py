@@ -23,12 +23,12 @@ from pgevolve.changes import (
 )
 from pgevolve.connect import Target
 from pgevolve.diff import diff
-from pgevolve.ident import MAX_IDENTIFIER_BYTES, temporary_index_name
 from pgevolve.model import Column, ForeignKey, Hints, Index, IndexKey, PrimaryKey, UniqueConstraint
 from pgevolve.pipeline import plan_against, read_database
-from pgevolve.plan.expressions import rename_column_refs
 from pgevolve.plan.render import render_text
 from pgevolve.plan.steps import Plan
+from pgevolve.sqltext.expression_facts import rename_column_refs
+from pgevolve.sqltext.ident import MAX_IDENTIFIER_BYTES, temporary_index_name
 
 CASES = Path(__file__).parent / "cases"
 EMAIL = Column(name="email", type="text")

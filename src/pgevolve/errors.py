@@ -6,6 +6,8 @@ facts (file, line, column, value, hint) as fields.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal
@@ -71,3 +73,14 @@ class Refused(PgevolveError):
     """apply will not go on: stale plan, failed pre-check, or a destructive step not allowed."""
 
     exit_code = ExitCode.REFUSED
+
+
+def did_you_mean(word: object, candidates: Iterable[str]) -> str | None:
+    """'did you mean 'x'?' for the closest candidate, or None."""
+    if not isinstance(word, str):
+        return None
+    lowered = {c.lower(): c for c in candidates}
+    if word.lower() in lowered and lowered[word.lower()] != word:
+        return f"did you mean '{lowered[word.lower()]}'?"
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f"did you mean '{lowered[close[0]]}'?" if close else None

@@ -18,9 +18,9 @@ def _json(data: Any) -> str:
 
 def render_generated(project: Any, desired: model.Database) -> dict[str, str]:
     """Relative path -> file text for everything under generated/."""
-    from pgevolve.plan.ddl import schema_sql
     from pgevolve.source import format_json_schema
     from pgevolve.source.jsonb import shape_json_schema
+    from pgevolve.sqltext.ddl import schema_sql
 
     files = {
         "schema.sql": HEADER + schema_sql(desired),

@@ -4,7 +4,7 @@ Both ways in produce these values: the YAML (``spec.compile``) and the live
 catalog (``catalog.introspect``). The differ only ever compares two of them.
 
 Conventions:
-- Names are plain (unquoted) identifiers; quoting happens in ``plan.ddl``.
+- Names are plain (unquoted) identifiers; quoting happens in ``sqltext.ddl``.
 - Types, defaults and expressions hold PostgreSQL's canonical text
   (``format_type``, ``pg_get_expr``) once a model has been through the server;
   a model compiled offline holds the user's spelling until normalized.
@@ -185,6 +185,27 @@ class Hints:
     table_renames: dict[str, str] = field(default_factory=dict)  # new name -> old name
     column_renames: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, new) -> old
     promotions: tuple[Promotion, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnmanagedObject:
+    kind: str  # "view", "function", "trigger", "partitioned table", ...
+    name: str
+    detail: str | None = None
+    # Columns of owned tables it depends on, (table, column) or (table, None) for the whole table:
+    # PostgreSQL will not drop or retype them while it exists.
+    depends_on: tuple[tuple[str, str | None], ...] = ()
+    # SQL that creates it again, for the scratch database that normalizes the desired schema
+    # (standalone sequences, functions); not part of what the object is, so not compared.
+    setup: str | None = field(default=None, compare=False, repr=False)
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.name}" + (f" ({self.detail})" if self.detail else "")
+
+
+def key_index(key: PrimaryKey | UniqueConstraint) -> Index:
+    """The unique index a primary key or UNIQUE constraint stands on, named like the constraint."""
+    return Index(name=key.name, keys=tuple(IndexKey(column=c) for c in key.columns), unique=True)
 
 
 def sort_by_name(items: Iterable[_Named]) -> tuple[_Named, ...]:

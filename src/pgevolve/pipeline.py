@@ -105,7 +105,7 @@ def _listed_extensions_only(db: model.Database, listed: frozenset[str]) -> model
 
 
 def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tuple[Any, ...]:
-    from pgevolve.catalog import UnmanagedObject
+    from pgevolve.model import UnmanagedObject
 
     return tuple(UnmanagedObject(kind="extension", name=e.name, detail="not listed in pgevolve.yaml")
                  for e in actual.extensions if e.name not in listed)

@@ -22,8 +22,8 @@ from psycopg import errors as pg_errors
 from pgevolve.apply.backfill import BatchCallback, BatchOptions, run_batched
 from pgevolve.connect import connect, mask_password
 from pgevolve.errors import ExecutionFailed
-from pgevolve.ident import quote_ident
 from pgevolve.plan.steps import Plan, Step
+from pgevolve.sqltext.ident import quote_ident
 
 _BATCH = BatchOptions()
 

@@ -19,7 +19,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from pgevolve import ident, model
+from pgevolve import model
+from pgevolve.sqltext import ident
 
 _ACTIONS: dict[str, model.ReferentialAction] = {
     "a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT",

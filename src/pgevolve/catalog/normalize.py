@@ -27,7 +27,7 @@ import psycopg
 from pgevolve import cache, model
 from pgevolve.connect import connect, mask_password, with_dbname
 from pgevolve.errors import ConnectionFailed, ExecutionFailed
-from pgevolve.ident import quote_ident
+from pgevolve.sqltext.ident import quote_ident
 
 SCRATCH_PREFIX = "pgevolve_scratch_"
 
@@ -67,7 +67,7 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
     not model them, so they never show up in the desired model.
     """
     from pgevolve.catalog import introspect
-    from pgevolve.plan.ddl import create_schema, schema_sql
+    from pgevolve.sqltext.ddl import create_schema, schema_sql
 
     with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
         try:

@@ -15,8 +15,8 @@ from pgevolve.changes import (
     ReplaceEnum,
     SetComment,
 )
-from pgevolve.plan.expressions import cast_types
-from pgevolve.plan.types import enum_reference
+from pgevolve.sqltext.expression_facts import cast_types
+from pgevolve.sqltext.type_text import enum_reference
 
 
 def diff_enums(actual: model.Database, desired: model.Database) -> list[Change]:

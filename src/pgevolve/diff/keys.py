@@ -40,7 +40,7 @@ from pgevolve.changes import (
     ValidateConstraint,
 )
 from pgevolve.diff.reuse import reuse_indexes
-from pgevolve.plan.expressions import referenced_columns
+from pgevolve.sqltext.expression_facts import referenced_columns
 
 T = TypeVar("T", model.PrimaryKey, model.UniqueConstraint, model.CheckConstraint, model.ForeignKey, model.Index)
 

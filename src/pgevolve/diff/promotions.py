@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pgevolve import model
 from pgevolve.changes import Change, CreateTable, DropSyncTrigger, PromoteColumn, RenameSyncTrigger
-from pgevolve.plan.promotion_sql import misnamed
+from pgevolve.sqltext.ident import misnamed
 
 
 def diff_promotions(actual: model.Database, desired: model.Database, changes: list[Change]) -> list[Change]:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 
 from pgevolve import model
 from pgevolve.changes import Change, RenameColumn, RenameTable
-from pgevolve.ident import sequence_name
-from pgevolve.plan.expressions import rename_column_refs
-from pgevolve.plan.types import SERIAL_TYPES
+from pgevolve.sqltext.expression_facts import rename_column_refs
+from pgevolve.sqltext.ident import sequence_name
+from pgevolve.sqltext.type_text import SERIAL_TYPES
 
 Swap = Callable[[tuple[str, ...]], tuple[str, ...]]
 

@@ -18,8 +18,8 @@ from dataclasses import replace
 
 from pgevolve import model
 from pgevolve.changes import AddPrimaryKey, AddUnique, Change, CreateIndex, DropIndex, ReplaceIndex, ReplaceKey
-from pgevolve.ident import temporary_index_name
-from pgevolve.plan.ddl import key_index
+from pgevolve.model import key_index
+from pgevolve.sqltext.ident import temporary_index_name
 
 
 def reuse_indexes(keys: list[Change], indexes: list[Change],

@@ -26,8 +26,8 @@ from pgevolve.changes import (
     SetComment,
 )
 from pgevolve.diff.keys import diff_keys
-from pgevolve.plan.expressions import nextval_sequence, referenced_columns, same_but_casts
-from pgevolve.plan.types import SERIAL_TYPES, canonical_type
+from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns, same_but_casts
+from pgevolve.sqltext.type_text import SERIAL_TYPES, canonical_type
 
 
 def diff_tables(actual: model.Database, desired: model.Database) -> list[Change]:

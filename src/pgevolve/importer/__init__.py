@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgevolve import ident, model
+from pgevolve import model
 from pgevolve.importer.emit import document
 from pgevolve.importer.tables import Scope, table_data
+from pgevolve.sqltext import ident
 
 PROJECT_FILE = "pgevolve.yaml"
 _SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pgevolve import model
-from pgevolve.importer.sqltext import sql, where
+from pgevolve.importer.spelling import sql, where
 from pgevolve.source.naming import default_index_name
 
 METHODS = ("btree", "gin", "gist", "hash", "brin")  # the format's `using`

@@ -31,8 +31,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from pgevolve import ident
 from pgevolve.errors import PgevolveError
+from pgevolve.sqltext import ident
 
 _OBJECT_TYPES = ("jsonb", "custom_fields")
 # JSON Schema type of a shape property -> the column type of the promoted key.

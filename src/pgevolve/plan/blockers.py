@@ -17,7 +17,7 @@ from pgevolve import model
 from pgevolve.changes import AlterColumn, Change, DropColumn, DropTable, ReplaceEnum
 
 if TYPE_CHECKING:
-    from pgevolve.catalog.unmanaged import UnmanagedObject
+    from pgevolve.model import UnmanagedObject
 
 _ON_THE_TABLE = ("trigger", "policy", "rule")  # dropped together with the table they are on
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 
 from pgevolve import model
 from pgevolve.changes import AlterColumn
-from pgevolve.ident import make_object_name, quote_ident, sequence_name
-from pgevolve.plan import ddl
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.expressions import nextval_sequence, referenced_columns
 from pgevolve.plan.steps import Hazard, Phase, Step
 from pgevolve.plan.table_steps import add_column_hazard
-from pgevolve.plan.types import SERIAL_TYPES, Conversion, conversion
+from pgevolve.sqltext import ddl
+from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns
+from pgevolve.sqltext.ident import make_object_name, quote_ident, sequence_name
+from pgevolve.sqltext.type_text import SERIAL_TYPES, Conversion, conversion
 
 _TYPE_HAZARD = {
     Conversion.COERCIBLE: (Hazard.SAFE, "Binary-coercible: only the catalog changes (a brief ACCESS EXCLUSIVE "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pgevolve import model
-from pgevolve.plan.ddl import Scope
 from pgevolve.plan.steps import Batched, Hazard, Phase, Step
+from pgevolve.sqltext.ddl import Scope
 
 
 @dataclass(frozen=True, slots=True)

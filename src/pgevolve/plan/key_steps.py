@@ -21,10 +21,10 @@ from pgevolve.changes import (
     RenameIndex,
     ValidateConstraint,
 )
-from pgevolve.plan import ddl
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.implication import check_implies
 from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.sqltext import ddl
+from pgevolve.sqltext.implication import check_implies
 
 CONCURRENT_INDEX = (
     "Built CONCURRENTLY: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds."
@@ -50,7 +50,7 @@ def add_key(change: AddPrimaryKey | AddUnique, ctx: Context) -> list[Step]:
                       f"Attaches the existing unique index `{existing}`{renamed}, which has exactly the constraint's "
                       "definition: a brief ACCESS EXCLUSIVE lock, no scan, nothing rebuilt.",
                       relations=(ctx.relation(table), ctx.relation(existing)))]
-    index_sql = ddl.create_index(table, ddl.key_index(key), ctx.scope, concurrently=True)
+    index_sql = ddl.create_index(table, model.key_index(key), ctx.scope, concurrently=True)
     return [
         draft(Phase.INDEXES, "create_index_concurrently", obj, index_sql, Hazard.DATA, UNIQUE_INDEX,
               transactional=False, relations=rel),

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from pgevolve import changes as ch
 from pgevolve import model
-from pgevolve.ident import qualify, quote_ident, quote_literal
-from pgevolve.plan.ddl import Scope
 from pgevolve.plan.key_steps import is_loosening
-from pgevolve.plan.types import SERIAL_TYPES
+from pgevolve.sqltext.ddl import Scope
+from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
+from pgevolve.sqltext.type_text import SERIAL_TYPES
 
 SAMPLE_SIZE = 5
 
@@ -186,7 +186,7 @@ def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums:
     varchar length as the column would), and catches the error. Exact for every
     type, where a regex per type would let '2024-02-30' through.
     """
-    from pgevolve.plan.promotion_sql import casts_silently, value_expression
+    from pgevolve.sqltext.promotion_sql import casts_silently, value_expression
 
     column, promotion = change.column, change.trigger
     if not change.backfill or casts_silently(column.type):

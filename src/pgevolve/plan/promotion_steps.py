@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from pgevolve import model
 from pgevolve.changes import DropSyncTrigger, PromoteColumn, RenameSyncTrigger
-from pgevolve.ident import quote_ident, quote_literal
-from pgevolve.plan import promotion_sql as sql
 from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Batched, Hazard, Phase, Step
-from pgevolve.plan.types import SERIAL_TYPES
+from pgevolve.sqltext import promotion_sql as sql
+from pgevolve.sqltext.ident import quote_ident, quote_literal
+from pgevolve.sqltext.type_text import SERIAL_TYPES
 
 SYNC_TRIGGER = ("While the application still writes the JSON key, this BEFORE INSERT OR UPDATE trigger copies "
                 "it into the column (a JSON value that does not cast makes that write fail, never a silent "

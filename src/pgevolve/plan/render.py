@@ -8,8 +8,8 @@ import json
 from rich.console import Console
 from rich.text import Text
 
-from pgevolve.ident import quote_ident
 from pgevolve.plan.steps import LOCK_TIMEOUT, MAX_RELATIONS_PER_TRANSACTION, Group, Hazard, Plan, Step, highest
+from pgevolve.sqltext.ident import quote_ident
 
 NO_CHANGES = "No changes."
 HAZARD_STYLE = {

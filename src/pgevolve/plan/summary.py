@@ -42,7 +42,7 @@ from pgevolve.changes import (
     SetExtensionSchema,
     ValidateConstraint,
 )
-from pgevolve.plan.types import SERIAL_TYPES
+from pgevolve.sqltext.type_text import SERIAL_TYPES
 
 
 def _c(name: str) -> str:

@@ -13,10 +13,10 @@ from dataclasses import replace
 
 from pgevolve import model
 from pgevolve.changes import AlterForeignKey, ReplaceIndex, ReplaceKey
-from pgevolve.ident import temporary_index_name
-from pgevolve.plan import ddl
 from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.sqltext import ddl
+from pgevolve.sqltext.ident import temporary_index_name
 
 BUILD_ASIDE = ("Built CONCURRENTLY under a temporary name while the old {} still holds (reads and writes go on); "
                "{}")
@@ -46,7 +46,7 @@ def replace_key(change: ReplaceKey, ctx: Context) -> list[Step]:
     what = "primary key" if isinstance(new, model.PrimaryKey) else "unique constraint"
     rel = (ctx.relation(table), ctx.relation(old.name), ctx.relation(temp))
     built = change.using_index is None
-    steps = [_build_aside(table, replace(ddl.key_index(new), name=temp), what, ctx)] if built else []
+    steps = [_build_aside(table, replace(model.key_index(new), name=temp), what, ctx)] if built else []
     swap = f"swap {table}.{new.name}"
     steps += _unhook(change.foreign_keys, what, ctx, together=swap)
     kind = "add_primary_key" if isinstance(new, model.PrimaryKey) else "add_unique"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pgevolve import model
 from pgevolve.changes import AddColumn, CreateTable, DropColumn, DropTable, RenameColumn, RenameTable
-from pgevolve.plan import ddl
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.expressions import volatile_calls
 from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.sqltext import ddl
+from pgevolve.sqltext.expression_facts import volatile_calls
 
 NEW_TABLE_INDEX = "The table is created in this plan and still empty: a plain CREATE INDEX is instant."
 NEW_TABLE_KEY = (

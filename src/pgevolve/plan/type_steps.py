@@ -13,10 +13,10 @@ from pgevolve.changes import (
     SetComment,
     SetExtensionSchema,
 )
-from pgevolve.ident import make_object_name
-from pgevolve.plan import ddl
 from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.sqltext import ddl
+from pgevolve.sqltext.ident import make_object_name
 
 
 def create_schema(change: CreateSchema, ctx: Context) -> list[Step]:

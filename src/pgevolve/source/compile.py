@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from pgevolve import ident, model
-from pgevolve.source.expressions import index_key_name, parse_expression
+from pgevolve import model
 from pgevolve.source.naming import Namer
 from pgevolve.source.project import ColumnSpec, IndexSpec, Project, Scalar, TableSpec
-from pgevolve.source.types import ResolvedType, resolve_type
+from pgevolve.sqltext import ident
+from pgevolve.sqltext.expressions import index_key_name, parse_expression
+from pgevolve.sqltext.types import ResolvedType, resolve_type
 
 _ACTIONS: dict[str, model.ReferentialAction] = {
     "no action": "NO ACTION",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pgevolve import ident
-from pgevolve.errors import Problem
-from pgevolve.source.expressions import Expression, ExpressionError, parse_expression
+from pgevolve.errors import Problem, did_you_mean
 from pgevolve.source.marked_yaml import Document, NodePath
 from pgevolve.source.project import Project, TableSpec
-from pgevolve.source.types import ResolvedType
-from pgevolve.source.validate import describe, did_you_mean
+from pgevolve.source.validate import describe
+from pgevolve.sqltext import ident
+from pgevolve.sqltext.expressions import Expression, ExpressionError, parse_expression
+from pgevolve.sqltext.types import ResolvedType
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

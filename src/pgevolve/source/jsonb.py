@@ -25,8 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pgevolve import ident, model
-from pgevolve.ident import quote_ident, quote_literal
+from pgevolve import model
+from pgevolve.sqltext import ident
+from pgevolve.sqltext.ident import quote_ident, quote_literal
 
 Shape = Mapping[str, Any]
 _NON_STRING_ELEMENT = 'lax $[*] ? (@.type() != "string")'

@@ -14,9 +14,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pgevolve import ident, model
-from pgevolve.source.expressions import index_key_name
+from pgevolve import model
 from pgevolve.source.project import Project
+from pgevolve.sqltext import ident
+from pgevolve.sqltext.expressions import index_key_name
 
 _LABELLED = re.compile(r"^(?P<base>.+)_(?P<label>[a-z]+)$", re.DOTALL)
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgevolve import ident
-from pgevolve.errors import Problem
+from pgevolve.errors import Problem, did_you_mean
 from pgevolve.source.context import Context, name_problem, present
 from pgevolve.source.marked_yaml import Document, NodePath
 from pgevolve.source.project import Project, TableSpec
 from pgevolve.source.semantic_columns import check_column, resolve_column_types
 from pgevolve.source.semantic_shapes import check_shape
 from pgevolve.source.semantic_tables import check_table
-from pgevolve.source.types import ResolvedType, TypeNameError, resolve_type
-from pgevolve.source.validate import did_you_mean
+from pgevolve.sqltext import ident
+from pgevolve.sqltext.types import ResolvedType, TypeNameError, resolve_type
 
 # Extensions shipped with PostgreSQL (contrib) and the most common third-party ones: an
 # unknown name close to one of these is most likely a typo (uuid_ossp for uuid-ossp).

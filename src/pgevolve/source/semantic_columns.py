@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from pgevolve.errors import Problem
+from pgevolve.errors import Problem, did_you_mean
 from pgevolve.source.context import Context, expression_problems, missing_column, name_problem, present
 from pgevolve.source.marked_yaml import NodePath
 from pgevolve.source.project import ColumnSpec, TableSpec
-from pgevolve.source.types import ResolvedType, TypeNameError, is_integer, is_text_like, resolve_type
-from pgevolve.source.validate import describe, did_you_mean
+from pgevolve.source.validate import describe
+from pgevolve.sqltext.types import ResolvedType, TypeNameError, is_integer, is_text_like, resolve_type
 
 # Keys that make no sense on pgevolve's own jsonb columns, which fix their type, default and nullability.
 _NOT_ON_SPECIAL = ("default", "enum", "shape", "items", "identity", "generated", "references", "primary_key",

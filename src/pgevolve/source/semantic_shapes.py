@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pgevolve.errors import Problem
+from pgevolve.errors import Problem, did_you_mean
 from pgevolve.source.marked_yaml import Document, NodePath
-from pgevolve.source.validate import describe, did_you_mean
+from pgevolve.source.validate import describe
 
 # Which JSON types each keyword applies to.
 _APPLIES = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgevolve.errors import Problem
+from pgevolve.errors import Problem, did_you_mean
 from pgevolve.source.context import Context, expression_problems, missing_column, name_problem, present
 from pgevolve.source.marked_yaml import NodePath
 from pgevolve.source.project import IndexSpec, TableSpec
-from pgevolve.source.types import SERIAL_BASE, fk_compatible
-from pgevolve.source.validate import describe, did_you_mean
+from pgevolve.source.validate import describe
+from pgevolve.sqltext.types import SERIAL_BASE, fk_compatible
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -14,7 +13,7 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from pgevolve.errors import Problem
+from pgevolve.errors import Problem, did_you_mean
 from pgevolve.source.marked_yaml import Document, NodePath
 
 FileKind = Literal["projectFile", "tableFile", "shapeFile"]
@@ -123,17 +122,6 @@ def _at(data: Any, path: NodePath) -> Any:
     for step in path:
         data = data[step]
     return data
-
-
-def did_you_mean(word: object, candidates: Iterable[str]) -> str | None:
-    """'did you mean 'x'?' for the closest candidate, or None."""
-    if not isinstance(word, str):
-        return None
-    lowered = {c.lower(): c for c in candidates}
-    if word.lower() in lowered and lowered[word.lower()] != word:
-        return f"did you mean '{lowered[word.lower()]}'?"
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return f"did you mean '{lowered[close[0]]}'?" if close else None
 
 
 def describe(path: NodePath) -> str:

@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pgevolve.ident import quote_literal
 from pgevolve.jsonb.usage.filters import ColumnEvidence
 from pgevolve.jsonb.usage.paths import path_segments
 from pgevolve.jsonb.usage.sqlrefs import CONTAINMENT_OPERATORS, EXISTENCE_OPERATORS, JSONPATH_OPERATORS
 from pgevolve.jsonb.usage.stats import SCALAR_TYPES, ColumnStats, KeyStats
+from pgevolve.sqltext.ident import quote_literal
 
 # A column earns its place when most rows fill it. Below half, most rows would hold a NULL, and a
 # partial expression index (WHERE col ? 'key') serves the filters at a fraction of the size.

@@ -18,7 +18,7 @@ from typing import Literal
 import pglast
 from pglast import ast
 
-from pgevolve.source.validate import did_you_mean
+from pgevolve.errors import did_you_mean
 
 TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags"]
 

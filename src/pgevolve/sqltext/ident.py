@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pgevolve import model
 
 # NAMEDATALEN - 1: PostgreSQL silently truncates longer identifiers, so two
 # long names could collide after truncation; the spec rejects them instead.
@@ -105,3 +109,23 @@ def temporary_index_name(name: str) -> str:
 def sequence_name(table: str, column: str) -> str:
     """The sequence a serial column owns."""
     return make_object_name(table, column, "seq")
+
+
+def sync_name(table: str, column: str) -> str:
+    """The trigger's and its function's name: ``<table>_<column>_promote``."""
+    return make_object_name(table, column, "promote")
+
+
+def trigger_name(trigger: model.SyncTrigger) -> str:
+    """The trigger's name as the catalog has it (a renamed table keeps it), else the default."""
+    return trigger.name or sync_name(trigger.table, trigger.column)
+
+
+def function_name(trigger: model.SyncTrigger) -> str:
+    return trigger.function or sync_name(trigger.table, trigger.column)
+
+
+def misnamed(trigger: model.SyncTrigger) -> bool:
+    """True when the catalog's trigger or function is not named after the trigger's (current) table."""
+    default = sync_name(trigger.table, trigger.column)
+    return trigger_name(trigger) != default or function_name(trigger) != default

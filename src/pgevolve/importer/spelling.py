@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from pgevolve import ident
 from pgevolve.importer.emit import Quoted
+from pgevolve.sqltext import ident
 
 _SPACES = re.compile(r"\s")
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")

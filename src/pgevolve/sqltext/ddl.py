@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from pgevolve import model
-from pgevolve.ident import qualify, quote_ident, quote_literal, sequence_name
-from pgevolve.plan.expressions import nextval_sequence
-from pgevolve.plan.types import SERIAL_TYPES, enum_reference, parse_type
+from pgevolve.sqltext.expression_facts import nextval_sequence
+from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal, sequence_name
+from pgevolve.sqltext.type_text import SERIAL_TYPES, enum_reference, parse_type
 
 _SERIAL_OF = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
 
@@ -342,11 +342,6 @@ def create_index(table: str, index: model.Index, scope: Scope, *, concurrently: 
     return text
 
 
-def key_index(key: model.PrimaryKey | model.UniqueConstraint) -> model.Index:
-    """The unique index a primary key or UNIQUE constraint stands on, named like the constraint."""
-    return model.Index(name=key.name, keys=tuple(model.IndexKey(column=c) for c in key.columns), unique=True)
-
-
 def drop_index(name: str, scope: Scope, *, concurrently: bool) -> str:
     how = "CONCURRENTLY " if concurrently else ""
     return f"DROP INDEX {how}{scope.name(name)}"
@@ -395,7 +390,7 @@ def schema_sql(db: model.Database) -> str:
 
 def _sync_triggers(db: model.Database, scope: Scope) -> Iterable[str]:
     """The sync triggers of promoted columns (plan/promotion_sql.py): a fresh table has nothing to backfill."""
-    from pgevolve.plan.promotion_sql import sync_statements
+    from pgevolve.sqltext.promotion_sql import sync_statements
 
     for trigger in db.sync_triggers:
         table = db.table(trigger.table)

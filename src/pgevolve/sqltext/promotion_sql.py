@@ -13,16 +13,11 @@ from __future__ import annotations
 import json
 
 from pgevolve import model
-from pgevolve.ident import make_object_name, qualify, quote_ident, quote_literal
-from pgevolve.plan.types import SERIAL_TYPES
+from pgevolve.sqltext.ident import function_name, qualify, quote_ident, quote_literal, sync_name, trigger_name
+from pgevolve.sqltext.type_text import SERIAL_TYPES
 
 COMMENT_PREFIX = "pgevolve promotion "
 _CHARACTER_TYPES = ("text", "character varying", "character", "varchar", "char", "bpchar", "citext", "name")
-
-
-def sync_name(table: str, column: str) -> str:
-    """The trigger's and its function's name: ``<table>_<column>_promote``."""
-    return make_object_name(table, column, "promote")
 
 
 def value_expression(source: str, key: str, column_type: str) -> str:
@@ -76,27 +71,12 @@ def create_sync_trigger(schema: str, trigger: model.SyncTrigger) -> str:
             f"ON {qualify(schema, trigger.table)} FOR EACH ROW EXECUTE FUNCTION {qualify(schema, name)}()")
 
 
-def trigger_name(trigger: model.SyncTrigger) -> str:
-    """The trigger's name as the catalog has it (a renamed table keeps it), else the default."""
-    return trigger.name or sync_name(trigger.table, trigger.column)
-
-
-def function_name(trigger: model.SyncTrigger) -> str:
-    return trigger.function or sync_name(trigger.table, trigger.column)
-
-
 def drop_sync_trigger(schema: str, trigger: model.SyncTrigger) -> str:
     return f"DROP TRIGGER IF EXISTS {quote_ident(trigger_name(trigger))} ON {qualify(schema, trigger.table)}"
 
 
 def drop_sync_function(schema: str, trigger: model.SyncTrigger) -> str:
     return f"DROP FUNCTION IF EXISTS {qualify(schema, function_name(trigger))}()"
-
-
-def misnamed(trigger: model.SyncTrigger) -> bool:
-    """True when the catalog's trigger or function is not named after the trigger's (current) table."""
-    default = sync_name(trigger.table, trigger.column)
-    return trigger_name(trigger) != default or function_name(trigger) != default
 
 
 def rename_trigger(schema: str, trigger: model.SyncTrigger) -> str | None:
