@@ -51,8 +51,8 @@ from pathlib import Path
 
 import psycopg
 
-from pgevolve import embedded
-from pgevolve.connect import with_dbname
+from pgevolve.server import embedded
+from pgevolve.server.connect import with_dbname
 
 BEFORE = """
 table: leads

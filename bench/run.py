@@ -40,10 +40,10 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import synth  # noqa: E402
 
-from pgevolve import embedded  # noqa: E402
 from pgevolve.catalog import QueryStats, introspect  # noqa: E402
-from pgevolve.connect import Target, with_dbname  # noqa: E402
 from pgevolve.pipeline import plan_against  # noqa: E402
+from pgevolve.server import embedded  # noqa: E402
+from pgevolve.server.connect import Target, with_dbname  # noqa: E402
 
 MIGRA_VENV = BENCH / ".venv-migra"
 

@@ -17,9 +17,9 @@ import time
 
 import psycopg
 
-from pgevolve import embedded
-from pgevolve.connect import with_dbname
 from pgevolve.jsonb.usage import collect_usage
+from pgevolve.server import embedded
+from pgevolve.server.connect import with_dbname
 
 FILL = """
 INSERT INTO leads (custom_fields)

@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pgevolve import embedded
-from pgevolve.connect import with_dbname
+from pgevolve.server import embedded
+from pgevolve.server.connect import with_dbname
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

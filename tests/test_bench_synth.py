@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, DatabaseFactory
-from pgevolve.connect import Target
 from pgevolve.pipeline import plan_against
 from pgevolve.plan.render import render_text
+from pgevolve.server.connect import Target
 
 sys.path.insert(0, str(ROOT / "bench"))
 import synth  # noqa: E402

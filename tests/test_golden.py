@@ -24,10 +24,10 @@ from conftest import DatabaseFactory
 from oracles import same_catalog
 from pgevolve.apply.deploy import Deployment, DeployOptions, deploy
 from pgevolve.apply.run import ApplyOptions, execute_plan
-from pgevolve.connect import Target
 from pgevolve.errors import Refused
 from pgevolve.pipeline import Planned, plan_against, read_database
 from pgevolve.plan.render import render_text
+from pgevolve.server.connect import Target
 
 CASES = Path(__file__).parent / "cases"
 UPDATE = os.environ.get("PGEVOLVE_UPDATE_GOLDENS") == "1"

@@ -467,7 +467,7 @@ def _require_catalog() -> None:
 
 def _introspect(dsn: str, schema: str = "public") -> m.Database:
     from pgevolve.catalog import introspect
-    from pgevolve.connect import connect
+    from pgevolve.server.connect import connect
 
     with connect(dsn) as conn:
         return introspect(conn, schema)
@@ -520,8 +520,8 @@ def test_a_plan_right_after_import_is_empty(
 ) -> None:
     """The corpus oracle: import a database, plan the YAML against that same database: no changes."""
     _require_catalog()
-    from pgevolve.connect import Target
     from pgevolve.pipeline import plan_against
+    from pgevolve.server.connect import Target
 
     monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
     dsn = databases.create((corpus / relative).read_text())  # type: ignore[attr-defined]

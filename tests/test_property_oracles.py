@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from conftest import DatabaseFactory
 from oracles import same_catalog
 from pgevolve.apply.run import execute_plan
-from pgevolve.connect import Target
 from pgevolve.pipeline import plan_against, read_database
 from pgevolve.plan.render import render_text
+from pgevolve.server.connect import Target
 
 # Each column name keeps to one family of types that cast into each other, as a
 # real schema's changes do (bigint -> boolean has no cast at all).

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import DatabaseFactory
 from pgevolve.apply.run import ApplyOptions, execute_plan
-from pgevolve.connect import Target
 from pgevolve.pipeline import plan_against
+from pgevolve.server.connect import Target
 
 ROWS = "INSERT INTO leads (id, email) VALUES (1, 'a'), (2, 'b'), (42, 'c');"
 CASES = {

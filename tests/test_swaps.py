@@ -21,12 +21,12 @@ from pgevolve.changes import (
     ReplaceKey,
     ValidateConstraint,
 )
-from pgevolve.connect import Target
 from pgevolve.diff import diff
 from pgevolve.model import Column, ForeignKey, Hints, Index, IndexKey, PrimaryKey, UniqueConstraint
 from pgevolve.pipeline import plan_against, read_database
 from pgevolve.plan.render import render_text
 from pgevolve.plan.steps import Plan
+from pgevolve.server.connect import Target
 from pgevolve.sqltext.expression_facts import rename_column_refs
 from pgevolve.sqltext.ident import MAX_IDENTIFIER_BYTES, temporary_index_name
 

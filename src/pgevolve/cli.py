@@ -15,8 +15,8 @@ from typing import Annotated, Any, ParamSpec, TypeVar, assert_never
 
 import typer
 
-from pgevolve.connect import mask_password
 from pgevolve.errors import ExitCode, PgevolveError, SpecError
+from pgevolve.server.connect import mask_password
 
 app = typer.Typer(
     name="pgevolve",
@@ -78,7 +78,7 @@ def generate(
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if generated/ is stale.")] = False,
 ) -> None:
     """Write generated/: schema.sql, a JSON Schema per shape, the format's JSON Schema, a data dictionary."""
-    from pgevolve.generate import render_generated, stale_files, write_generated
+    from pgevolve.generate.files import render_generated, stale_files, write_generated
     from pgevolve.pipeline import compile_schema
 
     compiled = compile_schema(schema_dir)
@@ -138,8 +138,8 @@ def plan(
 ) -> None:
     """Compare the YAML with the database and print the migration plan: exit 0 in sync, 2 changes."""
     from pgevolve.apply.saved import save_plan
-    from pgevolve.connect import resolve_target
     from pgevolve.pipeline import plan_against
+    from pgevolve.server.connect import resolve_target
 
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
@@ -163,9 +163,9 @@ def drift(
     fmt: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.text,
 ) -> None:
     """For CI: report every difference between the live database and the YAML; exit 2 on drift."""
-    from pgevolve.connect import resolve_target
     from pgevolve.pipeline import plan_against
     from pgevolve.plan.drift import render_drift
+    from pgevolve.server.connect import resolve_target
 
     target = resolve_target(database_url, allow_embedded=False)
     _err(f"database: {target.describe()}")
@@ -182,9 +182,9 @@ def import_(
     schema: Annotated[str, typer.Option("--schema", help="The PostgreSQL schema to import.")] = "public",
 ) -> None:
     """Write YAML for an existing database; what the format does not cover is listed as skipped."""
-    from pgevolve.connect import resolve_target
     from pgevolve.importer import render_project, write_project
     from pgevolve.pipeline import read_database
+    from pgevolve.server.connect import resolve_target
 
     target = resolve_target(database_url, allow_embedded=False)
     _err(f"database: {target.describe()}")
@@ -234,7 +234,7 @@ def apply(
     from pgevolve.apply.deploy import DeployOptions, deploy
     from pgevolve.apply.progress import StepReporter
     from pgevolve.apply.run import ApplyOptions
-    from pgevolve.connect import resolve_target
+    from pgevolve.server.connect import resolve_target
 
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
@@ -294,7 +294,7 @@ def history(
 ) -> None:
     """List every apply recorded in the database: when, who, outcome, duration."""
     from pgevolve.apply.history import list_history
-    from pgevolve.connect import connect, resolve_target
+    from pgevolve.server.connect import connect, resolve_target
 
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
@@ -331,8 +331,8 @@ def usage(
     schema_dir: SchemaDir = Path("schema"),
 ) -> None:
     """Which keys of the JSONB columns are used and filtered on: promote, index, leave, or a new table."""
-    from pgevolve.connect import resolve_target
     from pgevolve.jsonb.commands import usage_command
+    from pgevolve.server.connect import resolve_target
 
     _err(f"database: {resolve_target(database_url, allow_embedded=False).describe()}")
     text, code = usage_command(target, database_url=database_url, sample=sample, fmt=fmt.value,

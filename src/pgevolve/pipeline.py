@@ -8,7 +8,7 @@ from typing import Any
 
 from pgevolve import cache, model
 from pgevolve.catalog.normalize import canonicalize
-from pgevolve.connect import Target, connect
+from pgevolve.server.connect import Target, connect
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,11 @@ from pgevolve.apply.safety import (
     run_prechecks,
 )
 from pgevolve.apply.saved import plan_fingerprint
-from pgevolve.connect import Target, connect
 from pgevolve.errors import PgevolveError, Refused
 from pgevolve.plan.prechecks import prechecks_for
 from pgevolve.plan.render import render_sql
 from pgevolve.plan.steps import Phase, Plan
+from pgevolve.server.connect import Target, connect
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,9 +20,9 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from pgevolve.apply.backfill import BatchCallback, BatchOptions, run_batched
-from pgevolve.connect import connect, mask_password
 from pgevolve.errors import ExecutionFailed
 from pgevolve.plan.steps import Plan, Step
+from pgevolve.server.connect import connect, mask_password
 from pgevolve.sqltext.ident import quote_ident
 
 _BATCH = BatchOptions()

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import psycopg
 
 from pgevolve import cache, model
-from pgevolve.connect import connect, mask_password, with_dbname
 from pgevolve.errors import ConnectionFailed, ExecutionFailed
+from pgevolve.server.connect import connect, mask_password, with_dbname
 from pgevolve.sqltext.ident import quote_ident
 
 SCRATCH_PREFIX = "pgevolve_scratch_"

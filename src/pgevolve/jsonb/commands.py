@@ -15,12 +15,12 @@ import psycopg
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from pgevolve.connect import connect, resolve_target
 from pgevolve.errors import ConnectionFailed, ExitCode
 from pgevolve.jsonb.promote_yaml import PromoteEdit, PromoteError, promote_in_yaml
 from pgevolve.jsonb.usage import UsageError, collect_usage, render_usage
 from pgevolve.jsonb.usage.infer import InferredType, infer_key_type
 from pgevolve.jsonb.usage.render import progress_bar
+from pgevolve.server.connect import connect, resolve_target
 
 _DEFAULT_WIDTH = 120
 

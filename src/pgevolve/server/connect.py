@@ -36,7 +36,7 @@ def resolve_target(database_url: str | None, *, allow_embedded: bool = True) -> 
         return Target("", "PG* variables")
     if not allow_embedded:
         raise ConnectionFailed("no database given: pass --database-url or set DATABASE_URL")
-    from pgevolve import embedded
+    from pgevolve.server import embedded
 
     server = embedded.ensure_persistent()
     return Target(server.dsn("postgres"), "embedded local PostgreSQL")
