@@ -7,6 +7,7 @@ facts (file, line, column, value, hint) as fields.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -33,13 +34,49 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
 
     def render(self) -> str:
+        """One line: names and values from the file never carry a newline or an escape sequence."""
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
         text = f"{where}: {self.severity}: {self.message}"
         if self.value is not None and repr(self.value) not in self.message:
-            text += f" (got {self.value!r})"
+            text += f" (got {_short_repr(self.value)})"
         if self.hint:
             text += f"; {self.hint}"
+        return printable(text, keep="")
+
+
+def _short_repr(value: object, limit: int = 200) -> str:
+    """repr() of a value, cut in the middle when long (a 1 MB string is not shown whole)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-limit // 2:]} ({len(text)} characters)"
+
+
+# Characters that move the cursor, change colours, end a line or reorder text on a terminal:
+# C0/C1 controls (ESC starts every escape sequence; U+009B is a one-byte CSI), line and
+# paragraph separators, and the bidirectional overrides of "Trojan Source".
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _unsafe(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") or char in _BIDI
+
+
+def printable(text: str, *, keep: str = "\n\t") -> str:
+    """``text`` safe for a terminal: every control character except those in ``keep`` shown escaped.
+
+    Names and values come from YAML files and from the catalog; a name holding ESC [ 2 J
+    or a newline must show as those characters, never act as them.
+    """
+    if text.isprintable() and not any(c in _BIDI for c in text):
         return text
+    return "".join(_escape(c) if c not in keep and _unsafe(c) else c for c in text)
+
+
+def _escape(char: str) -> str:
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class PgevolveError(Exception):
@@ -67,6 +104,14 @@ class ExecutionFailed(PgevolveError):
     def __init__(self, message: str, *, sql: str | None = None) -> None:
         self.sql = sql
         super().__init__(message)
+
+
+class UnsafeSql(PgevolveError):
+    """A fragment that would reach SQL is not what it must be (a type, a name, one expression).
+
+    Validation rejects such fragments with their file and line; this is the second line of
+    defence, raised by the code that builds SQL, so that nothing unchecked is ever pasted.
+    """
 
 
 class Refused(PgevolveError):

@@ -17,6 +17,7 @@ from pgevolve import changes as ch
 from pgevolve import model
 from pgevolve.plan.key_steps import is_loosening
 from pgevolve.sqltext.ddl import Scope
+from pgevolve.sqltext.fragments import dollar_quote, expression_sql, safe_type
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
 from pgevolve.sqltext.type_text import SERIAL_TYPES
 
@@ -62,8 +63,10 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
         case ch.AddUnique(using_index=None, constraint=unique) | ch.ReplaceKey(using_index=None, new=unique):
             return [_duplicates(actual.schema, table, unique.name, [quote_ident(c) for c in unique.columns], None)]
         case ch.CreateIndex(index=index) | ch.ReplaceIndex(prebuilt=False, new=index) if index.unique:
-            keys = [quote_ident(k.column) if k.column else f"({k.expression})" for k in index.keys]
-            return [_duplicates(actual.schema, table, index.name, keys, index.where)]
+            keys = [quote_ident(k.column) if k.column else f"({expression_sql(k.expression or '')})"
+                    for k in index.keys]
+            where = expression_sql(index.where, "index predicate") if index.where else None
+            return [_duplicates(actual.schema, table, index.name, keys, where)]
         case ch.AddCheck() if is_loosening(change):
             return []  # implied by the CHECK it replaces, which every row satisfied
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
@@ -113,8 +116,9 @@ def _any_row(schema: str, table: model.Table, column: str) -> Precheck:
 
 def _violations(schema: str, table: model.Table, check: model.CheckConstraint) -> Precheck:
     # CHECK passes on NULL, so only rows where the expression is false violate it.
-    return _scan(schema, table, f"NOT ({check.expression})", f"{table.name} CHECK {check.name}",
-                 f"rows where ({check.expression}) is false")
+    expression = expression_sql(check.expression, "CHECK expression")
+    return _scan(schema, table, f"NOT ({expression})", f"{table.name} CHECK {check.name}",
+                 f"rows where ({expression}) is false")
 
 
 def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
@@ -166,7 +170,7 @@ def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column)
                       f"{table.name}.{new.name} TYPE {new.type}", f"values longer than {limit[2]} characters")]
     if old.type in ("text", "character varying") and new.type in ("text", "character varying"):
         return []
-    cast = f"{column}::{new.type}" if new.type.replace(" ", "").isidentifier() else f"CAST({column} AS {new.type})"
+    cast = f"CAST({column} AS {safe_type(new.type)})"
     source = qualify(schema, table.name)
     return [Precheck(
         subject=f"{table.name}.{new.name} TYPE {new.type}",
@@ -195,12 +199,10 @@ def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums:
     column_type = Scope(schema, enums).type(column.type)
     # The trigger function's variable would be `value` (text); jsonb/json never reach here.
     convert = value_expression("value_json", promotion.key, column_type)
-    tester = (
-        "CREATE OR REPLACE FUNCTION pg_temp.pgevolve_converts(value_json jsonb) RETURNS boolean "
-        f"LANGUAGE plpgsql AS $pgevolve$\nDECLARE converted {column_type};\nBEGIN\n"
-        f"    converted := {convert};\n    RETURN true;\n"
-        "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n$pgevolve$"
-    )
+    body = (f"\nDECLARE converted {column_type};\nBEGIN\n    converted := {convert};\n    RETURN true;\n"
+            "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n")
+    tester = ("CREATE OR REPLACE FUNCTION pg_temp.pgevolve_converts(value_json jsonb) RETURNS boolean "
+              f"LANGUAGE plpgsql AS {dollar_quote(body)}")
     source = quote_ident(promotion.source_column)
     condition = (f"{source} ? {quote_literal(promotion.key)} "
                  f"AND NOT pg_temp.pgevolve_converts({source})")

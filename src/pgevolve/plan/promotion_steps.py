@@ -10,6 +10,7 @@ from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Batched, Hazard, Phase, Step
 from pgevolve.sqltext import promotion_sql as sql
 from pgevolve.sqltext.ident import quote_ident, quote_literal
+from pgevolve.sqltext.fragments import safe_type
 from pgevolve.sqltext.type_text import SERIAL_TYPES
 
 SYNC_TRIGGER = ("While the application still writes the JSON key, this BEFORE INSERT OR UPDATE trigger copies "
@@ -64,7 +65,7 @@ def _drop_key(change: PromoteColumn, ctx: Context) -> Step:
     batch = Batched(
         target=f"drop_key {ctx.scope.schema}.{table}.{column.name}", table=qualified,
         key_columns=tuple(quote_ident(k) for k in change.key_columns),
-        key_types=tuple(SERIAL_TYPES.get(t.lower(), t) for t in change.key_types),
+        key_types=tuple(safe_type(SERIAL_TYPES.get(t.lower(), t)) for t in change.key_types),
         update=update, pending=pending, instance=_instance(qualified, column.name),
         finish=sql.comment_sync_function(ctx.scope.schema, replace(trigger, backfilled=True)),
     )
@@ -89,7 +90,7 @@ def _backfill(change: PromoteColumn, ctx: Context) -> Step:
     batch = Batched(
         target=f"backfill {ctx.scope.schema}.{table}.{column.name}", table=qualified,
         key_columns=tuple(quote_ident(k) for k in change.key_columns),
-        key_types=tuple(SERIAL_TYPES.get(t.lower(), t) for t in change.key_types),
+        key_types=tuple(safe_type(SERIAL_TYPES.get(t.lower(), t)) for t in change.key_types),
         update=update, pending=pending, instance=_instance(qualified, column.name),
         # With drop_key, the promotion is done when the key is gone: the last step marks it.
         finish=None if trigger.drop_key else sql.comment_sync_function(ctx.scope.schema,

@@ -1,8 +1,11 @@
 """The one place SQL text is built.
 
-Every identifier is quoted and every object schema-qualified; expressions
-(defaults, CHECKs, index keys, predicates) are the model's canonical text.
-Statements are returned without the trailing semicolon; renderers add it.
+Every identifier is quoted and every object schema-qualified. The fragments that
+stay SQL text (types, operator classes, collations, access methods, defaults, CHECKs,
+index keys, predicates) go through ``fragments``, whatever their source: the YAML was
+checked by validation already, but a saved plan or a catalog value was not, so nothing
+is pasted here unchecked. Statements are returned without the trailing semicolon;
+renderers add it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from pgevolve import model
+from pgevolve.errors import UnsafeSql
 from pgevolve.sqltext.expression_facts import nextval_sequence
+from pgevolve.sqltext.fragments import collation_sql, default_sql, expression_sql, method_sql, opclass_sql, safe_type
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal, sequence_name
 from pgevolve.sqltext.type_text import SERIAL_TYPES, enum_reference, parse_type
 
@@ -36,7 +41,7 @@ class Scope:
     def type(self, text: str) -> str:
         """A column type; the owned schema's enums are schema-qualified."""
         found = enum_reference(text, self.enums, self.schema)
-        return self.name(found[0]) + "[]" * found[1] if found else text
+        return self.name(found[0]) + "[]" * found[1] if found else safe_type(text)
 
 
 # -- schema, extensions, enums ----------------------------------------------------------------
@@ -90,20 +95,31 @@ def column_definition(table: str, column: model.Column, scope: Scope) -> str:
     serial = serial_type(table, column)
     parts = [quote_ident(column.name), serial or scope.type(column.type)]
     if column.collation:
-        parts.append(f"COLLATE {_collation(column.collation)}")
+        parts.append(f"COLLATE {collation_sql(column.collation)}")
     if column.generated is not None:
-        parts.append(f"GENERATED ALWAYS AS ({column.generated}) STORED")
+        parts.append(f"GENERATED ALWAYS AS ({expression_sql(column.generated, 'generated expression')}) STORED")
     elif column.identity:
-        parts.append(f"GENERATED {column.identity} AS IDENTITY")
+        parts.append(f"GENERATED {_identity(column.identity)} AS IDENTITY")
     elif column.default is not None and serial is None:
-        parts.append(f"DEFAULT {column.default}")
+        parts.append(f"DEFAULT {default_sql(column.default)}")
     if not column.nullable:
         parts.append("NOT NULL")
     return " ".join(parts)
 
 
-def _collation(name: str) -> str:
-    return name if name.startswith('"') or "." in name else quote_ident(name)
+_IDENTITY_KINDS = ("ALWAYS", "BY DEFAULT")
+_ACTIONS = ("NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT")
+
+
+def _identity(kind: str) -> str:
+    return _keyword(kind, _IDENTITY_KINDS, "identity kind")
+
+
+def _keyword(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """One of a fixed set of SQL keywords (a saved plan is read from a file: checked, not trusted)."""
+    if value not in allowed:
+        raise UnsafeSql(f"refusing to build SQL with the {what} {value!r}: expected one of {', '.join(allowed)}")
+    return value
 
 
 def create_table(table: model.Table, scope: Scope) -> str:
@@ -150,7 +166,7 @@ def alter_column_type(table: str, column: model.Column, scope: Scope, *, using: 
     new_type = scope.type(column.type)
     action = f"TYPE {new_type}"
     if column.collation:
-        action += f" COLLATE {_collation(column.collation)}"
+        action += f" COLLATE {collation_sql(column.collation)}"
     if using:
         action += f" USING {quote_ident(column.name)}::{new_type}"
     return _alter_column(table, column.name, scope, action)
@@ -165,7 +181,7 @@ def retype_through_text(table: str, column: model.Column, scope: Scope) -> str:
 
 
 def set_default(table: str, column: str, default: str, scope: Scope) -> str:
-    return _alter_column(table, column, scope, f"SET DEFAULT {default}")
+    return _alter_column(table, column, scope, f"SET DEFAULT {expression_sql(default, 'default')}")
 
 
 def drop_default(table: str, column: str, scope: Scope) -> str:
@@ -181,11 +197,11 @@ def drop_not_null(table: str, column: str, scope: Scope) -> str:
 
 
 def add_identity(table: str, column: str, kind: model.IdentityKind, scope: Scope) -> str:
-    return _alter_column(table, column, scope, f"ADD GENERATED {kind} AS IDENTITY")
+    return _alter_column(table, column, scope, f"ADD GENERATED {_identity(kind)} AS IDENTITY")
 
 
 def set_identity(table: str, column: str, kind: model.IdentityKind, scope: Scope) -> str:
-    return _alter_column(table, column, scope, f"SET GENERATED {kind}")
+    return _alter_column(table, column, scope, f"SET GENERATED {_identity(kind)}")
 
 
 def drop_identity(table: str, column: str, scope: Scope) -> str:
@@ -206,7 +222,7 @@ def create_owned_sequence(table: str, column: model.Column, scope: Scope) -> str
 
 def serial_base(type_text: str) -> str:
     """The integer type under a serial spelling (``bigserial`` -> ``bigint``); other types as they are."""
-    return SERIAL_TYPES.get(type_text.lower(), parse_type(type_text).base)
+    return safe_type(SERIAL_TYPES.get(type_text.lower(), parse_type(type_text).base))
 
 
 def serial_default(table: str, column: str, scope: Scope) -> str:
@@ -234,7 +250,7 @@ def rename_sequence(old: str, new: str, scope: Scope) -> str:
 
 
 def alter_sequence_type(name: str, type_text: str, scope: Scope) -> str:
-    return f"ALTER SEQUENCE {scope.name(name)} AS {type_text}"
+    return f"ALTER SEQUENCE {scope.name(name)} AS {safe_type(type_text)}"
 
 
 # -- constraints ------------------------------------------------------------------------------
@@ -262,7 +278,7 @@ def constraint_clause(constraint: Constraint, scope: Scope) -> str:
             tail = _deferrable(constraint.deferrable, constraint.initially_deferred)
             return f"{head} UNIQUE ({_columns(constraint.columns)}){tail}"
         case model.CheckConstraint():
-            return f"{head} CHECK ({constraint.expression})"
+            return f"{head} CHECK ({expression_sql(constraint.expression, 'CHECK expression')})"
         case model.ForeignKey():
             return f"{head} {_foreign_key(constraint, scope)}"
         case _:
@@ -273,9 +289,9 @@ def _foreign_key(fk: model.ForeignKey, scope: Scope) -> str:
     target = qualify(fk.ref_schema or scope.schema, fk.ref_table)
     text = f"FOREIGN KEY ({_columns(fk.columns)}) REFERENCES {target} ({_columns(fk.ref_columns)})"
     if fk.on_delete != "NO ACTION":
-        text += f" ON DELETE {fk.on_delete}"
+        text += f" ON DELETE {_keyword(fk.on_delete, _ACTIONS, 'ON DELETE action')}"
     if fk.on_update != "NO ACTION":
-        text += f" ON UPDATE {fk.on_update}"
+        text += f" ON UPDATE {_keyword(fk.on_update, _ACTIONS, 'ON UPDATE action')}"
     return text + _deferrable(fk.deferrable, fk.initially_deferred)
 
 
@@ -320,9 +336,12 @@ def rename_constraint(table: str, old: str, new: str, scope: Scope) -> str:
 # -- indexes ----------------------------------------------------------------------------------
 
 def _index_key(key: model.IndexKey) -> str:
-    text = quote_ident(key.column) if key.column is not None else f"({key.expression})"
+    if key.column is not None:
+        text = quote_ident(key.column)
+    else:
+        text = f"({expression_sql(key.expression or '', 'index expression')})"
     if key.opclass:
-        text += f" {key.opclass}"
+        text += f" {opclass_sql(key.opclass)}"
     if key.descending:
         text += " DESC"
     if key.nulls_first is not None:
@@ -334,11 +353,12 @@ def create_index(table: str, index: model.Index, scope: Scope, *, concurrently: 
     unique = "UNIQUE " if index.unique else ""
     how = "CONCURRENTLY " if concurrently else ""
     keys = ", ".join(_index_key(k) for k in index.keys)
-    text = f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {scope.name(table)} USING {index.method} ({keys})"
+    using = method_sql(index.method)
+    text = f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {scope.name(table)} USING {using} ({keys})"
     if index.include:
         text += f" INCLUDE ({_columns(index.include)})"
     if index.where:
-        text += f" WHERE ({index.where})"
+        text += f" WHERE ({expression_sql(index.where, 'index predicate')})"
     return text
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from pglast import keywords
+
+from pgevolve.errors import UnsafeSql
 
 if TYPE_CHECKING:
     from pgevolve import model
@@ -11,11 +16,20 @@ if TYPE_CHECKING:
 # NAMEDATALEN - 1: PostgreSQL silently truncates longer identifiers, so two
 # long names could collide after truncation; the spec rejects them instead.
 MAX_IDENTIFIER_BYTES = 63
+_BARE = re.compile(r"[a-z_][a-z0-9_]*")
+_KEYWORDS = frozenset().union(keywords.RESERVED_KEYWORDS, keywords.UNRESERVED_KEYWORDS,
+                              keywords.COL_NAME_KEYWORDS, keywords.TYPE_FUNC_NAME_KEYWORDS)
 
 
 def quote_ident(name: str) -> str:
     """Always-quoted identifier: safe for any name, reserved words and mixed case included."""
+    _refuse_nul(name, "a name")
     return '"' + name.replace('"', '""') + '"'
+
+
+def _refuse_nul(text: str, what: str) -> None:
+    if "\0" in text:
+        raise UnsafeSql(f"{what} holds a NUL character, which PostgreSQL cannot store: {text!r}")
 
 
 def qualify(schema: str | None, name: str) -> str:
@@ -24,8 +38,32 @@ def qualify(schema: str | None, name: str) -> str:
 
 
 def quote_literal(value: str) -> str:
-    """A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1)."""
-    return "'" + value.replace("'", "''") + "'"
+    """A SQL string literal, read the same whatever ``standard_conforming_strings`` says.
+
+    With the setting off, a backslash in a plain '...' literal escapes the next
+    character, so ``'a\\'; DROP ...`` would end the literal early. Text with a
+    backslash is therefore written in the escape-string form E'...', where
+    backslashes are doubled and the meaning does not depend on the setting; other
+    text keeps the plain form that PostgreSQL itself prints. NUL cannot be stored in
+    PostgreSQL text at all and is refused.
+    """
+    _refuse_nul(value, "a string")
+    doubled = value.replace("'", "''")
+    if "\\" not in value:
+        return f"'{doubled}'"
+    return "E'" + doubled.replace("\\", "\\\\") + "'"
+
+
+def quote_name(name: str) -> str:
+    """An identifier quoted only when it must be (as PostgreSQL's quote_ident does): ``gin_trgm_ops``,
+    ``"MyOps"``, ``"select"``.
+
+    Bare only when it is lower case letters, digits and underscores, does not start with
+    a digit, and is no keyword at all, so the bare text can only mean this one name.
+    """
+    if _BARE.fullmatch(name) and name not in _KEYWORDS:
+        return name
+    return quote_ident(name)
 
 
 def too_long(name: str) -> bool:

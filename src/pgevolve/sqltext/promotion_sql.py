@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from pgevolve import model
+from pgevolve.sqltext.fragments import dollar_quote
 from pgevolve.sqltext.ident import function_name, qualify, quote_ident, quote_literal, sync_name, trigger_name
 from pgevolve.sqltext.type_text import SERIAL_TYPES
 
@@ -22,6 +23,8 @@ _CHARACTER_TYPES = ("text", "character varying", "character", "varchar", "char",
 
 def value_expression(source: str, key: str, column_type: str) -> str:
     """``source ->> key`` converted to the column's type, the same way in trigger, backfill and pre-check.
+
+    ``column_type`` is SQL already: what ``ddl.Scope.type`` makes of the column's type.
 
     Character types take the text as it is and let the assignment to the column
     check the length (an explicit ``::varchar(n)`` would truncate silently).
@@ -53,11 +56,12 @@ def create_sync_function(schema: str, trigger: model.SyncTrigger, column_type: s
     """Copies the key into the column when the new row has it; a row without it keeps the column as written."""
     source = f"NEW.{quote_ident(trigger.source_column)}"
     value = value_expression(source, trigger.key, column_type)
-    return (f"CREATE FUNCTION {qualify(schema, sync_name(trigger.table, trigger.column))}() RETURNS trigger "
-            "LANGUAGE plpgsql AS $pgevolve$\nBEGIN\n"
-            f"    IF {source} ? {quote_literal(trigger.key)} THEN\n"
+    body = (f"\nBEGIN\n    IF {source} ? {quote_literal(trigger.key)} THEN\n"
             f"        NEW.{quote_ident(trigger.column)} := {value};\n"
-            "    END IF;\n    RETURN NEW;\nEND\n$pgevolve$")
+            "    END IF;\n    RETURN NEW;\nEND\n")
+    # The body holds the JSON key as a literal: its dollar-quote tag must not occur in it.
+    return (f"CREATE FUNCTION {qualify(schema, sync_name(trigger.table, trigger.column))}() RETURNS trigger "
+            f"LANGUAGE plpgsql AS {dollar_quote(body)}")
 
 
 def comment_sync_function(schema: str, trigger: model.SyncTrigger) -> str:

@@ -19,6 +19,7 @@ import pglast
 from pglast import ast
 
 from pgevolve.errors import did_you_mean
+from pgevolve.sqltext.ident import quote_name
 
 TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags"]
 
@@ -156,6 +157,28 @@ def canonical_type(text: str, enums: Collection[str] = ()) -> str:
         return text
 
 
+@lru_cache(maxsize=4096)
+def type_sql(text: str) -> str:
+    """Any type text (from the YAML or ``format_type``) rebuilt from its parse tree; TypeNameError if none.
+
+    Built-in types come out as ``format_type`` spells them (``character varying(20)``); any
+    other type as its one- or two-part name, each part quoted when it must be, with numeric
+    or name modifiers and ``[]``. Nothing of the input text is pasted.
+    """
+    type_name = _parse(text.strip())
+    names = [n.sval for n in type_name.names]
+    modifiers = _modifiers(text, type_name)
+    array = "[]" if type_name.arrayBounds else ""
+    schema, name = (names[0] if len(names) > 1 else None), names[-1]
+    if len(names) > 2:
+        raise TypeNameError(f"'{text}': a type name has at most two parts (schema.type)")
+    if schema in (None, "pg_catalog") and name in _SERIAL and not modifiers and not array:
+        return _SERIAL[name]
+    if schema in (None, "pg_catalog") and (name in _PLAIN or name in _WITH_MODIFIERS):
+        return _builtin(text, name, modifiers, ())[1] + array
+    return ".".join(quote_name(n) for n in names) + modifier_text(modifiers) + array
+
+
 def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
     """Whether a foreign key from one type to the other is accepted (same type, serial <-> its integer)."""
     # PostgreSQL needs an equality operator between the two types; modifiers do not matter
@@ -190,16 +213,28 @@ def _enum_type(text: str, enums: Collection[str]) -> ResolvedType | None:
 
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> ast.TypeName:
-    """The TypeName of ``NULL::text``: PostgreSQL's grammar decides what is a type."""
+    """The TypeName of ``NULL::text``: PostgreSQL's grammar decides what is a type.
+
+    Accepted only when the whole statement is that one cast, so that nothing after the
+    type (``int FROM pg_class``, a second target) is silently dropped.
+    """
     try:
         statements = pglast.parse_sql(f"SELECT NULL::{text}")
     except pglast.parser.ParseError:
         raise TypeNameError(f"'{text}' is not a type name") from None
-    target = statements[0].stmt.targetList if len(statements) == 1 else None  # type: ignore[union-attr]
-    cast = target[0].val if target and len(target) == 1 else None
-    if not isinstance(cast, ast.TypeCast) or not isinstance(cast.arg, ast.A_Const) or cast.typeName.setof:
+    stmt = statements[0].stmt if len(statements) == 1 else None
+    if not isinstance(stmt, ast.SelectStmt) or _other_clauses(stmt):
+        raise TypeNameError(f"'{text}' is not a type name")
+    target = stmt.targetList
+    cast = target[0].val if target and len(target) == 1 and target[0].name is None else None
+    if (not isinstance(cast, ast.TypeCast) or not isinstance(cast.arg, ast.A_Const) or not cast.arg.isnull
+            or cast.typeName.setof or cast.typeName.pct_type):
         raise TypeNameError(f"'{text}' is not a type name")
     return cast.typeName
+
+
+def _other_clauses(stmt: ast.SelectStmt) -> bool:
+    return any(getattr(stmt, name) for name in stmt.__slots__ if name not in ("targetList",))
 
 
 def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str]) -> ResolvedType:
@@ -213,8 +248,7 @@ def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str]) 
     if name in _SERIAL:
         return _serial(text, name, modifiers, is_array)
     if name in EXTENSION_TYPES:
-        args = f"({','.join(modifiers)})" if modifiers else ""
-        return _make(name + args, name, "extension", is_array, extension=EXTENSION_TYPES[name])
+        return _make(name + modifier_text(modifiers), name, "extension", is_array, extension=EXTENSION_TYPES[name])
     base, canonical = _builtin(text, name, modifiers, enums)
     return _make(canonical, base, "builtin", is_array)
 
@@ -225,28 +259,51 @@ def _make(canonical: str, base: str, kind: TypeKind, is_array: bool, extension: 
     return ResolvedType(canonical=full, base=base, kind=kind, is_array=is_array, extension=extension)
 
 
-def _serial(text: str, name: str, modifiers: list[str], is_array: bool) -> ResolvedType:
+def _serial(text: str, name: str, modifiers: list[Modifier], is_array: bool) -> ResolvedType:
     if is_array or modifiers:
         raise TypeNameError(f"'{text}': a serial type takes no modifier and cannot be an array")
     return ResolvedType(canonical=_SERIAL[name], base=_SERIAL[name], kind="serial")
 
 
-def _modifiers(text: str, type_name: ast.TypeName) -> list[str]:
-    values: list[str] = []
+Modifier = int | str  # a number, or a name (``Point`` in geometry(Point, 4326), as the grammar read it)
+
+
+def _modifiers(text: str, type_name: ast.TypeName) -> list[Modifier]:
+    """The type's modifiers: whole numbers, and plain names for the extension types that take them.
+
+    A quoted string modifier (``numeric('10')``) is refused: it is the one form whose text
+    would have to be pasted, and no built-in or common extension type needs it.
+    """
+    values: list[Modifier] = []
     for modifier in type_name.typmods or ():
         if isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.Integer):
-            values.append(str(modifier.val.ival))
-        elif isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.String):
-            values.append(modifier.val.sval)
-        elif isinstance(modifier, ast.ColumnRef):
-            values.append(".".join(f.sval for f in modifier.fields if isinstance(f, ast.String)))
+            values.append(modifier.val.ival)
+        elif (isinstance(modifier, ast.ColumnRef) and len(modifier.fields) == 1
+              and isinstance(modifier.fields[0], ast.String)):
+            values.append(modifier.fields[0].sval)
         else:
-            raise TypeNameError(f"'{text}': type modifiers must be numbers")
+            raise TypeNameError(f"'{text}': type modifiers must be whole numbers (or, for an extension type, "
+                                "plain names)", "write e.g. numeric(12, 2) or geometry(Point, 4326)")
     return values
 
 
-def _builtin(text: str, name: str, modifiers: list[str], enums: Collection[str]) -> tuple[str, str]:
+def _numbers(text: str, modifiers: list[Modifier]) -> list[str]:
+    """The modifiers of a built-in type, which are all numbers."""
+    if any(isinstance(m, str) for m in modifiers):
+        raise TypeNameError(f"'{text}': type modifiers must be whole numbers")
+    return [str(m) for m in modifiers]
+
+
+def modifier_text(modifiers: list[Modifier]) -> str:
+    """``(12,2)``, ``(point,4326)``: numbers as digits, names quoted when they must be."""
+    if not modifiers:
+        return ""
+    return "(" + ",".join(str(m) if isinstance(m, int) else quote_name(m) for m in modifiers) + ")"
+
+
+def _builtin(text: str, name: str, given: list[Modifier], enums: Collection[str]) -> tuple[str, str]:
     """(base, canonical) of a built-in type; TypeNameError for an unknown one."""
+    modifiers = _numbers(text, given)
     if name in _PLAIN:
         if modifiers:
             raise TypeNameError(f"'{text}': type {_PLAIN[name]} takes no modifier")

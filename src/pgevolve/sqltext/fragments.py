@@ -1,0 +1,182 @@
+"""The fragments that must stay SQL text, each made safe in one place before it reaches a statement.
+
+Identifiers are quoted and values are literals (``ident``). What remains is text that
+PostgreSQL's grammar must read as one thing of a known kind: a type, an operator class,
+a collation, an access method, one expression. Each function here parses its fragment
+with PostgreSQL's own parser (pglast) and returns either text rebuilt from the parse tree
+(types, names) or the very text that was checked to be exactly one node (expressions);
+anything else raises UnsafeSql. Validation (``source/semantic*.py``) calls the same
+functions to report a bad fragment at its file and line; ``ddl`` calls them again, so a
+fragment that skipped validation (a saved plan, a catalog value) is never pasted.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pglast
+from pglast import ast
+from pglast.parser import ParseError, scan
+
+from pgevolve.errors import UnsafeSql, printable
+from pgevolve.sqltext.expressions import ExpressionError, parse_expression
+from pgevolve.sqltext.ident import quote_ident, quote_name
+from pgevolve.sqltext.types import TypeNameError, type_sql
+
+__all__ = [
+    "collation_sql",
+    "comment_text",
+    "default_sql",
+    "display_sql",
+    "dollar_quote",
+    "expression_sql",
+    "method_sql",
+    "opclass_sql",
+    "safe_type",
+]
+
+
+def safe_type(text: str) -> str:
+    """A column type rebuilt from its parse tree (see ``types.type_sql``); UnsafeSql if it is no type."""
+    try:
+        return type_sql(text)
+    except TypeNameError as exc:
+        raise UnsafeSql(f"refusing to build SQL with the type {text!r}: {exc}") from None
+
+
+def expression_sql(text: str, what: str = "expression") -> str:
+    """``text`` itself, once checked to be exactly one SQL expression (``expressions.parse_expression``)."""
+    try:
+        return parse_expression(text).text
+    except ExpressionError as exc:
+        raise UnsafeSql(f"refusing to build SQL with the {what} {text!r}: it {exc}") from None
+
+
+@lru_cache(maxsize=4096)
+def default_sql(text: str) -> str:
+    """A column default: the checked text, in parentheses when ``DEFAULT`` would read it otherwise.
+
+    ``DEFAULT`` takes a restricted expression (b_expr): ``'x' COLLATE "C"`` there ends
+    the default and goes on as the column's COLLATE clause, ``true AND false`` does not
+    parse. The text is kept as it is only when ``CREATE TABLE t (c int DEFAULT <text>)``
+    reads it as that column's one DEFAULT holding the same expression as the text alone;
+    else it is wrapped in parentheses, which hold any one checked expression.
+    """
+    expression_sql(text, "default")
+    try:
+        statements = pglast.parse_sql(f"CREATE TABLE pgevolve_t (pgevolve_c int DEFAULT {text})")
+        alone = pglast.parse_sql(f"SELECT ({text})")[0].stmt.targetList[0].val  # type: ignore[union-attr]
+    except ParseError:
+        return f"({text})"
+    column = statements[0].stmt.tableElts[0] if len(statements) == 1 else None  # type: ignore[union-attr]
+    constraints = getattr(column, "constraints", None) or ()
+    same = (len(constraints) == 1 and not getattr(column, "collClause", None)
+            and constraints[0].raw_expr == alone)
+    return text if same else f"({text})"
+
+
+@lru_cache(maxsize=1024)
+def opclass_sql(text: str) -> str:
+    """An operator class, possibly schema-qualified (``gin_trgm_ops``, ``extensions.gin_trgm_ops``), rebuilt.
+
+    Read by the grammar where it is used, as the operator class of one index key, and
+    accepted only when that is all the text holds; each part is then quoted as needed.
+    """
+    try:
+        statements = pglast.parse_sql(f"CREATE INDEX ON pgevolve_t (pgevolve_c {text})")
+    except ParseError:
+        statements = ()
+    stmt = statements[0].stmt if len(statements) == 1 else None
+    params = stmt.indexParams if isinstance(stmt, ast.IndexStmt) else None
+    element = params[0] if params and len(params) == 1 else None
+    names = [n.sval for n in element.opclass or ()] if isinstance(element, ast.IndexElem) else []
+    plain = (isinstance(element, ast.IndexElem) and not element.opclassopts and not element.collation
+             and not element.ordering and not element.nulls_ordering and not stmt.whereClause  # type: ignore[union-attr]
+             and not stmt.indexIncludingParams)  # type: ignore[union-attr]
+    if not plain or not 1 <= len(names) <= 2:
+        raise UnsafeSql(f"refusing to build SQL with the operator class {text!r}: it is not one operator class "
+                        "name (name, or schema.name)")
+    return ".".join(quote_name(n) for n in names)
+
+
+def collation_sql(name: str) -> str:
+    """A collation: one name exactly as written (``C``, ``en_US.utf8``, ``und-x-icu``), always quoted.
+
+    Text in SQL quotes (``"myschema"."mycoll"``) is read as a qualified name instead,
+    each part quoted again; the catalog gives names as they are (``pg_collation.collname``).
+    """
+    if not name.startswith('"'):
+        return quote_ident(name)
+    parts = _quoted_parts(name)
+    if parts is None:
+        raise UnsafeSql(f"refusing to build SQL with the collation {name!r}: write one name (C, en_US.utf8), "
+                        'or "schema"."name" in SQL quotes')
+    return ".".join(quote_ident(p) for p in parts)
+
+
+_QUOTED_PART = re.compile(r'"((?:[^"]|"")+)"')
+
+
+def _quoted_parts(text: str) -> list[str] | None:
+    """``"a"."b"`` -> ["a", "b"]; None unless the text is one or two quoted identifiers joined by a dot."""
+    parts, position = [], 0
+    while True:
+        match = _QUOTED_PART.match(text, position)
+        if match is None:
+            return None
+        parts.append(match[1].replace('""', '"'))
+        position = match.end()
+        if position == len(text):
+            return parts if len(parts) <= 2 else None
+        if text[position] != ".":
+            return None
+        position += 1
+
+
+def method_sql(name: str) -> str:
+    """An index access method (``btree``, ``gin``, ``bloom``): one name, quoted when it must be."""
+    return quote_name(name)
+
+
+def comment_text(text: str) -> str:
+    """Text for a ``-- `` comment line: one line, whatever the names and reasons in it hold.
+
+    A raw newline from a name (``"v<newline>DROP TABLE canary;<newline>--"``) would end the
+    comment and make the rest a statement of the script; every control character is
+    therefore shown escaped, and a comment stays one line.
+    """
+    return printable(text, keep="")
+
+
+def dollar_quote(body: str, tag: str = "pgevolve") -> str:
+    """``$tag$body$tag$`` with a tag that does not occur in ``body`` (nor ends it), so the body cannot end it."""
+    candidate, n = tag, 0
+    while f"${candidate}$" in body or body.endswith(f"${candidate}"):
+        n += 1
+        candidate = f"{tag}{n}"
+    return f"${candidate}${body}${candidate}$"
+
+
+# -- for the terminal -----------------------------------------------------------------------
+
+def display_sql(sql: str) -> str:
+    """SQL for reading on a terminal or in a pull request: what separates tokens is kept (the
+    statement's own line breaks), control characters inside a token (a quoted name, a
+    string) are shown escaped, so no name can draw a line of SQL that is not there."""
+    if sql.isprintable():
+        return sql
+    try:
+        tokens = scan(sql)
+    except ParseError:
+        return printable(sql)
+    parts, position = [], 0
+    for token in tokens:
+        parts.append(printable(sql[position:token.start]))
+        text = sql[token.start:token.end + 1]
+        # A function body keeps its lines; its escape sequences are shown like any other.
+        parts.append(printable(text, keep="\n" if text.startswith("$") else ""))
+        position = token.end + 1
+    parts.append(printable(sql[position:]))
+    return "".join(parts)
+
