@@ -15,7 +15,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar, assert_never
 
 import typer
 
-from pgevolve.errors import ExitCode, PgevolveError, SpecError
+from pgevolve.errors import ExitCode, PgevolveError, SpecError, printable
 from pgevolve.server.connect import mask_password
 
 app = typer.Typer(
@@ -33,7 +33,13 @@ R = TypeVar("R")
 
 
 def _err(text: str) -> None:
-    print(mask_password(text), file=sys.stderr)
+    """A message on stderr: passwords masked, control characters from names and values shown escaped."""
+    print(printable(mask_password(text)), file=sys.stderr)
+
+
+def _name(text: str) -> str:
+    """A name from the catalog or the YAML, on one line."""
+    return printable(text, keep="")
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -145,7 +151,7 @@ def plan(
     _err(f"database: {target.describe()}")
     planned = plan_against(schema_dir, target, dev_url=dev_url)
     for obj in planned.unmanaged:
-        _err(f"not managed by pgevolve (left alone): {obj.kind} {obj.name}")
+        _err(f"not managed by pgevolve (left alone): {obj.kind} {_name(obj.name)}")
     color = fmt is PlanFormat.text and sys.stdout.isatty()
     print(_render_plan(planned.plan, fmt, color=color, schema=planned.desired.schema), end="")
     if out is not None:
@@ -192,9 +198,9 @@ def import_(
     result = render_project(actual)
     written = write_project(result.files, out)
     for obj in unmanaged:
-        _err(f"skipped (not managed by pgevolve): {obj.kind} {obj.name}")
+        _err(f"skipped (not managed by pgevolve): {obj.kind} {_name(obj.name)}")
     for reason in result.skipped:
-        _err(f"skipped: {reason}")
+        _err(f"skipped: {_name(reason)}")
     print(f"{out}: {len(written)} file(s) written for {len(actual.tables)} tables")
 
 
@@ -307,10 +313,10 @@ def history(
         duration = f"{e.duration_ms} ms" if e.duration_ms is not None else "-"
         commit = f" commit {e.git_commit[:12]}" if e.git_commit else ""
         error = f": {e.error}" if e.error else ""
-        print(f"#{e.id} {e.started_at:%Y-%m-%d %H:%M:%S%z} {e.db_user} schema {e.owned_schema} "
-              f"{e.outcome}{error} ({duration}) plan {e.plan_fingerprint[:12]}{commit}")
+        print(printable(f"#{e.id} {e.started_at:%Y-%m-%d %H:%M:%S%z} {e.db_user} schema {e.owned_schema} "
+                        f"{e.outcome}{error} ({duration}) plan {e.plan_fingerprint[:12]}{commit}", keep=""))
         if sql:
-            print(e.statements)
+            print(printable(e.statements))
 
 
 class UsageFormat(StrEnum):
@@ -337,7 +343,7 @@ def usage(
     _err(f"database: {resolve_target(database_url, allow_embedded=False).describe()}")
     text, code = usage_command(target, database_url=database_url, sample=sample, fmt=fmt.value,
                                schema_dir=schema_dir)
-    print(text, end="")
+    print(printable(text), end="")
     raise typer.Exit(code)
 
 
@@ -362,7 +368,7 @@ def promote(
 
     text, code = promote_command(target, name=name, sql_type=sql_type, index=index, drop_key=drop_key,
                                  schema_dir=schema_dir, database_url=database_url, dry_run=dry_run)
-    print(text, end="")
+    print(printable(text), end="")
     raise typer.Exit(code)
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pgevolve.apply.backfill import BatchProgress
+from pgevolve.errors import printable
 from pgevolve.plan.steps import Step
 
 _POLL_SECONDS = 0.5
@@ -54,7 +55,9 @@ class StepReporter:
     def step(self, number: int, step: Step) -> None:
         """Called before each step runs."""
         self._finish_watch()
-        self.console.print(f"[{number}/{self.total}] {step.summary} ({step.hazard.value})", highlight=False)
+        # markup=False: a summary holds names, and "[/x]" in a name is not rich markup.
+        self.console.print(f"[{number}/{self.total}] {printable(step.summary, keep='')} ({step.hazard.value})",
+                           highlight=False, markup=False)
         if self.interactive and not step.transactional and step.batch is None and "INDEX" in step.sql.upper():
             self._stop.clear()
             self._watcher = threading.Thread(target=self._watch_index, daemon=True)
@@ -64,7 +67,7 @@ class StepReporter:
         """Called after each batch of a backfill: a bar on a terminal, a line every few seconds otherwise."""
         if progress.resumed and self._task is None:
             self.console.print(f"  resuming {progress.target}: {progress.batches - 1} batches were already "
-                               "done by an earlier run", highlight=False)
+                               "done by an earlier run", highlight=False, markup=False)
         if self.interactive:
             if self._bar is None:
                 self._bar = Progress(TextColumn("  {task.description}"), BarColumn(),
@@ -81,7 +84,7 @@ class StepReporter:
             if progress.done or now - self._last_line >= 5:
                 self._last_line = now
                 self.console.print(f"  {progress.target}: batch {progress.batches}, {progress.rows:,} rows"
-                                   + (" (done)" if progress.done else ""), highlight=False)
+                                   + (" (done)" if progress.done else ""), highlight=False, markup=False)
         if progress.done:
             self._end_bar()
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from pgevolve import changes as ch
+from pgevolve.errors import printable
 from pgevolve.plan.summary import summarize
 
 
@@ -25,11 +26,12 @@ _FIELD = {"type": "type", "nullable": "nullable", "default": "default", "identit
 
 
 def drift_lines(planned: Any) -> list[str]:
+    """One line per difference; names with control characters show them escaped."""
     from pgevolve.diff import diff
 
     if planned.plan.is_empty:
         return []
-    return [describe(c) for c in diff(planned.actual, planned.desired, planned.compiled.hints)]
+    return [printable(describe(c), keep="") for c in diff(planned.actual, planned.desired, planned.compiled.hints)]
 
 
 def render_drift(planned: Any, fmt: str) -> str:

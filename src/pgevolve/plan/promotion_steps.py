@@ -9,8 +9,8 @@ from pgevolve.changes import DropSyncTrigger, PromoteColumn, RenameSyncTrigger
 from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Batched, Hazard, Phase, Step
 from pgevolve.sqltext import promotion_sql as sql
-from pgevolve.sqltext.ident import quote_ident, quote_literal
 from pgevolve.sqltext.fragments import safe_type
+from pgevolve.sqltext.ident import quote_ident, quote_literal
 from pgevolve.sqltext.type_text import SERIAL_TYPES
 
 SYNC_TRIGGER = ("While the application still writes the JSON key, this BEFORE INSERT OR UPDATE trigger copies "

@@ -1,4 +1,11 @@
-"""A plan as text (terminal), SQL (psql script), JSON (tools) and Markdown (pull-request comment)."""
+"""A plan as text (terminal), SQL (psql script), JSON (tools) and Markdown (pull-request comment).
+
+Names come from YAML files and from the catalog, and may hold any character. The SQL
+script keeps every statement exact, and its comments one line each (``comment_text``);
+the terminal and Markdown forms show control characters escaped (``printable``,
+``display_sql``), so a name can neither draw a line that is not in the plan nor send an
+escape sequence to the reader's terminal.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,9 @@ import json
 from rich.console import Console
 from rich.text import Text
 
+from pgevolve.errors import printable
 from pgevolve.plan.steps import LOCK_TIMEOUT, MAX_RELATIONS_PER_TRANSACTION, Group, Hazard, Plan, Step, highest
+from pgevolve.sqltext.fragments import comment_text, display_sql
 from pgevolve.sqltext.ident import quote_ident
 
 NO_CHANGES = "No changes."
@@ -48,7 +57,7 @@ def blocker_lines(plan: Plan) -> list[str]:
     """What stands in the way of the plan, first: apply refuses a blocked plan."""
     if not plan.blockers:
         return []
-    lines = [f"BLOCKED: {text}." for text in plan.blockers]
+    lines = [f"BLOCKED: {printable(text, keep='')}." for text in plan.blockers]
     return [*lines, "apply refuses this plan (exit 3) while they stand in the way; it changes nothing.", ""]
 
 
@@ -79,9 +88,9 @@ def render_text(plan: Plan, *, color: bool) -> str:
 def _step_lines(number: str, step: Step) -> list[list[Segment]]:
     indent = " " * (len(number) + 4)
     head: list[Segment] = [(f"  {number}. ", None), (f"[{step.hazard.value}]", HAZARD_STYLE[step.hazard]),
-                           (f" {step.summary}", None)]
-    sql = [[(indent + line, "cyan")] for line in f"{step.sql};".splitlines()]
-    return [head, *sql, [(indent + step.reason, "dim")]]
+                           (f" {printable(step.summary, keep='')}", None)]
+    sql = [[(indent + line, "cyan")] for line in display_sql(f"{step.sql};").split("\n")]
+    return [head, *sql, [(indent + printable(step.reason, keep=""), "dim")]]
 
 
 def _to_terminal(lines: list[list[Segment]]) -> str:
@@ -97,31 +106,33 @@ def _to_terminal(lines: list[list[Segment]]) -> str:
 
 # -- SQL --------------------------------------------------------------------------------------
 
-def render_sql(plan: Plan, *, search_path: str | None = None) -> str:
+def render_sql(plan: Plan, *, search_path: str | None = None, display: bool = False) -> str:
     """A script for ``psql -v ON_ERROR_STOP=1 -f``: transactions where allowed, CONCURRENTLY outside.
 
     ``search_path``: the owned schema. Defaults, CHECKs and index expressions are written as
     PostgreSQL prints them under that search_path (unqualified names in it), so the script
-    sets it rather than depend on the session that runs it.
+    sets it rather than depend on the session that runs it. ``display``: for reading (a
+    pull-request comment), control characters inside names shown escaped.
     """
     if plan.is_empty:
         return f"-- {NO_CHANGES}\n"
     groups = plan.groups()
-    header = "".join(f"-- {line}\n" for line in [f"pgevolve plan: {summary_line(plan)}", *blocker_lines(plan)[:-1],
-                                                  *grouping_lines(groups)])
+    comments = [f"pgevolve plan: {summary_line(plan)}", *blocker_lines(plan)[:-1], *grouping_lines(groups)]
+    header = "".join(f"-- {comment_text(line)}\n" for line in comments)
     settings = f"SET lock_timeout = '{LOCK_TIMEOUT}';\n"
     if search_path is not None:
         settings += f"SET search_path = {quote_ident(search_path)};\n"
     parts = [header + settings]
     for group in groups:
-        body = "".join(_sql_step(step) for step in group.steps)
+        body = "".join(_sql_step(step, display) for step in group.steps)
         parts.append(f"BEGIN;\n{body}COMMIT;\n" if group.transactional else body)
     return "\n".join(parts)
 
 
-def _sql_step(step: Step) -> str:
-    reason = " ".join(step.reason.split())
-    return f"-- [{step.hazard.value}] {reason}\n{step.sql};\n"
+def _sql_step(step: Step, display: bool) -> str:
+    reason = comment_text(" ".join(step.reason.split()))
+    sql = display_sql(step.sql) if display else step.sql
+    return f"-- [{step.hazard.value}] {reason}\n{sql};\n"
 
 
 # -- JSON -------------------------------------------------------------------------------------
@@ -141,7 +152,7 @@ def render_markdown(plan: Plan, *, search_path: str | None = None) -> str:
     warning = _warning(plan)
     if warning:
         parts.append(warning)
-    parts.append(f"```sql\n{render_sql(plan, search_path=search_path)}```\n")
+    parts.append(f"```sql\n{render_sql(plan, search_path=search_path, display=True)}```\n")
     parts.append(_hazard_table(plan))
     return "\n".join(parts)
 
@@ -151,12 +162,12 @@ def _change_list(plan: Plan) -> str:
     hazards: dict[str, list[Hazard]] = {}
     for step in plan.steps:
         hazards.setdefault(step.summary, []).append(step.hazard)
-    return "".join(f"- {summary} ({highest(found).value})\n" for summary, found in hazards.items())
+    return "".join(f"- {printable(summary, keep='')} ({highest(found).value})\n" for summary, found in hazards.items())
 
 
 def _warning(plan: Plan) -> str | None:
     counts = plan.counts()
-    lines = [f"Blocked: {text}." for text in plan.blockers]
+    lines = [f"Blocked: {printable(text, keep='')}." for text in plan.blockers]
     if counts.get(Hazard.DATA):
         n = counts[Hazard.DATA]
         lines.append(f"{n} step{'s' * (n != 1)} can fail on existing rows (`data`): the apply stops there.")
@@ -171,7 +182,7 @@ def _warning(plan: Plan) -> str | None:
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return printable(" ".join(text.split()), keep="").replace("|", "\\|")
 
 
 def _hazard_table(plan: Plan) -> str:

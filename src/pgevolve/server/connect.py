@@ -69,6 +69,23 @@ def connect(dsn: str, *, autocommit: bool = True, application_name: str = "pgevo
         raise ConnectionFailed(f"cannot connect to {mask_password(dsn) or 'the database'}: "
                                f"{mask_password(str(exc)).strip()}") from None
     try:
+        _settle_session(conn)
         yield conn
     finally:
         conn.close()
+
+
+# Every session pgevolve opens reads string literals one way: with standard_conforming_strings
+# off (a database or role default some old applications keep), a backslash in '...' escapes
+# the next character and a literal could end early. pgevolve writes E'...' whenever a value
+# holds a backslash, and the catalog's own text (pg_get_expr) is printed for the setting in
+# force, so both are pinned here. Function bodies are checked when created (the default;
+# the scratch database turns it off only while it recreates the target's own functions).
+_SESSION_SETTINGS = ("SELECT set_config('standard_conforming_strings', 'on', false), "
+                     "set_config('check_function_bodies', 'on', false)")
+
+
+def _settle_session(conn: psycopg.Connection) -> None:
+    conn.execute(_SESSION_SETTINGS)
+    if not conn.autocommit:
+        conn.commit()

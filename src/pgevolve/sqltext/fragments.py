@@ -175,7 +175,7 @@ def display_sql(sql: str) -> str:
         parts.append(printable(sql[position:token.start]))
         text = sql[token.start:token.end + 1]
         # A function body keeps its lines; its escape sequences are shown like any other.
-        parts.append(printable(text, keep="\n" if text.startswith("$") else ""))
+        parts.append(printable(text, keep="\n\t" if text.startswith("$") else "\t"))
         position = token.end + 1
     parts.append(printable(sql[position:]))
     return "".join(parts)

@@ -58,8 +58,10 @@ def progress_bar(*, enabled: bool | None = None) -> Iterator[ProgressCallback | 
 
 def _render_text(report: UsageReport, *, color: bool, width: int) -> str:
     out = io.StringIO()
+    # markup=False: table, column and JSON key names come from the database and its rows; a key
+    # written "[/bold]" must print as it is, not be read (and fail) as rich markup.
     console = Console(file=out, width=width, force_terminal=color, no_color=not color,
-                      color_system="standard" if color else None, highlight=False, emoji=False)
+                      color_system="standard" if color else None, highlight=False, emoji=False, markup=False)
     if not report.columns:
         console.print(f"No jsonb columns in schema {report.schema}.")
     for usage in report.columns:
@@ -71,8 +73,9 @@ def _render_text(report: UsageReport, *, color: bool, width: int) -> str:
 
 def _print_column(console: Console, usage: ColumnUsage) -> None:
     stats = usage.stats
-    console.print(f"[bold]{stats.table}.{stats.column}[/bold]  {_sample_words(stats.sample)}; "
-                  f"{stats.rows_nonnull:,} with a value, {stats.avg_stored_bytes:,.0f} bytes stored on average")
+    console.print(Text.assemble((f"{stats.table}.{stats.column}", "bold"), f"  {_sample_words(stats.sample)}; "
+                                f"{stats.rows_nonnull:,} with a value, {stats.avg_stored_bytes:,.0f} bytes stored "
+                                "on average"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for name, justify in (("key", "left"), ("rows", "right"), ("type", "left"), ("distinct", "right"),
                           ("avg bytes", "right"), ("length avg/max", "right"), ("filtered", "right"),
