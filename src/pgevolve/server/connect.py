@@ -42,14 +42,39 @@ def resolve_target(database_url: str | None, *, allow_embedded: bool = True) -> 
     return Target(server.dsn("postgres"), "embedded local PostgreSQL")
 
 
-_URL_PASSWORD = re.compile(r"(?P<head>://[^:/@]*):(?P<password>[^@]*)@")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+# In a URL the password runs from the first ':' after the user to the LAST '@' of the
+# address: a raw '@' (or '/') inside a password is a mistake libpq reports, and the error
+# names what follows the first '@' as a host, so everything up to the last one is hidden.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:@/\s]*):(?P<password>\S*)@")
+# key=value: a quoted value, a password masked already, else everything up to the next
+# "key=" or the end of the line, so that `password=s3cr3t PW` (a space the user meant to
+# quote) hides both words rather than print the second.
+_KV_PASSWORD = re.compile(
+    r"(?P<head>password\s*=\s*)(?:'(?:[^'\\]|\\.)*(?:'|$)|\*\*\*(?=[\s:;,)]|$)|[^\n]*?(?=\s+\w+\s*=|\n|$))",
+    re.IGNORECASE | re.MULTILINE)
 
 
 def mask_password(text: str) -> str:
-    """Replace any password inside a connection string (URL or key=value) with ***."""
+    """Replace any password inside a connection string (URL or key=value) with ***; unsure: hide more."""
     text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:***@", text)
-    return _KV_PASSWORD.sub(lambda m: f"{m.group(1)}***", text)
+    return _KV_PASSWORD.sub(lambda m: f"{m['head']}***", text)
+
+
+def mask_secrets(text: str, dsn: str) -> str:
+    """mask_password, and every word of the DSN's password hidden wherever it appears.
+
+    libpq quotes pieces of a malformed connection string in its errors (``missing "=" after
+    "PW"`` for ``password=s3cr3t PW``): those pieces are the password's.
+    """
+    masked = mask_password(text)
+    secrets = [m["password"] for m in _URL_PASSWORD.finditer(dsn)]
+    secrets += [m[0][len(m["head"]):] for m in _KV_PASSWORD.finditer(dsn)]
+    # A raw '@' or '/' in a URL password makes libpq read what follows as the host or path.
+    words = {w.strip("'\"") for secret in secrets for w in re.split(r"[\s@/]", secret)} - {"***", ""}
+    for word in sorted(words, key=len, reverse=True):
+        if len(word) >= 2:
+            masked = masked.replace(word, "***")
+    return masked
 
 
 def with_dbname(dsn: str, dbname: str) -> str:
@@ -67,7 +92,7 @@ def connect(dsn: str, *, autocommit: bool = True, application_name: str = "pgevo
                                connect_timeout=10)
     except psycopg.Error as exc:
         raise ConnectionFailed(f"cannot connect to {mask_password(dsn) or 'the database'}: "
-                               f"{mask_password(str(exc)).strip()}") from None
+                               f"{mask_secrets(str(exc), dsn).strip()}") from None
     try:
         _settle_session(conn)
         yield conn

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pgevolve.errors import Problem, SpecError
-from pgevolve.source.marked_yaml import Document, load_document
+from pgevolve.source.marked_yaml import Document, NodePath, load_document
 from pgevolve.source.project import EnumSpec, Project, enum_specs, table_spec
 from pgevolve.source.semantic import check_project
 from pgevolve.source.validate import FileKind, schema_problems, without_unknown_keys
 
 PROJECT_FILE = "pgevolve.yaml"
+MAX_FILES = 10_000  # table files, and shape files, per project
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,8 @@ def load_project(schema_dir: Path) -> Project:
                                  hint="pass --schema-dir, or create it with a pgevolve.yaml (schema: public)")])
     problems: list[Problem] = []
     project_file = _read_project(schema_dir / PROJECT_FILE, problems)
-    tables = [_read(path, "tableFile", problems) for path in _yaml_files(schema_dir / "tables")]
-    shapes = [_read(path, "shapeFile", problems) for path in _yaml_files(schema_dir / "shapes")]
+    tables = [_read(path, "tableFile", problems) for path in _yaml_files(schema_dir / "tables", problems)]
+    shapes = [_read(path, "shapeFile", problems) for path in _yaml_files(schema_dir / "shapes", problems)]
     project = _assemble(schema_dir, project_file, tables, shapes, problems)
     problems += check_project(
         project,
@@ -51,11 +54,26 @@ def load_project(schema_dir: Path) -> Project:
     return replace(project, warnings=tuple(problems))
 
 
-def _yaml_files(directory: Path) -> list[Path]:
-    if not directory.is_dir():
+def _yaml_files(directory: Path, problems: list[Problem]) -> list[Path]:
+    """The YAML files of tables/ or shapes/; a problem for what looks like one and cannot be read as one."""
+    if not directory.exists() and not directory.is_symlink():
         return []
-    files = [p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")]
-    return sorted(p for p in files if p.is_file())
+    if not directory.is_dir():
+        problems.append(Problem(file=str(directory), line=0, column=0, message=f"'{directory.name}' is not a "
+                                "directory (or a symbolic link to nothing)", hint=f"make {directory.name}/ a "
+                                "directory with one YAML file per table or shape"))
+        return []
+    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+    if len(files) > MAX_FILES:
+        problems.append(Problem(file=str(directory), line=0, column=0, message=f"{len(files):,} YAML files; "
+                                f"pgevolve reads at most {MAX_FILES:,} per directory"))
+        return []
+    for path in files:
+        if not path.is_file():
+            what = "a symbolic link to nothing" if path.is_symlink() and not path.exists() else "not a regular file"
+            problems.append(Problem(file=str(path), line=0, column=0, message=f"{what}: it is not read",
+                                    hint="make it a YAML file, or remove it"))
+    return [p for p in files if p.is_file()]
 
 
 def _read_project(path: Path, problems: list[Problem]) -> _Read | None:
@@ -71,6 +89,7 @@ def _read(path: Path, kind: FileKind, problems: list[Problem]) -> _Read:
     problems += load_problems
     if doc is None:
         return _Read(path, None, False)
+    problems += non_finite_numbers(doc)
     found = schema_problems(doc, kind)
     problems += found
     if not found:
@@ -120,3 +139,23 @@ def _add_shape(shape_docs: dict[str, Document], doc: Document) -> list[Problem]:
         return [doc.problem(("shape",), f"shape '{name}' is already defined in {earlier.file}:{line}")]
     shape_docs[name] = doc
     return []
+
+
+def non_finite_numbers(doc: Document) -> list[Problem]:
+    """.inf and .nan are YAML numbers that no JSON path, CHECK or JSON Schema can hold.
+
+    A column ``default`` may be one: a double precision column can default to 'Infinity'.
+    """
+    return [doc.problem(path, "the number must be finite, not infinity or NaN", value=value)
+            for path, value in _floats(doc.data, ()) if not math.isfinite(value) and path[-1:] != ("default",)]
+
+
+def _floats(data: Any, path: NodePath) -> Iterator[tuple[NodePath, float]]:
+    if isinstance(data, float):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _floats(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _floats(value, (*path, index))

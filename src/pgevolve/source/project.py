@@ -119,10 +119,22 @@ class TableSpec:
     foreign_keys: tuple[ForeignKeySpec, ...] = ()
     indexes: tuple[IndexSpec, ...] = ()
     doc: Document
+    # Looked up once per column by the checks: a dict and a tuple, so a 1,600-column table is linear.
+    _by_name: dict[str, ColumnSpec] = field(init=False, repr=False, compare=False)
+    _pk_columns: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, ColumnSpec] = {}
+        for column in self.columns:
+            by_name.setdefault(column.name, column)
+        object.__setattr__(self, "_by_name", by_name)
+        pk = self.primary_key.columns if self.primary_key is not None else tuple(
+            c.name for c in self.columns if c.primary_key)
+        object.__setattr__(self, "_pk_columns", pk)
 
     def column(self, name: str) -> ColumnSpec | None:
         """The column called ``name``, or None."""
-        return next((c for c in self.columns if c.name == name), None)
+        return self._by_name.get(name)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -132,9 +144,7 @@ class TableSpec:
     @property
     def primary_key_columns(self) -> tuple[str, ...]:
         """The primary key's columns, from either form."""
-        if self.primary_key is not None:
-            return self.primary_key.columns
-        return tuple(c.name for c in self.columns if c.primary_key)
+        return self._pk_columns
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from pgevolve.errors import Problem, did_you_mean
+from pgevolve.errors import Problem, UnsafeSql, did_you_mean
 from pgevolve.source.context import Context, expression_problems, missing_column, name_problem, present
 from pgevolve.source.marked_yaml import NodePath
 from pgevolve.source.project import ColumnSpec, TableSpec
 from pgevolve.source.validate import describe
+from pgevolve.sqltext.fragments import collation_sql
 from pgevolve.sqltext.types import ResolvedType, TypeNameError, is_integer, is_text_like, resolve_type
 
 # Keys that make no sense on pgevolve's own jsonb columns, which fix their type, default and nullability.
@@ -62,11 +63,24 @@ def _type_rules(ctx: Context, table: TableSpec, column: ColumnSpec, resolved: Re
     if column.collation is not None and not _collatable(resolved):
         problems.append(doc.problem((*path, "collation"), f"type {resolved.canonical} has no collation",
                                     value=column.collation))
+    elif column.collation is not None:
+        problems.append(_collation(table, column))
     problems += _shape_rules(ctx, table, column, resolved)
     problems += _special_rules(table, column, resolved)
     if resolved.kind == "serial":
         problems += _serial_rules(table, column)
     return present(problems)
+
+
+def _collation(table: TableSpec, column: ColumnSpec) -> Problem | None:
+    """A collation is one name as written (C, en_US.utf8), or "schema"."name" in SQL quotes."""
+    try:
+        collation_sql(column.collation or "")
+    except UnsafeSql:
+        path = (*column.path, "collation")
+        return table.doc.problem(path, f"{describe(path)} must be one collation name, or \"schema\".\"name\" in "
+                                 "SQL quotes", value=column.collation, hint="e.g. C, en_US.utf8, und-x-icu")
+    return None
 
 
 def _collatable(resolved: ResolvedType) -> bool:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgevolve.errors import Problem, did_you_mean
+from pgevolve.errors import Problem, UnsafeSql, did_you_mean
 from pgevolve.source.context import Context, expression_problems, missing_column, name_problem, present
 from pgevolve.source.marked_yaml import NodePath
 from pgevolve.source.project import IndexSpec, TableSpec
 from pgevolve.source.validate import describe
+from pgevolve.sqltext.fragments import opclass_sql
 from pgevolve.sqltext.types import SERIAL_BASE, fk_compatible
+
+# PostgreSQL's MaxHeapAttributeNumber: no table can have more columns.
+MAX_COLUMNS = 1600
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,7 +32,7 @@ class _Reference:
 
 def check_table(ctx: Context, table: TableSpec) -> list[Problem]:
     """Every problem of one table's table-level parts that the JSON Schema cannot see."""
-    problems = _names(table) + _primary_key(table) + _file_name(table)
+    problems = _names(table) + _primary_key(table) + _file_name(table) + _column_count(table)
     problems += _columns_exist(table, [(u.path, u.columns) for u in table.uniques])
     for check in table.checks:
         problems += expression_problems(table.doc, (*check.path, "expression"), check.expression, table)
@@ -56,6 +60,13 @@ def _names(table: TableSpec) -> list[Problem]:
         if part is not None:
             named.append(((*part.path, "name"), part.name))
     return present([name_problem(doc, path, name) for path, name in named if name])
+
+
+def _column_count(table: TableSpec) -> list[Problem]:
+    if len(table.columns) <= MAX_COLUMNS:
+        return []
+    return [table.doc.problem(("columns",), f"table '{table.name}' has {len(table.columns):,} columns; PostgreSQL "
+                              f"allows at most {MAX_COLUMNS:,}", at="key")]
 
 
 def _file_name(table: TableSpec) -> list[Problem]:
@@ -200,7 +211,21 @@ def _index(table: TableSpec, index: IndexSpec) -> list[Problem]:
     problems += present([missing_column(doc, (*path, "include", i), table, c) for i, c in enumerate(index.include)])
     problems += expression_problems(doc, (*path, "expression"), index.expression, table)
     problems += expression_problems(doc, (*path, "where"), index.where, table)
-    return problems + _method_rules(table, index)
+    return problems + _method_rules(table, index) + _opclass(table, index)
+
+
+def _opclass(table: TableSpec, index: IndexSpec) -> list[Problem]:
+    """An operator class is SQL: one name, or schema.name, and nothing after it."""
+    if index.opclass is None:
+        return []
+    try:
+        opclass_sql(index.opclass)
+    except UnsafeSql:
+        path = (*index.path, "opclass")
+        return [table.doc.problem(path, f"{describe(path)} must be one operator class name, or schema.name",
+                                  value=index.opclass, hint="e.g. jsonb_path_ops, text_pattern_ops, "
+                                  "extensions.gin_trgm_ops")]
+    return []
 
 
 def _method_rules(table: TableSpec, index: IndexSpec) -> list[Problem]:
