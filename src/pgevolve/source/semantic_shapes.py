@@ -35,6 +35,10 @@ def check_shape(doc: Document) -> list[Problem]:
 
 def _file_name(doc: Document) -> list[Problem]:
     stem, name = Path(doc.file).stem, doc.data["shape"]
+    if not is_file_name(name):
+        # generate writes generated/jsonschema/<shape>.schema.json: "../x" would write outside it.
+        return [doc.problem(("shape",), "a shape name is also a file name (generated/jsonschema/<shape>.schema.json): "
+                            "it cannot hold '/', '\\' or control characters, nor start with '.'", value=name)]
     if stem == name:
         return []
     message = f"the file is named '{stem}' but defines shape '{name}'"
@@ -104,3 +108,9 @@ def _is_json_type(value: object, kind: str) -> bool:
     if isinstance(value, float):
         return kind == "number" or (kind == "integer" and value.is_integer())
     return {"string": str, "object": dict, "array": list}.get(kind) is type(value)
+
+
+def is_file_name(name: str) -> bool:
+    """Whether ``name`` can be one file name in a directory, on any system, and nothing else."""
+    return (bool(name) and not name.startswith(".") and "/" not in name and "\\" not in name
+            and name.isprintable())
