@@ -79,8 +79,10 @@ def project(root: Path, table_yaml: str, *, shapes: dict[str, str] | None = None
     return schema
 
 
-def payload(path: str) -> str:
-    return f"COPY (SELECT 1) TO '{path}'; DROP TABLE bystander.canary"
+def payload(path: str, *, dollar: bool = False) -> str:
+    """SQL that writes a file on the server and drops the canary (the path dollar-quoted inside a string)."""
+    quoted = f"$${path}$$" if dollar else f"'{path}'"
+    return f"COPY (SELECT 1) TO {quoted}; DROP TABLE bystander.canary"
 
 
 # -- 1. unquoted YAML fields ----------------------------------------------------------------------
@@ -99,12 +101,12 @@ indexes:
         "collation": f"""table: t
 columns:
   id: {{ type: integer, primary_key: true }}
-  s: {{ type: text, collation: '"C", x int); {sql}; CREATE TABLE z (y text' }}
+  s: {{ type: text, collation: "\\"C\\", x int); {sql}; CREATE TABLE z (y text" }}
 """,
         "type modifier": f"""table: t
 columns:
   id: {{ type: integer, primary_key: true }}
-  n: {{ type: "numeric('10), x int); {sql}; CREATE TEMP TABLE z (y numeric(10')" }}
+  n: {{ type: "numeric('10), x int); {payload(path, dollar=True)}; CREATE TEMP TABLE z (y numeric(10')" }}
 """,
         "default": f"""table: t
 columns:
