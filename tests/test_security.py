@@ -139,6 +139,34 @@ def test_hostile_field_is_rejected_and_nothing_runs(field: str, target: str, ser
     assert_untouched(target, server_file)
 
 
+def _reaching_expressions(path: str) -> dict[str, str]:
+    """One expression each, that PostgreSQL would evaluate with the DBA's privileges during apply."""
+    export = f"lo_export(lo_from_bytea(0, ''x''), ''{path}'')"
+    return {
+        # ADD COLUMN evaluates a non-volatile (here: stable) default once, at ALTER time.
+        "default through query_to_xml": f"n: {{ type: text, default: \"query_to_xml('SELECT {export}', true, "
+                                        "true, '')::text\" }",
+        # VALIDATE (and apply's pre-check) evaluates a CHECK on every existing row.
+        "check writing a file": f"n: {{ type: integer, check: \"lo_export(lo_from_bytea(0, 'x'), '{path}') > 0\" }}",
+        "check over dblink": "n: { type: integer, check: \"dblink_exec('dbname=postgres', 'DROP TABLE x') "
+                             "IS NOT NULL\" }",
+    }
+
+
+@pytest.mark.parametrize("case", ["default through query_to_xml", "check writing a file", "check over dblink"])
+def test_an_expression_that_reaches_past_its_row_is_refused(case: str, target: str, server_file: str,
+                                                            tmp_path: Path) -> None:
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id integer PRIMARY KEY); INSERT INTO t VALUES (1), (2)")
+    column = _reaching_expressions(server_file)[case]
+    schema = project(tmp_path, f"table: t\ncolumns:\n  id: {{ type: integer, primary_key: true }}\n  {column}\n")
+    code, out = cli("validate", "--schema-dir", str(schema))
+    assert code == 1 and "pgevolve refuses such functions in a schema expression" in out, out
+    code, out = cli("apply", "--schema-dir", str(schema), "--database-url", target, "--yes")
+    assert code == 1, out
+    assert_untouched(target, server_file)
+
+
 def test_collation_and_opclass_with_odd_names_are_quoted_not_pasted(target: str, tmp_path: Path) -> None:
     schema = project(tmp_path, """table: t
 columns:

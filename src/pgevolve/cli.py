@@ -13,6 +13,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar, assert_never
 
+import psycopg
 import typer
 
 from pgevolve.errors import ExitCode, PgevolveError, SpecError, printable
@@ -58,6 +59,13 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except PgevolveError as exc:
             _err(f"error: {exc}")
             raise typer.Exit(exc.exit_code) from None
+        except psycopg.Error as exc:
+            # A statement the server refused where no code expected it (a pre-check whose CHECK
+            # raises, a catalog that changed under us): the server's message, never a traceback.
+            diag = getattr(exc, "diag", None)
+            message = diag.message_primary if diag is not None and diag.message_primary else str(exc)
+            _err(f"error: the database refused a statement: {message.strip()}")
+            raise typer.Exit(ExitCode.ERROR) from None
 
     return wrapper
 

@@ -5,6 +5,8 @@ get through. The text is checked by PostgreSQL's own scanner and parser
 (pglast): no statement separator, no comment, parentheses balanced within the
 text, and ``SELECT (<text>) AS <sentinel>`` parses as one statement with one
 target that still carries the sentinel (so nothing after the text was eaten).
+One expression can still call a function that reaches past its row (dblink, files,
+SQL text of its own): those are refused by name (``unsafe_functions``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pglast import ast
 from pglast.enums import A_Expr_Kind, MinMaxOp
 from pglast.parser import ParseError, scan
 from pglast.visitors import Visitor
+
+from pgevolve.sqltext.unsafe_functions import why_unsafe
 
 _SENTINEL = "pgevolve_expression_sentinel"
 _OPEN, _CLOSE, _COMMA, _SEMICOLON = "ASCII_40", "ASCII_41", "ASCII_44", "ASCII_59"
@@ -52,6 +56,11 @@ def parse_expression(text: str) -> Expression:
     value = _single_target(statements)
     collector = _References()
     collector(value)
+    for function in collector.functions:
+        reason = why_unsafe(function)
+        if reason:
+            raise ExpressionError(f"calls {function}(), which {reason}: pgevolve refuses such functions in a "
+                                  "schema expression (it would run with the privileges of whoever applies)")
     return Expression(text=text, columns=tuple(collector.columns), has_subquery=collector.has_subquery)
 
 
@@ -91,6 +100,7 @@ class _References(Visitor):
 
     def __init__(self) -> None:
         self.columns: list[str] = []
+        self.functions: list[str] = []
         self.has_subquery = False
 
     def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
@@ -100,6 +110,11 @@ class _References(Visitor):
 
     def visit_SubLink(self, ancestors: object, node: ast.SubLink) -> None:
         self.has_subquery = True
+
+    def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
+        names = [n.sval for n in node.funcname if isinstance(n, ast.String)]
+        if names:
+            self.functions.append(names[-1])
 
 
 def index_key_name(text: str) -> str | None:

@@ -1,0 +1,168 @@
+"""Issue 9: no single YAML file can hang pgevolve, exhaust the machine, or end in a traceback.
+
+Each bomb runs ``pgevolve validate`` in a child process that reports its own peak memory
+and CPU time: it must exit 1 with a clear message at file:line:col, within 5 s of CPU
+and under 200 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pgevolve.errors import SpecError
+from pgevolve.source import load_project
+from pgevolve.source.marked_yaml import MAX_FILE_BYTES
+
+CPU_SECONDS = 5.0
+PEAK_MB = 200
+_RUNNER = """
+import json, resource, sys, time
+from pgevolve.cli import app
+try:
+    app(sys.argv[2:], prog_name="pgevolve")
+    code = 0
+except SystemExit as exc:
+    code = exc.code if isinstance(exc.code, int) else 1
+usage = resource.getrusage(resource.RUSAGE_SELF)
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": code, "peak_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}, out)
+"""
+
+
+def run_measured(tmp_path: Path, *args: str) -> tuple[dict[str, float], str]:
+    report = tmp_path / "rusage.json"
+    env = {**os.environ, "PGEVOLVE_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", _RUNNER, str(report), *args], capture_output=True, text=True,
+                          timeout=120, env=env)
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output
+    assert done.returncode in (0, 1), (done.returncode, output)  # a crash (segfault: -11) fails here
+    return json.loads(report.read_text()), output
+
+
+def project(root: Path, table_yaml: str | bytes, *, shape: str | None = None) -> Path:
+    schema = root / "schema"
+    (schema / "tables").mkdir(parents=True, exist_ok=True)
+    (schema / "pgevolve.yaml").write_text("schema: public\n")
+    target = schema / "tables" / "t.yaml"
+    target.write_bytes(table_yaml if isinstance(table_yaml, bytes) else table_yaml.encode())
+    if shape is not None:
+        (schema / "shapes").mkdir(exist_ok=True)
+        (schema / "shapes" / "s.yaml").write_text(shape)
+    return schema
+
+
+TABLE = "table: t\ncolumns:\n  id: { type: integer, primary_key: true }\n"
+
+
+def alias_bomb() -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    return TABLE + "\n".join(lines) + "\ndescription: *a9\n"
+
+
+def merge_bomb() -> str:
+    lines = ["m0: &m0 {k0: 1, k1: 1, k2: 1, k3: 1, k4: 1, k5: 1, k6: 1, k7: 1, k8: 1}"]
+    lines += [f"m{i}: &m{i} {{<<: [{', '.join([f'*m{i - 1}'] * 9)}], z{i}: 1}}" for i in range(1, 10)]
+    return TABLE + "\n".join(lines) + "\n"
+
+
+def deep(levels: int) -> str:
+    return TABLE.replace("primary_key: true }", "primary_key: true, default: " + "[" * levels + "]" * levels + " }")
+
+
+def many_columns(count: int) -> str:
+    return TABLE + "".join(f"  c{i}: {{ type: text }}\n" for i in range(count))
+
+
+BOMBS: dict[str, tuple[Callable[[], str | bytes], str]] = {
+    "alias bomb (9 levels x 9)": (alias_bomb, "aliases (*name) and merge keys (<<) here expand to more than"),
+    "merge bomb (9 levels x 9)": (merge_bomb, "the merge keys (<<) of this mapping expand to more than"),
+    "recursive merge": (lambda: TABLE + "m: &m {<<: *m, a: 1}\n", "t.yaml:"),
+    "recursive alias": (lambda: TABLE + "a: &a [1, *a]\n", "an alias refers back to the node that contains it"),
+    "500 levels of [": (lambda: deep(500), "nest deeper than 64 levels"),
+    "100,000 levels of [": (lambda: deep(100_000), "nest deeper than 64 levels"),
+    "escaped surrogate pair": (lambda: 'table: "\\ud83d\\ude00"\ncolumns:\n  id: { type: integer }\n',
+                               "escaped UTF-16 surrogate"),
+    "NUL in a name": (lambda: TABLE + '  "a\\0b": { type: text }\n', "NUL character"),
+    "1 MB, 40,000 columns": (lambda: many_columns(40_000), "has 40,001 entries; pgevolve reads at most 10,000"),
+    "2,000 columns": (lambda: many_columns(2_000), "has 2,001 columns; PostgreSQL allows at most 1,600"),
+    "file over the size limit": (lambda: TABLE + "description: " + "x" * (MAX_FILE_BYTES + 1) + "\n",
+                                 f"pgevolve reads files of at most {MAX_FILE_BYTES:,} bytes"),
+    "invalid UTF-8": (lambda: TABLE.encode() + b"description: \xff\xfe\n", "not valid UTF-8"),
+}
+
+
+@pytest.mark.parametrize("name", list(BOMBS))
+def test_bomb_exits_1_fast_and_small(name: str, tmp_path: Path) -> None:
+    make, message = BOMBS[name]
+    schema = project(tmp_path, make())
+    usage, output = run_measured(tmp_path, "validate", "--schema-dir", str(schema))
+    assert usage["code"] == 1, output
+    assert message in output, output
+    assert "t.yaml" in output
+    assert usage["cpu"] < CPU_SECONDS, f"{name}: {usage['cpu']:.1f} s of CPU"
+    assert usage["peak_kb"] < PEAK_MB * 1024, f"{name}: {usage['peak_kb'] / 1024:.0f} MB"
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1.0e+400"])
+def test_non_finite_numbers_are_rejected(value: str, tmp_path: Path) -> None:
+    shape = f"shape: s\nproperties:\n  n: {{ type: number, minimum: {value}, index: true }}\n"
+    schema = project(tmp_path, TABLE + "  data: { type: jsonb, shape: s }\n", shape=shape)
+    with pytest.raises(SpecError) as raised:
+        load_project(schema)
+    assert [p.message for p in raised.value.problems] == ["the number must be finite, not infinity or NaN"]
+    assert raised.value.problems[0].file.endswith("s.yaml") and raised.value.problems[0].line == 3
+
+
+def test_a_non_finite_default_is_a_value(tmp_path: Path) -> None:
+    schema = project(tmp_path, TABLE + "  r: { type: double precision, default: .inf }\n")
+    assert load_project(schema).tables[0].column("r").default == float("inf")  # type: ignore[union-attr]
+
+
+def test_tables_that_is_a_file_is_an_error(tmp_path: Path) -> None:
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    (schema / "pgevolve.yaml").write_text("schema: public\n")
+    (schema / "tables").write_text("table: t\n")
+    with pytest.raises(SpecError) as raised:
+        load_project(schema)
+    assert "'tables' is not a directory" in raised.value.problems[0].message
+
+
+@pytest.mark.parametrize("kind", ["dangling symlink", "directory", "fifo"])
+def test_a_tables_entry_that_is_no_file_is_an_error(kind: str, tmp_path: Path) -> None:
+    schema = project(tmp_path, TABLE)
+    entry = schema / "tables" / "u.yaml"
+    match kind:
+        case "dangling symlink":
+            entry.symlink_to(tmp_path / "nowhere.yaml")
+        case "directory":
+            entry.mkdir()
+        case "fifo":
+            os.mkfifo(entry)  # reading it would wait forever
+    with pytest.raises(SpecError) as raised:
+        load_project(schema)
+    assert raised.value.problems[0].file == str(entry)
+    assert "it is not read" in raised.value.problems[0].message
+
+
+def test_a_shape_name_cannot_write_outside_generated(tmp_path: Path) -> None:
+    schema = project(tmp_path, TABLE, shape="shape: ../../escaped\nproperties:\n  a: { type: string }\n")
+    usage, output = run_measured(tmp_path, "generate", "--schema-dir", str(schema), "--out",
+                                 str(tmp_path / "generated"))
+    assert usage["code"] == 1 and "a shape name is also a file name" in output, output
+    assert not list(tmp_path.rglob("escaped*"))
+
+
+def test_limits_are_documented() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "format.md").read_text()
+    for figure in (f"{MAX_FILE_BYTES:,}", "64", "10,000", "1,600"):
+        assert figure in doc, figure
