@@ -84,7 +84,9 @@ def opclass_sql(text: str) -> str:
     accepted only when that is all the text holds; each part is then quoted as needed.
     """
     try:
-        statements = pglast.parse_sql(f"CREATE INDEX ON pgevolve_t (pgevolve_c {text})")
+        # Nothing but names and dots: a comment or a ';' would hide what follows it from the parse.
+        plain_tokens = all(t.name in ("IDENT", "ASCII_46") or t.kind != "NO_KEYWORD" for t in scan(text))
+        statements = pglast.parse_sql(f"CREATE INDEX ON pgevolve_t (pgevolve_c {text})") if plain_tokens else ()
     except ParseError:
         statements = ()
     stmt = statements[0].stmt if len(statements) == 1 else None
