@@ -68,8 +68,8 @@ def test_opclass_names_are_rebuilt(text: str, sql: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "text_ops); DROP TABLE canary; CREATE INDEX ON t (s", "x); --", "x /* c */", "text_ops DESC", "text_ops NULLS FIRST", "a.b.c",
-    "text_ops(siglen=8)", "text_ops COLLATE \"C\"", "", "text_ops) WHERE (true",
+    "text_ops); DROP TABLE canary; CREATE INDEX ON t (s", "x); --", "x /* c */", "text_ops DESC",
+    "text_ops NULLS FIRST", "a.b.c", "text_ops(siglen=8)", "text_ops COLLATE \"C\"", "", "text_ops) WHERE (true",
 ])
 def test_hostile_opclasses_are_refused(text: str) -> None:
     with pytest.raises(UnsafeSql):

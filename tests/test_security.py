@@ -186,10 +186,10 @@ def test_description_is_safe_with_standard_conforming_strings_off(target: str, t
         name = conn.info.dbname
         conn.execute(f'ALTER DATABASE "{name}" SET standard_conforming_strings = off')
     text = "harmless\\'; DROP TABLE bystander.canary; --"
-    schema = project(tmp_path, f"""table: t
+    schema = project(tmp_path, """table: t
 description: "harmless\\\\'; DROP TABLE bystander.canary; --"
 columns:
-  id: {{ type: integer, primary_key: true, description: 'C:\\new\\table' }}
+  id: { type: integer, primary_key: true, description: 'C:\\new\\table' }
 """)
     code, out = cli("apply", "--schema-dir", str(schema), "--database-url", target, "--yes")
     assert code == 0, out
