@@ -353,3 +353,29 @@ def test_password_is_never_printed(url: str, secrets: tuple[str, ...]) -> None:
     assert code == 1, out
     for secret in secrets:
         assert secret not in out, out
+
+
+# -- catalog names come back as the names they are -------------------------------------------------
+
+def test_catalog_opclass_and_collation_names_are_rebuilt_exactly(db: str) -> None:
+    from dataclasses import replace
+
+    from pgevolve.catalog import introspect
+    from pgevolve.sqltext import ddl
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute('CREATE COLLATION public."""odd.name" FROM "C"')
+        conn.execute('CREATE OPERATOR CLASS "MyOps" FOR TYPE text USING btree AS OPERATOR 1 <, OPERATOR 2 <=, '
+                     "OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 bttextcmp(text, text)")
+        conn.execute('CREATE TABLE t (id int PRIMARY KEY, s text COLLATE public."""odd.name")')
+        conn.execute('CREATE INDEX t_s_idx ON t (s "MyOps")')
+        table = introspect(conn, "public").table("t")
+        assert table is not None
+        scope = ddl.Scope("public")
+        column = replace(table.column("s"), name="s2")  # type: ignore[type-var]
+        conn.execute(ddl.add_column("t", column, scope))
+        conn.execute(ddl.create_index("t", replace(table.indexes[0], name="t_s2_idx"), scope, concurrently=False))
+        rows = conn.execute("SELECT c.collname, pg_get_indexdef('t_s2_idx'::regclass) FROM pg_attribute a "
+                            "JOIN pg_collation c ON c.oid = a.attcollation WHERE a.attrelid = 't'::regclass "
+                            "AND a.attname = 's2'").fetchone()
+    assert rows is not None and rows[0] == '"odd.name' and '"MyOps"' in rows[1], rows

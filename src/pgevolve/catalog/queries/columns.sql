@@ -27,7 +27,9 @@ SELECT a.attrelid AS table_oid,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default,
        CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
        CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END AS identity,
-       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END AS collation,
+       -- A collation is its name as it is; one that starts with '"' in SQL quotes (sqltext/fragments.py).
+       CASE WHEN a.attcollation <> t.typcollation THEN
+           CASE WHEN co.collname LIKE '"%%' THEN quote_ident(co.collname) ELSE co.collname END END AS collation,
        ds.description AS comment,
        os.relname AS owned_sequence,
        os.serial_default

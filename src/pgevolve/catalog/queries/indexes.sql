@@ -1,7 +1,8 @@
 -- Indexes of the owned schema's tables that do not back a constraint (those are
 -- the constraints' business). Keys come as attnums (0 for an expression key,
 -- whose text PostgreSQL prints itself: pg_get_indexdef with a column number
--- gives just that key). Opclasses are named only when not the type's default.
+-- gives just that key). Opclasses are named only when not the type's default, as SQL names
+-- (quote_ident: "MyOps" stays itself when sqltext/fragments.py reads it back).
 SELECT i.indrelid AS table_oid,
        ic.relname AS name,
        i.indisunique AS unique,
@@ -16,7 +17,7 @@ SELECT i.indrelid AS table_oid,
                  FROM generate_series(1, i.indnatts) k(ord) ORDER BY k.ord)::text[]
        END AS expressions,
        ARRAY(
-           SELECT CASE WHEN opc.opcdefault THEN NULL ELSE opc.opcname END
+           SELECT CASE WHEN opc.opcdefault THEN NULL ELSE quote_ident(opc.opcname) END
            FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(opclass, ord)
            JOIN pg_opclass opc ON opc.oid = k.opclass ORDER BY k.ord
        )::text[] AS opclasses,
