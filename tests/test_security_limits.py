@@ -97,6 +97,10 @@ BOMBS: dict[str, tuple[Callable[[], str | bytes], str]] = {
     "file over the size limit": (lambda: TABLE + "description: " + "x" * (MAX_FILE_BYTES + 1) + "\n",
                                  f"pgevolve reads files of at most {MAX_FILE_BYTES:,} bytes"),
     "invalid UTF-8": (lambda: TABLE.encode() + b"description: \xff\xfe\n", "not valid UTF-8"),
+    "a CHECK of 40,000 terms": (lambda: TABLE + '  n: { type: integer, check: "n > 0' + " AND n > 0" * 40_000 + '" }\n',
+                                "characters long; pgevolve reads expressions of at most 10,000"),
+    "a type of 200,000 characters": (lambda: TABLE + '  n: { type: "numeric(' + "1," * 100_000 + '1)" }\n',
+                                     "is no type pgevolve reads"),
 }
 
 

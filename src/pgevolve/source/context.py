@@ -13,6 +13,8 @@ from pgevolve.sqltext import ident
 from pgevolve.sqltext.expressions import Expression, ExpressionError, parse_expression
 from pgevolve.sqltext.types import ResolvedType
 
+MAX_EXPRESSION_CHARACTERS = 10_000  # a default, CHECK, generated column, index expression or predicate
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Context:
@@ -60,6 +62,10 @@ def expression_problems(
     """Errors for a text that is not one SQL expression, holds a subquery, or names unknown columns."""
     if not isinstance(text, str):
         return []
+    if len(text) > MAX_EXPRESSION_CHARACTERS:
+        # Parsing is linear but slow per node in Python: 20,000 terms take seconds.
+        return [doc.problem(path, f"{describe(path)} is {len(text):,} characters long; pgevolve reads expressions "
+                            f"of at most {MAX_EXPRESSION_CHARACTERS:,}", hint="move the logic into a function")]
     try:
         expression = parse_expression(text)
     except ExpressionError as exc:

@@ -88,6 +88,7 @@ _INTERVAL_FIELDS = {
     6144: "minute to second",
 }
 _INTERVAL_FULL_RANGE = 0x7FFF
+_MAX_TYPE_CHARACTERS = 1_000
 _SPELLINGS = (
     "smallint", "integer", "bigint", "int", "int2", "int4", "int8", "real", "float", "float4", "float8", "numeric",
     "decimal", "boolean", "bool", "text", "varchar", "char", "character", "uuid", "json", "jsonb", "bytea", "date",
@@ -140,6 +141,8 @@ class TypeNameError(ValueError):
 def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
     """The canonical type for a column's ``type:``; TypeNameError when there is none."""
     stripped = text.strip()
+    if len(stripped) > _MAX_TYPE_CHARACTERS:
+        raise TypeNameError(f"a type of {len(stripped):,} characters is no type pgevolve reads")
     if stripped in ("custom_fields", "tags"):
         return ResolvedType(canonical="jsonb", base="jsonb", kind=stripped)  # type: ignore[arg-type]
     enum = _enum_type(stripped, enums)
