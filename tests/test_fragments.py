@@ -174,13 +174,22 @@ def test_comment_text_is_one_printable_line(text: str) -> None:
     assert len(pglast.parse_sql(script)) == 1
 
 
-@given(TEXT)
+@given(TEXT.filter(lambda name: 0 < len(name.encode()) <= 63))
 @settings(max_examples=300, deadline=None)
 def test_display_sql_shows_no_control_character_of_a_name(name: str) -> None:
     sql = ddl.create_table(model.Table(name=name, columns=(model.Column(name=name, type="text"),)), SCOPE)
     shown = display_sql(sql)
     assert not any(_controls(c) for c in shown.replace("\n", "").replace("\t", ""))  # a tab draws nothing
     assert shown.count("\n") == sql.count("\n") - name.count("\n") * 2
+    assert pglast.parse_sql(shown) == pglast.parse_sql(sql)  # what is shown means what runs
+
+
+@given(TEXT)
+@settings(max_examples=300, deadline=None)
+def test_display_sql_of_a_literal_means_the_same(value: str) -> None:
+    sql = f"SELECT {quote_literal(value)} AS {quote_name(value[:15] or 'x')}"
+    shown = display_sql(sql)
+    assert "\n" not in shown and pglast.parse_sql(shown) == pglast.parse_sql(sql)
 
 
 _PASSWORD = st.text(st.sampled_from(string.ascii_letters + string.digits + "!#%&()*+,-.:;<>?@[]^_{|}~/$"),

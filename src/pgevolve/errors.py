@@ -57,7 +57,8 @@ _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _unsafe(char: str) -> bool:
+def is_control(char: str) -> bool:
+    """Whether the character acts on a terminal (moves, colours, ends a line, reorders) rather than shows."""
     return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") or char in _BIDI
 
 
@@ -69,7 +70,7 @@ def printable(text: str, *, keep: str = "\n\t") -> str:
     """
     if text.isprintable() and not any(c in _BIDI for c in text):
         return text
-    return "".join(_escape(c) if c not in keep and _unsafe(c) else c for c in text)
+    return "".join(_escape(c) if c not in keep and is_control(c) else c for c in text)
 
 
 def _escape(char: str) -> str:

@@ -19,7 +19,7 @@ import pglast
 from pglast import ast
 from pglast.parser import ParseError, scan
 
-from pgevolve.errors import UnsafeSql, printable
+from pgevolve.errors import UnsafeSql, is_control, printable
 from pgevolve.sqltext.expressions import ExpressionError, parse_expression
 from pgevolve.sqltext.ident import quote_ident, quote_name
 from pgevolve.sqltext.types import TypeNameError, type_sql
@@ -163,9 +163,14 @@ def dollar_quote(body: str, tag: str = "pgevolve") -> str:
 # -- for the terminal -----------------------------------------------------------------------
 
 def display_sql(sql: str) -> str:
-    """SQL for reading on a terminal or in a pull request: what separates tokens is kept (the
-    statement's own line breaks), control characters inside a token (a quoted name, a
-    string) are shown escaped, so no name can draw a line of SQL that is not there."""
+    """SQL for reading on a terminal or in a pull request, equivalent to ``sql`` and drawn as it is.
+
+    What separates tokens is kept (the statement's own line breaks). A string or a quoted
+    name that holds a control character is shown in PostgreSQL's escape form instead:
+    ``E'a\\nb'`` for a string, ``U&"v\\000aDROP"`` for a name, so no value can draw a line
+    of SQL that is not there nor act on the terminal, and the text shown still means
+    exactly what runs. A tab is shown as it is.
+    """
     if sql.isprintable():
         return sql
     try:
@@ -175,10 +180,45 @@ def display_sql(sql: str) -> str:
     parts, position = [], 0
     for token in tokens:
         parts.append(printable(sql[position:token.start]))
-        text = sql[token.start:token.end + 1]
-        # A function body keeps its lines; its escape sequences are shown like any other.
-        parts.append(printable(text, keep="\n\t" if text.startswith("$") else "\t"))
+        parts.append(_shown_token(sql[token.start:token.end + 1]))
         position = token.end + 1
     parts.append(printable(sql[position:]))
     return "".join(parts)
 
+
+def _shown_token(text: str) -> str:
+    if not any(c != "\t" and is_control(c) for c in text):
+        return text
+    if text.startswith("'"):
+        return "E'" + _string_escapes(text[1:-1].replace("\\", "\\\\")) + "'"
+    if text[:2] in ("E'", "e'"):
+        return text[:2] + _string_escapes(text[2:-1]) + "'"
+    if text.startswith('"'):
+        return 'U&"' + _name_escapes(text[1:-1].replace("\\", "\\\\")) + '"'
+    # A function body keeps its lines; its escape sequences are shown like any other.
+    return printable(text, keep="\n\t" if text.startswith("$") else "\t")
+
+
+_STRING_ESCAPES = {"\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
+
+
+def _string_escapes(body: str) -> str:
+    """Control characters of an E'' string body as its backslash escapes."""
+    def escape(c: str) -> str:
+        if c == "\t" or not is_control(c):
+            return c
+        code = ord(c)
+        return _STRING_ESCAPES.get(c) or (f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+
+    return "".join(escape(c) for c in body)
+
+
+def _name_escapes(body: str) -> str:
+    """Control characters of a U&"" name body as its Unicode escapes."""
+    def escape(c: str) -> str:
+        if c == "\t" or not is_control(c):
+            return c
+        code = ord(c)
+        return f"\\{code:04x}" if code <= 0xFFFF else f"\\+{code:06x}"
+
+    return "".join(escape(c) for c in body)
