@@ -6,7 +6,7 @@ nodes, and the nodes are turned into plain data by hand, so that every value
 keeps its position and a duplicate key is an error.
 
 A YAML file comes from a pull request, so reading one is bounded (see "Limits" in
-docs/format.md): its size, how deep it nests, how many entries one mapping or list
+docs/format.md, ``yaml_limits``): its size, how deep it nests, how many entries one mapping or list
 holds, and how many values its aliases and ``<<`` merge keys may produce (ten lines of
 nested aliases would otherwise expand to billions of values). Each limit is a Problem
 at the place it is reached, never a hang, a crash or a traceback.
@@ -24,20 +24,24 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pgevolve.errors import Problem
+from pgevolve.source.yaml_limits import (
+    MAX_ALIAS_VALUES,
+    MAX_DEPTH,
+    MAX_ENTRIES,
+    MAX_FILE_BYTES,
+    LimitReached,
+    check_events,
+    encodable,
+    merged_size,
+    too_deep,
+    too_many,
+)
 
 NodePath = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
-MAX_FILE_BYTES = 1024 * 1024  # one table, shape or project file
-MAX_DEPTH = 64  # nesting of mappings and lists (a shape nests two levels per object)
-MAX_ENTRIES = 10_000  # entries of one mapping or list (PostgreSQL allows 1,600 columns)
-MAX_ALIAS_VALUES = 10_000  # values that aliases and merge keys produce, per file
-# libyaml composes nested flow collections recursively in C: far past MAX_DEPTH (tens of
-# thousands of '[') it overflows the C stack. A file with fewer brackets than this cannot
-# nest that deep; one with more is first read as events, which needs no recursion.
-_BRACKETS_WITHOUT_DEPTH_CHECK = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +101,6 @@ def _prefixes(path: NodePath) -> Iterator[NodePath]:
         yield path[:end]
 
 
-class _LimitReached(Exception):
-    """A file past one of the limits: reading it stops at once, with this problem."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
 def load_document(path: Path, file: str) -> tuple[Document | None, list[Problem]]:
     """Read one YAML file; the Document is None when it cannot be read as a mapping."""
     try:
@@ -120,9 +116,9 @@ def load_document(path: Path, file: str) -> tuple[Document | None, list[Problem]
     if problem:
         return None, [problem]
     try:
-        _check_flow_depth(text, file)
+        check_events(text, file)
         node = _compose(text)
-    except _LimitReached as exc:
+    except LimitReached as exc:
         return None, [exc.problem]
     except RecursionError:
         return None, [Problem(file=file, line=0, column=0, message=f"the file nests deeper than {MAX_DEPTH} levels")]
@@ -135,7 +131,7 @@ def load_document(path: Path, file: str) -> tuple[Document | None, list[Problem]
     builder = _Builder(file)
     try:
         data = builder.build(node, ())
-    except _LimitReached as exc:
+    except LimitReached as exc:
         return None, [exc.problem]
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"the value {data!r}"
@@ -143,34 +139,6 @@ def load_document(path: Path, file: str) -> tuple[Document | None, list[Problem]
         return None, [*builder.problems, Problem(file=file, line=1, column=1, message=message)]
     document = Document(file=file, data=data, values=builder.values, keys=builder.keys)
     return document, builder.problems
-
-
-def _check_flow_depth(text: str, file: str) -> None:
-    """_LimitReached when collections nest deeper than MAX_DEPTH; read as events, without recursion."""
-    if text.count("[") + text.count("{") <= _BRACKETS_WITHOUT_DEPTH_CHECK:
-        return
-    loader = (_FAST_LOADER or yaml.SafeLoader)(text)
-    depth = 0
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    raise _LimitReached(_too_deep(file, Mark(mark.line + 1, mark.column + 1)))
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.YAMLError:
-        return  # the composer reports the syntax error, having nested no deeper than this
-    finally:
-        loader.dispose()
-
-
-def _too_deep(file: str, mark: Mark) -> Problem:
-    return Problem(file=file, line=mark.line, column=mark.column,
-                   message=f"mappings and lists nest deeper than {MAX_DEPTH} levels here; pgevolve reads at most "
-                   f"{MAX_DEPTH}")
 
 
 def _decode(raw: bytes, file: str) -> tuple[str, Problem | None]:
@@ -264,20 +232,17 @@ class _Builder:
             self._active.discard(id(node))
 
     def _check_limits(self, node: Node, path: NodePath) -> None:
+        mark = _mark(node)
         if len(path) > MAX_DEPTH:
-            raise _LimitReached(_too_deep(self.file, _mark(node)))
+            raise LimitReached(too_deep(self.file, mark.line, mark.column))
         if isinstance(node, MappingNode | SequenceNode) and len(node.value) > MAX_ENTRIES:
-            mark = _mark(node)
-            raise _LimitReached(Problem(file=self.file, line=mark.line, column=mark.column, message=(
-                f"this {'mapping' if isinstance(node, MappingNode) else 'list'} has {len(node.value):,} entries; "
-                f"pgevolve reads at most {MAX_ENTRIES:,} (PostgreSQL allows 1,600 columns in a table)")))
+            raise LimitReached(too_many(self.file, mark.line, mark.column, len(node.value)))
         if id(node) not in self._built:
             self._built.add(id(node))
             return
         self._repeated += 1
         if self._repeated > MAX_ALIAS_VALUES:
-            mark = _mark(node)
-            raise _LimitReached(Problem(file=self.file, line=mark.line, column=mark.column, message=(
+            raise LimitReached(Problem(file=self.file, line=mark.line, column=mark.column, message=(
                 f"aliases (*name) and merge keys (<<) here expand to more than {MAX_ALIAS_VALUES:,} values; "
                 "pgevolve stops there"), hint="write the values out, or use fewer nested aliases"))
 
@@ -299,12 +264,12 @@ class _Builder:
         return result
 
     def _check_merge_size(self, node: MappingNode) -> None:
-        """_LimitReached before ``<<`` merges copy more entries than MAX_ALIAS_VALUES (nested merges multiply)."""
+        """LimitReached before ``<<`` merges copy more entries than MAX_ALIAS_VALUES (nested merges multiply)."""
         if not any(key.tag == _MERGE_TAG for key, _ in node.value):
             return
-        if _merged_size(node, {}, 0) > MAX_ALIAS_VALUES:
+        if merged_size(node) > MAX_ALIAS_VALUES:
             mark = _mark(node)
-            raise _LimitReached(Problem(file=self.file, line=mark.line, column=mark.column, message=(
+            raise LimitReached(Problem(file=self.file, line=mark.line, column=mark.column, message=(
                 f"the merge keys (<<) of this mapping expand to more than {MAX_ALIAS_VALUES:,} entries; "
                 "pgevolve stops there")))
 
@@ -345,7 +310,7 @@ class _Builder:
         if "\0" in text:
             self._problem(node, "the text holds a NUL character (\\0), which PostgreSQL cannot store")
             text = text.replace("\0", "\ufffd")
-        if not _encodable(text):
+        if not encodable(text):
             # "\ud83d\ude00" in a double-quoted YAML string is two halves of a UTF-16 pair, which
             # YAML does not join: not a character, and not encodable as UTF-8.
             self._problem(node, "the text holds an escaped UTF-16 surrogate (like \\ud83d), which is not a "
@@ -353,30 +318,3 @@ class _Builder:
             text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
         return text
 
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _merged_size(node: MappingNode, memo: dict[int, int], depth: int) -> int:
-    """How many entries ``node`` has once its ``<<`` merge keys are resolved (merged maps counted in full)."""
-    if id(node) in memo:
-        return memo[id(node)]
-    if depth > MAX_DEPTH:
-        return MAX_ALIAS_VALUES + 1  # a chain of merges this long is no schema file
-    memo[id(node)] = MAX_ALIAS_VALUES + 1  # a merge cycle counts as too many
-    total = 0
-    for key, value in node.value:
-        if key.tag != _MERGE_TAG:
-            total += 1
-            continue
-        sources = value.value if isinstance(value, SequenceNode) else [value]
-        total += sum(_merged_size(s, memo, depth + 1) for s in sources if isinstance(s, MappingNode))
-        if total > MAX_ALIAS_VALUES:
-            break
-    memo[id(node)] = total
-    return total
