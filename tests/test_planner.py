@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sample_models import LEAD_STATUS, RICH, db, table
-from test_ddl import evolved, shuffled
+from sample_models import LEAD_STATUS, RICH, db, evolved, shuffled, table
 
 from pgevolve import model
 from pgevolve.model import CheckConstraint, Column, ForeignKey, Hints, Index, IndexKey, UniqueConstraint
