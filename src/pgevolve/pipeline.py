@@ -26,7 +26,6 @@ class Planned:
     desired: model.Database  # canonical: as PostgreSQL spells it
     plan: Any  # plan.steps.Plan
     unmanaged: tuple[Any, ...]
-    canonical_from_cache: bool
     known: Compiled | None  # None on the no-op fast path, which never needed it
 
     @property
@@ -90,8 +89,7 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
         listed = frozenset(summary["extensions"])
         if summary.get(version) == _fingerprint(_listed_extensions_only(actual, listed)):
             return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=actual, plan=Plan(),
-                           unmanaged=unmanaged + _unlisted_extensions(actual, listed), canonical_from_cache=True,
-                           known=None)
+                           unmanaged=unmanaged + _unlisted_extensions(actual, listed), known=None)
     return _plan_fully(schema_dir, target, dev_url, sources)
 
 
@@ -123,13 +121,12 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     if sources and not dev_url:
         summary = cache.load("summary", sources)
         summary = summary if isinstance(summary, dict) else {}
-        summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical.database),
+        summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical),
                         "extensions": sorted(e.name for e in compiled.desired.extensions)})
         cache.store("summary", sources, summary)
-    changes = diff(actual, canonical.database, compiled.hints)
-    plan = plan_changes(changes, actual, canonical.database)
+    changes = diff(actual, canonical, compiled.hints)
+    plan = plan_changes(changes, actual, canonical)
     plan = replace(plan, blockers=find_blockers(changes, unmanaged, actual, compiled.hints))
     listed = frozenset(e.name for e in compiled.desired.extensions)
-    return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical.database, plan=plan,
-                   unmanaged=unmanaged + _unlisted_extensions(actual, listed),
-                   canonical_from_cache=canonical.from_cache, known=compiled)
+    return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical, plan=plan,
+                   unmanaged=unmanaged + _unlisted_extensions(actual, listed), known=compiled)

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import psycopg
 
-HISTORY_SCHEMA = "pgevolve"
-
 _CREATE = """
 CREATE SCHEMA IF NOT EXISTS pgevolve;
 CREATE TABLE IF NOT EXISTS pgevolve.history (

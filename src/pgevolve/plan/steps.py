@@ -66,8 +66,7 @@ class Phase(IntEnum):
     DROP_COLUMNS = 18
     DROP_TABLES = 19
     DROP_ENUMS = 20
-    DROP_EXTENSIONS = 21  # unused since unlisted extensions are left alone; kept so the numbers stay put
-    COMMENTS = 22
+    COMMENTS = 21
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -61,11 +61,6 @@ def volatile_calls(expression: str) -> tuple[str, ...] | None:
     return tuple(name for name in names if name.lower() not in NON_VOLATILE)
 
 
-def is_volatile(expression: str) -> bool:
-    """True when the expression may give a different value for every row (or cannot be read)."""
-    return volatile_calls(expression) != ()
-
-
 def nextval_sequence(default: str | None) -> str | None:
     """The sequence of a ``nextval('seq'::regclass)`` default (a serial column), else None."""
     if default is None:

@@ -50,11 +50,6 @@ class JsonUse:
     clause: str  # "where", "join", "having", "order by", "group by", "select" or "other"
 
     @property
-    def filters(self) -> bool:
-        """In WHERE, JOIN ... ON or HAVING: rows are chosen by it."""
-        return self.clause in FILTER_CLAUSES
-
-    @property
     def indexable(self) -> bool:
         """Where an index can serve it: filtering, ordering or grouping."""
         return self.clause in FILTER_CLAUSES or self.clause in SORT_CLAUSES
