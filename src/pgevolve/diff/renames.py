@@ -18,7 +18,7 @@ from pgevolve import model
 from pgevolve.changes import Change, RenameColumn, RenameTable
 from pgevolve.sqltext.expression_facts import rename_column_refs
 from pgevolve.sqltext.ident import sequence_name
-from pgevolve.sqltext.type_text import SERIAL_TYPES
+from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 Swap = Callable[[tuple[str, ...]], tuple[str, ...]]
 

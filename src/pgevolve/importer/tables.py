@@ -16,7 +16,7 @@ from pgevolve import model
 from pgevolve.importer.indexes import index_data
 from pgevolve.importer.spelling import default, sql, sql_type, where
 from pgevolve.sqltext import ident
-from pgevolve.sqltext.types import TypeNameError, resolve_type
+from pgevolve.sqltext.type_names import TypeNameError, resolve_type
 
 _Key = list[str] | dict[str, Any]  # `[a, b]` or `{ columns: [a, b], name: x }`
 IDENTITY = {"ALWAYS": "always", "BY DEFAULT": "by default"}

@@ -16,7 +16,7 @@ from pgevolve.source.semantic_columns import check_column, resolve_column_types
 from pgevolve.source.semantic_shapes import check_shape
 from pgevolve.source.semantic_tables import check_table
 from pgevolve.sqltext import ident
-from pgevolve.sqltext.types import ResolvedType, TypeNameError, resolve_type
+from pgevolve.sqltext.type_names import ResolvedType, TypeNameError, resolve_type
 
 # Extensions shipped with PostgreSQL (contrib) and the most common third-party ones: an
 # unknown name close to one of these is most likely a typo (uuid_ossp for uuid-ossp).

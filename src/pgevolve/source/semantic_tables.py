@@ -10,7 +10,7 @@ from pgevolve.source.context import Context, expression_problems, missing_column
 from pgevolve.source.marked_yaml import NodePath
 from pgevolve.source.project import IndexSpec, TableSpec
 from pgevolve.source.validate import describe
-from pgevolve.sqltext.types import SERIAL_BASE, fk_compatible
+from pgevolve.sqltext.type_names import SERIAL_BASE, fk_compatible
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,8 @@ from typing import assert_never
 from pgevolve import model
 from pgevolve.sqltext.expression_facts import nextval_sequence
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal, sequence_name
-from pgevolve.sqltext.type_text import SERIAL_TYPES, enum_reference, parse_type
+from pgevolve.sqltext.type_changes import parse_type
+from pgevolve.sqltext.type_names import SERIAL_TYPES, enum_reference
 
 _SERIAL_OF = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
 

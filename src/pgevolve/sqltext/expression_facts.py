@@ -14,6 +14,8 @@ from pglast import ast, keywords, parse_sql
 from pglast.parser import parse_sql_json
 from pglast.visitors import Visitor
 
+from pgevolve.sqltext.expressions import ColumnRefs
+
 # Functions a default commonly calls that are NOT volatile (stable or immutable):
 # PostgreSQL evaluates them once when the column is added. Anything else is
 # treated as volatile, the cautious answer, because then every row is computed.
@@ -69,16 +71,6 @@ def nextval_sequence(default: str | None) -> str | None:
     return match["sequence"].replace("''", "'") if match else None
 
 
-class _Columns(Visitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
-        last = node.fields[-1]
-        if isinstance(last, ast.String):
-            self.names.add(last.sval)
-
-
 @cache
 def referenced_columns(expression: str) -> frozenset[str] | None:
     """Column names the expression mentions, or None when it does not parse."""
@@ -86,9 +78,9 @@ def referenced_columns(expression: str) -> frozenset[str] | None:
         statements = parse_sql(f"SELECT {expression}")
     except Exception:
         return None
-    columns = _Columns()
-    columns(statements)
-    return frozenset(columns.names)
+    refs = ColumnRefs()
+    refs(statements)
+    return frozenset(ref.fields[-1].sval for ref in refs.found if isinstance(ref.fields[-1], ast.String))
 
 
 class _Casts(Visitor):
@@ -111,17 +103,6 @@ def cast_types(expression: str) -> frozenset[str] | None:
     return frozenset(casts.types)
 
 
-class _Refs(Visitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.locations: list[int] = []
-
-    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
-        fields = node.fields
-        if len(fields) == 1 and isinstance(fields[0], ast.String) and fields[0].sval == self.name:
-            self.locations.append(node.location)
-
-
 _PREFIX = "SELECT "
 _BARE = re.compile(r"[A-Za-z_\x80-\uffff][A-Za-z0-9_$\x80-\uffff]*")
 _QUOTED = re.compile(r'"(?:[^"]|"")*"')
@@ -135,9 +116,11 @@ def rename_column_refs(expression: str, old: str, new: str) -> str | None:
         statements = parse_sql(text)
     except Exception:
         return None
-    refs = _Refs(old)
+    refs = ColumnRefs()
     refs(statements)
-    for location in sorted(refs.locations, reverse=True):
+    bare = [ref.location for ref in refs.found
+            if len(ref.fields) == 1 and isinstance(ref.fields[0], ast.String) and ref.fields[0].sval == old]
+    for location in sorted(bare, reverse=True):
         token = (_QUOTED if text[location] == '"' else _BARE).match(text, location)
         if token is None:
             return None

@@ -49,10 +49,11 @@ def parse_expression(text: str) -> Expression:
         statements = pglast.parse_sql(f"SELECT ({text}) AS {_SENTINEL}")
     except ParseError as exc:
         raise ExpressionError(f"is not a valid SQL expression: {exc.args[0]}") from None
-    value = _single_target(statements)
-    collector = _References()
-    collector(value)
-    return Expression(text=text, columns=tuple(collector.columns), has_subquery=collector.has_subquery)
+    refs = ColumnRefs()
+    refs(_single_target(statements))
+    names = [[f.sval for f in ref.fields if isinstance(f, ast.String)] for ref in refs.found]
+    columns = tuple(dict.fromkeys(parts[-1] for parts in names if parts))
+    return Expression(text=text, columns=columns, has_subquery=refs.has_subquery)
 
 
 def _check_tokens(text: str) -> None:
@@ -86,17 +87,15 @@ def _single_target(statements: tuple[ast.RawStmt, ...]) -> ast.Node:
     return targets[0].val
 
 
-class _References(Visitor):
-    """Collects the columns an expression names and whether it holds a subquery."""
+class ColumnRefs(Visitor):
+    """The one collector of column references: every ColumnRef of a tree, in order, and whether it holds a subquery."""
 
     def __init__(self) -> None:
-        self.columns: list[str] = []
+        self.found: list[ast.ColumnRef] = []
         self.has_subquery = False
 
     def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
-        names = [f.sval for f in node.fields if isinstance(f, ast.String)]
-        if names and names[-1] not in self.columns:
-            self.columns.append(names[-1])
+        self.found.append(node)
 
     def visit_SubLink(self, ancestors: object, node: ast.SubLink) -> None:
         self.has_subquery = True

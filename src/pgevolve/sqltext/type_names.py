@@ -1,10 +1,12 @@
-"""Column type names: what PostgreSQL knows, and its canonical ``format_type`` spelling.
+"""Column type names: what a type text means, and its canonical ``format_type`` spelling.
 
-The type text is parsed by PostgreSQL's own grammar (pglast), which already
-maps the SQL-standard spellings (``int``, ``double precision``, ``character
-varying``) to internal names; this module maps those back to what
-``format_type`` prints, so that the offline model and the catalog agree and a
-type can be compared for a foreign key without a server.
+The one home of type-name knowledge (aliases, serials, extension types). The
+text, whether the user's (``varchar(20)``, ``int``) or the catalog's
+(``character varying(20)``), is parsed by PostgreSQL's own grammar (pglast),
+which already maps the SQL-standard spellings to internal names; this module
+maps those back to what ``format_type`` prints, so that the offline model and
+the catalog agree and a type can be compared without a server. What a change
+of type costs is ``type_changes``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ _SERIAL = {
     "serial2": "smallserial",
 }
 SERIAL_BASE = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+# Every spelling of a serial type -> the integer type of its column ("serial4" -> "integer").
+SERIAL_TYPES = {spelling: SERIAL_BASE[serial] for spelling, serial in _SERIAL.items()}
 # Types that come from an extension: the type name -> the extension to list in pgevolve.yaml.
 EXTENSION_TYPES = {
     "citext": "citext",
@@ -150,10 +154,35 @@ def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
 
 def canonical_type(text: str, enums: Collection[str] = ()) -> str:
     """format_type's spelling of a type text (the text itself when it cannot be resolved)."""
+    if not enums:
+        return _canonical(text)
     try:
         return resolve_type(text, enums).canonical
     except TypeNameError:
         return text
+
+
+@lru_cache(maxsize=4096)
+def _canonical(text: str) -> str:
+    """canonical_type without project enums, cached: the differ asks for every column of both models."""
+    try:
+        return resolve_type(text).canonical
+    except TypeNameError:
+        return text
+
+
+def enum_reference(text: str, enums: frozenset[str], schema: str) -> tuple[str, int] | None:
+    """(enum name, array dimensions) when the type names one of ``enums``, else None."""
+    text = text.strip()
+    dims = 0
+    while text.endswith("[]"):
+        text, dims = text[:-2].rstrip(), dims + 1
+    for prefix in (f'"{schema}".', f"{schema}."):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    if len(text) > 1 and text.startswith('"') and text.endswith('"'):
+        text = text[1:-1].replace('""', '"')
+    return (text, dims) if text in enums else None
 
 
 def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
