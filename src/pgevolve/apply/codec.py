@@ -40,7 +40,7 @@ def _build(annotation: Any, data: Any) -> Any:
     if data is None:
         return None
     origin = typing.get_origin(annotation)
-    if dataclasses.is_dataclass(annotation):
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         hints = _hints(annotation)
         return annotation(**{name: _build(hints[name], item) for name, item in data.items()})
     if origin is tuple:

@@ -57,7 +57,7 @@ class HistoryEntry:
 
 def ensure_history(conn: psycopg.Connection) -> None:
     """Create the history table on first use (idempotent)."""
-    conn.execute(_CREATE)  # type: ignore[arg-type]
+    conn.execute(_CREATE)
 
 
 def record_start(

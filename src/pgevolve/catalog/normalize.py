@@ -67,9 +67,9 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
             # As in apply and in introspection: unqualified names resolve in the owned schema.
             conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(desired.schema),))
             if setup:
-                conn.execute(create_schema(desired.schema))  # type: ignore[arg-type]
+                conn.execute(create_schema(desired.schema))
                 _run_setup(conn, setup)
-            conn.execute(schema_sql(desired))  # type: ignore[arg-type]
+            conn.execute(schema_sql(desired))
         except psycopg.Error as exc:
             raise ExecutionFailed(
                 f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}"
@@ -83,7 +83,7 @@ def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:
     for statement in setup:
         try:
             with conn.transaction():
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
         except psycopg.Error:
             continue  # e.g. a function on a type the YAML creates: the build says so if it matters
     conn.execute("SELECT set_config('check_function_bodies', 'on', false)")

@@ -122,6 +122,7 @@ def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[
         elif isinstance(change, DropCheck):
             dropped[f"check {change.check.name}"] = change.check
     kept: set[str] = set()
+    new: model.Index | model.CheckConstraint
     for change in changes:
         if isinstance(change, CreateIndex):
             key, new = f"index {change.index.name}", change.index

@@ -117,6 +117,7 @@ def validate_constraint(change: ValidateConstraint, ctx: Context) -> list[Step]:
 
 
 def drop_constraint(change: DropPrimaryKey | DropUnique | DropCheck | DropForeignKey, ctx: Context) -> list[Step]:
+    rel: tuple[str, ...]
     match change:
         case DropForeignKey():
             phase, name, kind = Phase.DROP_FOREIGN_KEYS, change.foreign_key.name, StepKind.DROP_FOREIGN_KEY

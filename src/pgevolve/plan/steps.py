@@ -184,14 +184,14 @@ class Step:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Step:
         batch = data.get("batch")
+        batch_fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in (batch or {}).items()}
         return cls(**{
             **data,
             "phase": Phase[data["phase"].upper()],
             "kind": StepKind(data["kind"]),
             "hazard": Hazard(data["hazard"]),
             "relations": tuple(data.get("relations", ())),
-            "batch": None if batch is None else Batched(**{
-                k: tuple(v) if isinstance(v, list) else v for k, v in batch.items()}),
+            "batch": None if batch is None else Batched(**batch_fields),
         })
 
 

@@ -51,7 +51,7 @@ def is_not_null(ctx: Context, table: TableSpec, column: str) -> bool:
 
 def _names(table: TableSpec) -> list[Problem]:
     doc = table.doc
-    named = [(("table",), table.name), (("renamed_from",), table.renamed_from)]
+    named: list[tuple[NodePath, str | None]] = [(("table",), table.name), (("renamed_from",), table.renamed_from)]
     for part in (table.primary_key, *table.uniques, *table.checks, *table.foreign_keys, *table.indexes):
         if part is not None:
             named.append(((*part.path, "name"), part.name))

@@ -400,7 +400,7 @@ def _sync_triggers(db: model.Database, scope: Scope) -> Iterable[str]:
             yield from sync_statements(scope.schema, trigger, scope.type(column.type))
 
 
-def _late_constraints(table: model.Table) -> list[Constraint]:
+def _late_constraints(table: model.Table) -> list[model.CheckConstraint | model.ForeignKey]:
     """What create_table leaves out: NOT VALID checks (only ALTER TABLE can add them) and foreign keys."""
     return [c for c in model.sort_by_name(table.checks) if not c.valid] + list(model.sort_by_name(table.foreign_keys))
 

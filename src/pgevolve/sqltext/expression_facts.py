@@ -14,7 +14,7 @@ from pglast import ast, keywords, parse_sql
 from pglast.parser import parse_sql_json
 from pglast.visitors import Visitor
 
-from pgevolve.sqltext.expressions import ColumnRefs
+from pgevolve.sqltext.expressions import ColumnRefs, last_string
 
 # Functions a default commonly calls that are NOT volatile (stable or immutable):
 # PostgreSQL evaluates them once when the column is added. Anything else is
@@ -38,7 +38,9 @@ class _Calls(Visitor):
         self.names: list[str] = []
 
     def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
-        self.names.append(node.funcname[-1].sval)
+        name = last_string(node.funcname)
+        if name is not None:
+            self.names.append(name)
 
 
 @cache
@@ -80,7 +82,7 @@ def referenced_columns(expression: str) -> frozenset[str] | None:
         return None
     refs = ColumnRefs()
     refs(statements)
-    return frozenset(ref.fields[-1].sval for ref in refs.found if isinstance(ref.fields[-1], ast.String))
+    return frozenset(name for ref in refs.found if (name := last_string(ref.fields)) is not None)
 
 
 class _Casts(Visitor):
@@ -88,7 +90,9 @@ class _Casts(Visitor):
         self.types: set[str] = set()
 
     def visit_TypeCast(self, ancestors: object, node: ast.TypeCast) -> None:
-        self.types.add(node.typeName.names[-1].sval)
+        name = last_string(node.typeName.names if node.typeName else None)
+        if name is not None:
+            self.types.add(name)
 
 
 @cache
@@ -119,7 +123,7 @@ def rename_column_refs(expression: str, old: str, new: str) -> str | None:
     refs = ColumnRefs()
     refs(statements)
     bare = [ref.location for ref in refs.found
-            if len(ref.fields) == 1 and isinstance(ref.fields[0], ast.String) and ref.fields[0].sval == old]
+            if ref.location is not None and len(ref.fields or ()) == 1 and last_string(ref.fields) == old]
     for location in sorted(bare, reverse=True):
         token = (_QUOTED if text[location] == '"' else _BARE).match(text, location)
         if token is None:

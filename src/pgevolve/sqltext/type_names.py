@@ -21,6 +21,7 @@ import pglast
 from pglast import ast
 
 from pgevolve.errors import did_you_mean
+from pgevolve.sqltext.expressions import string_names
 
 TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags"]
 
@@ -143,8 +144,10 @@ class TypeNameError(ValueError):
 def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
     """The canonical type for a column's ``type:``; TypeNameError when there is none."""
     stripped = text.strip()
-    if stripped in ("custom_fields", "tags"):
-        return ResolvedType(canonical="jsonb", base="jsonb", kind=stripped)  # type: ignore[arg-type]
+    if stripped == "custom_fields":
+        return ResolvedType(canonical="jsonb", base="jsonb", kind="custom_fields")
+    if stripped == "tags":
+        return ResolvedType(canonical="jsonb", base="jsonb", kind="tags")
     enum = _enum_type(stripped, enums)
     if enum is not None:
         return enum
@@ -224,15 +227,17 @@ def _parse(text: str) -> ast.TypeName:
         statements = pglast.parse_sql(f"SELECT NULL::{text}")
     except pglast.parser.ParseError:
         raise TypeNameError(f"'{text}' is not a type name") from None
-    target = statements[0].stmt.targetList if len(statements) == 1 else None  # type: ignore[union-attr]
+    stmt = statements[0].stmt if len(statements) == 1 else None
+    target = stmt.targetList if isinstance(stmt, ast.SelectStmt) else None
     cast = target[0].val if target and len(target) == 1 else None
-    if not isinstance(cast, ast.TypeCast) or not isinstance(cast.arg, ast.A_Const) or cast.typeName.setof:
+    if not isinstance(cast, ast.TypeCast) or not isinstance(cast.arg, ast.A_Const) or cast.typeName is None \
+            or cast.typeName.setof:
         raise TypeNameError(f"'{text}' is not a type name")
     return cast.typeName
 
 
 def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str]) -> ResolvedType:
-    names = [n.sval for n in type_name.names]
+    names = string_names(type_name.names)
     name = names[-1]
     schema = names[0] if len(names) > 1 else None
     modifiers = _modifiers(text, type_name)
@@ -266,9 +271,9 @@ def _modifiers(text: str, type_name: ast.TypeName) -> list[str]:
         if isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.Integer):
             values.append(str(modifier.val.ival))
         elif isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.String):
-            values.append(modifier.val.sval)
+            values.append(str(modifier.val.sval))
         elif isinstance(modifier, ast.ColumnRef):
-            values.append(".".join(f.sval for f in modifier.fields if isinstance(f, ast.String)))
+            values.append(".".join(string_names(modifier.fields)))
         else:
             raise TypeNameError(f"'{text}': type modifiers must be numbers")
     return values
