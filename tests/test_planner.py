@@ -211,8 +211,8 @@ def test_a_big_plan_is_split_into_transactions_of_bounded_size() -> None:
 
 def test_the_relation_cap_never_splits_steps_that_must_commit_together() -> None:
     def step(n: int, *, together: str | None = None) -> Step:
-        return Step(phase=Phase.KEYS, kind=StepKind.DROP_CONSTRAINT, object=f"o{n}", sql="SELECT 1", hazard=Hazard.SAFE, reason="",
-                    summary="", relations=(f"r{n}a", f"r{n}b"), together=together)
+        return Step(phase=Phase.KEYS, kind=StepKind.DROP_CONSTRAINT, object=f"o{n}", sql="SELECT 1",
+                    hazard=Hazard.SAFE, reason="", summary="", relations=(f"r{n}a", f"r{n}b"), together=together)
 
     plan = Plan(steps=(step(1), step(2, together="swap"), step(3), step(4, together="swap"), step(5)))
     assert [[s.object for s in g.steps] for g in plan.groups(max_relations=3)] == [
