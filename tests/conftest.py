@@ -8,6 +8,8 @@ the machinery the CLI uses (``pgevolve.embedded``) and removes it afterwards.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,3 +83,25 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is absent: {CORPUS} (real public schemas for round trips)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def local_home() -> Iterator[Path]:
+    """A PGEVOLVE_HOME for the tests of "no database given": pgevolve's kept local server lives there,
+    stopped and removed at the end. Under /tmp, not pytest's 0700 tmp tree: as root the server runs as
+    another user, who must reach it."""
+    home = Path(tempfile.mkdtemp(prefix="pgevolve-home-", dir="/tmp"))
+    try:
+        yield home
+    finally:
+        embedded.stop_persistent(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def no_database(local_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No database named anywhere: commands use pgevolve's local server (in ``local_home``)."""
+    for variable in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PGEVOLVE_HOME", str(local_home))
+    return local_home
