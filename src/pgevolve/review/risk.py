@@ -112,7 +112,7 @@ def what(change: ch.Change) -> str:
 
 def index_subject(index: model.Index) -> str:
     """What an index indexes, as PostgreSQL prints it: `status_id`, `(home_data ->> 'roof_type'::text)`."""
-    keys = ", ".join(c(k.column) if k.column else c(f"({k.expression})") for k in index.keys)
+    keys = ", ".join(c(k.column or k.expression or "") for k in index.keys)
     method = f" ({index.method})" if index.method != "btree" else ""
     where = f" where {c(index.where)}" if index.where else ""
     return f"{keys}{method}{where}"
