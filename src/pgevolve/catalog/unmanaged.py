@@ -26,9 +26,9 @@ def unmanaged_objects(conn: psycopg.Connection, schema: str,
 class HandProperty:
     """A property of an owned table or column that the format does not describe (queries/hand_properties.sql)."""
 
-    kind: str  # "owner", "grant", "table", "storage parameter", "statistics target", "column option", ...
+    kind: str  # "table" or "column"
     object: str  # "leads" or "leads.email"
-    property: str  # "owner", "granted to app_reader", "fillfactor", ...
+    property: str  # "owner", "grants to app_reader", "storage parameter fillfactor", "statistics target", ...
     live: str | None
     expected: str | None  # what a fresh build from the YAML has; None: nothing
 

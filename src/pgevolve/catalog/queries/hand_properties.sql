@@ -43,32 +43,33 @@ WITH owned AS (
     JOIN pg_type t ON t.oid = att.atttypid
 )
 SELECT kind, object, property, live, expected FROM (
-    SELECT 'owner' AS kind, o.relname AS object, 'owner' AS property,
+    SELECT 'table' AS kind, o.relname AS object, 'owner' AS property,
            pg_get_userbyid(o.relowner)::text AS live, pg_get_userbyid(u.relowner)::text AS expected
     FROM owned o, usual_owner u WHERE o.relowner <> u.relowner
     UNION ALL
-    SELECT 'grant', g.object,
-           'granted to ' || CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee)::text END,
+    SELECT CASE WHEN g.object LIKE '%%.%%' THEN 'column' ELSE 'table' END, g.object,
+           'grants to ' || CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee)::text END,
            string_agg(g.privilege_type, ', ' ORDER BY g.privilege_type), NULL
     FROM (SELECT * FROM table_grants UNION ALL SELECT * FROM column_grants) g
     GROUP BY g.object, g.grantee
     UNION ALL
     SELECT 'table', o.relname, 'persistence', 'UNLOGGED', 'LOGGED' FROM owned o WHERE o.relpersistence = 'u'
     UNION ALL
-    SELECT 'table', o.relname, 'row level security forced', 'FORCE', NULL FROM owned o WHERE o.relforcerowsecurity
+    SELECT 'table', o.relname, 'row level security', 'FORCE', NULL FROM owned o WHERE o.relforcerowsecurity
     UNION ALL
-    SELECT 'storage parameter', o.relname, split_part(opt, '=', 1), substr(opt, strpos(opt, '=') + 1), NULL
+    SELECT 'table', o.relname, 'storage parameter ' || split_part(opt, '=', 1), substr(opt, strpos(opt, '=') + 1),
+           NULL
     FROM owned o, unnest(o.reloptions) opt
     UNION ALL
-    SELECT 'statistics target', c.object, 'statistics', c.attstattarget::text, NULL
+    SELECT 'column', c.object, 'statistics target', c.attstattarget::text, NULL
     FROM columns c WHERE NULLIF(c.attstattarget, -1) IS NOT NULL
     UNION ALL
-    SELECT 'column option', c.object, split_part(opt, '=', 1), substr(opt, strpos(opt, '=') + 1), NULL
+    SELECT 'column', c.object, 'option ' || split_part(opt, '=', 1), substr(opt, strpos(opt, '=') + 1), NULL
     FROM columns c, unnest(c.attoptions) opt
     UNION ALL
-    SELECT 'column storage', c.object, 'storage',
+    SELECT 'column', c.object, 'storage',
            CASE c.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END,
            CASE c.typstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
     FROM columns c WHERE c.attstorage <> c.typstorage
 ) found
-ORDER BY kind, object, property
+ORDER BY kind DESC, object, property

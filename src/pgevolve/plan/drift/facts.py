@@ -38,9 +38,8 @@ class Difference:
             made = "" if self.managed else "; made by hand, left alone by pgevolve"
             return f"{head}: in the {side}, not in the {other}{definition}{made}"
         if not self.managed:
-            expected = f"a fresh build from the YAML has {show(self.yaml)}" if self.yaml is not None else \
-                "a fresh build from the YAML has none"
-            return f"{head}: {self.property} {show(self.live)} in the database; {expected}"
+            return (f"{self.property} of {self.kind} `{self.object}`: {show(self.live)} in the database; a fresh "
+                    f"build from the YAML has {show(self.yaml)}")
         return f"{head}: {self.property} is {show(self.live)} in the database, {show(self.yaml)} in the YAML"
 
     def to_dict(self) -> dict[str, object]:

@@ -27,7 +27,7 @@ def unmanaged_differences(unmanaged: Iterable[Any]) -> list[Difference]:
             continue
         if obj.kind == "row level security":
             found.append(Difference(kind="table", object=obj.name, property="row level security",
-                                    live="ENABLED", yaml=None, managed=False))
+                                    live="ENABLED", yaml="DISABLED", managed=False))
             continue
         table = obj.detail[3:] if (obj.detail or "").startswith("on ") else None
         found.append(Difference(kind=obj.kind, object=obj.name, table=table, property=None,
