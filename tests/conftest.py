@@ -98,6 +98,12 @@ def local_home() -> Iterator[Path]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _local_server_in_test_home(local_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command that finds no database uses the test session's kept server, never the user's own."""
+    monkeypatch.setenv("PGEVOLVE_HOME", str(local_home))
+
+
 @pytest.fixture
 def no_database(local_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No database named anywhere: commands use pgevolve's local server (in ``local_home``)."""

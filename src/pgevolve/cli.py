@@ -57,6 +57,14 @@ class _Group(TyperGroup):
             exc.exit_code = ExitCode.ERROR  # type: ignore[attr-defined]
             raise
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command, its arguments shown by their metavar alone (Typer appends `<path>`, `<str>`)."""
+        command = super().get_command(ctx, cmd_name)
+        for param in getattr(command, "params", ()):
+            if getattr(param, "param_type_name", "") == "argument" and param.metavar:
+                param.display_type_rich = lambda ctx: None
+        return command
+
 
 app = typer.Typer(
     name="pgevolve",
@@ -178,7 +186,7 @@ def generate(
 @app.command()
 @reports_errors
 def init(
-    directory: Annotated[Path, typer.Argument(metavar="[DIR]", help="Where to create the schema.")] = Path("schema"),
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Where to create the schema.")] = Path("schema"),
     generated: Annotated[Path | None, typer.Option(
         "--generated", metavar="DIR", help="Where generated/ goes (default: beside DIR).")] = None,
 ) -> None:
@@ -395,7 +403,7 @@ def _parse_duration(text: str) -> str:
 @reports_errors
 def apply(
     planfile: Annotated[Path | None, typer.Argument(
-        metavar="[PLANFILE]", help="A plan saved by `pgevolve plan --out`.")] = None,
+        metavar="PLANFILE", help="A plan saved by `pgevolve plan --out`.")] = None,
     schema_dir: SchemaDir = Path("schema"),
     database_url: DatabaseUrl = None,
     dev_url: DevUrl = None,
@@ -526,7 +534,7 @@ class UsageFormat(StrEnum):
 @reports_errors
 def usage(
     target: Annotated[str | None, typer.Argument(
-        metavar="[TABLE[.COLUMN]]", help="A table, or one JSONB column of it (default: every JSONB column).")] = None,
+        metavar="TABLE[.COLUMN]", help="A table, or one JSONB column of it (default: every JSONB column).")] = None,
     database_url: DatabaseUrl = None,
     sample: Annotated[float | None, typer.Option(
         "--sample", metavar="PERCENT",

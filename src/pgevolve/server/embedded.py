@@ -110,6 +110,11 @@ def _prepare_dir(path: Path, run_as: str | None) -> None:
         entry = pwd.getpwnam(run_as)
         os.chown(path, entry.pw_uid, entry.pw_gid)
     path.chmod(0o700)
+    if run_as and subprocess.run(["runuser", "-u", run_as, "--", "test", "-w", str(path)],
+                                 capture_output=True, check=False).returncode != 0:
+        raise ConnectionFailed(f"{path} cannot be reached by the system user {run_as!r} that runs PostgreSQL "
+                               "(as root, the server cannot run as root): a parent directory is not traversable; "
+                               "set PGEVOLVE_HOME to a directory under /var/tmp or /tmp")
 
 
 def start_throwaway() -> LocalServer:
