@@ -85,6 +85,16 @@ def find_install() -> Install:
     raise ConnectionFailed(NO_POSTGRESQL)
 
 
+def install_of_major(major: int) -> Install | None:
+    """The machine's or the wheel's installation of that major version (to stop a server it started)."""
+    for bindir, origin in ((system_bindir(), "system"), (wheel_bindir(), "wheel")):
+        if bindir is not None:
+            install = Install(bindir=bindir, version=_version(bindir), origin=origin)  # type: ignore[arg-type]
+            if install.major == major:
+                return install
+    return None
+
+
 def system_bindir() -> Path | None:
     """The machine's initdb/pg_ctl: PATH, else the newest Debian/RPM installation."""
     on_path = shutil.which("initdb")

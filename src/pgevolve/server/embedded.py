@@ -31,7 +31,7 @@ from pathlib import Path
 import psycopg
 
 from pgevolve.errors import ConnectionFailed
-from pgevolve.server.binaries import Install, as_user, find_install, reachable_by, server_user
+from pgevolve.server.binaries import Install, as_user, find_install, install_of_major, reachable_by, server_user
 
 SUPERUSER = "postgres"
 # Cheap and fast for a local server: nothing here must survive a crash.
@@ -175,10 +175,10 @@ def stop_persistent(home: Path | None = None) -> bool:
         if running_port(data_dir) is None:
             continue
         version = (data_dir / "PG_VERSION").read_text().strip()
-        install = find_install()
-        if str(install.major) != version:
-            raise ConnectionFailed(f"the server in {data_dir} is PostgreSQL {version}; "
-                                   f"only {install.describe()} is at hand to stop it")
+        install = install_of_major(int(version))
+        if install is None:
+            raise ConnectionFailed(f"the server in {data_dir} is PostgreSQL {version}, and no PostgreSQL {version} "
+                                   "binaries are at hand to stop it")
         run_as = server_user()
         LocalServer(data_dir=data_dir, port=0, run_as=run_as,
                     install=reachable_by(install, run_as, data_dir.parent.parent)).stop()
