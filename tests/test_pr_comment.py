@@ -89,8 +89,11 @@ def test_an_indexed_property_sizes_the_risk_by_rows(project: Path, crm: str) -> 
     assert "- `leads` (300 rows, " in text
     assert ("the index on `(home_data ->> 'roof_type'::text)` (`leads_home_data_roof_type_idx`): built "
             "CONCURRENTLY (reads every row; reads and writes go on)") in text
-    # The shape CHECK of an existing column is validated against existing rows: that can fail.
-    assert "> 2 steps can fail on existing rows" in text
+    # The shape CHECK of an existing column is validated against existing rows: that can fail on leads,
+    # not on clients, which holds no row.
+    assert "> 1 step can fail on existing rows" in text
+    clients = next(line for line in text.splitlines() if line.startswith("- `clients` (0 rows, "))
+    assert "checks every row" in clients and "can fail" not in clients
     assert text.index("What changes for the data") < text.index("**Risk**") < text.index("<details>")
 
 
@@ -145,6 +148,17 @@ def test_a_promotion_pull_request(project: Path, crm: str) -> None:
     assert ("- `leads` gains `referral_source` (text, optional, filled from `custom_fields.referral_source`). "
             "Existing rows get it from the JSON key in short batches") in text
     assert "`leads.referral_source` from `custom_fields.referral_source`: filled in short batches" in text
+    assert "can fail" not in text  # `->>` gives text: a text column takes every value
+
+
+def test_a_promotion_that_converts_can_fail(project: Path, crm: str) -> None:
+    result = CliRunner().invoke(app, ["promote", "leads.custom_fields.referral_source", "--type", "integer",
+                                      "--schema-dir", str(project), "--database-url", crm])
+    assert result.exit_code == 0, result.output
+    code, text = comment(project, crm)
+    assert code == 2
+    assert "filled in short batches, each its own transaction (writers wait at most one batch), **can fail on " \
+           "existing rows**" in text
 
 
 def test_without_base_the_plan_changes_are_listed_and_out_writes_markdown(project: Path, crm: str,

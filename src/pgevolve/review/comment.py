@@ -11,7 +11,7 @@ from typing import Any
 
 from pgevolve.plan.render import grouping_lines, render_sql, summary_line
 from pgevolve.plan.steps import Hazard, Plan
-from pgevolve.review.risk import ChangeSteps, effects, rows_text, what
+from pgevolve.review.risk import ChangeSteps, effects, is_empty, rows_text, what
 from pgevolve.review.terms import c
 
 TITLE = "### pgevolve plan"
@@ -55,7 +55,7 @@ def _risk_section(plan: Plan, traced: list[ChangeSteps], sizes: dict[str, Any]) 
     if plan.is_empty:
         return []
     lines = [f"> [!CAUTION]\n> **Blocked**: {text}. `apply` refuses this plan." for text in plan.blockers]
-    lines += _warnings(plan, traced)
+    lines += _warnings(plan, traced, sizes)
     by_table: dict[str, list[ChangeSteps]] = {}
     new_tables = []
     for item in traced:
@@ -66,7 +66,7 @@ def _risk_section(plan: Plan, traced: list[ChangeSteps], sizes: dict[str, Any]) 
             continue
         by_table.setdefault(item.table, []).append(item)
     for table in sorted(by_table):
-        found = effects(by_table[table])
+        found = effects(by_table[table], empty=is_empty(sizes.get(table)))
         doing = "; ".join(found) if found else "catalog-only changes, instant (a brief lock, no scan)"
         lines.append(f"- {c(table)} ({rows_text(sizes.get(table))}): {doing}.")
     if new_tables:
@@ -75,8 +75,8 @@ def _risk_section(plan: Plan, traced: list[ChangeSteps], sizes: dict[str, Any]) 
     return ["**Risk**", "", *lines, ""]
 
 
-def _warnings(plan: Plan, traced: list[ChangeSteps]) -> list[str]:
-    failing = sum(len(item.can_fail_on_rows) for item in traced)
+def _warnings(plan: Plan, traced: list[ChangeSteps], sizes: dict[str, Any]) -> list[str]:
+    failing = sum(len(item.can_fail_on_rows) for item in traced if not is_empty(sizes.get(item.table or "")))
     destructive = sum(1 for s in plan.steps if s.hazard is Hazard.DESTRUCTIVE)
     lines = []
     if failing:

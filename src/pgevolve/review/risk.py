@@ -33,9 +33,14 @@ class ChangeSteps:
 
     @property
     def can_fail_on_rows(self) -> tuple[Step, ...]:
-        if self.new_table or self.on_new_columns:
+        if self.new_table or self.on_new_columns or _copies_text(self.change):
             return ()
         return tuple(s for s in self.steps if s.hazard is Hazard.DATA)
+
+
+def _copies_text(change: ch.Change) -> bool:
+    """A promotion into a text column: `->>` yields text, so no existing value can fail to convert."""
+    return isinstance(change, ch.PromoteColumn) and change.column.type == "text"
 
 
 def trace(changes: list[ch.Change], actual: model.Database, desired: model.Database) -> list[ChangeSteps]:
@@ -138,7 +143,12 @@ def _bytes(n: int) -> str:
     return f"{n} bytes"
 
 
-def effects(items: list[ChangeSteps]) -> list[str]:
+def is_empty(size: Any) -> bool:
+    """Counted, and no row: nothing there can make a step fail."""
+    return size is not None and size.exact and size.rows == 0
+
+
+def effects(items: list[ChangeSteps], *, empty: bool = False) -> list[str]:
     """What the steps of each change do to an existing table: rewrite, backfill, scans, locks, failures, loss."""
     found: list[str] = []
     for item in items:
@@ -155,7 +165,7 @@ def effects(items: list[ChangeSteps]) -> list[str]:
             verbs.append("checks every row (reads and writes go on)")
         if Hazard.LOCKS in hazards:
             verbs.append("a brief ACCESS EXCLUSIVE lock")
-        if item.can_fail_on_rows:
+        if item.can_fail_on_rows and not empty:
             verbs.append("**can fail on existing rows**")
         if Hazard.DESTRUCTIVE in hazards:
             verbs.append("**deletes data** (needs `--allow-destructive`)")
