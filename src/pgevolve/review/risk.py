@@ -69,8 +69,8 @@ def table_of(change: ch.Change) -> str | None:
         case ch.DropSyncTrigger(trigger=t) | ch.RenameSyncTrigger(trigger=t):
             return t.table
         case _:
-            table = getattr(change, "table", None)
-            return table if isinstance(table, str) else None
+            name = getattr(change, "table", None)
+            return name if isinstance(name, str) else None
 
 
 def _only_new_columns(change: ch.Change, added: set[str]) -> bool:
@@ -79,20 +79,29 @@ def _only_new_columns(change: ch.Change, added: set[str]) -> bool:
         return False
     match change:
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
-            columns = referenced_columns(check.expression)
-            return bool(columns) and columns <= added
-        case ch.AddUnique(constraint=key) | ch.AddPrimaryKey(key=key):
-            return set(key.columns) <= added
+            mentioned = referenced_columns(check.expression) or frozenset()
+            return bool(mentioned) and mentioned <= added
+        case ch.AddUnique(constraint=unique):
+            return set(unique.columns) <= added
+        case ch.AddPrimaryKey(key=primary):
+            return set(primary.columns) <= added
         case ch.AddForeignKey(foreign_key=fk):
             return set(fk.columns) <= added
         case ch.CreateIndex(index=index):
-            columns: set[str] = set()
-            for key in index.keys:
-                found = {key.column} if key.column else referenced_columns(key.expression or "") or {""}
-                columns |= found
-            return columns <= added
+            return _index_columns(index) <= added
         case _:
             return False
+
+
+def _index_columns(index: model.Index) -> set[str]:
+    """The columns an index reads ("" for an expression that does not parse: never all new)."""
+    found: set[str] = set()
+    for key in index.keys:
+        if key.column:
+            found.add(key.column)
+        else:
+            found |= referenced_columns(key.expression or "") or {""}
+    return found
 
 
 def what(change: ch.Change) -> str:

@@ -45,7 +45,7 @@ def column_terms(column: ColumnSpec) -> str:
     if column.enum:
         parts.append(f"one of {values(column.enum)}")
     if column.default is not None and column.type not in ("custom_fields", "tags"):
-        parts.append(f"default {c(column.default)}")
+        parts.append(f"default {c(str(column.default))}")
     if column.unique:
         parts.append("unique")
     if column.references:

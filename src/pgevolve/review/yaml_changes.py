@@ -131,15 +131,16 @@ def column_lines(table: str, old: ColumnSpec, new: ColumnSpec) -> list[str]:
 def _attribute_lines(what: str, old: ColumnSpec, new: ColumnSpec) -> list[str]:
     lines = []
     if old.default != new.default:
-        lines.append(f"{what} now defaults to {c(new.default)}." if new.default is not None
+        lines.append(f"{what} now defaults to {c(str(new.default))}." if new.default is not None
                      else f"{what} no longer has a default.")
     if old.unique != new.unique:
         lines.append(f"{what} {'must be unique' if new.unique else 'no longer has to be unique'}.")
     if old.references != new.references:
         lines.append(f"{what} now links to {c(new.references)}." if new.references
-                     else f"{what} no longer links to {c(old.references)}.")
+                     else f"{what} no longer links to {c(old.references or '')}.")
     if old.check != new.check:
-        lines.append(f"{what} gets the rule {c(new.check)}." if new.check else f"{what} loses its rule {c(old.check)}.")
+        lines.append(f"{what} gets the rule {c(new.check)}." if new.check
+                     else f"{what} loses its rule {c(old.check or '')}.")
     if (old.shape, old.items) != (new.shape, new.items):
         holds = f"{c(new.shape)} details" if new.shape else f"a list of {c(new.items)}" if new.items else "any JSON"
         lines.append(f"{what} now holds {holds}.")

@@ -287,9 +287,10 @@ def _read_statements(conn: psycopg.Connection,
 
 def _missing_statements(conn: psycopg.Connection) -> str:
     """Why there is no pg_stat_statements evidence here, and the one step that would give it."""
-    preloaded, available = conn.execute(
+    row = conn.execute(
         "SELECT 'pg_stat_statements' = ANY (string_to_array(current_setting('shared_preload_libraries'), ', ')), "
         "EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'pg_stat_statements')").fetchone()
+    preloaded, available = row if row else (False, False)
     if not available:
         return ("pg_stat_statements is not available on this server: install PostgreSQL's contrib extensions, add "
                 "pg_stat_statements to shared_preload_libraries, restart, and CREATE EXTENSION pg_stat_statements "

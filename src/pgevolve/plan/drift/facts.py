@@ -8,7 +8,7 @@ database"). Values are spelled as SQL or YAML would spell them: `true`, not True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import assert_never
+from typing import Any, assert_never
 
 from pgevolve import changes as ch
 from pgevolve import model
@@ -42,8 +42,8 @@ class Difference:
                     f"build from the YAML has {show(self.yaml)}")
         return f"{head}: {self.property} is {show(self.live)} in the database, {show(self.yaml)} in the YAML"
 
-    def to_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {"kind": self.kind, "object": self.object, "property": self.property,
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "object": self.object, "property": self.property,
                                    "live": self.live, "yaml": self.yaml}
         if self.table:
             data["table"] = self.table
@@ -176,7 +176,7 @@ def _constraint_differences(change: ch.Change, actual: model.Database) -> list[D
         case ch.AddCheck(table=table, check=check, replaces=None):
             return [Difference(kind="check", object=check.name, table=table, property=None, live=None,
                                yaml=check.expression)]
-        case ch.AddCheck(table=table, check=check, replaces=old):
+        case ch.AddCheck(table=table, check=check, replaces=model.CheckConstraint() as old):
             return [Difference(kind="check", object=check.name, table=table, property="definition",
                                live=old.expression, yaml=check.expression)]
         case ch.DropCheck(table=table, check=check):
