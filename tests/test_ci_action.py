@@ -156,3 +156,16 @@ def test_the_action_declares_the_script_and_the_hooks_exist() -> None:
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert hooks["pgevolve-validate"]["entry"] == "pgevolve validate"
     assert hooks["pgevolve-generate"]["entry"] == "pgevolve generate"
+
+
+def test_without_a_server_the_base_is_built_on_pgevolves_local_postgresql(repo: Path, tmp_path: Path,
+                                                                        no_database: Path) -> None:
+    leads = repo / "schema" / "tables" / "leads.yaml"
+    leads.write_text(leads.read_text().replace(
+        "  phone:               { type: text }\n",
+        "  phone:               { type: text }\n  preferred_contact_time: { type: text }\n"))
+    assert pgevolve(repo, "generate").returncode == 0
+    code, comment, _ = run_check(repo, tmp_path, None, PGEVOLVE_COMMENT="false")
+    assert code == 0, comment
+    assert "- `leads` gains `preferred_contact_time` (text, optional)." in comment
+    assert "- `leads` (0 rows, " in comment
