@@ -19,7 +19,7 @@ from pgevolve.plan.key_steps import is_loosening
 from pgevolve.sqltext.ddl import Scope
 from pgevolve.sqltext.fragments import dollar_quote, expression_sql, safe_type
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
-from pgevolve.sqltext.type_text import SERIAL_TYPES
+from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 SAMPLE_SIZE = 5
 
@@ -43,7 +43,8 @@ def prechecks_for(changes: list[ch.Change], actual: model.Database) -> list[Prec
 
 
 def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
-    table = actual.table(getattr(change, "table", "") or "")
+    name = ch.table_of(change)
+    table = actual.table(name) if name is not None else None
     if table is None:
         return []  # a table created by this plan (or renamed: checked under its new name after renames)
     match change:

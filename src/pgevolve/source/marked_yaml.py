@@ -14,10 +14,10 @@ at the place it is reached, never a hang, a crash or a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -169,7 +169,13 @@ def _compose(text: str) -> Node | None:
     return _compose_with(yaml.SafeLoader, text)
 
 
-def _compose_with(loader_class: type, text: str) -> Node | None:
+class _Loader(Protocol):
+    def get_single_node(self) -> Node | None: ...
+
+    def dispose(self) -> None: ...
+
+
+def _compose_with(loader_class: Callable[[str], _Loader], text: str) -> Node | None:
     loader = loader_class(text)
     try:
         return loader.get_single_node()

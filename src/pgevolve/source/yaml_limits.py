@@ -56,7 +56,8 @@ def check_events(text: str, file: str) -> None:
                     _, line, column = open_nodes[-1]
                     raise LimitReached(too_many(file, line, column, f"more than {MAX_ENTRIES:,}"))
             if isinstance(event, yaml.CollectionStartEvent):
-                line, column = event.start_mark.line + 1, event.start_mark.column + 1
+                mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
                 open_nodes.append([0, line, column])
                 if len(open_nodes) > MAX_DEPTH:
                     raise LimitReached(too_deep(file, line, column))

@@ -22,7 +22,7 @@ from pglast.parser import ParseError, scan
 from pgevolve.errors import UnsafeSql, is_control, printable
 from pgevolve.sqltext.expressions import ExpressionError, parse_expression
 from pgevolve.sqltext.ident import quote_ident, quote_name
-from pgevolve.sqltext.types import TypeNameError, type_sql
+from pgevolve.sqltext.type_names import TypeNameError, type_sql
 
 __all__ = [
     "collation_sql",
@@ -38,7 +38,7 @@ __all__ = [
 
 
 def safe_type(text: str) -> str:
-    """A column type rebuilt from its parse tree (see ``types.type_sql``); UnsafeSql if it is no type."""
+    """A column type rebuilt from its parse tree (see ``type_names.type_sql``); UnsafeSql if it is no type."""
     try:
         return type_sql(text)
     except TypeNameError as exc:
@@ -69,10 +69,11 @@ def default_sql(text: str) -> str:
         alone = pglast.parse_sql(f"SELECT ({text})")[0].stmt.targetList[0].val  # type: ignore[union-attr]
     except ParseError:
         return f"({text})"
-    column = statements[0].stmt.tableElts[0] if len(statements) == 1 else None  # type: ignore[union-attr]
-    constraints = getattr(column, "constraints", None) or ()
-    same = (len(constraints) == 1 and not getattr(column, "collClause", None)
-            and constraints[0].raw_expr == alone)
+    stmt = statements[0].stmt if len(statements) == 1 else None
+    column = stmt.tableElts[0] if isinstance(stmt, ast.CreateStmt) and stmt.tableElts else None
+    constraints: tuple[ast.Node, ...] = tuple(column.constraints or ()) if isinstance(column, ast.ColumnDef) else ()
+    same = (len(constraints) == 1 and isinstance(constraints[0], ast.Constraint)
+            and not getattr(column, "collClause", None) and constraints[0].raw_expr == alone)
     return text if same else f"({text})"
 
 

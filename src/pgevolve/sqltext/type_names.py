@@ -1,10 +1,12 @@
-"""Column type names: what PostgreSQL knows, and its canonical ``format_type`` spelling.
+"""Column type names: what a type text means, and its canonical ``format_type`` spelling.
 
-The type text is parsed by PostgreSQL's own grammar (pglast), which already
-maps the SQL-standard spellings (``int``, ``double precision``, ``character
-varying``) to internal names; this module maps those back to what
-``format_type`` prints, so that the offline model and the catalog agree and a
-type can be compared for a foreign key without a server.
+The one home of type-name knowledge (aliases, serials, extension types). The
+text, whether the user's (``varchar(20)``, ``int``) or the catalog's
+(``character varying(20)``), is parsed by PostgreSQL's own grammar (pglast),
+which already maps the SQL-standard spellings to internal names; this module
+maps those back to what ``format_type`` prints, so that the offline model and
+the catalog agree and a type can be compared without a server. What a change
+of type costs is ``type_changes``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pglast
 from pglast import ast
 
 from pgevolve.errors import did_you_mean
+from pgevolve.sqltext.expressions import string_names
 from pgevolve.sqltext.ident import quote_name
 
 TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags"]
@@ -48,6 +51,8 @@ _SERIAL = {
     "serial2": "smallserial",
 }
 SERIAL_BASE = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+# Every spelling of a serial type -> the integer type of its column ("serial4" -> "integer").
+SERIAL_TYPES = {spelling: SERIAL_BASE[serial] for spelling, serial in _SERIAL.items()}
 # Types that come from an extension: the type name -> the extension to list in pgevolve.yaml.
 EXTENSION_TYPES = {
     "citext": "citext",
@@ -143,8 +148,10 @@ def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
     stripped = text.strip()
     if len(stripped) > _MAX_TYPE_CHARACTERS:
         raise TypeNameError(f"a type of {len(stripped):,} characters is no type pgevolve reads")
-    if stripped in ("custom_fields", "tags"):
-        return ResolvedType(canonical="jsonb", base="jsonb", kind=stripped)  # type: ignore[arg-type]
+    if stripped == "custom_fields":
+        return ResolvedType(canonical="jsonb", base="jsonb", kind="custom_fields")
+    if stripped == "tags":
+        return ResolvedType(canonical="jsonb", base="jsonb", kind="tags")
     enum = _enum_type(stripped, enums)
     if enum is not None:
         return enum
@@ -154,6 +161,8 @@ def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
 
 def canonical_type(text: str, enums: Collection[str] = ()) -> str:
     """format_type's spelling of a type text (the text itself when it cannot be resolved)."""
+    if not enums:
+        return _canonical(text)
     try:
         return resolve_type(text, enums).canonical
     except TypeNameError:
@@ -169,7 +178,7 @@ def type_sql(text: str) -> str:
     or name modifiers and ``[]``. Nothing of the input text is pasted.
     """
     type_name = _parse(text.strip())
-    names = [n.sval for n in type_name.names]
+    names = string_names(type_name.names)
     modifiers = _modifiers(text, type_name)
     array = "[]" if type_name.arrayBounds else ""
     schema, name = (names[0] if len(names) > 1 else None), names[-1]
@@ -180,6 +189,29 @@ def type_sql(text: str) -> str:
     if schema in (None, "pg_catalog") and (name in _PLAIN or name in _WITH_MODIFIERS):
         return _builtin(text, name, modifiers, ())[1] + array
     return ".".join(quote_name(n) for n in names) + modifier_text(modifiers) + array
+
+
+@lru_cache(maxsize=4096)
+def _canonical(text: str) -> str:
+    """canonical_type without project enums, cached: the differ asks for every column of both models."""
+    try:
+        return resolve_type(text).canonical
+    except TypeNameError:
+        return text
+
+
+def enum_reference(text: str, enums: frozenset[str], schema: str) -> tuple[str, int] | None:
+    """(enum name, array dimensions) when the type names one of ``enums``, else None."""
+    text = text.strip()
+    dims = 0
+    while text.endswith("[]"):
+        text, dims = text[:-2].rstrip(), dims + 1
+    for prefix in (f'"{schema}".', f"{schema}."):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    if len(text) > 1 and text.startswith('"') and text.endswith('"'):
+        text = text[1:-1].replace('""', '"')
+    return (text, dims) if text in enums else None
 
 
 def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
@@ -231,17 +263,17 @@ def _parse(text: str) -> ast.TypeName:
     target = stmt.targetList
     cast = target[0].val if target and len(target) == 1 and target[0].name is None else None
     if (not isinstance(cast, ast.TypeCast) or not isinstance(cast.arg, ast.A_Const) or not cast.arg.isnull
-            or cast.typeName.setof or cast.typeName.pct_type):
+            or cast.typeName is None or cast.typeName.setof or cast.typeName.pct_type):
         raise TypeNameError(f"'{text}' is not a type name")
     return cast.typeName
 
 
 def _other_clauses(stmt: ast.SelectStmt) -> bool:
-    return any(getattr(stmt, name) for name in stmt.__slots__ if name not in ("targetList",))
+    return any(getattr(stmt, name) for name in getattr(type(stmt), "__slots__", ()) if name != "targetList")
 
 
 def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str]) -> ResolvedType:
-    names = [n.sval for n in type_name.names]
+    names = string_names(type_name.names)
     name = names[-1]
     schema = names[0] if len(names) > 1 else None
     modifiers = _modifiers(text, type_name)
@@ -279,11 +311,12 @@ def _modifiers(text: str, type_name: ast.TypeName) -> list[Modifier]:
     """
     values: list[Modifier] = []
     for modifier in type_name.typmods or ():
-        if isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.Integer):
+        if isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.Integer) \
+                and modifier.val.ival is not None:
             values.append(modifier.val.ival)
-        elif (isinstance(modifier, ast.ColumnRef) and len(modifier.fields) == 1
-              and isinstance(modifier.fields[0], ast.String)):
-            values.append(modifier.fields[0].sval)
+        elif isinstance(modifier, ast.ColumnRef) and len(names := string_names(modifier.fields)) == 1 \
+                and len(modifier.fields or ()) == 1:
+            values.append(names[0])
         else:
             raise TypeNameError(f"'{text}': type modifiers must be whole numbers (or, for an extension type, "
                                 "plain names)", "write e.g. numeric(12, 2) or geometry(Point, 4326)")
