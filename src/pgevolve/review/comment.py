@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pgevolve.errors import printable
 from pgevolve.plan.render import grouping_lines, render_sql, summary_line
 from pgevolve.plan.steps import Hazard, Plan
 from pgevolve.review.risk import ChangeSteps, effects, is_empty, rows_text, what
@@ -31,10 +32,10 @@ def render_comment(*, plan: Plan, data_lines: list[str] | None, traced: list[Cha
 
 def _data_section(plan: Plan, data_lines: list[str] | None, traced: list[ChangeSteps], base: str | None) -> list[str]:
     if data_lines is None:
-        lines = [f"- {_sentence(what(item.change))}" for item in traced]
+        lines = [f"- {printable(_sentence(what(item.change)), keep='')}" for item in traced]
         heading = "**What changes** (the database against the YAML)"
     else:
-        lines = [f"- {line}" for line in data_lines]
+        lines = [f"- {printable(line, keep='')}" for line in data_lines]
         heading = f"**What changes for the data** (the YAML against {c(base or '')})"
     if not lines:
         if plan.is_empty:
@@ -54,7 +55,8 @@ def _sentence(text: str) -> str:
 def _risk_section(plan: Plan, traced: list[ChangeSteps], sizes: dict[str, Any]) -> list[str]:
     if plan.is_empty:
         return []
-    lines = [f"> [!CAUTION]\n> **Blocked**: {text}. `apply` refuses this plan." for text in plan.blockers]
+    lines = [f"> [!CAUTION]\n> **Blocked**: {printable(text, keep='')}. `apply` refuses this plan."
+             for text in plan.blockers]
     lines += _warnings(plan, traced, sizes)
     by_table: dict[str, list[ChangeSteps]] = {}
     new_tables = []
@@ -93,7 +95,7 @@ def _warnings(plan: Plan, traced: list[ChangeSteps], sizes: dict[str, Any]) -> l
 
 def _sql_section(plan: Plan, schema: str) -> list[str]:
     runs = " ".join(grouping_lines(plan.groups()))
-    sql = render_sql(plan, search_path=schema)
+    sql = render_sql(plan, search_path=schema, display=True)  # names with control characters shown escaped
     fence = "```" if "```" not in sql else "~~~~"
     return ["<details>", f"<summary>SQL: {summary_line(plan)}</summary>", "", runs, "",
             f"{fence}sql", sql.rstrip("\n"), fence, "", "</details>", ""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pgevolve.errors import printable
 from pgevolve.source.project import ColumnSpec, IndexSpec
 
 _JSON_TYPES = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "yes/no",
@@ -12,7 +13,7 @@ _JSON_TYPES = {"string": "a string", "integer": "a whole number", "number": "a n
 
 def c(name: str) -> str:
     """Inline code in Markdown, safe whatever the name holds (backticks and newlines included)."""
-    text = " ".join(str(name).split())
+    text = printable(" ".join(str(name).split()), keep="")
     fence = "``" if "`" in text else "`"
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
