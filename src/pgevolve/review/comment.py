@@ -26,8 +26,9 @@ def render_comment(*, plan: Plan, data_lines: list[str] | None, traced: list[Cha
     parts += _risk_section(plan, traced, sizes)
     if not plan.is_empty:
         parts += _sql_section(plan, schema)
-    parts += [f"_{note}_" for note in notes]
-    return "\n".join(parts).rstrip("\n") + "\n"
+    parts += [f"_{printable(note, keep='')}_" for note in notes]
+    # Names reach every part: whatever one holds, no escape sequence reaches the reader.
+    return printable("\n".join(parts).rstrip("\n") + "\n", keep="\n\t")
 
 
 def _data_section(plan: Plan, data_lines: list[str] | None, traced: list[ChangeSteps], base: str | None) -> list[str]:
@@ -70,6 +71,7 @@ def _risk_section(plan: Plan, traced: list[ChangeSteps], sizes: dict[str, Any]) 
     for table in sorted(by_table):
         found = effects(by_table[table], empty=is_empty(sizes.get(table)))
         doing = "; ".join(found) if found else "catalog-only changes, instant (a brief lock, no scan)"
+        doing = printable(doing, keep="")
         lines.append(f"- {c(table)} ({rows_text(sizes.get(table))}): {doing}.")
     if new_tables:
         names = ", ".join(c(t) for t in sorted(set(new_tables)))
