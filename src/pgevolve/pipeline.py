@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,9 @@ class Planned:
     unmanaged: tuple[Any, ...]
     canonical_from_cache: bool
     known: Compiled | None  # None on the no-op fast path, which never needed it
+    # The catalog the plan was made against, one fingerprint per object (catalog.fingerprint):
+    # apply compares it with the catalog it finds once it holds the advisory lock.
+    catalog_objects: dict[str, str] = field(default_factory=dict)
 
     @property
     def compiled(self) -> Compiled:
@@ -63,18 +66,25 @@ def _sources_key(schema_dir: Path) -> str | None:
 
 def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[Any, ...]]:
     """The live owned schema as a model, and the objects pgevolve does not manage."""
-    actual, unmanaged, _ = _read(dsn, schema)
-    return actual, unmanaged
+    catalog = _read(dsn, schema)
+    return catalog.database, catalog.unmanaged
 
 
-def _read(dsn: str, schema: str) -> tuple[model.Database, tuple[Any, ...], int]:
-    from pgevolve.catalog import introspect, unmanaged_objects
+def _read(dsn: str, schema: str, timeouts: Any = None) -> Any:
+    """The catalog (``catalog.Catalog``), every query in one snapshot with bounded waits."""
+    from pgevolve.catalog import read_catalog
 
     with connect(dsn) as conn:
-        return introspect(conn, schema), unmanaged_objects(conn, schema), conn.info.server_version
+        return read_catalog(conn, schema, timeouts=timeouts)
 
 
-def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None) -> Planned:
+def _objects(catalog: Any) -> dict[str, str]:
+    from pgevolve.catalog.fingerprint import object_fingerprints
+
+    return object_fingerprints(catalog.database, catalog.unmanaged)
+
+
+def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None, timeouts: Any = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
     Fast path: when the YAML is unchanged since a plan that recorded the
@@ -86,13 +96,13 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
     sources = _sources_key(schema_dir)
     summary = cache.load("summary", sources) if sources else None
     if isinstance(summary, dict) and "extensions" in summary:
-        actual, unmanaged, version = _read(target.dsn, summary["schema"])
-        listed = frozenset(summary["extensions"])
-        if summary.get(version) == _fingerprint(_listed_extensions_only(actual, listed)):
+        catalog = _read(target.dsn, summary["schema"], timeouts)
+        actual, listed = catalog.database, frozenset(summary["extensions"])
+        if summary.get(catalog.server_version) == _fingerprint(_listed_extensions_only(actual, listed)):
             return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=actual, plan=Plan(),
-                           unmanaged=unmanaged + _unlisted_extensions(actual, listed), canonical_from_cache=True,
-                           known=None)
-    return _plan_fully(schema_dir, target, dev_url, sources)
+                           unmanaged=catalog.unmanaged + _unlisted_extensions(actual, listed),
+                           canonical_from_cache=True, known=None, catalog_objects=_objects(catalog))
+    return _plan_fully(schema_dir, target, dev_url, sources, timeouts)
 
 
 def _fingerprint(db: model.Database) -> str:
@@ -111,13 +121,15 @@ def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tupl
                  for e in actual.extensions if e.name not in listed)
 
 
-def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None) -> Planned:
+def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
+                timeouts: Any) -> Planned:
     from pgevolve.diff import diff
     from pgevolve.plan.blockers import find_blockers
     from pgevolve.plan.planner import plan_changes
 
     compiled = compile_schema(schema_dir)
-    actual, unmanaged, version = _read(target.dsn, compiled.desired.schema)
+    catalog = _read(target.dsn, compiled.desired.schema, timeouts)
+    actual, unmanaged, version = catalog.database, catalog.unmanaged, catalog.server_version
     setup = tuple(obj.setup for obj in unmanaged if obj.setup)
     canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn, setup=setup)
     if sources and not dev_url:
@@ -132,4 +144,4 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     listed = frozenset(e.name for e in compiled.desired.extensions)
     return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical.database, plan=plan,
                    unmanaged=unmanaged + _unlisted_extensions(actual, listed),
-                   canonical_from_cache=canonical.from_cache, known=compiled)
+                   canonical_from_cache=canonical.from_cache, known=compiled, catalog_objects=_objects(catalog))

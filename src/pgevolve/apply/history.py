@@ -1,4 +1,12 @@
-"""The record of every apply, kept in the database it changed (schema ``pgevolve``)."""
+"""The record of every apply, kept in the database it changed (schema ``pgevolve``).
+
+Every stop leaves a truthful row: ``applied``, ``refused`` (nothing changed),
+``failed`` (a statement failed; its transaction rolled back, earlier ones stay),
+``interrupted`` (Ctrl-C or SIGTERM, recorded by the run itself; or a run that
+died without a word, SIGKILL or a lost machine, recorded by the next apply).
+A row says which server session ran it (pid and backend start), so the next
+apply can tell a run that is still going from one whose session is gone.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +32,45 @@ CREATE TABLE IF NOT EXISTS pgevolve.history (
     git_commit       text,
     statements       text        NOT NULL,
     outcome          text        NOT NULL DEFAULT 'running'
-                     CHECK (outcome IN ('running', 'applied', 'failed', 'refused')),
+                     CONSTRAINT history_outcome_check
+                     CHECK (outcome IN ('running', 'applied', 'failed', 'refused', 'interrupted')),
     error            text,
-    duration_ms      bigint
+    duration_ms      bigint,
+    pid              integer,
+    backend_start    timestamptz
 );
+"""
+
+# A history table made by an earlier pgevolve: without the session columns and the 'interrupted' outcome.
+_UPGRADE = """
+ALTER TABLE pgevolve.history
+    ADD COLUMN IF NOT EXISTS pid integer,
+    ADD COLUMN IF NOT EXISTS backend_start timestamptz,
+    DROP CONSTRAINT IF EXISTS history_outcome_check,
+    ADD CONSTRAINT history_outcome_check
+        CHECK (outcome IN ('running', 'applied', 'failed', 'refused', 'interrupted'));
+"""
+
+# Whether the table is current: it has the session columns.
+_CURRENT = """
+SELECT count(*) = 2 FROM pg_attribute
+WHERE attrelid = 'pgevolve.history'::regclass AND attname IN ('pid', 'backend_start') AND NOT attisdropped
+"""
+
+# 'running' rows whose session is gone: the process died before it could record how it ended.
+# A session of another role shows no backend_start to a role without pg_read_all_stats: a live
+# pid is then taken as the same session (never mark a run that may still be going).
+_MARK_INTERRUPTED = """
+UPDATE pgevolve.history h
+SET outcome = 'interrupted', finished_at = clock_timestamp(),
+    error = 'the apply ended without recording how (process killed, connection or server lost); '
+            || 'marked by apply #' || %(by)s || '. Transactions it committed stay, the one in progress '
+            || 'was rolled back; a later apply finishes the plan'
+WHERE h.outcome = 'running' AND h.id <> %(by)s
+  AND (h.pid IS NOT NULL OR h.owned_schema = %(schema)s)
+  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.pid
+                  AND (a.backend_start = h.backend_start OR a.backend_start IS NULL OR h.backend_start IS NULL))
+RETURNING h.id
 """
 
 
@@ -48,8 +91,28 @@ class HistoryEntry:
 
 
 def ensure_history(conn: psycopg.Connection) -> None:
-    """Create the history table on first use (idempotent)."""
-    conn.execute(_CREATE)  # type: ignore[arg-type]
+    """Create the history table on first use, or bring an older one up to date (idempotent).
+
+    Two applies of different schemas may run this at once on a fresh database: CREATE ... IF
+    NOT EXISTS is not safe against a concurrent twin (a unique violation in pg_type), so it
+    runs under a transaction-level advisory lock of its own.
+    """
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('pgevolve history', 0))")
+        conn.execute(_CREATE)  # type: ignore[arg-type]
+        current = conn.execute(_CURRENT).fetchone()
+        if not (current and current[0]):
+            conn.execute(_UPGRADE)  # type: ignore[arg-type]
+
+
+def mark_interrupted(conn: psycopg.Connection, *, by: int, schema: str) -> list[int]:
+    """Mark 'running' rows whose session is gone as 'interrupted'; the ids marked.
+
+    Rows of an earlier pgevolve have no session columns: only those of the schema whose
+    advisory lock the caller holds are marked (no apply of it can be running).
+    """
+    rows = conn.execute(_MARK_INTERRUPTED, {"by": by, "schema": schema}).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def record_start(
@@ -59,12 +122,20 @@ def record_start(
     """Insert a 'running' row in its own autocommit statement, so even a crash leaves a trace."""
     ensure_history(conn)
     row = conn.execute(
-        "INSERT INTO pgevolve.history (owned_schema, plan_fingerprint, yaml_fingerprint, git_commit, statements)"
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        "INSERT INTO pgevolve.history (owned_schema, plan_fingerprint, yaml_fingerprint, git_commit, statements,"
+        " pid, backend_start)"
+        " SELECT %s, %s, %s, %s, %s, pg_backend_pid(),"
+        " (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()) RETURNING id",
         (schema, plan_fingerprint, yaml_fingerprint, git_commit, statements),
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def record_plan(conn: psycopg.Connection, entry_id: int, *, plan_fingerprint: str, statements: str) -> None:
+    """The run planned again (the catalog changed while it waited): the row holds the plan it runs."""
+    conn.execute("UPDATE pgevolve.history SET plan_fingerprint = %s, statements = %s WHERE id = %s",
+                 (plan_fingerprint, statements, entry_id))
 
 
 def record_end(conn: psycopg.Connection, entry_id: int, *, outcome: str, error: str | None = None) -> None:
