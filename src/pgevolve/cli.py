@@ -310,7 +310,8 @@ def _confirm(plan: Any) -> None:
 
     if not sys.stdin.isatty():
         raise Refused("no terminal to confirm on: pass --yes, or apply a plan file saved by `plan --out`")
-    if not typer.confirm(f"Apply these {len(plan.steps)} steps?", default=False):
+    count = len(plan.steps)
+    if not typer.confirm("Apply this step?" if count == 1 else f"Apply these {count} steps?", default=False):
         raise Refused("not confirmed; nothing was changed")
 
 

@@ -190,8 +190,12 @@ def _record_start(conn: psycopg.Connection, deployment: Deployment) -> int:
             statements=render_sql(deployment.plan, search_path=deployment.schema),
         )
     except psycopg.Error as exc:
-        raise ExecutionFailed(explain(exc, doing="recording the apply in pgevolve.history (schema pgevolve)",
-                                      role=conn.info.user) + "; nothing was changed") from None
+        hint = (" (apply records every run in pgevolve.history: the first one needs CREATE on the database, or an "
+                f"owner runs CREATE SCHEMA pgevolve AUTHORIZATION {conn.info.user}; later ones need USAGE on the "
+                "schema pgevolve and INSERT, UPDATE on its tables)"
+                if isinstance(exc, pg_errors.InsufficientPrivilege) else "")
+        raise ExecutionFailed(explain(exc, doing="recording the apply in pgevolve.history", role=conn.info.user)
+                              + hint + ". Nothing was changed.") from None
 
 
 def _record_end(target: Target, conn: psycopg.Connection, entry: int, outcome: str, error: str) -> None:

@@ -17,10 +17,13 @@ from pathlib import Path
 
 import psycopg
 
-HISTORY_SCHEMA = "pgevolve"
+from pgevolve.errors import ExecutionFailed
+from pgevolve.server.diagnostics import explain
+from pgevolve.sqltext.ident import PGEVOLVE_SCHEMA
+
+HISTORY_SCHEMA = PGEVOLVE_SCHEMA
 
 _CREATE = """
-CREATE SCHEMA IF NOT EXISTS pgevolve;
 CREATE TABLE IF NOT EXISTS pgevolve.history (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     owned_schema     text        NOT NULL,
@@ -51,10 +54,14 @@ ALTER TABLE pgevolve.history
         CHECK (outcome IN ('running', 'applied', 'failed', 'refused', 'interrupted'));
 """
 
-# Whether the table is current: it has the session columns.
-_CURRENT = """
-SELECT count(*) = 2 FROM pg_attribute
-WHERE attrelid = 'pgevolve.history'::regclass AND attname IN ('pid', 'backend_start') AND NOT attisdropped
+# Whether the table exists, and is current (it has the session columns). Read from the catalog
+# rather than through 'pgevolve.history'::regclass, which needs USAGE on the schema, and before
+# any CREATE ... IF NOT EXISTS, which needs CREATE on the database even when the object exists.
+_STATE = """
+SELECT count(*) > 0, count(*) FILTER (WHERE a.attname IN ('pid', 'backend_start')) = 2
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = 'pgevolve' AND c.relname = 'history'
 """
 
 # 'running' rows whose session is gone: the process died before it could record how it ended.
@@ -97,12 +104,29 @@ def ensure_history(conn: psycopg.Connection) -> None:
     NOT EXISTS is not safe against a concurrent twin (a unique violation in pg_type), so it
     runs under a transaction-level advisory lock of its own.
     """
+    if _history_state(conn) == (True, True):
+        return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('pgevolve history', 0))")
-        conn.execute(_CREATE)  # type: ignore[arg-type]
-        current = conn.execute(_CURRENT).fetchone()
-        if not (current and current[0]):
+        exists, current = _history_state(conn)
+        if not exists:
+            ensure_pgevolve_schema(conn)
+            conn.execute(_CREATE)  # type: ignore[arg-type]
+        elif not current:
             conn.execute(_UPGRADE)  # type: ignore[arg-type]
+
+
+def ensure_pgevolve_schema(conn: psycopg.Connection) -> None:
+    """CREATE SCHEMA pgevolve when it is missing: even with IF NOT EXISTS, CREATE SCHEMA needs CREATE on the
+    database, which a role that an owner gave the schema to does not need to have."""
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", (PGEVOLVE_SCHEMA,)).fetchone()
+    if not (row and row[0]):
+        conn.execute("CREATE SCHEMA IF NOT EXISTS pgevolve")
+
+
+def _history_state(conn: psycopg.Connection) -> tuple[bool, bool]:
+    row = conn.execute(_STATE).fetchone()  # type: ignore[arg-type]
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
 def mark_interrupted(conn: psycopg.Connection, *, by: int, schema: str) -> list[int]:
@@ -148,14 +172,17 @@ def record_end(conn: psycopg.Connection, entry_id: int, *, outcome: str, error: 
 
 def list_history(conn: psycopg.Connection, *, limit: int = 50) -> list[HistoryEntry]:
     """Newest first; empty when pgevolve never applied anything here."""
-    exists = conn.execute("SELECT to_regclass('pgevolve.history') IS NOT NULL").fetchone()
-    if not exists or not exists[0]:
+    if not _history_state(conn)[0]:
         return []
-    rows = conn.execute(
-        "SELECT id, owned_schema, started_at, finished_at, db_user, plan_fingerprint, yaml_fingerprint,"
-        " git_commit, outcome, error, duration_ms, statements FROM pgevolve.history ORDER BY id DESC LIMIT %s",
-        (limit,),
-    ).fetchall()
+    try:
+        rows = conn.execute(
+            "SELECT id, owned_schema, started_at, finished_at, db_user, plan_fingerprint, yaml_fingerprint,"
+            " git_commit, outcome, error, duration_ms, statements FROM pgevolve.history ORDER BY id DESC LIMIT %s",
+            (limit,),
+        ).fetchall()
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise ExecutionFailed(explain(exc, doing="reading pgevolve.history", role=conn.info.user)
+                              + " (GRANT USAGE ON SCHEMA pgevolve and SELECT ON pgevolve.history)") from None
     names = [f for f in HistoryEntry.__dataclass_fields__]
     return [HistoryEntry(**dict(zip(names, row, strict=True))) for row in rows]
 

@@ -21,11 +21,11 @@ def server_message(exc: psycopg.Error) -> str:
 
 def explain(exc: psycopg.Error, *, doing: str, role: str | None = None) -> str:
     """What failed while ``doing`` ("recording the apply in pgevolve.history"), why, and the usual remedy."""
-    who = f"role {role!r}" if role else "this role"
+    who = f"role {role!r}" if role else "connecting role"
     text = f"{doing} failed: {server_message(exc)}"
     if isinstance(exc, pg_errors.InsufficientPrivilege):
-        return f"{text}. {who} lacks a privilege this needs; grant it, or run as a role that has it"
+        return f"{text}. The {who} lacks a privilege this needs: grant it, or run pgevolve as a role that has it"
     if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
         return (f"{text}. The database accepts no writes (default_transaction_read_only is on, or it is a "
-                "standby): nothing was changed; point pgevolve at a writable primary")
+                "standby); point pgevolve at a writable primary")
     return text
