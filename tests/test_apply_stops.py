@@ -44,7 +44,8 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def in_terminal(args: list[str], answer: str | None) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal (stdin is a tty); type ``answer`` at the "Apply these steps?" question."""
+    """Run the CLI on a pseudo-terminal (stdin is a tty); type ``answer`` at the "Apply these steps?" question
+    ("^C": interrupt it there)."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen(command(*args), stdin=follower, stdout=follower, stderr=follower, env=dict(os.environ))
     os.close(follower)
@@ -61,7 +62,10 @@ def in_terminal(args: list[str], answer: str | None) -> tuple[int, str]:
                 break
             output += data
             if answer is not None and not answered and b"Apply th" in output:
-                os.write(leader, answer.encode() + b"\r")
+                if answer == "^C":
+                    proc.send_signal(signal.SIGINT)
+                else:
+                    os.write(leader, answer.encode() + b"\r")
                 answered = True
         elif proc.poll() is not None:
             break
@@ -137,10 +141,12 @@ def test_refusals_come_before_the_question(leads_db: tuple[str, Path], tmp_path:
     code, out = in_terminal(apply, answer="n")
     assert code == 3 and "Apply this step?" in out and "not confirmed" in out, out
     assert "score" not in columns(dsn)
+    code, out = in_terminal(apply, answer="^C")
+    assert code == 130 and "interrupted before any step ran; nothing was changed" in out, out
     code, out = in_terminal(apply, answer="y")
     assert code == 0 and "Applied 1 steps" in out, out
     assert [o for o, _ in history(dsn)] == ["applied", "refused", "refused", "refused", "refused", "refused",
-                                            "applied"]
+                                            "interrupted", "applied"]
 
 
 def test_a_failed_step_is_named_with_its_statement_and_what_stays(leads_db: tuple[str, Path], tmp_path: Path) -> None:
@@ -225,3 +231,11 @@ def test_a_concurrent_build_that_times_out_leaves_no_invalid_index(leads_db: tup
         assert conn.execute("SELECT count(*) FROM pg_class WHERE relname = 'leads_email_idx'").fetchone() == (0,)
     assert history(dsn)[-1][0] == "failed"
     assert run("apply", "--schema-dir", str(schema), "--database-url", dsn, "--yes")[0] == 0
+
+
+def test_apply_help_says_what_is_atomic_and_what_is_resumable() -> None:
+    code, out = run("apply", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "Each transaction is all-or-nothing; the plan as a whole is not" in text, out
+    assert "The plan is resumable: the next apply finishes it." in text and "half-done" not in text, out

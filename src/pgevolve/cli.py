@@ -217,7 +217,17 @@ def _parse_duration(text: str) -> str:
     return f"{text}s" if text.replace(".", "", 1).isdigit() else text
 
 
-@app.command()
+_APPLY_HELP = (
+    "Apply the plan: exit 0 applied, 1 failed, 3 refused, 130 interrupted (Ctrl-C).\n\n"
+    "Every refusal (blocked, destructive without --allow-destructive, database changed since a saved plan, "
+    "existing rows that would break a step) comes before the question, and then nothing is changed.\n\n"
+    "Each transaction is all-or-nothing; the plan as a whole is not: a failure or an interruption keeps the "
+    "transactions committed before it and says which. The plan is resumable: the next apply finishes it. "
+    "Every run, however it ends, is recorded in pgevolve.history."
+)
+
+
+@app.command(help=_APPLY_HELP)
 @reports_errors
 def apply(
     planfile: Annotated[Path | None, typer.Argument(help="A plan saved by `pgevolve plan --out`.")] = None,
@@ -243,15 +253,6 @@ def apply(
         float, typer.Option("--batch-pause", help="Seconds to pause between two batches of a backfill.")
     ] = 0.01,
 ) -> None:
-    """Apply the plan: exit 0 applied, 1 failed, 3 refused, 130 interrupted (Ctrl-C).
-
-    Every refusal (blocked, destructive without --allow-destructive, database changed
-    since a saved plan, existing rows that would break a step) comes before the
-    question, and nothing is changed then. Each transaction is all-or-nothing; the plan
-    as a whole is not: a failure or an interruption keeps the transactions committed
-    before it, says which, and the next apply finishes the plan. Every run, however it
-    ends, is recorded in pgevolve.history.
-    """
     from pgevolve.apply.deploy import DeployOptions, Hooks, deploy
     from pgevolve.apply.progress import StepReporter
     from pgevolve.apply.run import ApplyOptions
@@ -311,7 +312,11 @@ def _confirm(plan: Any) -> None:
     if not sys.stdin.isatty():
         raise Refused("no terminal to confirm on: pass --yes, or apply a plan file saved by `plan --out`")
     count = len(plan.steps)
-    if not typer.confirm("Apply this step?" if count == 1 else f"Apply these {count} steps?", default=False):
+    try:
+        confirmed = typer.confirm("Apply this step?" if count == 1 else f"Apply these {count} steps?", default=False)
+    except typer.Abort:  # Ctrl-C or end of input at the question: an interruption, recorded as such
+        raise KeyboardInterrupt from None
+    if not confirmed:
         raise Refused("not confirmed; nothing was changed")
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from pgevolve import cache, model
+from pgevolve.catalog import Catalog, CatalogTimeouts, read_catalog
+from pgevolve.catalog.fingerprint import object_fingerprints
 from pgevolve.catalog.normalize import canonicalize
 from pgevolve.server.connect import Target, connect
 
@@ -70,21 +72,18 @@ def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[Any, ...
     return catalog.database, catalog.unmanaged
 
 
-def _read(dsn: str, schema: str, timeouts: Any = None) -> Any:
-    """The catalog (``catalog.Catalog``), every query in one snapshot with bounded waits."""
-    from pgevolve.catalog import read_catalog
-
+def _read(dsn: str, schema: str, timeouts: CatalogTimeouts | None = None) -> Catalog:
+    """The catalog, every query in one snapshot with bounded waits."""
     with connect(dsn) as conn:
         return read_catalog(conn, schema, timeouts=timeouts)
 
 
-def _objects(catalog: Any) -> dict[str, str]:
-    from pgevolve.catalog.fingerprint import object_fingerprints
-
+def _objects(catalog: Catalog) -> dict[str, str]:
     return object_fingerprints(catalog.database, catalog.unmanaged)
 
 
-def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None, timeouts: Any = None) -> Planned:
+def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None,
+                 timeouts: CatalogTimeouts | None = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
     Fast path: when the YAML is unchanged since a plan that recorded the
@@ -122,7 +121,7 @@ def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tupl
 
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
-                timeouts: Any) -> Planned:
+                timeouts: CatalogTimeouts | None) -> Planned:
     from pgevolve.diff import diff
     from pgevolve.plan.blockers import find_blockers
     from pgevolve.plan.planner import plan_changes

@@ -199,7 +199,10 @@ def _run_outside_transaction(conn: psycopg.Connection, step: Step, options: Appl
             conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {index}")  # type: ignore[arg-type]
     # A concurrent build whose wait for older transactions timed out has already created
     # its (INVALID) index: drop it before the next try, or that try fails with "already exists".
-    cleanup = (lambda: _drop_invalid_index(conn, index)) if index else None
+    def cleanup() -> None:
+        if index is not None:
+            _drop_invalid_index(conn, index)
+
     try:
         _run_with_retry(conn, step, options, watch, in_transaction=False, before_retry=cleanup)
     except BaseException:

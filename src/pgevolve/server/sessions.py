@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 
@@ -113,11 +114,10 @@ def describe_blockers(blockers: list[Blocker], indent: str = "  ") -> str:
     return "".join(f"\n{indent}- {b.describe()}" for b in blockers)
 
 
-def _blocker(row: tuple[object, ...]) -> Blocker:
+def _blocker(row: tuple[Any, ...]) -> Blocker:
     pid, user, application, client, state, xact_start, query_start, query, modes, target = row
-    return Blocker(pid=int(pid), user=user, application=application or None, client=client,  # type: ignore[arg-type]
-                   state=state, transaction_start=xact_start, query_start=query_start,  # type: ignore[arg-type]
-                   query=query, modes=modes, target=target)  # type: ignore[arg-type]
+    return Blocker(pid=int(pid), user=user, application=application or None, client=client, state=state,
+                   transaction_start=xact_start, query_start=query_start, query=query, modes=modes, target=target)
 
 
 def blocking_sessions(conn: psycopg.Connection, pid: int) -> list[Blocker]:
