@@ -165,7 +165,7 @@ def _run_with_retry(conn: psycopg.Connection, step: Step, options: ApplyOptions,
             return
         except pg_errors.LockNotAvailable:
             if attempt == options.lock_attempts:
-                blockers = describe_blockers(watch.blockers if watch is not None else [])
+                blockers = describe_blockers(watch.blockers) if watch is not None else " (no watcher to name it)"
                 raise _LockTimeout(attempt, options.lock_timeout, blockers) from None
             time.sleep(options.retry_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
             if before_retry:
