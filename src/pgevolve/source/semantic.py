@@ -74,8 +74,8 @@ def _project_file(ctx: Context) -> list[Problem]:
     if doc is None:
         return []
     problems = present([name_problem(doc, ("schema",), ctx.project.schema)])
-    if ctx.project.schema.startswith("pg_") or ctx.project.schema == "information_schema":
-        problems.append(doc.problem(("schema",), f"schema {ctx.project.schema!r} is reserved for PostgreSQL",
+    if ctx.project.schema.startswith("pg_"):
+        problems.append(doc.problem(("schema",), "schema names starting with 'pg_' are reserved for PostgreSQL",
                                     value=ctx.project.schema))
     if ctx.project.schema == PGEVOLVE_SCHEMA:
         # pgevolve keeps its history and backfill progress there: owning it would plan their drop.
