@@ -19,7 +19,6 @@ import pytest
 from pglast import ast
 from typer.testing import CliRunner
 
-from pgevolve.apply import codec
 from pgevolve.cli import app
 
 
@@ -291,44 +290,50 @@ def _saved(target: str, tmp_path: Path) -> tuple[Path, Path]:
     return schema, planfile
 
 
-def _rewrite(planfile: Path, edit: object, *, redigest: bool) -> None:
+def _rewrite(planfile: Path, edit: object, *, sign_with: bytes | None | bool = False) -> None:
+    """Edit the file; ``sign_with``: recompute the digest as a forger would (None: plain SHA-256, or a key)."""
+    from pgevolve.apply.saved import _digest
+
     data = json.loads(planfile.read_text())
     edit(data)  # type: ignore[operator]
-    if redigest:
-        data["digest"] = codec.fingerprint({k: v for k, v in data.items() if k != "digest"})
+    if sign_with is not False:
+        data["digest"] = _digest(data, sign_with if isinstance(sign_with, bytes) else None)
     planfile.write_text(json.dumps(data))
 
 
-@pytest.mark.parametrize("redigest", [False, True], ids=["digest-stale", "digest-recomputed"])
-def test_an_edited_sql_field_of_a_saved_plan_is_refused(redigest: bool, target: str, server_file: str,
-                                                        tmp_path: Path) -> None:
+@pytest.mark.parametrize(("key", "forger"), [
+    (None, False),  # a hand edit: the digest no longer matches
+    ("team secret", None),  # a forger recomputes a plain SHA-256: the key is required
+    ("team secret", b"guessed key"),  # or signs with another key
+], ids=["edited", "sha256-recomputed-under-a-key", "signed-with-another-key"])
+def test_an_edited_sql_field_of_a_saved_plan_is_refused(key: str | None, forger: bytes | None | bool, target: str,
+                                                        server_file: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    if key:
+        monkeypatch.setenv("PGEVOLVE_PLAN_KEY", key)
     schema, planfile = _saved(target, tmp_path)
 
     def edit(data: dict) -> None:
         data["plan"]["steps"][0]["sql"] = payload(server_file)
 
-    _rewrite(planfile, edit, redigest=redigest)
+    _rewrite(planfile, edit, sign_with=forger)
     code, out = cli("apply", str(planfile), "--schema-dir", str(schema), "--database-url", target)
     assert code == 3, out
-    assert "changed after `pgevolve plan --out` wrote it" in out
+    assert "the plan file does not match its digest" in out
     assert_untouched(target, server_file)
 
 
-def test_a_forged_model_in_a_saved_plan_runs_nothing(target: str, server_file: str, tmp_path: Path) -> None:
+def test_a_signed_plan_applies_only_where_the_key_is(target: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGEVOLVE_PLAN_KEY", "team secret")
     schema, planfile = _saved(target, tmp_path)
-
-    def edit(data: dict) -> None:
-        table = data["desired"]["tables"][0]
-        table["indexes"] = [{"name": "t_s_idx", "keys": [{"column": "s", "expression": None, "opclass":
-                             f"text_ops); {payload(server_file)}; CREATE INDEX ON t (s", "descending": False,
-                             "nulls_first": None}], "unique": False, "method": "btree", "where": None,
-                             "include": [], "comment": None, "valid": True}]
-
-    _rewrite(planfile, edit, redigest=True)
+    assert json.loads(planfile.read_text())["digest"].startswith("hmac-sha256:")
+    monkeypatch.delenv("PGEVOLVE_PLAN_KEY")
     code, out = cli("apply", str(planfile), "--schema-dir", str(schema), "--database-url", target)
-    assert code in (1, 3), out
-    assert "refusing to build SQL with the operator class" in out or "changed after" in out, out
-    assert_untouched(target, server_file)
+    assert code == 3 and "PGEVOLVE_PLAN_KEY is not set here" in out, out
+    monkeypatch.setenv("PGEVOLVE_PLAN_KEY", "team secret")
+    code, out = cli("apply", str(planfile), "--schema-dir", str(schema), "--database-url", target)
+    assert code == 0, out
 
 
 def test_an_untouched_saved_plan_still_applies(target: str, tmp_path: Path) -> None:

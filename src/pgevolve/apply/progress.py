@@ -58,7 +58,7 @@ class StepReporter:
         # markup=False: a summary holds names, and "[/x]" in a name is not rich markup.
         self.console.print(f"[{number}/{self.total}] {printable(step.summary, keep='')} ({step.hazard.value})",
                            highlight=False, markup=False)
-        if self.interactive and not step.transactional and step.batch is None and "INDEX" in step.sql.upper():
+        if self.interactive and step.kind == "create_index_concurrently":
             self._stop.clear()
             self._watcher = threading.Thread(target=self._watch_index, daemon=True)
             self._watcher.start()

@@ -20,6 +20,9 @@ _BARE = re.compile(r"[a-z_][a-z0-9_]*")
 _KEYWORDS = frozenset().union(keywords.RESERVED_KEYWORDS, keywords.UNRESERVED_KEYWORDS,
                               keywords.COL_NAME_KEYWORDS, keywords.TYPE_FUNC_NAME_KEYWORDS)
 
+# The schema where pgevolve keeps its own tables (apply history, backfill progress): never a project's.
+PGEVOLVE_SCHEMA = "pgevolve"
+
 
 def quote_ident(name: str) -> str:
     """Always-quoted identifier: safe for any name, reserved words and mixed case included."""
