@@ -44,6 +44,7 @@ class StepReporter:
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         self._last_line = 0.0
+        self._last_summary: str | None = None
 
     def __enter__(self) -> StepReporter:
         return self
@@ -55,9 +56,15 @@ class StepReporter:
     def step(self, number: int, step: Step) -> None:
         """Called before each step runs."""
         self._finish_watch()
-        # markup=False: a summary holds names, and "[/x]" in a name is not rich markup.
-        self.console.print(f"[{number}/{self.total}] {printable(step.summary, keep='')} ({step.hazard.value})",
-                           highlight=False, markup=False)
+        # A change has several steps (a table, then its comments and indexes): its summary heads
+        # them once, and each line says what that statement does. markup=False and printable: a
+        # summary and an object hold names, and "[/x]" or an escape sequence in a name is just text.
+        if step.summary != self._last_summary:
+            self._last_summary = step.summary
+            self.console.print(printable(step.summary, keep=""), highlight=False, markup=False)
+        action = step.kind.value.replace("_", " ")
+        self.console.print(f"  [{number}/{self.total}] {action} {printable(step.object, keep='')} "
+                           f"({step.hazard.value})", highlight=False, markup=False)
         if self.interactive and step.kind == "create_index_concurrently":
             self._stop.clear()
             self._watcher = threading.Thread(target=self._watch_index, daemon=True)
