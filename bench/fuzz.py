@@ -19,6 +19,7 @@ import argparse
 import collections
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -127,6 +128,7 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop(remove=True)
+        shutil.rmtree(work, ignore_errors=True)
     print(f"\ninputs tried: {args.inputs:,} offline ({offline_seconds:.0f} s), of which {len(valid):,} valid; "
           f"{figures.get('plan/apply runs', 0):,} through plan and apply ({online_seconds:.0f} s)")
     for key in sorted(k for k in figures if "exit" in k):
