@@ -61,13 +61,15 @@ class Phase(IntEnum):
     VALIDATE_CHECKS = 13
     NOT_NULL = 14  # after the CHECK (col IS NOT NULL) that proves it is validated
     KEYS = 15  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
-    FOREIGN_KEYS = 16  # after every table and key they may reference
-    VALIDATE_FOREIGN_KEYS = 17
-    DROP_COLUMNS = 18
-    DROP_TABLES = 19
-    DROP_ENUMS = 20
-    DROP_EXTENSIONS = 21  # unused since unlisted extensions are left alone; kept so the numbers stay put
-    COMMENTS = 22
+    # DROP NOT NULL, once the keys are swapped: a column leaving the primary key is NOT NULL until then.
+    DROP_NOT_NULL = 16
+    FOREIGN_KEYS = 17  # after every table and key they may reference
+    VALIDATE_FOREIGN_KEYS = 18
+    DROP_COLUMNS = 19
+    DROP_TABLES = 20
+    DROP_ENUMS = 21
+    DROP_EXTENSIONS = 22  # unused since unlisted extensions are left alone
+    COMMENTS = 23
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -40,6 +40,8 @@ from pgevolve.changes import (
     ReplaceKey,
     SetComment,
     SetExtensionSchema,
+    SetReplicaIdentity,
+    SetStorage,
     ValidateConstraint,
 )
 from pgevolve.sqltext.type_text import SERIAL_TYPES
@@ -78,6 +80,13 @@ def summarize(change: Change) -> str:
             return f"Deletes table {_c(table.name)} and all its data"
         case RenameTable(old=old, new=new):
             return f"Renames table {_c(old)} to {_c(new)}"
+        case SetStorage(table=table, set=set_, reset=reset):
+            parts = [f"{name} = {value}" for name, value in set_] + [f"{name} back to its default" for name in reset]
+            return f"Sets storage parameters of {_c(table)}: {', '.join(parts)}"
+        case SetReplicaIdentity(table=table, identity=identity, index=index):
+            what = f"the key of index {_c(index)}" if index else {"default": "the primary key", "full": "whole rows",
+                                                                    "nothing": "nothing"}[identity]
+            return f"Makes logical replication log {what} of the updated and deleted rows of {_c(table)}"
         case AddColumn(table=table, column=column):
             return f"Adds column {_c(column.name)} to {_c(table)}"
         case DropColumn(table=table, column=column):

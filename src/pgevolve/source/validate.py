@@ -179,6 +179,9 @@ def _convert(error: ValidationError, doc: Document) -> list[Problem]:
         case "minimum":
             message = f"{describe(path)} must be at least {error.validator_value}"
             return [doc.problem(path, message, value=error.instance)]
+        case "maximum":
+            message = f"{describe(path)} must be at most {error.validator_value}"
+            return [doc.problem(path, message, value=error.instance)]
     return [doc.problem(path, f"{describe(path)}: {error.message}")]
 
 

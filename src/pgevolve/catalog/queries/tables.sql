@@ -1,7 +1,14 @@
 -- Plain tables of the owned schema. Partitioned tables, partitions and
 -- inheritance children are not managed (reported by unmanaged.sql), nor are
 -- tables that belong to an extension.
-SELECT c.oid, c.relname AS name, obj_description(c.oid, 'pg_class') AS comment
+-- reloptions: the table's storage parameters, and its TOAST table's prefixed with 'toast.'.
+-- replica_identity_index: the index REPLICA IDENTITY USING INDEX names (relreplident 'i').
+SELECT c.oid, c.relname AS name, obj_description(c.oid, 'pg_class') AS comment,
+       coalesce(c.reloptions, '{}') || coalesce(ARRAY(SELECT 'toast.' || o FROM pg_class t, unnest(t.reloptions) o
+                                                      WHERE t.oid = c.reltoastrelid), '{}') AS reloptions,
+       c.relreplident AS replica_identity,
+       (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisreplident) AS replica_identity_index
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %(schema)s

@@ -103,6 +103,54 @@ SELECT kind, name, detail, depends_on, setup FROM (
     FROM pg_statistic_ext st JOIN pg_class c ON c.oid = st.stxrelid JOIN pg_namespace n ON n.oid = st.stxnamespace
     WHERE n.nspname = %(schema)s
     UNION ALL
+    -- Indexes the format cannot express (indexes.sql leaves them out, on the same conditions).
+    SELECT 'index', ic.relname::text, 'on ' || c.relname || ': ' || CASE
+               WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin')
+                   THEN 'access method ' || am.amname
+               WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')
+               WHEN EXISTS (SELECT 1 FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid
+                            AND ia.attoptions IS NOT NULL) THEN 'operator class parameters'
+               ELSE 'a collation of its own on a key' END,
+           NULL, NULL
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_class c ON c.oid = i.indrelid AND c.relkind = 'r'
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_am am ON am.oid = ic.relam
+    WHERE n.nspname = %(schema)s AND NOT c.relispartition
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid
+                      AND con.contype IN ('p', 'u', 'x'))
+      AND (am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin')
+           OR ic.reloptions IS NOT NULL
+           OR EXISTS (SELECT 1 FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid AND ia.attoptions IS NOT NULL)
+           OR EXISTS (
+               SELECT 1 FROM unnest(i.indkey::int2[], i.indcollation::oid[]) WITH ORDINALITY k(attnum, coll, ord)
+               LEFT JOIN pg_attribute ta ON ta.attrelid = i.indrelid AND ta.attnum = k.attnum AND k.attnum > 0
+               LEFT JOIN pg_attribute ia ON ia.attrelid = i.indexrelid AND ia.attnum = k.ord
+               LEFT JOIN pg_type it ON it.oid = ia.atttypid
+               WHERE k.ord <= i.indnkeyatts AND k.coll <> 0
+                 AND k.coll <> coalesce(ta.attcollation, it.typcollation)))
+    UNION ALL
+    -- Storage parameters outside the families sqltext/storage.py manages (user_catalog_table, ...).
+    SELECT 'storage parameter', split_part(o, '=', 1), 'on ' || c.relname || ': ' || o, NULL, NULL
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, unnest(c.reloptions) o
+    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition
+      AND split_part(o, '=', 1) !~ '^(autovacuum_|log_autovacuum_|vacuum_|fillfactor$|toast_tuple_target$|parallel_workers$)'
+    UNION ALL
+    -- Foreign keys of managed tables to a table that is not one (another schema, a partitioned table,
+    -- a partition, an inheritance child): introspect.py leaves them out of the model.
+    SELECT 'foreign key', con.conname, 'on ' || c.relname || ' references ' || con.confrelid::regclass::text,
+           NULL, NULL
+    FROM pg_constraint con
+    JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_class ref ON ref.oid = con.confrelid JOIN pg_namespace refns ON refns.oid = ref.relnamespace
+    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition AND con.contype = 'f'
+      AND con.conparentid = 0
+      AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+      AND (refns.nspname <> %(schema)s OR ref.relkind <> 'r' OR ref.relispartition
+           OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ref.oid)
+           OR EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_class'::regclass AND e.objid = ref.oid))
+    UNION ALL
     SELECT 'exclusion constraint', con.conname, 'on ' || c.relname, NULL, NULL
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND con.contype = 'x'
