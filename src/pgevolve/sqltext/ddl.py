@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from pgevolve import model
-from pgevolve.sqltext.expression_facts import nextval_sequence
 from pgevolve.sqltext import storage
+from pgevolve.sqltext.expression_facts import nextval_sequence
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal, quote_qualified, sequence_name
 from pgevolve.sqltext.type_text import SERIAL_TYPES, enum_reference, parse_type
 

@@ -73,9 +73,8 @@ def _check_tokens(text: str) -> None:
             raise ExpressionError("must be one SQL expression (found ',' outside parentheses)")
         if token.name in (_OPEN, _OPEN_BRACKET):
             open_.append(token.name)
-        elif token.name in _PAIRS:
-            if not open_ or open_.pop() != _PAIRS[token.name]:
-                raise ExpressionError("closes a parenthesis it did not open")
+        elif token.name in _PAIRS and (not open_ or open_.pop() != _PAIRS[token.name]):
+            raise ExpressionError("closes a parenthesis it did not open")
     if open_:
         raise ExpressionError("leaves a parenthesis open")
 

@@ -150,7 +150,7 @@ def _enum(value: Value, parameter: Parameter) -> str:
 
 
 def _integer(value: Value) -> int:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise StorageValueError("a whole number")
     if isinstance(value, int):
         return value
