@@ -145,7 +145,7 @@ def plan(
     _err(f"database: {target.describe()}")
     planned = plan_against(schema_dir, target, dev_url=dev_url)
     for obj in planned.unmanaged:
-        _err(f"not managed by pgevolve (left alone): {obj.kind} {obj.name}")
+        _err(f"not managed by pgevolve (left alone): {obj.describe()}")
     color = fmt is PlanFormat.text and sys.stdout.isatty()
     print(_render_plan(planned.plan, fmt, color=color, schema=planned.desired.schema), end="")
     if out is not None:
@@ -192,7 +192,7 @@ def import_(
     result = render_project(actual)
     written = write_project(result.files, out)
     for obj in unmanaged:
-        _err(f"skipped (not managed by pgevolve): {obj.kind} {obj.name}")
+        _err(f"skipped (not managed by pgevolve): {obj.describe()}")
     for reason in result.skipped:
         _err(f"skipped: {reason}")
     print(f"{out}: {len(written)} file(s) written for {len(actual.tables)} tables")

@@ -104,10 +104,11 @@ def summarize(change: Change) -> str:
         case DropUnique(table=table, constraint=unique):
             return f"No longer requires {_columns(unique.columns)} to be unique in {_c(table)}"
         case ReplaceKey(table=table, old=old, new=model.PrimaryKey() as key):
-            return f"Makes {_columns(key.columns)} the primary key of {_c(table)} (was {_columns(old.columns)})"
+            return (f"Makes {_columns(key.columns)} the primary key of {_c(table)}{_options(key)} "
+                    f"(was {_columns(old.columns)}{_options(old)})")
         case ReplaceKey(table=table, old=old, new=new):
-            return (f"Requires {_columns(new.columns)} to be unique in {_c(table)}{_timing(new)} "
-                    f"(was {_columns(old.columns)}{_timing(old)})")
+            return (f"Requires {_columns(new.columns)} to be unique in {_c(table)}{_options(new)} "
+                    f"(was {_columns(old.columns)}{_options(old)})")
         case AddCheck(table=table, check=check):
             return f"Adds rule {_c(check.name)} to {_c(table)}"
         case DropCheck(table=table, check=check):
@@ -147,10 +148,16 @@ def summarize(change: Change) -> str:
             assert_never(change)
 
 
-def _timing(key: model.PrimaryKey | model.UniqueConstraint) -> str:
-    if isinstance(key, model.PrimaryKey) or not key.deferrable:
-        return ""
-    return ", checked at commit" if key.initially_deferred else ", deferrable"
+def _options(key: model.PrimaryKey | model.UniqueConstraint) -> str:
+    """What sets a key apart beyond its columns: NULLs counted equal, INCLUDE columns, when it is checked."""
+    parts = []
+    if isinstance(key, model.UniqueConstraint) and key.nulls_not_distinct:
+        parts.append("NULLs counted as equal")
+    if key.include:
+        parts.append(f"including {_columns(key.include)}")
+    if key.deferrable:
+        parts.append("checked at commit" if key.initially_deferred else "deferrable")
+    return "".join(f", {part}" for part in parts)
 
 
 def _comment(change: SetComment) -> str:
