@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from roundtrip import read_tree, round_trip
 
 from conftest import DatabaseFactory
-from roundtrip import read_tree, round_trip
 
 CASES = sorted((Path(__file__).parent / "cases" / "adoption").iterdir())
 
