@@ -67,17 +67,29 @@ def test_what_the_format_cannot_express_is_unmanaged_not_modelled(databases: Dat
         CREATE INDEX doc_c ON doc (name COLLATE "C");
         CREATE INDEX doc_siglen ON doc USING gist (name gist_trgm_ops (siglen = 32));
         CREATE INDEX doc_plain ON doc (name);
+        CREATE UNIQUE INDEX doc_id_ff ON doc (id) WITH (fillfactor = 80);
+        ALTER TABLE doc REPLICA IDENTITY USING INDEX doc_id_ff;
+        CREATE UNLOGGED TABLE scratch (id integer REFERENCES doc MATCH FULL, body text);
+        ALTER TABLE scratch ALTER COLUMN id SET STATISTICS 500, ALTER COLUMN body SET STORAGE EXTERNAL;
     """)
     db, unmanaged = read(dsn)
-    doc = db.table("doc")
-    assert doc is not None
-    assert doc.foreign_keys == ()
+    doc, scratch = db.table("doc"), db.table("scratch")
+    assert doc is not None and scratch is not None
+    assert doc.foreign_keys == () and scratch.foreign_keys == ()
     assert [i.name for i in doc.indexes] == ["doc_plain"]
-    found = {(u.kind, u.name): u.detail for u in unmanaged if u.kind in ("index", "foreign key")}
+    assert (doc.replica_identity, doc.replica_identity_index) == ("default", None)  # not modelled: hands off
+    found = {(u.kind, u.name): u.detail for u in unmanaged if u.kind in ("index", "foreign key", "table setting",
+                                                                         "column setting")}
     assert found == {
         ("index", "doc_ff"): "on doc: storage parameters fillfactor=90",
+        ("index", "doc_id_ff"): "on doc: storage parameters fillfactor=80",
         ("index", "doc_c"): "on doc: a collation of its own on a key",
         ("index", "doc_siglen"): "on doc: operator class parameters",
         ("foreign key", "doc_id_fkey"): "on doc references part",
         ("foreign key", "doc_owner_fkey"): "on doc references auth.users",
+        ("foreign key", "scratch_id_fkey"): "on scratch references doc MATCH FULL",
+        ("table setting", "doc"): "REPLICA IDENTITY USING INDEX doc_id_ff",
+        ("table setting", "scratch"): "UNLOGGED",
+        ("column setting", "scratch.id"): "STATISTICS 500",
+        ("column setting", "scratch.body"): "STORAGE EXTERNAL",
     }

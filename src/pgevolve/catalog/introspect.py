@@ -67,10 +67,8 @@ def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | Non
         # The bulk queries also return partitions and inheritance children (plain
         # relkind 'r' tables); only the tables query decides what is managed.
         managed = {t["oid"] for t in tables}
-        # A foreign key to a table that is not managed (another schema, a partitioned table) is
-        # not in the format: unmanaged.sql reports it, and leaving it out here keeps plans off it.
         constraints = _by_table([_named_keys(c, names) for c in run_query(conn, "constraints", schema, stats)
-                                 if c["table_oid"] in managed and (c["type"] != "f" or c["ref_oid"] in managed)])
+                                 if c["table_oid"] in managed and _managed_constraint(c, managed)])
         indexes = _by_table(run_query(conn, "indexes", schema, stats))
         promotions = run_query(conn, "promotions", schema, stats)
     return model.Database(
@@ -86,6 +84,12 @@ def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | Non
         ]),
         sync_triggers=tuple(sorted((_sync_trigger(p) for p in promotions), key=lambda s: (s.table, s.column))),
     )
+
+
+def _managed_constraint(row: dict[str, Any], managed: set[int]) -> bool:
+    """A foreign key to a table that is not managed (another schema, a partitioned table), or MATCH FULL,
+    is not in the format: unmanaged.sql reports it, and leaving it out here keeps plans off it."""
+    return row["type"] != "f" or (row["ref_oid"] in managed and row["match_type"] == "s")
 
 
 def _sync_trigger(row: dict[str, Any]) -> model.SyncTrigger:
@@ -144,7 +148,7 @@ def _table(row: dict[str, Any], columns: list[dict[str, Any]], constraints: list
         indexes=model.sort_by_name(indexes),
         comment=row["comment"],
         storage=_storage(row["reloptions"]),
-        **_replica_identity(row),
+        **_replica_identity(row, {c["name"] for c in constraints} | {i.name for i in indexes}),
     )
 
 
@@ -158,13 +162,15 @@ def _storage(reloptions: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found))
 
 
-def _replica_identity(row: dict[str, Any]) -> dict[str, Any]:
-    kind = _REPLICA_IDENTITY[row["replica_identity"]]
-    if kind == "index" and row["replica_identity_index"] is None:
+def _replica_identity(row: dict[str, Any], indexes: set[str]) -> dict[str, Any]:
+    kind, index = _REPLICA_IDENTITY[row["replica_identity"]], row["replica_identity_index"]
+    if kind == "index" and index is None:
         # USING INDEX whose index was dropped since: PostgreSQL then logs no old key, as with NOTHING.
         kind = "nothing"
-    return {"replica_identity": kind, "replica_identity_index": row["replica_identity_index"] if kind == "index"
-            else None}
+    elif kind == "index" and index not in indexes:
+        # On an index the model leaves out (unmanaged.sql says so): not modelled either, so hands off.
+        kind, index = "default", None
+    return {"replica_identity": kind, "replica_identity_index": index if kind == "index" else None}
 
 
 def _primary_key(row: dict[str, Any]) -> model.PrimaryKey:

@@ -23,6 +23,7 @@ SELECT con.conrelid AS table_oid,
        con.condeferred AS initially_deferred,
        con.convalidated AS valid,
        con.connoinherit AS no_inherit,
+       con.confmatchtype AS match_type,
        -- PRIMARY KEY / UNIQUE: the INCLUDE columns and NULLS NOT DISTINCT of the index behind it
        -- (indnullsnotdistinct, PostgreSQL 15+, read through to_jsonb so that older servers read false).
        CASE WHEN con.contype IN ('p', 'u') THEN

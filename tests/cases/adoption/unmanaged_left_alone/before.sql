@@ -13,3 +13,10 @@ CREATE INDEX doc_name_c ON doc (name COLLATE "C");
 CREATE INDEX doc_name_trgm ON doc USING gist (name gist_trgm_ops (siglen = 32));
 CREATE INDEX doc_title ON doc (title);
 CREATE VIEW doc_names AS SELECT id, name FROM doc;
+CREATE UNIQUE INDEX doc_id_ff ON doc (id) WITH (fillfactor = 80);
+ALTER TABLE doc REPLICA IDENTITY USING INDEX doc_id_ff;
+CREATE TABLE ref (id integer PRIMARY KEY, a integer, b integer, UNIQUE (a, b));
+CREATE UNLOGGED TABLE scratch (id integer, doc_a integer, doc_b integer,
+                               FOREIGN KEY (doc_a, doc_b) REFERENCES ref (a, b) MATCH FULL);
+ALTER TABLE scratch ALTER COLUMN id SET STATISTICS 500;
+ALTER TABLE doc ALTER COLUMN name SET STORAGE EXTERNAL, ALTER COLUMN title SET COMPRESSION pglz;
