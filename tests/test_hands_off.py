@@ -4,9 +4,9 @@ Random catalogs, written as SQL the way applications and DBAs write them, mix wh
 (key options, DESC/NULLS/opclass keys, mixed column and expression keys, INCLUDE, NULLS NOT DISTINCT,
 DEFERRABLE keys, NOT VALID and NO INHERIT constraints, storage parameters, REPLICA IDENTITY, tables
 without columns) with what it does not (views, functions, triggers, policies, partitions, indexes with
-storage parameters or a collation of their own, foreign keys to a partitioned table, an unmanaged storage
-parameter). For each: import; the YAML validates; the plan against the same database is empty; and a
-database built from the YAML has the same managed catalog.
+storage parameters or a collation of their own, foreign keys to a partitioned table or MATCH FULL, an
+unmanaged storage parameter, UNLOGGED, column settings). For each: import; the YAML validates; the plan
+against the same database is empty; and a database built from the YAML has the same managed catalog.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ def index_sql(draw: st.DrawFn, table: str, present: list[str]) -> list[str]:
 def unmanaged_sql(draw: st.DrawFn, tables: list[str], with_text: list[str]) -> list[str]:
     """Objects the format does not express, around the managed ones."""
     kinds = draw(st.lists(st.sampled_from(["view", "function", "trigger", "policy", "partition", "index options",
-                                           "index collation", "fk to partition"]), max_size=4, unique=True))
+                                           "index collation", "fk to partition", "match full", "unlogged",
+                                           "column settings"]), max_size=5, unique=True))
     first = tables[0]
     statements = []
     if "view" in kinds:
@@ -124,7 +125,16 @@ def unmanaged_sql(draw: st.DrawFn, tables: list[str], with_text: list[str]) -> l
     if "fk to partition" in kinds:
         statements.append(f"ALTER TABLE {first} ADD CONSTRAINT {first}_part_fkey FOREIGN KEY (id) REFERENCES part")
     if "index options" in kinds:
-        statements.append(f"CREATE INDEX {first}_ff ON {first} (id) WITH (fillfactor = 80)")
+        statements += [f"CREATE UNIQUE INDEX {first}_ff ON {first} (id) WITH (fillfactor = 80)",
+                       f"ALTER TABLE {first} REPLICA IDENTITY USING INDEX {first}_ff"]
+    if "match full" in kinds or "unlogged" in kinds:
+        unlogged = "UNLOGGED " if "unlogged" in kinds else ""
+        statements += ["CREATE TABLE keyed (a integer, b integer, UNIQUE (a, b))",
+                       f"CREATE {unlogged}TABLE leaf (a integer, b integer)"]
+    if "match full" in kinds:
+        statements.append("ALTER TABLE leaf ADD FOREIGN KEY (a, b) REFERENCES keyed (a, b) MATCH FULL")
+    if "column settings" in kinds:
+        statements.append(f"ALTER TABLE {first} ALTER COLUMN id SET STATISTICS 300")
     if "index collation" in kinds and with_text:
         statements.append(f'CREATE INDEX {with_text[0]}_c ON {with_text[0]} (a COLLATE "C")')
     return statements
@@ -172,7 +182,8 @@ def test_the_generator_reaches_every_kind(tmp_path: Path) -> None:
     seen: set[str] = set()
     wanted = {"DESC", "NULLS FIRST", "text_pattern_ops", "lower(a)", "INCLUDE", "NULLS NOT DISTINCT", "DEFERRABLE",
               "NOT VALID", "NO INHERIT", "fillfactor", "REPLICA IDENTITY", "CREATE TABLE marker ()", "CREATE VIEW",
-              "CREATE TRIGGER", "CREATE POLICY", "PARTITION OF", "COLLATE", "jsonb_path_ops", "user_catalog_table"}
+              "CREATE TRIGGER", "CREATE POLICY", "PARTITION OF", "COLLATE", "jsonb_path_ops", "user_catalog_table",
+              "MATCH FULL", "UNLOGGED", "STATISTICS"}
 
     @settings(max_examples=400, deadline=None, database=None)
     @given(statements=catalog())
