@@ -14,12 +14,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import DatabaseFactory
 from oracles import same_catalog
+from pgevolve import model as m
 from pgevolve.apply.run import execute_plan
 from pgevolve.importer import render_project, write_project
 from pgevolve.pipeline import plan_against, read_database
@@ -175,6 +177,25 @@ def test_a_plan_against_the_imported_database_is_empty(databases: DatabaseFactor
     rebuilt = databases.create()
     execute_plan(rebuilt, plan_against(schema, Target(rebuilt, "test")).plan)
     assert same_catalog(read_database(rebuilt, "public")[0], actual), "\n".join(statements)
+    # Nothing managed is lost silently: PostgreSQL's own text of every managed index and constraint.
+    assert definitions(rebuilt, actual) == definitions(source, actual), "\n".join(statements)
+
+
+def definitions(dsn: str, managed: m.Database) -> dict[tuple[str, str], str]:
+    """pg_get_indexdef / pg_get_constraintdef of the objects in the model, by (table, name)."""
+    names = {(t.name, o.name) for t in managed.tables
+             for o in (*([t.primary_key] if t.primary_key else []), *t.uniques, *t.checks, *t.foreign_keys,
+                       *t.indexes)}
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("""
+            SELECT c.relname, ic.relname, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+            WHERE c.relnamespace = 'public'::regnamespace
+            UNION ALL
+            SELECT c.relname, con.conname, pg_get_constraintdef(con.oid)
+            FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+            WHERE c.relnamespace = 'public'::regnamespace""").fetchall()
+    return {(table, name): text for table, name, text in rows if (table, name) in names}
 
 
 def test_the_generator_reaches_every_kind(tmp_path: Path) -> None:
