@@ -199,3 +199,14 @@ def test_replica_identity_follows_a_rebuilt_index() -> None:
     assert changes[-1] == SetReplicaIdentity(table="t", identity="index", index="t_a_idx")
     assert diff(_db(actual), _db(replace(actual, replica_identity="full", replica_identity_index=None))) == [
         SetReplicaIdentity(table="t", identity="full")]
+
+
+def test_the_json_schema_lists_exactly_the_managed_storage_parameters() -> None:
+    """format.schema.json (what editors and the first validation pass see) and sqltext/storage.py agree."""
+    from pgevolve.source import format_json_schema
+
+    listed = format_json_schema()["$defs"]["tableFile"]["properties"]["storage"]["properties"]
+    assert set(listed) == set(storage.TABLE_PARAMETERS)
+    for name, parameter in storage.TABLE_PARAMETERS.items():
+        if parameter.kind in ("integer", "real"):
+            assert (listed[name]["minimum"], listed[name]["maximum"]) == (parameter.minimum, parameter.maximum), name
