@@ -112,29 +112,27 @@ def _replica_identity(table: TableSpec) -> list[Problem]:
     name = table.replica_identity_index
     if name is None:
         return []
-    candidates = dict(_unique_index_names(table))
+    candidates = _unique_index_names(table)
     if name in candidates:
         return []
     path = ("replica_identity", "index")
     return [table.doc.problem(path, f"replica_identity names index '{name}', which is not a unique index, primary "
                               f"key or UNIQUE constraint of table '{table.name}'",
-                              hint=did_you_mean(name, list(candidates)))]
+                              hint=did_you_mean(name, candidates))]
 
 
-def _unique_index_names(table: TableSpec) -> list[tuple[str, NodePath]]:
-    """The names (written, or PostgreSQL's default) of the table's unique indexes and keys."""
-    found: list[tuple[str, NodePath]] = []
+def _unique_index_names(table: TableSpec) -> list[str]:
+    """The names (written, or PostgreSQL's default before numbering) of the table's unique indexes and keys."""
+    found = []
     if table.primary_key_columns:
         key = table.primary_key
-        found.append(((key.name if key else None) or ident.primary_key_name(table.name), ("primary_key",)))
-    for column in table.columns:
-        if column.unique:
-            found.append((ident.unique_name(table.name, [column.name]), column.path))
-    found += [(u.name or ident.unique_name(table.name, u.columns), u.path) for u in table.uniques]
+        found.append((key.name if key else None) or ident.primary_key_name(table.name))
+    found += [ident.unique_name(table.name, [c.name]) for c in table.columns if c.unique]
+    found += [u.name or ident.unique_name(table.name, u.columns) for u in table.uniques]
     for index in table.indexes:
         if index.unique:
             keys = [k.column or index_key_name(k.expression or "") for k in _index_keys(index)]
-            found.append((index.name or ident.index_name(table.name, [*keys, *index.include]), index.path))
+            found.append(index.name or ident.index_name(table.name, [*keys, *index.include]))
     return found
 
 
