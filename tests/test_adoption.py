@@ -16,9 +16,7 @@ from conftest import DatabaseFactory
 CASES = sorted((Path(__file__).parent / "cases" / "adoption").iterdir())
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)

@@ -382,7 +382,7 @@ def test_bad_index_column_with_did_you_mean(tmp_path: Path) -> None:
 
 def test_index_with_both_columns_and_expression(tmp_path: Path) -> None:
     run = validate(tmp_path, {"tables/t.yaml": table(INDEXED, "  - columns: [email]\n    expression: lower(email)\n")})
-    failed(run, "tables/t.yaml", 6, 5, "index #1 needs exactly one of 'columns' and 'expression'")
+    failed(run, "tables/t.yaml", 6, 5, "index #1 needs exactly one of 'columns', 'expression' and 'keys'")
 
 
 def test_injected_index_where(tmp_path: Path) -> None:

@@ -10,15 +10,12 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from conftest import cli
 from pgevolve.cli import app
 
+pytestmark = pytest.mark.usefixtures("private_cache")
 SCHEMA = Path(__file__).resolve().parent.parent / "schema"
 
-
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output, result.output
-    return result.exit_code, result.output
 
 
 def cli_stdout(*args: str) -> tuple[int, str]:
@@ -27,10 +24,6 @@ def cli_stdout(*args: str) -> tuple[int, str]:
     assert "Traceback" not in result.output, result.output
     return result.exit_code, result.stdout
 
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture

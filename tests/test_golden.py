@@ -29,6 +29,7 @@ from pgevolve.pipeline import Planned, plan_against, read_database
 from pgevolve.plan.render import render_text
 from pgevolve.server.connect import Target
 
+pytestmark = pytest.mark.usefixtures("private_cache")
 CASES = Path(__file__).parent / "cases"
 UPDATE = os.environ.get("PGEVOLVE_UPDATE_GOLDENS") == "1"
 
@@ -45,10 +46,6 @@ def _schema_dir(case: Path, tmp_path: Path) -> Path:
         project.write_text("schema: public\n")
     return schema_dir
 
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.mark.parametrize("case", _case_dirs(), ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -477,7 +477,7 @@ def test_documents_load_the_same_under_yaml_1_2() -> None:
 def test_rich_model_round_trips_through_the_spec_compiler(tmp_path: Path) -> None:
     spec = pytest.importorskip("pgevolve.source")
     if not hasattr(spec, "compile_project"):
-        pytest.skip("pgevolve.spec.compile_project is not written yet")
+        pytest.skip("pgevolve.source.compile_project is not written yet")
     for db in (SMALL, RICH, SHARED):
         out = tmp_path / db.tables[0].name
         write_project(render_project(db).files, out)

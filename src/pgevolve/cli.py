@@ -11,12 +11,17 @@ from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar, assert_never
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar, assert_never
 
 import typer
 
 from pgevolve.errors import ExitCode, PgevolveError, SpecError
 from pgevolve.server.connect import mask_password
+
+if TYPE_CHECKING:  # each command imports what it runs: `pgevolve validate` never loads the planner
+    from pgevolve.apply.deploy import Deployment
+    from pgevolve.plan.steps import Plan
+    from pgevolve.server.connect import Target
 
 app = typer.Typer(
     name="pgevolve",
@@ -112,7 +117,7 @@ class PlanFormat(StrEnum):
     markdown = "markdown"
 
 
-def _render_plan(plan: Any, fmt: PlanFormat, *, color: bool, schema: str) -> str:
+def _render_plan(plan: Plan, fmt: PlanFormat, *, color: bool, schema: str) -> str:
     from pgevolve.plan import render
 
     match fmt:
@@ -137,7 +142,6 @@ def plan(
     out: Annotated[Path | None, typer.Option("--out", help="Also save the plan (JSON) to this file.")] = None,
 ) -> None:
     """Compare the YAML with the database and print the migration plan: exit 0 in sync, 2 changes."""
-    from pgevolve.apply.saved import save_plan
     from pgevolve.pipeline import plan_against
     from pgevolve.server.connect import resolve_target
 
@@ -149,7 +153,7 @@ def plan(
     color = fmt is PlanFormat.text and sys.stdout.isatty()
     print(_render_plan(planned.plan, fmt, color=color, schema=planned.desired.schema), end="")
     if out is not None:
-        save_plan(planned, out)
+        planned.save(out)
         _err(f"plan saved to {out}")
     raise typer.Exit(ExitCode.OK if planned.plan.is_empty else ExitCode.CHANGES)
 
@@ -170,7 +174,7 @@ def drift(
     target = resolve_target(database_url, allow_embedded=False)
     _err(f"database: {target.describe()}")
     planned = plan_against(schema_dir, target, dev_url=dev_url)
-    print(render_drift(planned, fmt.value), end="")
+    print(render_drift(planned.differences(), planned.plan, schema=planned.desired.schema, fmt=fmt.value), end="")
     raise typer.Exit(ExitCode.OK if planned.plan.is_empty else ExitCode.CHANGES)
 
 
@@ -259,7 +263,7 @@ def apply(
     print(f"Applied {len(deployment.plan.steps)} steps (history #{entry}).")
 
 
-def _deployment(planfile: Path | None, schema_dir: Path, target: Any, dev_url: str | None) -> Any:
+def _deployment(planfile: Path | None, schema_dir: Path, target: Target, dev_url: str | None) -> Deployment:
     from pgevolve.apply.codec import fingerprint
     from pgevolve.apply.deploy import Deployment
     from pgevolve.apply.saved import load_plan

@@ -83,7 +83,7 @@ def run_prechecks(conn: psycopg.Connection, checks: list[Precheck], rename_sql: 
     failures: list[Failure] = []
     with conn.transaction(force_rollback=True):
         for sql in rename_sql:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
         for check in checks:
             failure = _run_check(conn, check)
             if failure:
@@ -95,11 +95,12 @@ def _run_check(conn: psycopg.Connection, check: Precheck) -> Failure | None:
     try:
         with conn.transaction():
             for sql in check.setup_sql:
-                conn.execute(sql)  # type: ignore[arg-type]
-            count = int(conn.execute(check.count_sql).fetchone()[0])  # type: ignore[arg-type, index]
+                conn.execute(sql)
+            row = conn.execute(check.count_sql).fetchone()  # count(*): always one row
+            count = int(row[0]) if row is not None else 0
             if count == 0:
                 return None
-            rows = conn.execute(check.sample_sql).fetchall() if check.sample_sql else []  # type: ignore[arg-type]
+            rows = conn.execute(check.sample_sql).fetchall() if check.sample_sql else []
     except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable):
         return None  # depends on a column this plan adds: PostgreSQL checks it when the step runs
     except (psycopg.errors.DataError, psycopg.errors.CannotCoerce, psycopg.errors.DatatypeMismatch) as exc:

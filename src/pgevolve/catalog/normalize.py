@@ -20,7 +20,6 @@ import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import psycopg
 
@@ -32,14 +31,8 @@ from pgevolve.sqltext.ident import quote_ident
 SCRATCH_PREFIX = "pgevolve_scratch_"
 
 
-@dataclass(frozen=True, slots=True)
-class Canonicalized:
-    database: model.Database
-    from_cache: bool
-
-
 def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = True,
-                 setup: tuple[str, ...] = ()) -> Canonicalized:
+                 setup: tuple[str, ...] = ()) -> model.Database:
     """The desired model as PostgreSQL itself spells it, from the cache or a scratch database.
 
     ``setup``: statements that create the target's unmanaged objects (sequences, functions)
@@ -51,11 +44,11 @@ def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = 
     key = cache.key_of(str(version), repr(desired), *setup)
     loaded = cache.load("canonical", key) if use_cache else None
     if isinstance(loaded, model.Database):
-        return Canonicalized(loaded, from_cache=True)
+        return loaded
     result = materialize(desired, server_dsn=server_dsn, setup=setup)
     if use_cache:
         cache.store("canonical", key, result)
-    return Canonicalized(result, from_cache=False)
+    return result
 
 
 def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, ...] = ()) -> model.Database:
@@ -74,9 +67,9 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
             # As in apply and in introspection: unqualified names resolve in the owned schema.
             conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(desired.schema),))
             if setup:
-                conn.execute(create_schema(desired.schema))  # type: ignore[arg-type]
+                conn.execute(create_schema(desired.schema))
                 _run_setup(conn, setup)
-            conn.execute(schema_sql(desired))  # type: ignore[arg-type]
+            conn.execute(schema_sql(desired))
         except psycopg.Error as exc:
             raise ExecutionFailed(
                 f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}"
@@ -90,7 +83,7 @@ def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:
     for statement in setup:
         try:
             with conn.transaction():
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
         except psycopg.Error:
             continue  # e.g. a function on a type the YAML creates: the build says so if it matters
     conn.execute("SELECT set_config('check_function_bodies', 'on', false)")

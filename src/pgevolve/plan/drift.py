@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
 
 from pgevolve import changes as ch
+from pgevolve.plan.steps import Plan
 from pgevolve.plan.summary import summarize
 
 
@@ -24,24 +25,16 @@ _FIELD = {"type": "type", "nullable": "nullable", "default": "default", "identit
           "generated": "generated", "collation": "collation"}
 
 
-def drift_lines(planned: Any) -> list[str]:
-    from pgevolve.diff import diff
-
-    if planned.plan.is_empty:
-        return []
-    return [describe(c) for c in diff(planned.actual, planned.desired, planned.compiled.hints)]
-
-
-def render_drift(planned: Any, fmt: str) -> str:
-    """text / markdown / json / sql of the differences; empty drift says so."""
-    lines = drift_lines(planned)
+def render_drift(differences: Sequence[ch.Change], plan: Plan, *, schema: str, fmt: str) -> str:
+    """text / markdown / json of the differences, or sql of the plan that removes them; empty drift says so."""
+    lines = [describe(c) for c in differences]
     match fmt:
         case "json":
             return json.dumps({"in_sync": not lines, "differences": lines}, indent=2) + "\n"
         case "sql":
             from pgevolve.plan.render import render_sql
 
-            return render_sql(planned.plan, search_path=planned.desired.schema)
+            return render_sql(plan, search_path=schema)
         case "markdown":
             if not lines:
                 return "**No drift**: the database matches the YAML.\n"

@@ -22,7 +22,7 @@ from pgevolve.changes import (
     ValidateConstraint,
 )
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.implication import check_implies
 
@@ -42,7 +42,7 @@ def add_key(change: AddPrimaryKey | AddUnique, ctx: Context) -> list[Step]:
     key = change.key if isinstance(change, AddPrimaryKey) else change.constraint
     table, obj = change.table, f"{change.table}.{key.name}"
     rel = (ctx.relation(table), ctx.relation(key.name))
-    kind = "add_primary_key" if isinstance(change, AddPrimaryKey) else "add_unique"
+    kind = StepKind.ADD_PRIMARY_KEY if isinstance(change, AddPrimaryKey) else StepKind.ADD_UNIQUE
     if change.using_index is not None:
         existing = change.using_index
         renamed = f" (PostgreSQL renames it `{key.name}`)" if existing != key.name else ""
@@ -52,7 +52,7 @@ def add_key(change: AddPrimaryKey | AddUnique, ctx: Context) -> list[Step]:
                       relations=(ctx.relation(table), ctx.relation(existing)))]
     index_sql = ddl.create_index(table, model.key_index(key), ctx.scope, concurrently=True)
     return [
-        draft(Phase.INDEXES, "create_index_concurrently", obj, index_sql, Hazard.DATA, UNIQUE_INDEX,
+        draft(Phase.INDEXES, StepKind.CREATE_INDEX_CONCURRENTLY, obj, index_sql, Hazard.DATA, UNIQUE_INDEX,
               transactional=False, relations=rel),
         draft(Phase.KEYS, kind, obj, ddl.add_key_using_index(table, key, ctx.scope), Hazard.SAFE,
               "Attaches the unique index built above as the constraint: a brief ACCESS EXCLUSIVE lock, no scan.",
@@ -86,11 +86,12 @@ def _not_valid_then_validate(table: str, constraint: model.CheckConstraint | mod
                              ctx: Context) -> list[Step]:
     """ADD ... NOT VALID (brief lock, new rows checked from now on), VALIDATE later in its own transaction."""
     is_fk = isinstance(constraint, model.ForeignKey)
-    phase, kind = (Phase.FOREIGN_KEYS, "add_foreign_key") if is_fk else (Phase.CHECKS, "add_check")
+    phase, kind = ((Phase.FOREIGN_KEYS, StepKind.ADD_FOREIGN_KEY_NOT_VALID) if is_fk
+                   else (Phase.CHECKS, StepKind.ADD_CHECK_NOT_VALID))
     lock = "SHARE ROW EXCLUSIVE lock on both tables" if is_fk else "ACCESS EXCLUSIVE lock"
     rel = _relations(table, constraint, ctx)
     declared = not constraint.valid  # not_valid: true in the YAML: existing rows stay unchecked
-    add = draft(phase, f"{kind}_not_valid", f"{table}.{constraint.name}",
+    add = draft(phase, kind, f"{table}.{constraint.name}",
                 ddl.add_constraint(table, constraint, ctx.scope, not_valid=True), Hazard.SAFE,
                 f"NOT VALID skips the scan of existing rows: a brief {lock}; new rows are checked from now on"
                 + (" (the YAML says not_valid: existing rows are never validated)." if declared else "."),
@@ -108,7 +109,7 @@ def _validate(table: str, constraint: model.CheckConstraint | model.ForeignKey, 
     is_fk = isinstance(constraint, model.ForeignKey)
     phase = Phase.VALIDATE_FOREIGN_KEYS if is_fk else Phase.VALIDATE_CHECKS
     failure = "a row references a missing row" if is_fk else "an existing row violates the check"
-    return draft(phase, "validate_constraint", f"{table}.{constraint.name}",
+    return draft(phase, StepKind.VALIDATE_CONSTRAINT, f"{table}.{constraint.name}",
                  ddl.validate_constraint(table, constraint.name, ctx.scope), Hazard.DATA, VALIDATE.format(failure),
                  isolated=True, relations=_relations(table, constraint, ctx))
 
@@ -118,13 +119,14 @@ def validate_constraint(change: ValidateConstraint, ctx: Context) -> list[Step]:
 
 
 def drop_constraint(change: DropPrimaryKey | DropUnique | DropCheck | DropForeignKey, ctx: Context) -> list[Step]:
+    rel: tuple[str, ...]
     match change:
         case DropForeignKey():
-            phase, name, kind = Phase.DROP_FOREIGN_KEYS, change.foreign_key.name, "drop_foreign_key"
+            phase, name, kind = Phase.DROP_FOREIGN_KEYS, change.foreign_key.name, StepKind.DROP_FOREIGN_KEY
             rel = (ctx.relation(change.table), ctx.relation(change.foreign_key.ref_table))
         case DropPrimaryKey() | DropUnique() | DropCheck():
             name = _constraint_name(change)
-            phase, kind, rel = Phase.DROP_CONSTRAINTS, "drop_constraint", (ctx.relation(change.table),)
+            phase, kind, rel = Phase.DROP_CONSTRAINTS, StepKind.DROP_CONSTRAINT, (ctx.relation(change.table),)
         case _:
             assert_never(change)
     return [draft(phase, kind, f"{change.table}.{name}", ddl.drop_constraint(change.table, name, ctx.scope),
@@ -145,18 +147,18 @@ def _constraint_name(change: DropPrimaryKey | DropUnique | DropCheck) -> str:
 
 def rename_constraint(change: RenameConstraint, ctx: Context) -> list[Step]:
     sql = ddl.rename_constraint(change.table, change.old, change.new, ctx.scope)
-    return [draft(Phase.RENAME_KEYS, "rename_constraint", f"{change.table}.{change.new}", sql, Hazard.LOCKS, RENAME,
-                  relations=(ctx.relation(change.table),))]
+    return [draft(Phase.RENAME_KEYS, StepKind.RENAME_CONSTRAINT, f"{change.table}.{change.new}", sql, Hazard.LOCKS,
+                  RENAME, relations=(ctx.relation(change.table),))]
 
 
 def create_index(change: CreateIndex, ctx: Context) -> list[Step]:
     index, table = change.index, change.table
     hazard, reason = (Hazard.DATA, UNIQUE_INDEX) if index.unique else (Hazard.SAFE, CONCURRENT_INDEX)
-    steps = [draft(Phase.INDEXES, "create_index_concurrently", index.name,
+    steps = [draft(Phase.INDEXES, StepKind.CREATE_INDEX_CONCURRENTLY, index.name,
                    ddl.create_index(table, index, ctx.scope, concurrently=True), hazard, reason,
                    transactional=False, relations=(ctx.relation(table), ctx.relation(index.name)))]
     if index.comment is not None:
-        steps.append(draft(Phase.COMMENTS, "comment", index.name,
+        steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, index.name,
                            ddl.comment_on("index", table, index.name, index.comment, ctx.scope), Hazard.SAFE,
                            "Catalog-only."))
     return steps
@@ -164,12 +166,12 @@ def create_index(change: CreateIndex, ctx: Context) -> list[Step]:
 
 def drop_index(change: DropIndex, ctx: Context) -> list[Step]:
     sql = ddl.drop_index(change.index.name, ctx.scope, concurrently=True)
-    return [draft(Phase.DROP_INDEXES, "drop_index_concurrently", change.index.name, sql, Hazard.SAFE,
+    return [draft(Phase.DROP_INDEXES, StepKind.DROP_INDEX_CONCURRENTLY, change.index.name, sql, Hazard.SAFE,
                   "Dropped CONCURRENTLY (outside a transaction): reads and writes go on.", transactional=False,
                   relations=(ctx.relation(change.table), ctx.relation(change.index.name)))]
 
 
 def rename_index(change: RenameIndex, ctx: Context) -> list[Step]:
     sql = ddl.rename_index(change.old, change.new, ctx.scope)
-    return [draft(Phase.RENAME_KEYS, "rename_index", change.new, sql, Hazard.SAFE, RENAME_INDEX,
+    return [draft(Phase.RENAME_KEYS, StepKind.RENAME_INDEX, change.new, sql, Hazard.SAFE, RENAME_INDEX,
                   relations=(ctx.relation(change.table), ctx.relation(change.new)))]

@@ -51,6 +51,7 @@ from pgevolve.changes import (
     SetReplicaIdentity,
     SetStorage,
     ValidateConstraint,
+    table_of,
 )
 from pgevolve.diff import diff
 from pgevolve.plan import column_steps, key_steps, promotion_steps, swap_steps, table_steps, type_steps
@@ -71,22 +72,10 @@ def plan_changes(changes: Sequence[Change], actual: model.Database, desired: mod
     for index, change in enumerate(changes):
         summary = summarize(change)
         for ordinal, step in enumerate(steps_for(change, ctx)):
-            key = (step.phase.value, not step.transactional, _table_of(change), index, ordinal)
+            key = (step.phase.value, not step.transactional, table_of(change) or "", index, ordinal)
             keyed.append((key, replace(step, summary=summary)))
     keyed.sort(key=lambda pair: pair[0])
     return Plan(steps=tuple(step for _, step in keyed))
-
-
-def _table_of(change: Change) -> str:
-    """The table a change is about ("" for schema-wide changes): the tie-break within a phase."""
-    if isinstance(change, RenameTable):
-        return change.new
-    if isinstance(change, DropSyncTrigger | RenameSyncTrigger):
-        return change.trigger.table
-    table = getattr(change, "table", None)
-    if isinstance(table, model.Table):
-        return table.name
-    return table or ""
 
 
 def steps_for(change: Change, ctx: Context) -> list[Step]:

@@ -18,7 +18,7 @@ from pgevolve import model
 from pgevolve.plan.key_steps import is_loosening
 from pgevolve.sqltext.ddl import Scope
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
-from pgevolve.sqltext.type_text import SERIAL_TYPES
+from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 SAMPLE_SIZE = 5
 
@@ -42,7 +42,8 @@ def prechecks_for(changes: list[ch.Change], actual: model.Database) -> list[Prec
 
 
 def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
-    table = actual.table(getattr(change, "table", "") or "")
+    name = ch.table_of(change)
+    table = actual.table(name) if name is not None else None
     if table is None:
         return []  # a table created by this plan (or renamed: checked under its new name after renames)
     match change:
@@ -61,7 +62,7 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
                                 nulls_count=True)]
         case ch.AddUnique(using_index=None, constraint=unique) | ch.ReplaceKey(using_index=None, new=unique):
             return [_duplicates(actual.schema, table, unique.name, [quote_ident(c) for c in unique.columns], None,
-                                nulls_equal=unique.nulls_not_distinct)]
+                                nulls_equal=isinstance(unique, model.UniqueConstraint) and unique.nulls_not_distinct)]
         case ch.CreateIndex(index=index) | ch.ReplaceIndex(prebuilt=False, new=index) if index.unique:
             keys = [quote_ident(k.column) if k.column else f"({k.expression})" for k in index.keys]
             return [_duplicates(actual.schema, table, index.name, keys, index.where,

@@ -14,34 +14,34 @@ from pgevolve.changes import (
     SetExtensionSchema,
 )
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.ident import make_object_name
 
 
 def create_schema(change: CreateSchema, ctx: Context) -> list[Step]:
-    return [draft(Phase.SCHEMA, "create_schema", change.name, ddl.create_schema(change.name), Hazard.SAFE,
+    return [draft(Phase.SCHEMA, StepKind.CREATE_SCHEMA, change.name, ddl.create_schema(change.name), Hazard.SAFE,
                   "Creates the owned schema unless it exists.")]
 
 
 def create_extension(change: CreateExtension, ctx: Context) -> list[Step]:
     sql = ddl.create_extension(change.extension, ctx.scope)
-    return [draft(Phase.EXTENSIONS, "create_extension", change.extension.name, sql, Hazard.SAFE,
+    return [draft(Phase.EXTENSIONS, StepKind.CREATE_EXTENSION, change.extension.name, sql, Hazard.SAFE,
                   "Installs the extension's functions and types; no table is touched.")]
 
 
 def set_extension_schema(change: SetExtensionSchema, ctx: Context) -> list[Step]:
     sql = ddl.set_extension_schema(change.name, change.new_schema or ctx.scope.schema)
-    return [draft(Phase.EXTENSIONS, "alter_extension", change.name, sql, Hazard.LOCKS,
+    return [draft(Phase.EXTENSIONS, StepKind.ALTER_EXTENSION, change.name, sql, Hazard.LOCKS,
                   "Moves the extension's functions and types; SQL that names them by the old schema breaks.")]
 
 
 def create_enum(change: CreateEnum, ctx: Context) -> list[Step]:
     enum = change.enum
-    steps = [draft(Phase.ENUMS, "create_enum", enum.name, ddl.create_enum(enum, ctx.scope), Hazard.SAFE,
+    steps = [draft(Phase.ENUMS, StepKind.CREATE_ENUM, enum.name, ddl.create_enum(enum, ctx.scope), Hazard.SAFE,
                    "Creates a new type; no table is touched.")]
     if enum.comment is not None:
-        steps.append(draft(Phase.COMMENTS, "comment", enum.name,
+        steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, enum.name,
                            ddl.comment_on("type", None, enum.name, enum.comment, ctx.scope), Hazard.SAFE,
                            "Catalog-only."))
     return steps
@@ -51,7 +51,7 @@ def add_enum_value(change: AddEnumValue, ctx: Context) -> list[Step]:
     # A value added in a transaction cannot be used before that transaction commits:
     # run it on its own, so later steps (defaults, checks) may use it.
     sql = ddl.add_enum_value(change.enum, change.value, ctx.scope, before=change.before, after=change.after)
-    return [draft(Phase.ENUMS, "add_enum_value", f"{change.enum}.{change.value}", sql, Hazard.SAFE,
+    return [draft(Phase.ENUMS, StepKind.ADD_ENUM_VALUE, f"{change.enum}.{change.value}", sql, Hazard.SAFE,
                   "Catalog-only; runs outside a transaction so that later steps can use the new value.",
                   transactional=False)]
 
@@ -61,15 +61,15 @@ def replace_enum(change: ReplaceEnum, ctx: Context) -> list[Step]:
     name, scope = change.new.name, ctx.scope
     aside = make_object_name(name, None, "pgevolve_old")
     steps = [
-        draft(Phase.ENUMS, "rename_enum", name, ddl.rename_type(name, aside, scope), Hazard.SAFE,
+        draft(Phase.ENUMS, StepKind.RENAME_ENUM, name, ddl.rename_type(name, aside, scope), Hazard.SAFE,
               "Moves the old type aside; the columns still use it until converted below."),
-        draft(Phase.ENUMS, "create_enum", name, ddl.create_enum(change.new, scope), Hazard.SAFE,
+        draft(Phase.ENUMS, StepKind.CREATE_ENUM, name, ddl.create_enum(change.new, scope), Hazard.SAFE,
               "Creates the type with the new list of values."),
     ]
     removes = bool(set(change.old.values) - set(change.new.values))
     for table, column in change.columns:
         steps += _convert_column(table, column, ctx, removes=removes)
-    steps.append(draft(Phase.ENUMS, "drop_enum", aside, ddl.drop_type(aside, scope), Hazard.SAFE,
+    steps.append(draft(Phase.ENUMS, StepKind.DROP_ENUM, aside, ddl.drop_type(aside, scope), Hazard.SAFE,
                        "No column uses the old type any more."))
     return steps
 
@@ -78,7 +78,7 @@ def _convert_column(table: str, column: model.Column, ctx: Context, *, removes: 
     obj, rel, scope = f"{table}.{column.name}", (ctx.relation(table),), ctx.scope
     steps = []
     if column.default is not None:  # the default names the old type: set aside, set again after
-        steps.append(draft(Phase.ENUMS, "drop_default", obj, ddl.drop_default(table, column.name, scope),
+        steps.append(draft(Phase.ENUMS, StepKind.DROP_DEFAULT, obj, ddl.drop_default(table, column.name, scope),
                            Hazard.SAFE, "Set aside while the column changes type.", relations=rel))
     if removes:
         hazard, reason = Hazard.DATA, ("Rewrites the table under an ACCESS EXCLUSIVE lock; fails if a row holds a "
@@ -87,11 +87,11 @@ def _convert_column(table: str, column: model.Column, ctx: Context, *, removes: 
         hazard, reason = Hazard.REWRITE, ("Rewrites the table and its indexes under an ACCESS EXCLUSIVE lock; every "
                                           "value converts, but ORDER BY and comparisons on the column follow the new "
                                           "order.")
-    steps.append(draft(Phase.ENUMS, "alter_column_type", obj, ddl.retype_through_text(table, column, scope),
+    steps.append(draft(Phase.ENUMS, StepKind.ALTER_COLUMN_TYPE, obj, ddl.retype_through_text(table, column, scope),
                        hazard, reason, relations=rel))
     default = _desired_default(table, column.name, ctx)
     if column.default is not None and default is not None:
-        steps.append(draft(Phase.ENUMS, "set_default", obj, ddl.set_default(table, column.name, default, scope),
+        steps.append(draft(Phase.ENUMS, StepKind.SET_DEFAULT, obj, ddl.set_default(table, column.name, default, scope),
                            Hazard.SAFE, "The default again, now of the new type.", relations=rel))
     return steps
 
@@ -104,11 +104,11 @@ def _desired_default(table: str, column: str, ctx: Context) -> str | None:
 
 
 def drop_enum(change: DropEnum, ctx: Context) -> list[Step]:
-    return [draft(Phase.DROP_ENUMS, "drop_enum", change.enum.name, ddl.drop_type(change.enum.name, ctx.scope),
+    return [draft(Phase.DROP_ENUMS, StepKind.DROP_ENUM, change.enum.name, ddl.drop_type(change.enum.name, ctx.scope),
                   Hazard.DESTRUCTIVE, "Drops the type (after every column that used it).")]
 
 
 def set_comment(change: SetComment, ctx: Context) -> list[Step]:
     sql = ddl.comment_on(change.target, change.table, change.name, change.comment, ctx.scope)
     obj = f"{change.table}.{change.name}" if change.target == "column" else change.name
-    return [draft(Phase.COMMENTS, "comment", obj, sql, Hazard.SAFE, "Catalog-only.")]
+    return [draft(Phase.COMMENTS, StepKind.COMMENT, obj, sql, Hazard.SAFE, "Catalog-only.")]

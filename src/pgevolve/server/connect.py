@@ -56,7 +56,7 @@ def with_dbname(dsn: str, dbname: str) -> str:
     """The same server and credentials, another database."""
     params = conninfo_to_dict(dsn)
     params["dbname"] = dbname
-    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
+    return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
 @contextmanager

@@ -215,7 +215,7 @@ class _PgServerHandle(LocalServer):
 
 def _start_pgserver(path: Path) -> LocalServer:
     try:
-        import pgserver  # type: ignore[import-not-found]
+        import pgserver  # type: ignore[import-not-found]  # optional (pgevolve[embedded]), untyped when present
     except ImportError as exc:
         raise ConnectionFailed(
             "no database given and no PostgreSQL on this machine: pass --database-url, set "

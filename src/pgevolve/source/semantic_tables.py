@@ -12,7 +12,7 @@ from pgevolve.source.project import IndexKeySpec, IndexSpec, KeySpec, TableSpec
 from pgevolve.source.validate import describe
 from pgevolve.sqltext import ident
 from pgevolve.sqltext.expressions import index_key_name
-from pgevolve.sqltext.types import SERIAL_BASE, fk_compatible
+from pgevolve.sqltext.type_names import SERIAL_BASE, fk_compatible
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,7 +58,7 @@ def is_not_null(ctx: Context, table: TableSpec, column: str) -> bool:
 
 def _names(table: TableSpec) -> list[Problem]:
     doc = table.doc
-    named = [(("table",), table.name), (("renamed_from",), table.renamed_from)]
+    named: list[tuple[NodePath, str | None]] = [(("table",), table.name), (("renamed_from",), table.renamed_from)]
     for part in (table.primary_key, *table.uniques, *table.checks, *table.foreign_keys, *table.indexes):
         if part is not None:
             named.append(((*part.path, "name"), part.name))
@@ -226,7 +226,7 @@ def _unique_target(table: TableSpec, target: TableSpec, ref: _Reference) -> list
     keys = [set(target.primary_key_columns)] if not (pk and pk.deferrable) else []
     keys += [set(u.columns) for u in target.uniques if not u.deferrable]
     keys += [{c.name} for c in target.columns if c.unique]
-    keys += [{k.column for k in _index_keys(i)} for i in target.indexes
+    keys += [{k.column or "" for k in _index_keys(i)} for i in target.indexes
              if i.unique and i.where is None and all(k.column for k in _index_keys(i))]
     if wanted in keys:
         return []

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -253,7 +254,7 @@ def _like_pattern(name: str) -> str:
 
 
 def _read_statements(conn: psycopg.Connection,
-                     jsonb_columns: Mapping[str, frozenset[str]]) -> tuple[list[tuple], Evidence]:
+                     jsonb_columns: Mapping[str, frozenset[str]]) -> tuple[list[tuple[Any, ...]], Evidence]:
     row = conn.execute(_EXTENSION).fetchone()
     if row is None:
         return [], Evidence(statements_available=False, message=(
@@ -262,7 +263,7 @@ def _read_statements(conn: psycopg.Connection,
     extension_schema = row[0]
     patterns = sorted({_like_pattern(c) for columns in jsonb_columns.values() for c in columns})
     view = sql.Identifier(extension_schema, "pg_stat_statements")
-    rows: list[tuple] | None = None
+    rows: list[tuple[Any, ...]] | None = None
     error = ""
     for total in ("total_exec_time", "total_time"):  # total_time before PostgreSQL 13
         query = sql.SQL(_STATEMENTS).format(total=sql.Identifier(total), view=view)
