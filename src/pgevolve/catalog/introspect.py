@@ -147,7 +147,7 @@ def _table(row: dict[str, Any], columns: list[dict[str, Any]], constraints: list
         foreign_keys=model.sort_by_name([_foreign_key(f, schema) for f in by_type["f"]]),
         indexes=model.sort_by_name(indexes),
         comment=row["comment"],
-        storage=_storage(row["reloptions"]),
+        storage=_storage([*(row["reloptions"] or ()), *(f"toast.{o}" for o in row["toast_reloptions"] or ())]),
         **_replica_identity(row, {c["name"] for c in constraints} | {i.name for i in indexes}),
     )
 

@@ -103,33 +103,31 @@ SELECT kind, name, detail, depends_on, setup FROM (
     FROM pg_statistic_ext st JOIN pg_class c ON c.oid = st.stxrelid JOIN pg_namespace n ON n.oid = st.stxnamespace
     WHERE n.nspname = %(schema)s
     UNION ALL
-    -- Indexes the format cannot express (indexes.sql leaves them out, on the same conditions).
-    SELECT 'index', ic.relname::text, 'on ' || c.relname || ': ' || CASE
-               WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin')
-                   THEN 'access method ' || am.amname
-               WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')
-               WHEN EXISTS (SELECT 1 FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid
-                            AND ia.attoptions IS NOT NULL) THEN 'operator class parameters'
-               ELSE 'a collation of its own on a key' END,
-           NULL, NULL
+    -- Indexes the format cannot express: indexes.sql leaves them out on the same CASE (kept in step).
+    SELECT 'index', ic.relname::text, 'on ' || c.relname || ': ' || why.reason, NULL, NULL
     FROM pg_index i
     JOIN pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_class c ON c.oid = i.indrelid AND c.relkind = 'r'
     JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_am am ON am.oid = ic.relam
-    WHERE n.nspname = %(schema)s AND NOT c.relispartition
-      AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid
-                      AND con.contype IN ('p', 'u', 'x'))
-      AND (am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin')
-           OR ic.reloptions IS NOT NULL
-           OR EXISTS (SELECT 1 FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid AND ia.attoptions IS NOT NULL)
-           OR EXISTS (
-               SELECT 1 FROM unnest(i.indkey::int2[], i.indcollation::oid[]) WITH ORDINALITY k(attnum, coll, ord)
-               LEFT JOIN pg_attribute ta ON ta.attrelid = i.indrelid AND ta.attnum = k.attnum AND k.attnum > 0
-               LEFT JOIN pg_attribute ia ON ia.attrelid = i.indexrelid AND ia.attnum = k.ord
-               LEFT JOIN pg_type it ON it.oid = ia.atttypid
-               WHERE k.ord <= i.indnkeyatts AND k.coll <> 0
-                 AND k.coll <> coalesce(ta.attcollation, it.typcollation)))
+    CROSS JOIN LATERAL (SELECT CASE
+        WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') THEN 'access method ' || am.amname
+        WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')
+        WHEN (SELECT bool_or(ia.attoptions IS NOT NULL) FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid)
+            THEN 'operator class parameters'
+        -- A key collation other than its column's (an expression key: its type's); the index's own
+        -- attributes carry the key collations.
+        WHEN EXISTS (
+            SELECT 1 FROM pg_attribute ia JOIN pg_type it ON it.oid = ia.atttypid
+            WHERE ia.attrelid = i.indexrelid AND ia.attnum <= i.indnkeyatts AND ia.attcollation <> 0
+              AND ia.attcollation <> CASE WHEN i.indkey[ia.attnum - 1] = 0 THEN it.typcollation
+                  ELSE (SELECT ta.attcollation FROM pg_attribute ta
+                        WHERE ta.attrelid = i.indrelid AND ta.attnum = i.indkey[ia.attnum - 1]) END)
+            THEN 'a collation of its own on a key'
+    END AS reason) why
+    WHERE n.nspname = %(schema)s AND NOT c.relispartition AND why.reason IS NOT NULL
+      -- NOT IN over one hashed set (pg_constraint has no index on conindid), as in indexes.sql.
+      AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
     UNION ALL
     -- Storage parameters outside the families sqltext/storage.py manages (user_catalog_table, ...).
     SELECT 'storage parameter', split_part(o, '=', 1), 'on ' || c.relname || ': ' || o, NULL, NULL
@@ -150,7 +148,8 @@ SELECT kind, name, detail, depends_on, setup FROM (
       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
       AND (refns.nspname <> %(schema)s OR ref.relkind <> 'r' OR ref.relispartition OR con.confmatchtype <> 's'
            OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ref.oid)
-           OR EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_class'::regclass AND e.objid = ref.oid))
+           OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ref.oid
+                      AND d.deptype = 'e'))
     UNION ALL
     -- Settings of managed tables and columns the format does not say: a rebuild from the YAML lacks them,
     -- and no plan changes them.
