@@ -12,6 +12,8 @@ Shared helpers: ``cli`` (the CLI in-process) and the ``private_cache`` fixture.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,3 +119,31 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is absent: {CORPUS} (real public schemas for round trips)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def local_home() -> Iterator[Path]:
+    """A PGEVOLVE_HOME for the tests of "no database given": pgevolve's kept local server lives there,
+    stopped and removed at the end. Under /tmp, not pytest's 0700 tmp tree: as root the server runs as
+    another user, who must reach it."""
+    home = Path(tempfile.mkdtemp(prefix="pgevolve-home-", dir="/tmp"))
+    try:
+        yield home
+    finally:
+        embedded.stop_persistent(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _local_server_in_test_home(local_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command that finds no database uses the test session's kept server, never the user's own."""
+    monkeypatch.setenv("PGEVOLVE_HOME", str(local_home))
+
+
+@pytest.fixture
+def no_database(local_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No database named anywhere: commands use pgevolve's local server (in ``local_home``)."""
+    for variable in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PGEVOLVE_HOME", str(local_home))
+    return local_home

@@ -104,7 +104,7 @@ def test_ai_interactions_matches_the_dba_definition(crm: str) -> None:
         WHERE attrelid = 'ai_interactions'::regclass AND attnum > 0 ORDER BY attnum
     """)
     assert columns == [
-        ("id", "uuid", True, "uuid_generate_v4()"),
+        ("id", "uuid", True, "gen_random_uuid()"),
         ("lead_id", "uuid", False, None),
         ("client_id", "uuid", False, None),
         ("type", "text", False, None),

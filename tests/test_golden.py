@@ -78,8 +78,7 @@ def test_golden_case(case: Path, databases: DatabaseFactory, tmp_path: Path) -> 
 
 def _assert_refused(planned: Planned, dsn: str) -> None:
     """A blocked plan: apply refuses before any DDL, and the database is as before."""
-    deployment = Deployment(plan=planned.plan, actual=planned.actual, desired=planned.desired,
-                            hints=planned.compiled.hints, schema_dir=None, yaml_fingerprint=None)
+    deployment = Deployment.of(planned)
     with pytest.raises(Refused, match="blocked"):
         deploy(Target(dsn, "test"), deployment, DeployOptions(allow_destructive=True))
     assert read_database(dsn, planned.desired.schema)[0] == planned.actual

@@ -55,7 +55,7 @@ class StepReporter:
         """Called before each step runs."""
         self._finish_watch()
         self.console.print(f"[{number}/{self.total}] {step.summary} ({step.hazard.value})", highlight=False)
-        if self.interactive and not step.transactional and step.batch is None and "INDEX" in step.sql.upper():
+        if self.interactive and step.kind == "create_index_concurrently":
             self._stop.clear()
             self._watcher = threading.Thread(target=self._watch_index, daemon=True)
             self._watcher.start()

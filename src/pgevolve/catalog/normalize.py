@@ -63,6 +63,7 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
     from pgevolve.sqltext.ddl import create_schema, schema_sql
 
     with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
+        _require_extensions(conn, desired)
         try:
             # As in apply and in introspection: unqualified names resolve in the owned schema.
             conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(desired.schema),))
@@ -75,6 +76,33 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
                 f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}"
             ) from None
         return introspect(conn, desired.schema)
+
+
+# Extensions that PostgreSQL itself has replaced: said when the server lacks them.
+_BUILT_IN_INSTEAD = {
+    "uuid-ossp": "uuid_generate_v4() has a built-in equivalent since PostgreSQL 13, gen_random_uuid(), which "
+                 "needs no extension",
+    "pgcrypto": "gen_random_uuid() is built in since PostgreSQL 13",
+}
+
+
+def _require_extensions(conn: psycopg.Connection, desired: model.Database) -> None:
+    """Every listed extension is available on this server, or the plan stops and says which and why."""
+    wanted = [e.name for e in desired.extensions]
+    if not wanted:
+        return
+    rows = conn.execute("SELECT name FROM pg_available_extensions WHERE name = ANY (%s)", (wanted,)).fetchall()
+    missing = sorted(set(wanted) - {r[0] for r in rows})
+    if not missing:
+        return
+    version = conn.execute("SHOW server_version").fetchone()
+    hints = "".join(f"; {_BUILT_IN_INSTEAD[name]}" for name in missing if name in _BUILT_IN_INSTEAD)
+    raise ExecutionFailed(
+        f"extension{'s' * (len(missing) > 1)} {', '.join(missing)} listed in pgevolve.yaml "
+        f"{'are' if len(missing) > 1 else 'is'} not available on this PostgreSQL "
+        f"({version[0] if version else 'unknown version'}): install {'them' if len(missing) > 1 else 'it'} on the "
+        f"server, point --database-url (or --dev-url) at one that has {'them' if len(missing) > 1 else 'it'}, or "
+        f"remove {'them' if len(missing) > 1 else 'it'} from the YAML{hints}")
 
 
 def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:
@@ -97,9 +125,11 @@ def scratch_database(server_dsn: str) -> Iterator[str]:
         try:
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
         except psycopg.Error as exc:
+            remedy = ("the server accepts no writes here (default_transaction_read_only, or a standby)"
+                      if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction) else "grant CREATEDB")
             raise ConnectionFailed(
                 "cannot create a scratch database to normalize the desired schema "
-                f"({_diagnostic(exc)}); grant CREATEDB or pass --dev-url to a server where pgevolve may "
+                f"({_diagnostic(exc)}); {remedy}, or pass --dev-url to a server where pgevolve may "
                 "create databases"
             ) from None
     previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

@@ -49,7 +49,8 @@ WHERE n.nspname = %(schema)s AND c.relkind = 'r'
   -- NOT IN over one hashed set: pg_constraint has no index on conindid, so a
   -- correlated NOT EXISTS would scan it once per index.
   AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
-  -- What the format cannot express: the same CASE as the 'index' rows of unmanaged.sql (kept in step).
+  -- What the format cannot express: the same CASE as the 'index' rows of unmanaged.sql and the replica
+  -- identity of hand_properties.sql (kept in step).
   AND CASE
         WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') THEN 'access method ' || am.amname
         WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')

@@ -129,12 +129,6 @@ SELECT kind, name, detail, depends_on, setup FROM (
       -- NOT IN over one hashed set (pg_constraint has no index on conindid), as in indexes.sql.
       AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
     UNION ALL
-    -- Storage parameters outside the families sqltext/storage.py manages (user_catalog_table, ...).
-    SELECT 'storage parameter', split_part(o, '=', 1), 'on ' || c.relname || ': ' || o, NULL, NULL
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, unnest(c.reloptions) o
-    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition
-      AND split_part(o, '=', 1) !~ '^(autovacuum_|log_autovacuum_|vacuum_|fillfactor$|toast_tuple_target$|parallel_workers$)'
-    UNION ALL
     -- Foreign keys of managed tables to a table that is not one (another schema, a partitioned table,
     -- a partition, an inheritance child), or MATCH FULL: introspect.py leaves them out of the model.
     SELECT 'foreign key', con.conname, 'on ' || c.relname || ' references ' || con.confrelid::regclass::text
@@ -150,41 +144,6 @@ SELECT kind, name, detail, depends_on, setup FROM (
            OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ref.oid)
            OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ref.oid
                       AND d.deptype = 'e'))
-    UNION ALL
-    -- Settings of managed tables and columns the format does not say: a rebuild from the YAML lacks them,
-    -- and no plan changes them.
-    SELECT 'table setting', c.relname,
-           concat_ws(', ', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED' END,
-                     CASE WHEN c.reltablespace <> 0 THEN 'tablespace '
-                          || (SELECT spcname FROM pg_tablespace WHERE oid = c.reltablespace) END,
-                     CASE WHEN ri.unmanaged THEN 'REPLICA IDENTITY USING INDEX ' || ri.relname END),
-           NULL, NULL
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    -- The replica identity's index when indexes.sql leaves it out (the same conditions as above).
-    LEFT JOIN LATERAL (
-        SELECT ic.relname, (am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin')
-                            OR ic.reloptions IS NOT NULL
-                            OR EXISTS (SELECT 1 FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid
-                                       AND ia.attoptions IS NOT NULL)) AS unmanaged
-        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
-        WHERE i.indrelid = c.oid AND i.indisreplident AND c.relreplident = 'i'
-    ) ri ON true
-    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition
-      AND (c.relpersistence = 'u' OR c.reltablespace <> 0 OR ri.unmanaged)
-    UNION ALL
-    SELECT 'column setting', c.relname || '.' || a.attname,
-           concat_ws(', ', CASE WHEN a.attstorage <> t.typstorage THEN 'STORAGE ' || CASE a.attstorage
-                               WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN'
-                               ELSE 'EXTENDED' END END,
-                     CASE WHEN a.attcompression <> '' THEN 'COMPRESSION '
-                          || CASE a.attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END END,
-                     CASE WHEN a.attstattarget >= 0 THEN 'STATISTICS ' || a.attstattarget END),
-           NULL, NULL
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_type t ON t.oid = a.atttypid
-    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition AND a.attnum > 0
-      AND NOT a.attisdropped
-      AND (a.attstorage <> t.typstorage OR a.attcompression <> '' OR a.attstattarget >= 0)
     UNION ALL
     SELECT 'exclusion constraint', con.conname, 'on ' || c.relname, NULL, NULL
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
