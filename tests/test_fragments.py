@@ -59,21 +59,19 @@ def test_type_spellings_are_rebuilt() -> None:
     assert safe_type('geometry("Point", 4326)') == 'geometry("Point",4326)'
 
 
-@pytest.mark.parametrize(("text", "sql"), [
-    ("jsonb_path_ops", "jsonb_path_ops"), ("extensions.gin_trgm_ops", "extensions.gin_trgm_ops"),
-    ('"MyOps"', '"MyOps"'), ("TEXT_OPS", "text_ops"), ('"select"', '"select"'),
+@pytest.mark.parametrize(("name", "sql"), [
+    ("jsonb_path_ops", '"jsonb_path_ops"'), ("extensions.gin_trgm_ops", '"extensions"."gin_trgm_ops"'),
+    ("MyOps", '"MyOps"'), ("text_ops); DROP TABLE canary; --", '"text_ops); DROP TABLE canary; --"'),
+    ('x"); --', '"x""); --"'),
 ])
-def test_opclass_names_are_rebuilt(text: str, sql: str) -> None:
-    assert opclass_sql(text) == sql
+def test_opclass_names_are_quoted_as_written(name: str, sql: str) -> None:
+    assert opclass_sql(name) == sql
 
 
-@pytest.mark.parametrize("text", [
-    "text_ops); DROP TABLE canary; CREATE INDEX ON t (s", "x); --", "x /* c */", "text_ops DESC",
-    "text_ops NULLS FIRST", "a.b.c", "text_ops(siglen=8)", "text_ops COLLATE \"C\"", "", "text_ops) WHERE (true",
-])
-def test_hostile_opclasses_are_refused(text: str) -> None:
+@pytest.mark.parametrize("name", ["", ".x", "x.", "a\0b"])
+def test_opclasses_that_are_no_name_are_refused(name: str) -> None:
     with pytest.raises(UnsafeSql):
-        opclass_sql(text)
+        opclass_sql(name)
 
 
 def test_collations() -> None:
@@ -115,7 +113,7 @@ SCOPE = ddl.Scope("public")
     lambda: ddl.column_definition("t", _column(generated="1) STORED; DROP TABLE x; --"), SCOPE),
     lambda: ddl.column_definition("t", _column(type="integer", identity="ALWAYS AS IDENTITY; DROP TABLE x; --"),
                                   SCOPE),
-    lambda: ddl.create_index("t", model.Index(name="i", keys=(model.IndexKey(column="c", opclass="x); --"),)),
+    lambda: ddl.create_index("t", model.Index(name="i", keys=(model.IndexKey(column="c", opclass=".x"),)),
                              SCOPE, concurrently=False),
     lambda: ddl.create_index("t", model.Index(name="i", keys=(model.IndexKey(column="c"),), where="true); --"),
                              SCOPE, concurrently=False),
@@ -129,9 +127,10 @@ def test_ddl_refuses_what_validation_would_have(build: object) -> None:
         build()  # type: ignore[operator]
 
 
-def test_ddl_quotes_an_odd_access_method() -> None:
+def test_ddl_refuses_an_unknown_access_method() -> None:
     index = model.Index(name="i", keys=(model.IndexKey(column="c"),), method="btree (c); --")
-    assert 'USING "btree (c); --" ("c")' in ddl.create_index("t", index, SCOPE, concurrently=False)
+    with pytest.raises(UnsafeSql):
+        ddl.create_index("t", index, SCOPE, concurrently=False)
 
 
 # -- properties: what PostgreSQL's own lexer makes of the output ------------------------------------

@@ -176,6 +176,18 @@ columns:
     code, out = cli("plan", "--schema-dir", str(schema), "--database-url", target)
     assert code == 1 and 'collation "en_US.utf8; DROP TABLE bystander.canary" for encoding' in out, out
     assert canary_rows(target) == 3
+    schema = project(tmp_path, """table: t
+columns:
+  id: { type: integer, primary_key: true }
+  s: { type: text }
+indexes:
+  - { columns: [s], opclass: "text_ops); DROP TABLE t; CREATE INDEX ON t (s" }
+""")
+    code, out = cli("validate", "--schema-dir", str(schema))
+    assert code == 0, out  # a name, quoted as written: nothing to refuse
+    code, out = cli("plan", "--schema-dir", str(schema), "--database-url", target)
+    assert code == 1 and 'operator class "text_ops); DROP TABLE t; CREATE INDEX ON t (s" does not exist' in out, out
+    assert canary_rows(target) == 3
 
 
 # -- 2. literals and dollar quotes whatever the session settings ----------------------------------

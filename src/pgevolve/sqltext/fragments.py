@@ -21,7 +21,7 @@ from pglast.parser import ParseError, scan
 
 from pgevolve.errors import UnsafeSql, is_control, printable
 from pgevolve.sqltext.expressions import ExpressionError, parse_expression
-from pgevolve.sqltext.ident import quote_ident, quote_name
+from pgevolve.sqltext.ident import quote_ident
 from pgevolve.sqltext.type_names import TypeNameError, type_sql
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "display_sql",
     "dollar_quote",
     "expression_sql",
-    "method_sql",
     "opclass_sql",
     "safe_type",
 ]
@@ -77,30 +76,16 @@ def default_sql(text: str) -> str:
     return text if same else f"({text})"
 
 
-@lru_cache(maxsize=1024)
-def opclass_sql(text: str) -> str:
-    """An operator class, possibly schema-qualified (``gin_trgm_ops``, ``extensions.gin_trgm_ops``), rebuilt.
+def opclass_sql(name: str) -> str:
+    """An operator class as the model keeps it, ``name`` or ``schema.name``, each part quoted as written.
 
-    Read by the grammar where it is used, as the operator class of one index key, and
-    accepted only when that is all the text holds; each part is then quoted as needed.
+    The YAML and the catalog both give the name itself (``text_pattern_ops``,
+    ``extensions.gin_trgm_ops``), never SQL: whatever it holds ends up inside quotes.
     """
-    try:
-        # Nothing but names and dots: a comment or a ';' would hide what follows it from the parse.
-        plain_tokens = all(t.name in ("IDENT", "ASCII_46") or t.kind != "NO_KEYWORD" for t in scan(text))
-        statements = pglast.parse_sql(f"CREATE INDEX ON pgevolve_t (pgevolve_c {text})") if plain_tokens else ()
-    except ParseError:
-        statements = ()
-    stmt = statements[0].stmt if len(statements) == 1 else None
-    params = stmt.indexParams if isinstance(stmt, ast.IndexStmt) else None
-    element = params[0] if params and len(params) == 1 else None
-    names = [n.sval for n in element.opclass or ()] if isinstance(element, ast.IndexElem) else []
-    plain = (isinstance(element, ast.IndexElem) and not element.opclassopts and not element.collation
-             and not element.ordering and not element.nulls_ordering and not stmt.whereClause  # type: ignore[union-attr]
-             and not stmt.indexIncludingParams)  # type: ignore[union-attr]
-    if not plain or not 1 <= len(names) <= 2:
-        raise UnsafeSql(f"refusing to build SQL with the operator class {text!r}: it is not one operator class "
-                        "name (name, or schema.name)")
-    return ".".join(quote_name(n) for n in names)
+    parts = name.split(".", 1)
+    if not all(parts):
+        raise UnsafeSql(f"refusing to build SQL with the operator class {name!r}: write name or schema.name")
+    return ".".join(quote_ident(part) for part in parts)
 
 
 def collation_sql(name: str) -> str:
@@ -135,11 +120,6 @@ def _quoted_parts(text: str) -> list[str] | None:
         if text[position] != ".":
             return None
         position += 1
-
-
-def method_sql(name: str) -> str:
-    """An index access method (``btree``, ``gin``, ``bloom``): one name, quoted when it must be."""
-    return quote_name(name)
 
 
 def comment_text(text: str) -> str:
