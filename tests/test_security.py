@@ -364,6 +364,8 @@ def test_an_untouched_saved_plan_still_applies(target: str, tmp_path: Path) -> N
     ("host=127.0.0.1 port=1 password = s3cr3t", ("s3cr3t",)),
     ("host=127.0.0.1 port=1 sslpassword=s3cr3t", ("s3cr3t",)),
     ("postgresql://127.0.0.1:1/db?password=s3cr3t&user=u", ("s3cr3t",)),
+    ("postgresql://u:s3 cr3t@127.0.0.1:1/db", ("s3", "cr3t")),  # a space not percent-encoded: libpq quotes it
+    ("postgresql://u:s3cr3t\nPW@127.0.0.1:1/db", ("s3cr3t", "PW")),
 ])
 def test_password_is_never_printed(url: str, secrets: tuple[str, ...]) -> None:
     code, out = cli("history", "--database-url", url)

@@ -27,8 +27,8 @@ class Target:
 
     def describe(self) -> str:
         if self.is_local_server:
-            return f"{mask_password(self.dsn)} ({self.detail})"
-        return f"{mask_password(self.dsn) or 'libpq defaults'} (from {self.source})"
+            return f"{mask_dsn(self.dsn)} ({self.detail})"
+        return f"{mask_dsn(self.dsn) or 'libpq defaults'} (from {self.source})"
 
 
 LOCAL_SERVER = "local server"
@@ -66,12 +66,24 @@ _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:@/\s]*):(?P<password
 _KV_PASSWORD = re.compile(
     r"(?P<head>password\s*=\s*)(?:'(?:[^'\\]|\\.)*(?:'|$)|\*\*\*(?=[\s:;,)]|$)|[^\n]*?(?=\s+\w+\s*=|\n|$))",
     re.IGNORECASE | re.MULTILINE)
+# A whole connection URL (not a message that quotes one): its password runs from the ':' after
+# the user to the last '@' of the string, whatever it holds (a space or a newline the user forgot
+# to percent-encode, which libpq then quotes in its error).
+_DSN_PASSWORD = re.compile(r"(?P<head>\s*[A-Za-z][\w+.-]*://[^:@/\s]*):(?P<password>.*)@", re.DOTALL)
 
 
 def mask_password(text: str) -> str:
     """Replace any password inside a connection string (URL or key=value) with ***; unsure: hide more."""
     text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:***@", text)
     return _KV_PASSWORD.sub(lambda m: f"{m['head']}***", text)
+
+
+def mask_dsn(dsn: str) -> str:
+    """A connection string itself (URL or key=value) with its password hidden, also when malformed."""
+    whole = _DSN_PASSWORD.match(dsn)
+    if whole is not None:
+        dsn = f"{whole['head']}:***@{dsn[whole.end():]}"
+    return mask_password(dsn)
 
 
 def mask_secrets(text: str, dsn: str) -> str:
@@ -81,7 +93,9 @@ def mask_secrets(text: str, dsn: str) -> str:
     "PW"`` for ``password=s3cr3t PW``): those pieces are the password's.
     """
     masked = mask_password(text)
-    secrets = [m["password"] for m in _URL_PASSWORD.finditer(dsn)]
+    whole = _DSN_PASSWORD.match(dsn)
+    secrets = [whole["password"]] if whole is not None else []
+    secrets += [m["password"] for m in _URL_PASSWORD.finditer(dsn)]
     secrets += [m[0][len(m["head"]):] for m in _KV_PASSWORD.finditer(dsn)]
     # A raw '@' or '/' in a URL password makes libpq read what follows as the host or path.
     words = {w.strip("'\"") for secret in secrets for w in re.split(r"[\s@/]", secret)} - {"***", ""}
@@ -105,7 +119,7 @@ def connect(dsn: str, *, autocommit: bool = True, application_name: str = "pgevo
         conn = psycopg.connect(dsn, autocommit=autocommit, application_name=application_name,
                                connect_timeout=10)
     except psycopg.Error as exc:
-        raise ConnectionFailed(f"cannot connect to {mask_password(dsn) or 'the database'}: "
+        raise ConnectionFailed(f"cannot connect to {mask_dsn(dsn) or 'the database'}: "
                                f"{mask_secrets(str(exc), dsn).strip()}") from None
     try:
         _settle_session(conn)
