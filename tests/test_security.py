@@ -89,6 +89,9 @@ def payload(path: str, *, dollar: bool = False) -> str:
 def _hostile_fields(path: str) -> dict[str, str]:
     sql = payload(path)
     return {
+        # Issue 9's reproduction as written: an operator class is a name (or schema.name), quoted
+        # as written; this one is refused before anything runs because its first part is longer
+        # than PostgreSQL keeps (the short ones are quoted harmlessly: see the test below).
         "opclass": f"""table: t
 columns:
   id: {{ type: integer, primary_key: true }}
@@ -122,19 +125,64 @@ indexes:
     }
 
 
+# What validate says about each: the field, where it is, and why it is no such thing.
+_HOSTILE_FIELD_MESSAGES = {
+    "opclass": "t.yaml:7:14: error: 'opclass' of index #1: the name is 109 bytes long; PostgreSQL keeps only 63",
+    "collation": "t.yaml:4:31: error: 'collation' of column 's' must be one collation name",
+    "type modifier": "t.yaml:4:14: error: 'type' of column 'n': 'numeric('10), x int); COPY",
+    "default": "t.yaml:4:32: error: 'default' of column 'n' closes a parenthesis it did not open",
+    "index predicate": "t.yaml:6:12: error: 'where' of index #1 closes a parenthesis it did not open",
+}
+
+
 @pytest.mark.parametrize("field", ["opclass", "collation", "type modifier", "default", "index predicate"])
 def test_hostile_field_is_rejected_and_nothing_runs(field: str, target: str, server_file: str,
                                                     tmp_path: Path) -> None:
     schema = project(tmp_path, _hostile_fields(server_file)[field])
     code, out = cli("validate", "--schema-dir", str(schema))
     assert code == 1
-    assert "t.yaml:" in out and "error:" in out, out
+    assert _HOSTILE_FIELD_MESSAGES[field] in out, out
     for command in (["plan"], ["apply", "--yes"]):
         code, out = cli(*command, "--schema-dir", str(schema), "--database-url", target)
         assert code == 1, out
     code, _ = cli("generate", "--schema-dir", str(schema), "--out", str(tmp_path / "generated"))
     assert code == 1
     assert not (tmp_path / "generated" / "schema.sql").exists()
+    assert_untouched(target, server_file)
+
+
+def _hostile_opclasses(path: str) -> dict[str, str]:
+    """Operator classes that fit PostgreSQL's 63 bytes per part, written as SQL would end the key list."""
+    write = f"x); COPY (SELECT 1) TO '{path}'; --"
+    drop = "x); DROP TABLE bystander.canary; --"  # schema.name: "x); DROP TABLE bystander"."canary; --"
+    head = "table: t\ncolumns:\n  id: { type: integer, primary_key: true }\n  s: { type: text }\nindexes:\n"
+    return {
+        "index opclass writing a file": head + f'  - {{ columns: [s], opclass: "{write}" }}\n',
+        "index opclass dropping the canary": head + f'  - {{ columns: [s], opclass: "{drop}" }}\n',
+        "key opclass writing a file": head + f'  - keys: [id, {{ column: s, opclass: "{write}" }}]\n',
+        "key opclass of an expression": head + f'  - keys: [{{ expression: lower(s), opclass: "{drop}" }}]\n',
+    }
+
+
+@pytest.mark.parametrize("case", ["index opclass writing a file", "index opclass dropping the canary",
+                                  "key opclass writing a file", "key opclass of an expression"])
+def test_hostile_opclass_is_a_quoted_name_and_nothing_runs(case: str, target: str, tmp_path: Path) -> None:
+    """An operator class is a name or schema.name (issue 11): whatever it holds stays inside quotes."""
+    server_file = f"/tmp/pgev_{uuid.uuid4().hex[:8]}"
+    schema = project(tmp_path, _hostile_opclasses(server_file)[case])
+    code, out = cli("validate", "--schema-dir", str(schema))
+    assert code == 0, out  # a name PostgreSQL can keep: nothing to refuse here
+    code, out = cli("plan", "--schema-dir", str(schema), "--database-url", target)
+    assert code == 1 and "error: the desired schema does not build on PostgreSQL" in out, out
+    assert ('" does not exist for access method "btree"' in out  # name
+            or 'schema "x); DROP TABLE bystander" does not exist' in out), out  # schema.name
+    code, out = cli("apply", "--schema-dir", str(schema), "--database-url", target, "--yes")
+    assert code == 1, out
+    code, out = cli("generate", "--schema-dir", str(schema), "--out", str(tmp_path / "generated"))
+    assert code == 0, out
+    script = (tmp_path / "generated" / "schema.sql").read_text()
+    kinds = {type(raw.stmt).__name__ for raw in pglast.parse_sql(script)}
+    assert kinds <= {"CreateStmt", "IndexStmt", "CommentStmt"}, (kinds, script)
     assert_untouched(target, server_file)
 
 
