@@ -116,6 +116,85 @@ def test_bomb_exits_1_fast_and_small(name: str, tmp_path: Path) -> None:
     assert usage["peak_kb"] < PEAK_MB * 1024, f"{name}: {usage['peak_kb'] / 1024:.0f} MB"
 
 
+def _tables_is_a_file(schema: Path, outside: Path) -> None:
+    (schema / "tables" / "t.yaml").unlink()
+    (schema / "tables").rmdir()
+    (schema / "tables").write_text(TABLE)
+
+
+def _dangling_symlink(schema: Path, outside: Path) -> None:
+    (schema / "tables" / "u.yaml").symlink_to(outside / "nowhere.yaml")
+
+
+def _link_out_of_the_schema_directory(schema: Path, outside: Path) -> None:
+    (outside / "pgpass").write_text("db.internal:5432:*:deploy:s3cr3t-from-the-ci-machine\n")
+    (schema / "tables" / "u.yaml").symlink_to(outside / "pgpass")
+
+
+def _inf_in_a_shape(schema: Path, outside: Path) -> None:
+    (schema / "shapes").mkdir()
+    (schema / "shapes" / "s.yaml").write_text("shape: s\nproperties:\n  n: { type: number, minimum: .inf }\n")
+    (schema / "tables" / "t.yaml").write_text(TABLE + "  data: { type: jsonb, shape: s }\n")
+
+
+# Each: how the project is spoiled, what the message says, and where (file[:line:col]) it points.
+PROJECT_BOMBS: dict[str, tuple[Callable[[Path, Path], None], str, str]] = {
+    "tables is a file": (_tables_is_a_file, "'tables' is not a directory", "schema/tables: error:"),
+    "dangling symlink in tables/": (_dangling_symlink, "a symbolic link to nothing: it is not read",
+                                    "tables/u.yaml: error:"),
+    "link out of the schema directory": (_link_out_of_the_schema_directory,
+                                         "a symbolic link to a file outside the schema directory",
+                                         "tables/u.yaml: error:"),
+    ".inf in a shape": (_inf_in_a_shape, "the number must be finite, not infinity or NaN", "shapes/s.yaml:3:31:"),
+}
+
+
+@pytest.mark.parametrize("name", list(PROJECT_BOMBS))
+def test_a_spoiled_project_exits_1_fast_and_small(name: str, tmp_path: Path) -> None:
+    spoil, message, where = PROJECT_BOMBS[name]
+    schema = project(tmp_path, TABLE)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    spoil(schema, outside)
+    for command in (["validate"], ["generate", "--out", str(tmp_path / "g")]):
+        usage, output = run_measured(tmp_path, *command, "--schema-dir", str(schema))
+        assert usage["code"] == 1, output
+        assert message in output and where in output, output
+        assert "s3cr3t" not in output, output
+        assert usage["cpu"] < CPU_SECONDS and usage["peak_kb"] < PEAK_MB * 1024, (name, usage)
+
+
+def test_a_big_file_elsewhere_under_schema_is_never_read(tmp_path: Path) -> None:
+    """The compile cache's key reads only what load_project reads, within its limits (was: every *.yaml whole)."""
+    schema = project(tmp_path, TABLE)
+    (schema / "fixtures").mkdir()
+    with (schema / "fixtures" / "rows.yaml").open("wb") as big:
+        big.truncate(400 * 1024 * 1024)  # sparse: 400 MB of zeros, were they read
+    (schema / "tables" / "big.yaml").symlink_to(schema / "fixtures" / "rows.yaml")
+    usage, output = run_measured(tmp_path, "generate", "--schema-dir", str(schema), "--out", str(tmp_path / "g"))
+    assert usage["code"] == 1 and "tables/big.yaml: error: the file is 419,430,400 bytes" in output, output
+    assert usage["cpu"] < CPU_SECONDS and usage["peak_kb"] < PEAK_MB * 1024, usage
+    (schema / "tables" / "big.yaml").unlink()
+    usage, output = run_measured(tmp_path, "generate", "--schema-dir", str(schema), "--out", str(tmp_path / "g"))
+    assert usage["code"] == 0, output
+    assert usage["cpu"] < CPU_SECONDS and usage["peak_kb"] < PEAK_MB * 1024, usage
+
+
+def test_the_cache_key_knows_the_reader_limits() -> None:
+    from pgevolve import pipeline
+    from pgevolve.source.load import MAX_FILES
+
+    assert pipeline._MAX_SOURCE_BYTES == MAX_FILE_BYTES
+    assert pipeline._MAX_SOURCE_FILES >= 2 * MAX_FILES
+
+
+def test_a_top_level_value_is_shown_cut(tmp_path: Path) -> None:
+    schema = project(tmp_path, "x" * 500_000 + "\n")
+    usage, output = run_measured(tmp_path, "validate", "--schema-dir", str(schema))
+    assert usage["code"] == 1 and "t.yaml:1:1: error: expected a mapping" in output, output
+    assert len(output) < 2_000, len(output)
+
+
 @pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1.0e+400"])
 def test_non_finite_numbers_are_rejected(value: str, tmp_path: Path) -> None:
     shape = f"shape: s\nproperties:\n  n: {{ type: number, minimum: {value}, index: true }}\n"

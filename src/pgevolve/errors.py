@@ -39,13 +39,13 @@ class Problem:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
         text = f"{where}: {self.severity}: {self.message}"
         if self.value is not None and repr(self.value) not in self.message:
-            text += f" (got {_short_repr(self.value)})"
+            text += f" (got {short_repr(self.value)})"
         if self.hint:
             text += f"; {self.hint}"
         return printable(text, keep="")
 
 
-def _short_repr(value: object, limit: int = 200) -> str:
+def short_repr(value: object, limit: int = 200) -> str:
     """repr() of a value, cut in the middle when long (a 1 MB string is not shown whole)."""
     text = repr(value)
     return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-limit // 2:]} ({len(text)} characters)"

@@ -74,11 +74,36 @@ def compile_schema(schema_dir: Path) -> Compiled:
     return compiled
 
 
+# The cache key reads what load_project may read and no more (a big file elsewhere under
+# schema/, or a link to a big file outside it, is never read whole just to make a key).
+# Kept apart from source/load.py, whose import costs a plan that hits the cache.
+_SOURCE_DIRECTORIES = ("tables", "shapes")
+_MAX_SOURCE_BYTES = 1024 * 1024  # source/yaml_limits.MAX_FILE_BYTES
+_MAX_SOURCE_FILES = 20_000  # source/load.MAX_FILES per directory
+
+
 def _sources_key(schema_dir: Path) -> str | None:
-    """A key over every YAML file's path and bytes; None when the directory cannot be read."""
+    """A key over every file load_project can read (path and bytes); None: no cache, load_project says why.
+
+    The files hashed are a superset of those read (so the key changes whenever the result
+    can); anything load_project would refuse (not a regular file, a link out of the schema
+    directory, over the size limit) means no key rather than a read.
+    """
     try:
-        files = sorted(p for p in schema_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-        parts = [f"{p.relative_to(schema_dir)}\0".encode() + p.read_bytes() for p in files]
+        root = schema_dir.resolve()
+        files = [schema_dir / "pgevolve.yaml"]
+        for name in _SOURCE_DIRECTORIES:
+            if (schema_dir / name).is_dir():
+                files += sorted(p for p in (schema_dir / name).iterdir() if p.suffix in (".yaml", ".yml"))
+        if len(files) > _MAX_SOURCE_FILES:
+            return None
+        parts = []
+        for path in files:
+            if not path.is_file() or not path.resolve().is_relative_to(root):
+                return None
+            if path.stat().st_size > _MAX_SOURCE_BYTES:
+                return None
+            parts.append(f"{path.relative_to(schema_dir)}\0".encode() + path.read_bytes())
     except OSError:
         return None
     return cache.key_of(str(schema_dir), *parts)

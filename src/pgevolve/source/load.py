@@ -40,8 +40,8 @@ def load_project(schema_dir: Path) -> Project:
                                  hint="pass --schema-dir, or create it with a pgevolve.yaml (schema: public)")])
     problems: list[Problem] = []
     project_file = _read_project(schema_dir / PROJECT_FILE, problems)
-    tables = [_read(path, "tableFile", problems) for path in _yaml_files(schema_dir / "tables", problems)]
-    shapes = [_read(path, "shapeFile", problems) for path in _yaml_files(schema_dir / "shapes", problems)]
+    tables = [_read(path, "tableFile", problems) for path in _yaml_files(schema_dir, "tables", problems)]
+    shapes = [_read(path, "shapeFile", problems) for path in _yaml_files(schema_dir, "shapes", problems)]
     project = _assemble(schema_dir, project_file, tables, shapes, problems)
     problems += check_project(
         project,
@@ -54,8 +54,9 @@ def load_project(schema_dir: Path) -> Project:
     return replace(project, warnings=tuple(problems))
 
 
-def _yaml_files(directory: Path, problems: list[Problem]) -> list[Path]:
+def _yaml_files(schema_dir: Path, name: str, problems: list[Problem]) -> list[Path]:
     """The YAML files of tables/ or shapes/; a problem for what looks like one and cannot be read as one."""
+    directory = schema_dir / name
     if not directory.exists() and not directory.is_symlink():
         return []
     if not directory.is_dir():
@@ -73,13 +74,33 @@ def _yaml_files(directory: Path, problems: list[Problem]) -> list[Path]:
             what = "a symbolic link to nothing" if path.is_symlink() and not path.exists() else "not a regular file"
             problems.append(Problem(file=str(path), line=0, column=0, message=f"{what}: it is not read",
                                     hint="make it a YAML file, or remove it"))
-    return [p for p in files if p.is_file()]
+    outside = [p for p in files if p.is_file() and not _inside(p, schema_dir)]
+    problems += [_outside_problem(p) for p in outside]
+    return [p for p in files if p.is_file() and p not in outside]
+
+
+def _inside(path: Path, schema_dir: Path) -> bool:
+    """Whether the file, its symbolic links followed, lies under the schema directory.
+
+    A link out of it (to ~/.pgpass, /etc/passwd, a CI secret) would be read and its text
+    shown in the errors that a CI job posts on the pull request that added the link.
+    """
+    return path.resolve().is_relative_to(schema_dir.resolve())
+
+
+def _outside_problem(path: Path) -> Problem:
+    return Problem(file=str(path), line=0, column=0,
+                   message="a symbolic link to a file outside the schema directory: it is not read",
+                   hint="copy the file into the schema directory; pgevolve reads no file outside it")
 
 
 def _read_project(path: Path, problems: list[Problem]) -> _Read | None:
     if not path.is_file():
         problems.append(Problem(file=str(path), line=0, column=0, message="the project file is missing",
                                 hint="create it with the line: schema: public"))
+        return None
+    if not _inside(path, path.parent):
+        problems.append(_outside_problem(path))
         return None
     return _read(path, "projectFile", problems)
 

@@ -23,7 +23,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from pgevolve.errors import Problem
+from pgevolve.errors import Problem, short_repr
 from pgevolve.source.yaml_limits import (
     MAX_ALIAS_VALUES,
     MAX_DEPTH,
@@ -134,7 +134,7 @@ def load_document(path: Path, file: str) -> tuple[Document | None, list[Problem]
     except LimitReached as exc:
         return None, [exc.problem]
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"the value {data!r}"
+        kind = "a list" if isinstance(data, list) else f"the value {short_repr(data)}"
         message = f"expected a mapping (key: value lines) at the top of the file, got {kind}"
         return None, [*builder.problems, Problem(file=file, line=1, column=1, message=message)]
     document = Document(file=file, data=data, values=builder.values, keys=builder.keys)
