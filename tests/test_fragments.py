@@ -84,6 +84,32 @@ def test_collations() -> None:
             collation_sql(text)
 
 
+@pytest.mark.parametrize("collation", ["en_US.utf8", "my.coll", "x.y); DROP TABLE canary; --",
+                                       'a"."b; DROP TABLE canary', "c\nDROP TABLE canary"])
+def test_a_dotted_or_hostile_collation_is_one_quoted_name_in_every_statement(collation: str) -> None:
+    """Every statement that writes COLLATE names one collation, the text as written (was: dotted text pasted)."""
+    column = model.Column(name="c", type="text", collation=collation)
+    statements = [ddl.create_table(model.Table(name="t", columns=(column,)), SCOPE),
+                  ddl.add_column("t", column, SCOPE),
+                  ddl.alter_column_type("t", column, SCOPE, using=True)]
+    for sql in statements:
+        parsed = pglast.parse_sql(sql)
+        assert len(parsed) == 1, sql
+        names = [node.collname for node in _walk(parsed[0].stmt) if isinstance(node, ast.CollateClause)]
+        assert names == [(ast.String(sval=collation),)], sql
+
+
+def _walk(node: object) -> list[object]:
+    found = [node]
+    if isinstance(node, ast.Node):
+        for value in (getattr(node, name) for name in node):
+            found += _walk(value)
+    elif isinstance(node, tuple):
+        for value in node:
+            found += _walk(value)
+    return found
+
+
 @pytest.mark.parametrize(("text", "sql"), [
     ("now()", "now()"), ("0", "0"), ("'x'::text", "'x'::text"), ("-1", "-1"),
     ("true AND false", "(true AND false)"), ("'x' COLLATE \"C\"", "('x' COLLATE \"C\")"),
