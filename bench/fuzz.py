@@ -63,6 +63,9 @@ def offline(count: int, seed: int, timeout: float, work: Path) -> tuple[list[int
             print(f"  traceback: seed {case}: {escaped!r}"[:400], flush=True)
         if "\x1b" in output:
             figures["raw escape sequences in output"] += 1
+        if fuzzing.LEAK_MARK in output:
+            figures["files of this machine shown"] += 1
+            print(f"  a file of this machine shown: seed {case}", flush=True)
         if code == 0:
             valid.append(case)
         if (n + 1) % 1000 == 0:
@@ -136,9 +139,11 @@ def main() -> None:
     print(f"tracebacks: {figures.get('tracebacks', 0)}")
     print(f"hangs (> {args.timeout:g} s): {figures.get('hangs', 0)}")
     print(f"raw escape sequences in output: {figures.get('raw escape sequences in output', 0)}")
+    print(f"files of this machine shown: {figures.get('files of this machine shown', 0)}")
     print(f"peak memory of the whole run: {_peak_mb():.0f} MB (limit per input {MEMORY_LIMIT_MB} MB)")
     print(f"canary losses: {figures.get('canary losses', 0)}")
-    bad = figures.get("tracebacks", 0) + figures.get("hangs", 0) + figures.get("canary losses", 0)
+    bad = sum(figures.get(k, 0) for k in ("tracebacks", "hangs", "canary losses", "files of this machine shown",
+                                          "raw escape sequences in output"))
     sys.exit(1 if bad or _peak_mb() > MEMORY_LIMIT_MB else 0)
 
 

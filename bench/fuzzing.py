@@ -5,7 +5,8 @@ request would: wrong types, hostile strings in every string field and key (SQL t
 tries to end the fragment it sits in, dollar-quote tags, backslashes, newlines, escape
 sequences, NUL, lone surrogates, bidi overrides, functions that reach the server),
 unicode, huge and non-finite numbers, deep nesting, huge values, and, on the text,
-aliases, merge keys, tabs, stray bytes and truncation. Deterministic for a seed.
+aliases, merge keys, tabs, stray bytes and truncation; now and then a tables/ entry that
+is a directory or a symbolic link (to nothing, out of the project). Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import yaml
 
 CANARY = "bystander.canary"
 SERVER_FILE = "/tmp/pgevolve_fuzz_pwned"
+LEAK_MARK = "root:x:0:0"  # the first line of /etc/passwd, which a tables/ entry may link to
 
 BASE: dict[str, dict[str, Any]] = {
     "pgevolve.yaml": {"schema": "public", "enums": {"mood": ["happy", "sad"]}},
@@ -50,7 +52,10 @@ BASE: dict[str, dict[str, Any]] = {
              "description": "Prefix search."},
             {"expression": "lower(email)", "unique": True},
             {"columns": ["tags"], "using": "gin", "opclass": "jsonb_path_ops"},
+            {"keys": [{"column": "email", "opclass": "text_pattern_ops", "desc": True, "nulls": "last"}, "id"],
+             "include": ["score"], "name": "leads_email_keys_idx"},
         ],
+        "storage": {"fillfactor": 90},
     },
     "shapes/vehicle.yaml": {
         "shape": "vehicle",
@@ -224,7 +229,22 @@ def make_project(root: Path, seed: int, *, dsn_words: str = "dbname=postgres", m
         if isinstance(text, str):
             text = text.encode("utf-8", errors="surrogatepass")
         target.write_bytes(text)
+    if rng.random() < 0.03:
+        _odd_entry(schema / "tables" / "odd.yaml", rng)
     return schema
+
+
+def _odd_entry(entry: Path, rng: random.Random) -> None:
+    """A tables/ entry that is no YAML file of the project: a directory, a link to nothing or out of it."""
+    match rng.randrange(4):
+        case 0:
+            entry.mkdir()
+        case 1:
+            entry.symlink_to(entry.parent / "nowhere.yaml")
+        case 2:
+            entry.symlink_to("/etc/passwd")
+        case _:
+            entry.symlink_to(entry.parent.parent.parent)  # the directory above the schema
 
 
 # -- running one input -----------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_hostile_projects_exit_0_or_1_without_traceback(tmp_path_factory: pytest
     code, output, escaped = fuzzing.run_offline(schema, work / "generated")
     assert escaped is None, f"seed {seed}: {escaped!r}"
     assert code in (0, 1) and "Traceback" not in output, (seed, output)
-    assert "\x1b" not in output, (seed, output)
+    assert "\x1b" not in output and fuzzing.LEAK_MARK not in output, (seed, output)
     assert time.process_time() - started < CPU_SECONDS_PER_INPUT, seed
     assert _peak_mb() < PEAK_MB, f"seed {seed}: peak {_peak_mb():.0f} MB"
 
