@@ -5,7 +5,7 @@ request would: wrong types, hostile strings in every string field and key (SQL t
 tries to end the fragment it sits in, dollar-quote tags, backslashes, newlines, escape
 sequences, NUL, lone surrogates, bidi overrides, functions that reach the server),
 unicode, huge and non-finite numbers, deep nesting, huge values, and, on the text,
-aliases, merge keys, tabs, stray bytes and truncation; now and then a tables/ entry that
+aliases, merge keys, explicit tags, tabs, stray bytes and truncation; now and then a tables/ entry that
 is a directory or a symbolic link (to nothing, out of the project). Deterministic for a seed.
 """
 
@@ -174,7 +174,11 @@ def mutate_free_text(files: dict[str, Any], rng: random.Random, hostile: list[st
 
 def mutate_text(text: str, rng: random.Random) -> str | bytes:
     """One mutation of the YAML text itself."""
-    match rng.randrange(10):
+    match rng.randrange(11):
+        case 10:  # an explicit tag on text it cannot read, or a number Python will not convert
+            value = rng.choice(["!!float abc", "!!int 0x", "!!bool maybe", '!!float ""', "!!binary '@@'",
+                                "!!python/name:os.system", "!!set {a, b}", "1" * 5_000, "-0x" + "f" * 5_000])
+            return text.replace(": ", f": {value} #", 1) if rng.random() < 0.5 else text + f"extra: {value}\n"
         case 0:
             lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
             lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, rng.choice([3, 10]))]

@@ -101,6 +101,10 @@ BOMBS: dict[str, tuple[Callable[[], str | bytes], str]] = {
                                 "characters long; pgevolve reads expressions of at most 10,000"),
     "a type of 200,000 characters": (lambda: TABLE + '  n: { type: "numeric(' + "1," * 100_000 + '1)" }\n',
                                      "is no type pgevolve reads"),
+    "an integer of 500,000 digits": (lambda: TABLE + "  n: { type: integer, default: 1" + "0" * 500_000 + " }\n",
+                                     "t.yaml:4:32: error: the number has more than 1,000 digits"),
+    "a hexadecimal integer of 5,000 digits": (lambda: TABLE + "description: 0x" + "f" * 5_000 + "\n",
+                                              "t.yaml:4:14: error: the number has more than 1,000 digits"),
 }
 
 
@@ -193,6 +197,23 @@ def test_a_top_level_value_is_shown_cut(tmp_path: Path) -> None:
     usage, output = run_measured(tmp_path, "validate", "--schema-dir", str(schema))
     assert usage["code"] == 1 and "t.yaml:1:1: error: expected a mapping" in output, output
     assert len(output) < 2_000, len(output)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("!!float abc", "'abc' is not a value of the tag !!float"),
+    ("!!int abc", "'abc' is not a value of the tag !!int"),
+    ("!!int 0x", "'0x' is not a value of the tag !!int"),
+    ('!!float ""', "'' is not a value of the tag !!float"),
+    ("!!bool maybe", "'maybe' is not a value of the tag !!bool"),
+    ("1" * 4_301, "the number has more than 1,000 digits"),  # Python converts at most 4,300 (CVE-2020-10735)
+    ("0x" + "f" * 1_000, "the number has more than 1,000 digits"),  # converts, but cannot be printed
+])
+def test_a_value_its_tag_cannot_read_is_an_error(value: str, message: str, tmp_path: Path) -> None:
+    schema = project(tmp_path, TABLE.replace("columns:", f"description: {value}\ncolumns:"))
+    with pytest.raises(SpecError) as raised:
+        load_project(schema)
+    problem = raised.value.problems[0]
+    assert (problem.line, problem.column) == (2, 14) and problem.message.startswith(message), problem
 
 
 @pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1.0e+400"])

@@ -27,6 +27,7 @@ from pgevolve.errors import Problem, short_repr
 from pgevolve.source.yaml_limits import (
     MAX_ALIAS_VALUES,
     MAX_DEPTH,
+    MAX_DIGITS,
     MAX_ENTRIES,
     MAX_FILE_BYTES,
     LimitReached,
@@ -199,6 +200,18 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     return Problem(file=file, line=line, column=column, message=message)
 
 
+_TOO_MANY_DIGITS = 10**MAX_DIGITS
+_too_many_digits = f"the number has more than {MAX_DIGITS:,} digits; write it in quotes if it is text"
+
+
+def _unreadable_scalar(node: Node) -> str:
+    text = str(getattr(node, "value", ""))
+    if node.tag == "tag:yaml.org,2002:int" and sum(c.isalnum() for c in text) > MAX_DIGITS:
+        return _too_many_digits
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return f"{short_repr(text)} is not a value of the tag {tag}; remove the tag, or fix the value"
+
+
 def _mark(node: Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -309,6 +322,16 @@ class _Builder:
         except yaml.MarkedYAMLError as exc:
             self.problems.append(_syntax_problem(exc, self.file))
             return str(getattr(node, "value", ""))
+        except (ValueError, KeyError, IndexError, TypeError, OverflowError):
+            # PyYAML's constructors raise plain Python errors for an explicit tag on text that is
+            # no such value (`!!int abc`, `!!float ""`, `!!bool maybe`), and Python refuses to
+            # convert an integer of more than 4,300 digits (CVE-2020-10735).
+            self._problem(node, _unreadable_scalar(node))
+            return str(getattr(node, "value", ""))
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _TOO_MANY_DIGITS:
+            # A hexadecimal 0xfff... converts without limit, and then cannot be printed in decimal.
+            self._problem(node, _too_many_digits)
+            return str(node.value)[:MAX_DIGITS]
         return self._text(node, value) if isinstance(value, str) else value
 
     def _text(self, node: Node, text: str) -> str:

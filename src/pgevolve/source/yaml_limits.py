@@ -22,6 +22,7 @@ MAX_FILE_BYTES = 1024 * 1024  # one table, shape or project file
 MAX_DEPTH = 64  # nesting of mappings and lists (a shape nests two levels per object)
 MAX_ENTRIES = 10_000  # entries of one mapping or list (PostgreSQL allows 1,600 columns)
 MAX_ALIAS_VALUES = 10_000  # values that aliases and merge keys produce, per file
+MAX_DIGITS = 1_000  # of one integer (Python converts at most 4,300 to or from text)
 # A file with fewer brackets than this cannot nest deep enough in flow style to hurt the
 # composer (20,000 levels still compose); one with more is first read as events.
 _BRACKETS_WITHOUT_EVENT_CHECK = 2_000
