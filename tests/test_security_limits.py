@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -166,6 +167,32 @@ def test_a_spoiled_project_exits_1_fast_and_small(name: str, tmp_path: Path) -> 
         assert message in output and where in output, output
         assert "s3cr3t" not in output, output
         assert usage["cpu"] < CPU_SECONDS and usage["peak_kb"] < PEAK_MB * 1024, (name, usage)
+
+
+PROMOTABLE = TABLE + "  custom_fields: { type: custom_fields }\n"
+
+
+@pytest.mark.parametrize("name", ["alias bomb (9 levels x 9)", "merge bomb (9 levels x 9)", "100,000 levels of ["])
+def test_promote_reads_the_file_with_the_same_limits(name: str, tmp_path: Path) -> None:
+    """promote edits the file with ruamel.yaml, which has no limits: pgevolve's reader sees it first (was: a hang)."""
+    make, message = BOMBS[name]
+    schema = project(tmp_path, PROMOTABLE + make()[len(TABLE):])
+    usage, output = run_measured(tmp_path, "promote", "t.custom_fields.k", "--type", "text", "--dry-run",
+                                 "--schema-dir", str(schema))
+    assert usage["code"] == 1 and "t.yaml:" in output and "cannot edit the file: " in output, output
+    assert usage["cpu"] < CPU_SECONDS and usage["peak_kb"] < PEAK_MB * 1024, (name, usage)
+
+
+def test_the_owned_schema_is_read_with_the_same_limits(tmp_path: Path) -> None:
+    from pgevolve.jsonb.commands import owned_schema
+
+    schema = project(tmp_path, TABLE)
+    (schema / "pgevolve.yaml").write_text(alias_bomb().replace("table: t", "schema: app"))
+    started = time.process_time()
+    assert owned_schema(schema) == "public"  # unreadable, as before: usage then says what it finds
+    assert time.process_time() - started < CPU_SECONDS
+    (schema / "pgevolve.yaml").write_text("schema: app\n")
+    assert owned_schema(schema) == "app"
 
 
 def test_a_big_file_elsewhere_under_schema_is_never_read(tmp_path: Path) -> None:

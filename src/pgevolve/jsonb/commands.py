@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 
 import psycopg
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from pgevolve.errors import ConnectionFailed, ExecutionFailed, ExitCode
 from pgevolve.jsonb.promote_yaml import PromoteEdit, PromoteError, promote_in_yaml
@@ -28,13 +26,13 @@ _DEFAULT_WIDTH = 120
 
 def owned_schema(schema_dir: Path) -> str:
     """The PostgreSQL schema the project owns (`schema:` of schema/pgevolve.yaml), else public."""
+    from pgevolve.source.marked_yaml import load_document
+
     path = schema_dir / "pgevolve.yaml"
     if not path.is_file():
         return "public"
-    try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except YAMLError:
-        return "public"
+    document, _ = load_document(path, str(path))  # pgevolve's reader: its limits hold here too
+    data = document.data if document is not None else None
     schema = data.get("schema") if isinstance(data, dict) else None
     return schema if isinstance(schema, str) and schema else "public"
 

@@ -147,7 +147,21 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _check_limits(path: Path) -> None:
+    """pgevolve's own reader first, with its limits (ruamel.yaml has none): an alias bomb, deep
+    nesting or a huge file is refused here rather than expanded by the edit's checks."""
+    from pgevolve.source.marked_yaml import load_document
+
+    _, problems = load_document(path, str(path))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        first = errors[0]
+        where = f"{first.file}:{first.line}:{first.column}" if first.line else first.file
+        raise PromoteError(f"{where}: cannot edit the file: {first.message}", hint="run `pgevolve validate`")
+
+
 def _load(path: Path) -> tuple[str, Any]:
+    _check_limits(path)
     with path.open(encoding="utf-8", newline="") as handle:
         text = handle.read()
     try:
@@ -169,7 +183,10 @@ def _find_table(schema_dir: Path, table: str) -> tuple[Path, str, CommentedMap]:
     files = _table_files(schema_dir)
     # Most files say `table: <name>` on a line of their own; read those first, then all the others.
     pattern = re.compile(rf"^table:\s*(['\"]?){re.escape(table)}\1\s*(#.*)?$", re.MULTILINE)
-    likely = [p for p in files if pattern.search(p.read_text(encoding="utf-8"))]
+    from pgevolve.source.yaml_limits import MAX_FILE_BYTES
+
+    small = [p for p in files if p.stat().st_size <= MAX_FILE_BYTES]  # a bigger one is refused when loaded
+    likely = [p for p in small if pattern.search(p.read_text(encoding="utf-8", errors="replace"))]
     names: list[str] = []
     for path in likely + [p for p in files if p not in likely]:
         text, doc = _load(path)
@@ -219,13 +236,13 @@ def _shape_properties(schema_dir: Path, shape: str) -> dict[str, Any] | None:
     directory = schema_dir / "shapes"
     if not directory.is_dir():
         return None
+    from pgevolve.source.marked_yaml import load_document
+
     for path in sorted(directory.glob("*.y*ml")):
-        try:
-            doc = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-        except YAMLError:
-            continue
-        if isinstance(doc, dict) and doc.get("shape") == shape:
-            properties = doc.get("properties")
+        document, _ = load_document(path, str(path))  # with pgevolve's limits; unreadable: not this shape
+        data = document.data if document is not None else None
+        if isinstance(data, dict) and data.get("shape") == shape:
+            properties = data.get("properties")
             return properties if isinstance(properties, dict) else {}
     return None
 
