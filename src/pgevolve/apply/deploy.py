@@ -63,7 +63,8 @@ def deploy(target: Target, deployment: Deployment, options: DeployOptions,
             refuse_stale(deployment.actual, current, deployment.saved_fingerprint)
         changes = diff(deployment.actual, deployment.desired, deployment.hints)
         renames = [s.sql for s in plan.steps if s.phase is Phase.RENAMES]
-        failures = run_prechecks(conn, prechecks_for(changes, deployment.actual), renames)
+        checks = prechecks_for(changes, deployment.actual, deployment.desired)
+        failures = run_prechecks(conn, checks, renames, search_path=deployment.desired.schema)
         entry = record_start(
             conn, schema=deployment.desired.schema, plan_fingerprint=plan_fingerprint(plan),
             yaml_fingerprint=deployment.yaml_fingerprint,

@@ -15,6 +15,7 @@ from pgevolve.apply import codec
 from pgevolve.errors import ExecutionFailed, Refused
 from pgevolve.plan.prechecks import Precheck
 from pgevolve.plan.steps import Hazard, Plan
+from pgevolve.sqltext.ident import quote_ident
 
 
 @contextmanager
@@ -73,15 +74,21 @@ def refuse_stale(saved_actual: model.Database, current: model.Database, saved_fi
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Failure:
     check: Precheck
-    count: int | None  # None: the cast itself failed
+    count: int
     examples: tuple[str, ...]
-    error: str | None = None
 
 
-def run_prechecks(conn: psycopg.Connection, checks: list[Precheck], rename_sql: list[str]) -> list[Failure]:
-    """Run every check in one transaction that is rolled back; renames first, so names match."""
+def run_prechecks(conn: psycopg.Connection, checks: list[Precheck], rename_sql: list[str],
+                  *, search_path: str | None = None) -> list[Failure]:
+    """Run every check in one transaction that is rolled back; renames first, so names match.
+
+    ``search_path``: the owned schema, as the steps run: CHECK expressions read from the catalog
+    name its types and functions unqualified.
+    """
     failures: list[Failure] = []
     with conn.transaction(force_rollback=True):
+        if search_path:
+            conn.execute("SELECT set_config('search_path', %s, true)", (quote_ident(search_path),))
         for sql in rename_sql:
             conn.execute(sql)  # type: ignore[arg-type]
         for check in checks:
@@ -100,12 +107,12 @@ def _run_check(conn: psycopg.Connection, check: Precheck) -> Failure | None:
             if count == 0:
                 return None
             rows = conn.execute(check.sample_sql).fetchall() if check.sample_sql else []  # type: ignore[arg-type]
-    except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable):
-        return None  # depends on a column this plan adds: PostgreSQL checks it when the step runs
+    except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable, psycopg.errors.UndefinedObject,
+            psycopg.errors.UndefinedFunction):
+        # Depends on a column, type or function this plan creates: PostgreSQL checks it when the step runs.
+        return None
     except (psycopg.errors.DataError, psycopg.errors.CannotCoerce, psycopg.errors.DatatypeMismatch) as exc:
-        if not check.cast_only:
-            raise ExecutionFailed(f"pre-check of {check.subject} failed: {exc.diag.message_primary}") from None
-        return Failure(check=check, count=None, examples=(), error=exc.diag.message_primary)
+        raise ExecutionFailed(f"pre-check of {check.subject} failed: {exc.diag.message_primary}") from None
     return Failure(check=check, count=count, examples=tuple(str(r[0]) for r in rows))
 
 
@@ -115,9 +122,6 @@ def refuse_failures(failures: list[Failure]) -> None:
         return
     lines = []
     for failure in failures:
-        if failure.count is None:
-            lines.append(f"  - {failure.check.subject}: {failure.check.problem}: {failure.error}")
-            continue
         examples = f" (e.g. {'; '.join(failure.examples)})" if failure.examples else ""
         lines.append(f"  - {failure.check.subject}: {failure.count} {failure.check.problem}{examples}")
     raise Refused("existing rows would make the plan fail; nothing was changed:\n" + "\n".join(lines))

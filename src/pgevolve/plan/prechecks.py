@@ -10,7 +10,7 @@ builds the SQL; ``apply`` runs it.
 from __future__ import annotations
 
 import dataclasses
-import re
+import hashlib
 from dataclasses import dataclass
 
 from pgevolve import changes as ch
@@ -18,7 +18,7 @@ from pgevolve import model
 from pgevolve.plan.key_steps import is_loosening
 from pgevolve.sqltext.ddl import Scope
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
-from pgevolve.sqltext.type_text import SERIAL_TYPES
+from pgevolve.sqltext.type_text import SERIAL_TYPES, Conversion, conversion, enum_reference, parse_type
 
 SAMPLE_SIZE = 5
 
@@ -29,19 +29,26 @@ class Precheck:
     problem: str  # "rows where email is NULL"
     count_sql: str  # one row, one column: the number of offending rows
     sample_sql: str | None  # up to SAMPLE_SIZE rows: keys of offending rows, as text
-    cast_only: bool = False  # count_sql raises (with the bad value) instead of counting: PG15 has no soft cast
     setup_sql: tuple[str, ...] = ()  # run first, in the same rolled-back transaction (temporary functions)
 
 
-def prechecks_for(changes: list[ch.Change], actual: model.Database) -> list[Precheck]:
-    """The prechecks of every change that can fail on rows of a table that exists now."""
+def prechecks_for(changes: list[ch.Change], actual: model.Database,
+                  desired: model.Database | None = None) -> list[Precheck]:
+    """The prechecks of every change that can fail on rows of a table that exists now.
+
+    ``desired`` gives the enums as the plan leaves them (a column converted to an enum that the plan
+    creates or extends); without it, the actual ones.
+    """
+    enums = {e.name: e for e in (desired or actual).enums}
     checks: list[Precheck] = []
     for change in changes:
-        checks += _for_change(change, actual)
+        checks += _for_change(change, actual, enums)
     return checks
 
 
-def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
+def _for_change(change: ch.Change, actual: model.Database, enums: dict[str, model.EnumType]) -> list[Precheck]:
+    if isinstance(change, ch.ReplaceEnum):
+        return _removed_values(actual, change)
     table = actual.table(getattr(change, "table", "") or "")
     if table is None:
         return []  # a table created by this plan (or renamed: checked under its new name after renames)
@@ -51,7 +58,7 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
             if "nullable" in what and not new.nullable:
                 found.append(_not_null(actual.schema, table, new.name))
             if "type" in what:
-                found += _cast(actual.schema, table, _plain(old), _plain(new))
+                found += _cast(actual.schema, table, _plain(old), _plain(new), enums)
             return found
         case ch.AddColumn(column=column) if not column.nullable and column.default is None and not column.identity:
             return [_any_row(actual.schema, table, column.name)]
@@ -154,27 +161,79 @@ def _duplicates(schema: str, table: model.Table, name: str, keys: list[str], whe
                     sample_sql=sample)
 
 
-_LENGTH_LIMIT = re.compile(r"^(character varying|character|bit varying|bit)\((\d+)\)$")
+def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column,
+          desired_enums: dict[str, model.EnumType]) -> list[Precheck]:
+    """Rows whose value the plan's ALTER COLUMN ... TYPE would reject, counted exactly.
 
-
-def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column) -> list[Precheck]:
-    column = quote_ident(new.name)
-    limit = _LENGTH_LIMIT.match(new.type)
-    if limit:
-        # An explicit cast to varchar(n) truncates silently: count what would be cut.
-        return [_scan(schema, table, f"length({column}::text) > {limit[2]}",
-                      f"{table.name}.{new.name} TYPE {new.type}", f"values longer than {limit[2]} characters")]
-    if old.type in ("text", "character varying") and new.type in ("text", "character varying"):
+    PostgreSQL 15 has no soft cast (``pg_input_is_valid`` is 16+), so a
+    temporary plpgsql function makes the very conversion the step makes and
+    catches the error: ``USING col::type`` where the plan writes it, else the
+    assignment to a variable of the new type (which, like the column, raises on
+    a varchar too long but keeps 'ab   ' as 'ab'). A conversion that cannot fail
+    (binary-coercible, widening) needs no check.
+    """
+    how = conversion(old.type, new.type)
+    if how in (Conversion.COERCIBLE, Conversion.WIDENING):
         return []
-    cast = f"{column}::{new.type}" if new.type.replace(" ", "").isidentifier() else f"CAST({column} AS {new.type})"
-    source = qualify(schema, table.name)
-    return [Precheck(
-        subject=f"{table.name}.{new.name} TYPE {new.type}",
-        problem=f"values that do not cast from {old.type} to {new.type}",
-        count_sql=f"SELECT count({cast}) FROM {source}",
-        sample_sql=None,
-        cast_only=True,
-    )]
+    subject = f"{table.name}.{new.name} TYPE {new.type}"
+    scope = Scope(schema, frozenset(desired_enums))
+    target = enum_reference(new.type, frozenset(desired_enums), schema)
+    column = quote_ident(new.name)
+    if target is not None:
+        # The enum may be created, or gain values, in this plan: it does not convert yet. A value
+        # converts to an enum exactly when its text is one of the desired labels.
+        return [_enum_members(schema, table, new, desired_enums[target[0]], target[1], subject)]
+    new_type = scope.type(new.type)
+    tester = pg_temp_name("pgevolve_converts", subject)
+    value = f"value::{new_type}" if how is Conversion.EXPLICIT else "value"  # as column_steps writes the step
+    setup = (f"CREATE OR REPLACE FUNCTION {tester}(value {scope.type(old.type)}) RETURNS boolean "
+             f"LANGUAGE plpgsql AS $pgevolve$\nDECLARE converted {new_type};\nBEGIN\n"
+             f"    converted := {value};\n    RETURN true;\n"
+             "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n$pgevolve$")
+    condition = f"{column} IS NOT NULL AND NOT {tester}({column})"
+    found = _scan(schema, table, condition, subject, f"values that do not convert from {old.type} to {new.type}")
+    return [_with_values(found, schema, table, column, condition, setup)]
+
+
+def _enum_members(schema: str, table: model.Table, column: model.Column, enum: model.EnumType, dims: int,
+                  subject: str) -> Precheck:
+    labels = "ARRAY[" + ", ".join(quote_literal(v) for v in enum.values) + "]::text[]"
+    name = quote_ident(column.name)
+    if dims:  # an array: every element must be a label
+        condition = (f"EXISTS (SELECT 1 FROM unnest({name}) AS e(v) "
+                     f"WHERE v IS NOT NULL AND NOT (v::text = ANY ({labels})))")
+    else:
+        condition = f"{name} IS NOT NULL AND NOT ({name}::text = ANY ({labels}))"
+    found = _scan(schema, table, condition, subject, f"values that are not a value of the enum {enum.name}")
+    return _with_values(found, schema, table, name, condition, None)
+
+
+def _with_values(found: Precheck, schema: str, table: model.Table, column: str, condition: str,
+                 setup: str | None) -> Precheck:
+    """The check with its examples showing the offending value beside the row's key."""
+    sample = (f"SELECT {_key_expr(table)} || ': ' || quote_nullable({column}::text) "
+              f"FROM {qualify(schema, table.name)} WHERE {condition} LIMIT {SAMPLE_SIZE}")
+    return dataclasses.replace(found, sample_sql=sample, setup_sql=(setup,) if setup else ())
+
+
+def _removed_values(actual: model.Database, change: ch.ReplaceEnum) -> list[Precheck]:
+    """Rows that hold a value the rebuilt enum no longer has: the conversion through text would fail."""
+    if not set(change.old.values) - set(change.new.values):
+        return []  # only the order changes: every value converts
+    checks = []
+    for table_name, column in change.columns:
+        table = actual.table(table_name)
+        if table is None:
+            continue
+        dims = parse_type(column.type).array_dims
+        subject = f"{table_name}.{column.name} TYPE {change.new.name} (values removed)"
+        checks.append(_enum_members(actual.schema, table, column, change.new, dims, subject))
+    return checks
+
+
+def pg_temp_name(prefix: str, subject: str) -> str:
+    """A temporary function name of its own per check: two checks in one transaction never share one."""
+    return f"pg_temp.{prefix}_{hashlib.sha1(subject.encode()).hexdigest()[:12]}"
 
 
 def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums: frozenset[str]) -> list[Precheck]:
