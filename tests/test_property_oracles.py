@@ -1,11 +1,14 @@
-"""Property test through the whole pipeline: random YAML schemas A and B.
+"""Property test through the whole pipeline: random YAML schemas A and B, with rows.
 
-Build A, plan to B, apply, then check both oracles: a new plan is empty, and
-the migrated catalog equals that of a database built fresh from B.
+Build A and fill it with rows that both A and B accept (``rows``), apply B through `pgevolve apply`
+while reading the catalog after every unit (``windows``), then the four oracles: a new plan is
+empty, the migrated catalog equals that of a database built fresh from B, no row or value is lost,
+and no guarantee both versions share was ever missing between two units.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,11 +19,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conftest import DatabaseFactory
-from oracles import same_catalog
+from oracles import apply_through_cli, same_catalog
 from pgevolve.apply.run import execute_plan
-from pgevolve.pipeline import plan_against, read_database
+from pgevolve.pipeline import compile_schema, plan_against, read_database
 from pgevolve.plan.render import render_text
 from pgevolve.server.connect import Target
+from rows import Filled, Mapping, assert_rows_kept, fill, shape_context
+from windows import Watcher
 
 # Each column name keeps to one family of types that cast into each other, as a
 # real schema's changes do (bigint -> boolean has no cast at all).
@@ -110,25 +115,45 @@ def migrate(schema: Path, dsn: str) -> None:
     execute_plan(dsn, plan_against(schema, Target(dsn, "test")).plan)
 
 
+# CI runs EXAMPLES pairs; PGEVOLVE_PROPERTY_EXAMPLES=200 (or more) for the long local run.
+EXAMPLES = int(os.environ.get("PGEVOLVE_PROPERTY_EXAMPLES", "40"))
+
+
 @pytest.mark.skipif(os.environ.get("PGEVOLVE_QUICK") == "1", reason="PGEVOLVE_QUICK=1 skips the property test")
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=EXAMPLES, deadline=None,
           phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a DB-backed case takes minutes
-          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(first=project(), second=project())
-def test_random_migrations_converge(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory,
-                                    first: list[dict[str, Any]], second: list[dict[str, Any]]) -> None:
+def test_random_migrations_with_rows_converge_and_lose_nothing(databases: DatabaseFactory,
+                                                               tmp_path_factory: pytest.TempPathFactory,
+                                                               first: list[dict[str, Any]],
+                                                               second: list[dict[str, Any]]) -> None:
+    """A, filled with rows both A and B accept, migrated to B through `pgevolve apply`: all four oracles."""
     root = tmp_path_factory.mktemp("prop")
     os.environ["PGEVOLVE_CACHE_DIR"] = str(root / "cache")
-    migrated = databases.create()
+    migrated, fresh = databases.create(), databases.create()
     migrate(write(root / "a", first), migrated)
-    # Rows make NOT NULL, CHECK and UNIQUE steps meet real data, which the pre-checks must handle.
     schema_b = write(root / "b", second)
-    planned = plan_against(schema_b, Target(migrated, "test"))
-    execute_plan(migrated, planned.plan)
+    migrate(schema_b, fresh)
+    compiled = compile_schema(schema_b)
+    mapping = Mapping(old=read_database(migrated, "public")[0], new=read_database(fresh, "public")[0],
+                      hints=compiled.hints)
+    filled = fill(migrated, fresh, mapping, shape_context(compiled.project), seed=repr((first, second)))
+    watcher = Watcher(migrated, "public")
+    code, output = apply_through_cli(schema_b, migrated, watcher)
+    assert code == 0, output
+    windows = watcher.windows()
+    _record(filled, windows)
+    assert not windows, "guarantees missing between units:\n" + "\n".join(windows)
     again = plan_against(schema_b, Target(migrated, "test"))
     assert again.plan.is_empty, render_text(again.plan, color=False)
-    fresh = databases.create()
-    migrate(schema_b, fresh)
-    assert same_catalog(read_database(migrated, "public")[0], read_database(fresh, "public")[0])
+    assert same_catalog(read_database(migrated, "public")[0], read_database(fresh, "public")[0], compiled.hints)
+    assert_rows_kept(filled, migrated, "public")
 
+
+def _record(filled: Filled, windows: list[str]) -> None:
+    stats = os.environ.get("PGEVOLVE_ORACLE_STATS")
+    if stats:
+        with open(stats, "a") as out:
+            out.write(json.dumps({"case": "property", "rows": filled.rows, "tables": len(filled.tables),
+                                  "windows": windows, "per_table": filled.per_table}) + "\n")

@@ -45,11 +45,13 @@ def advisory_lock(conn: psycopg.Connection, schema: str, *, wait_seconds: float)
 
 
 def refuse_destructive(plan: Plan, *, allowed: bool) -> None:
-    """Destructive steps need --allow-destructive."""
-    destructive = [s for s in plan.steps if s.hazard is Hazard.DESTRUCTIVE]
-    if destructive and not allowed:
-        lines = "\n".join(f"  - {s.summary}: {s.reason}" for s in destructive)
-        raise Refused(f"the plan loses data; rerun with --allow-destructive to accept:\n{lines}")
+    """Steps that lose data, or drop an index or constraint only the database has, need --allow-destructive."""
+    refused = [s for s in plan.steps if s.hazard.needs_consent]
+    if refused and not allowed:
+        lines = "\n".join(f"  - [{s.hazard.value}] {s.summary}: {s.reason}" for s in refused)
+        what = " and ".join(sorted({"loses data" if s.hazard is Hazard.DESTRUCTIVE else
+                                    "drops indexes or constraints that only the database has" for s in refused}))
+        raise Refused(f"the plan {what}; rerun with --allow-destructive to accept:\n{lines}")
 
 
 def refuse_blocked(plan: Plan) -> None:

@@ -42,6 +42,7 @@ def _hints_data(hints: model.Hints) -> dict[str, Any]:
         "table_renames": sorted(hints.table_renames.items()),
         "column_renames": sorted([table, new, old] for (table, new), old in hints.column_renames.items()),
         "promotions": codec.to_data(hints.promotions),
+        "unnamed_indexes": sorted([table, name] for table, name in hints.unnamed_indexes),
     }
 
 
@@ -50,6 +51,7 @@ def _hints_from(data: dict[str, Any]) -> model.Hints:
         table_renames={new: old for new, old in data["table_renames"]},
         column_renames={(table, new): old for table, new, old in data["column_renames"]},
         promotions=tuple(codec.from_data(model.Promotion, p) for p in data["promotions"]),
+        unnamed_indexes=frozenset((table, name) for table, name in data.get("unnamed_indexes", ())),
     )
 
 

@@ -53,7 +53,7 @@ def diff_table(old: model.Table, new: model.Table) -> list[Change]:
         c.new.name for c in columns if isinstance(c, AlterColumn) and "generated" in c.changes and c.new.generated
     )
     retyped = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and "type" in c.changes)
-    changes = columns + _left_to_alter_type(diff_keys(old, new, recreated), retyped)
+    changes = columns + _fold_replaced(_left_to_alter_type(diff_keys(old, new, recreated), retyped))
     if old.comment != new.comment:
         changes.append(SetComment(target="table", table=new.name, name=new.name, comment=new.comment))
     return changes
@@ -136,6 +136,27 @@ def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[
             and not (isinstance(c, ReplaceIndex) and not c.foreign_keys and _rebuilt_alike(c.old, c.new, retyped))]
 
 
+def _fold_replaced(changes: list[Change]) -> list[Change]:
+    """A CHECK or foreign key dropped and added again under its name is one change: the add carries
+    the drop (``replaces``), so the planner puts both in one transaction and no moment lacks either."""
+    dropped_fks = {c.foreign_key.name: c.foreign_key for c in changes if isinstance(c, DropForeignKey)}
+    replaced_fks = {c.foreign_key.name for c in changes
+                    if isinstance(c, AddForeignKey) and c.foreign_key.name in dropped_fks}
+    replaced_checks = {c.replaces.name for c in changes if isinstance(c, AddCheck) and c.replaces is not None}
+    result: list[Change] = []
+    for change in changes:
+        match change:
+            case DropCheck(check=check) if check.name in replaced_checks:
+                continue
+            case DropForeignKey(foreign_key=fk) if fk.name in replaced_fks:
+                continue
+            case AddForeignKey(foreign_key=fk) if fk.name in replaced_fks:
+                result.append(replace(change, replaces=dropped_fks[fk.name]))
+            case _:
+                result.append(change)
+    return result
+
+
 def _pair_key(change: Change) -> str | None:
     match change:
         case DropIndex(index=index) | CreateIndex(index=index):
@@ -204,6 +225,7 @@ def _standing_on(actual: model.Database, desired: model.Database, changes: list[
     if not dropped:
         return {}
     handled = {(c.table, c.foreign_key.name) for c in changes if isinstance(c, DropForeignKey)}
+    handled |= {(c.table, c.replaces.name) for c in changes if isinstance(c, AddForeignKey) and c.replaces}
     found: StandingOn = {}
     for table in model.sort_by_name(actual.tables):
         wanted = desired.table(table.name)

@@ -60,7 +60,9 @@ def _for_change(change: ch.Change, actual: model.Database, enums: dict[str, mode
             if "type" in what:
                 found += _cast(actual.schema, table, _plain(old), _plain(new), enums)
             return found
-        case ch.AddColumn(column=column) if not column.nullable and column.default is None and not column.identity:
+        case ch.AddColumn(column=column) if (not column.nullable and column.default is None and not column.identity
+                                             and column.generated is None and column.type.lower() not in SERIAL_TYPES):
+            # A serial column's default (nextval) and an identity or generated column fill every existing row.
             return [_any_row(actual.schema, table, column.name)]
         case (ch.AddPrimaryKey(using_index=None, key=key)
               | ch.ReplaceKey(using_index=None, new=model.PrimaryKey() as key)):

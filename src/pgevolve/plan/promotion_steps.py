@@ -95,7 +95,7 @@ def _backfill(change: PromoteColumn, ctx: Context) -> Step:
         finish=None if trigger.drop_key else sql.comment_sync_function(ctx.scope.schema,
                                                                       replace(trigger, backfilled=True)),
     )
-    return draft(Phase.COLUMNS, "backfill", f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
+    return draft(Phase.BACKFILLS, "backfill", f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
                  BACKFILL if change.key_columns else BACKFILL_NO_KEY, transactional=False,
                  relations=(ctx.relation(table),), batch=batch)
 

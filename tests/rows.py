@@ -1,0 +1,506 @@
+"""Rows that both versions of a schema accept, and oracle 3: no row or value is lost.
+
+``fill`` puts a handful of rows in every table of the old database: NULLs, edge values (integer
+bounds, empty and multibyte text, quotes, infinities), values the CHECKs name, enum labels, JSON
+documents built from the shapes, and foreign keys that point at rows inserted before. A row is
+kept only when the *new* schema accepts it too: it is inserted, each in a savepoint, into the old
+database and, with its kept columns converted the way the plan converts them (renames followed,
+``USING col::type`` or the assignment cast), into a database built fresh from the new YAML. What
+the fresh database returns for the kept columns is exactly what the migrated database must hold
+once the plan has run: ``assert_rows_kept`` compares the two as multisets (no key is needed, so a
+changed primary key is no problem). Rows already in ``before.sql`` are tried the same way.
+
+Deterministic: the random choices are seeded by the caller (the case's name).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from pgevolve import model
+from pgevolve.sqltext.type_text import Conversion, canonical_type, conversion, parse_type
+
+ROWS_PER_TABLE = 6
+ATTEMPTS_PER_TABLE = 80
+DEFAULT = object()  # the column is left out of the INSERT: it takes its default
+
+TEXTS = ["plain", "", "Ünïcødé ✓ 日本語 😀", "O'Brien", 'say "hi" \\ back', "  padded  ", "a", "42", "-7", "0",
+         "2024-02-29", "true", "x" * 40, "line\nbreak", "tab\there", "%_like", "NULL", "ß", "ǅ"]
+INTEGERS = ["0", "1", "-1", "7", "42", "100", "1900", "2024", "32767", "-32768", "2147483647", "-2147483648",
+            "9223372036854775807", "-9223372036854775808"]
+NUMBERS = ["0", "1.5", "-12.25", "0.01", "99999999.99", "3.14159", "1000", "-0.5", "123456.789"]
+FLOATS = ["0", "1.5", "-0.25", "1e300", "-1e-300", "Infinity", "-Infinity", "NaN", "3.4028235e38"]
+TIMESTAMPS = ["2024-02-29 13:45:10.123456+00", "1999-12-31 23:59:59+05:30", "1970-01-01 00:00:00+00",
+              "infinity", "-infinity", "2038-01-19 03:14:08+00"]
+DATES = ["2024-02-29", "1970-01-01", "0001-01-01", "9999-12-31", "infinity"]
+TIMES = ["12:34:56", "00:00:00", "23:59:59.999999", "08:00:00.5"]
+UUIDS = ["00000000-0000-0000-0000-000000000000", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+         "ffffffff-ffff-ffff-ffff-ffffffffffff", "123e4567-e89b-12d3-a456-426614174000"]
+DOCUMENTS: list[Any] = [{}, [], {"k": "ünï ✓", "n": 3}, {"referral_source": "web", "campaign": "spring"},
+                        {"nested": {"a": [1, 2, None]}, "flag": True}, ["vip", "ünï"], ["a"], {"score": 7},
+                        {"vin": "1HGCM82633A004352", "year": 2020}, 0, "text", None]
+# A few strings that match patterns the shapes use; others are drawn from TEXTS when they match.
+PATTERNED = ["1HGCM82633A004352", "JH4KA8260MC000000", "12345", "1980-05-17", "https://example.com/r.mp3",
+             "http://x", "A1"]
+OTHER_TYPES: dict[str, list[str]] = {
+    "boolean": ["true", "false"],
+    "bytea": ["\\x", "\\xdeadbeef00"],
+    "inet": ["192.168.0.1", "::1", "10.0.0.0/8"],
+    "cidr": ["10.0.0.0/8", "::/0"],
+    "interval": ["1 day", "-03:00:00", "0", "1 year 2 mons"],
+    "int4range": ["[1,5)", "empty", "(,)", "[-10,10]"],
+    "int8range": ["[1,5)", "empty"],
+    "numrange": ["[1.5,2.5)", "empty"],
+    "tsrange": ["[2024-01-01,2024-02-01)", "empty"],
+    "tstzrange": ["[2024-01-01 00:00+00,2024-02-01 00:00+00)", "empty"],
+    "daterange": ["[2024-01-01,2024-02-01)", "empty"],
+    "money": ["12.34", "-1.00"],
+    "xml": ["<a>ü</a>"],
+}
+
+
+@dataclass(slots=True)
+class TableRows:
+    """What one table of the migrated database must hold: its kept columns, as text, as a multiset."""
+
+    table: str  # its name in the new schema
+    columns: tuple[str, ...]
+    expected: Counter[tuple[str | None, ...]] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class Filled:
+    tables: list[TableRows]
+    rows: int  # rows in the old database, generated or already there
+    unmatched: list[str]  # old tables whose existing rows the new schema refuses: not compared
+    per_table: dict[str, int] = field(default_factory=dict)  # old table -> rows it holds
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """Old table <-> new table, old column <-> new column, through the rename hints."""
+
+    old: model.Database
+    new: model.Database
+    hints: model.Hints
+
+    def new_table(self, old_name: str) -> model.Table | None:
+        for table in self.new.tables:
+            if self.old_table_name(table.name) == old_name:
+                return table
+        return None
+
+    def old_table_name(self, new_name: str) -> str | None:
+        renamed = self.hints.table_renames.get(new_name)
+        if renamed and self.old.table(renamed) and not self.old.table(new_name):
+            return renamed
+        return new_name if self.old.table(new_name) else None
+
+    def old_column(self, old_table: model.Table, new_table: str, new_column: str) -> str | None:
+        renamed = self.hints.column_renames.get((new_table, new_column))
+        if renamed and old_table.column(renamed) and not old_table.column(new_column):
+            return renamed
+        return new_column if old_table.column(new_column) else None
+
+
+def fill(old_dsn: str, new_dsn: str, mapping: Mapping, shapes: dict[str, Any], *, seed: str) -> Filled:
+    """Insert rows both versions accept; return what the migrated database must hold."""
+    rng = random.Random(seed)
+    pools = _Pools(mapping, shapes)
+    result = Filled(tables=[], rows=0, unmatched=[])
+    accepted: dict[str, list[dict[str, str | None]]] = {}
+    with psycopg.connect(old_dsn) as old_conn, psycopg.connect(new_dsn) as new_conn:
+        for table in _insert_order(mapping):
+            target = mapping.new_table(table.name)
+            writer = _Writer(mapping, table, target, old_conn, new_conn)
+            rows = writer.existing()
+            if rows is None:  # before.sql holds rows the new schema refuses: nothing to compare them with
+                result.unmatched.append(table.name)
+                rows = []
+            accepted[table.name] = [old for old, _ in rows]
+            attempts, wanted = 0, len(rows) + ROWS_PER_TABLE
+            while len(rows) < wanted and attempts < ATTEMPTS_PER_TABLE:
+                attempts += 1
+                row = writer.insert(_candidate(table, mapping, pools, accepted, rng, attempts))
+                if row is not None:
+                    rows.append(row)
+                    accepted[table.name].append(row[0])
+            result.rows += len(accepted[table.name])
+            result.per_table[table.name] = len(accepted[table.name])
+            if target is not None and table.name not in result.unmatched:
+                result.tables.append(TableRows(table=target.name, columns=writer.compared,
+                                               expected=Counter(new for _, new in rows)))
+        old_conn.commit()
+        new_conn.commit()
+    return result
+
+
+def assert_rows_kept(filled: Filled, dsn: str, schema: str) -> None:
+    """Oracle 3: every row is still there and every kept column holds its value (or its declared cast)."""
+    problems = []
+    with psycopg.connect(dsn) as conn:
+        for table in filled.tables:
+            found = Counter(_select_text(conn, schema, table.table, table.columns))
+            if found != table.expected:
+                lost = table.expected - found
+                extra = found - table.expected
+                problems.append(f"{table.table} ({', '.join(table.columns)}): expected but missing {dict(lost)}; "
+                                f"found instead {dict(extra)}")
+    assert not problems, "rows or values lost:\n" + "\n".join(problems)
+
+
+def _select_text(conn: psycopg.Connection, schema: str, table: str,
+                 columns: tuple[str, ...]) -> Iterator[tuple[str | None, ...]]:
+    if not columns:
+        query = sql.SQL("SELECT FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    else:
+        query = sql.SQL("SELECT {} FROM {}.{}").format(
+            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
+            sql.Identifier(schema), sql.Identifier(table))
+    for row in conn.execute(query):
+        yield tuple(row)
+
+
+# -- which rows ---------------------------------------------------------------------------------
+
+def _foreign_keys(mapping: Mapping, table: model.Table) -> list[tuple[tuple[str, ...], str, tuple[str, ...]]]:
+    """(old columns, old referenced table, old referenced columns) of the table's FKs, old and new."""
+    found = [(fk.columns, fk.ref_table, fk.ref_columns) for fk in table.foreign_keys
+             if fk.ref_schema in (None, mapping.old.schema) and mapping.old.table(fk.ref_table)]
+    target = mapping.new_table(table.name)
+    for fk in target.foreign_keys if target else ():
+        ref_old = mapping.old_table_name(fk.ref_table)
+        ref_table = mapping.old.table(ref_old) if ref_old else None
+        columns = tuple(mapping.old_column(table, target.name, c) for c in fk.columns)  # type: ignore[union-attr]
+        refs = tuple(mapping.old_column(ref_table, fk.ref_table, c) for c in fk.ref_columns) if ref_table else ()
+        if ref_table is None or None in columns or None in refs:
+            found.append((tuple(c for c in columns if c), "", ()))  # points at a new table: NULL only
+        else:
+            found.append((columns, ref_table.name, refs))  # type: ignore[arg-type]
+    return found
+
+
+def _insert_order(mapping: Mapping) -> list[model.Table]:
+    """Referenced tables first (old and new foreign keys); a cycle is cut anywhere."""
+    tables = {t.name: t for t in mapping.old.tables}
+    needs = {name: {ref for _, ref, _ in _foreign_keys(mapping, t) if ref and ref != name}
+             for name, t in tables.items()}
+    order: list[model.Table] = []
+    done: set[str] = set()
+    while len(done) < len(tables):
+        ready = sorted(n for n in tables if n not in done and needs[n] <= done)
+        if not ready:  # a cycle: take the first table left, its references to later tables stay NULL
+            ready = [sorted(n for n in tables if n not in done)[0]]
+        for name in ready:
+            order.append(tables[name])
+            done.add(name)
+    return order
+
+
+def _candidate(table: model.Table, mapping: Mapping, pools: _Pools, accepted: dict[str, list[dict[str, str | None]]],
+               rng: random.Random, attempt: int) -> dict[str, object]:
+    """One row to try: column name -> text value, None (NULL) or DEFAULT."""
+    row: dict[str, object] = {}
+    null_bias = min(0.6, 0.1 + attempt / 100)
+    for column in table.columns:
+        if column.generated is not None:
+            continue
+        if column.identity or (column.default or "").startswith("nextval("):
+            row[column.name] = DEFAULT if rng.random() < 0.9 else rng.choice(INTEGERS[:8])
+            continue
+        if column.default is not None and rng.random() < 0.25:
+            row[column.name] = DEFAULT
+        elif column.nullable and rng.random() < null_bias:
+            row[column.name] = None
+        else:
+            row[column.name] = pools.value(table, column, rng)
+    for columns, ref_table, ref_columns in _foreign_keys(mapping, table):
+        existing = accepted.get(ref_table, []) if ref_table else []
+        if existing and rng.random() < 0.8:
+            target = rng.choice(existing)
+            for column, ref_column in zip(columns, ref_columns, strict=True):
+                row[column] = target.get(ref_column)
+        else:
+            for column in columns:
+                row[column] = None
+    return row
+
+
+# -- writing a row to both databases -------------------------------------------------------------
+
+class _Writer:
+    """Inserts a candidate into the old table and, converted as the plan converts, into the new one."""
+
+    def __init__(self, mapping: Mapping, table: model.Table, target: model.Table | None,
+                 old_conn: psycopg.Connection, new_conn: psycopg.Connection) -> None:
+        self.mapping, self.table, self.target = mapping, table, target
+        self.old_conn, self.new_conn = old_conn, new_conn
+        self.schema = mapping.old.schema
+        self.before: list[dict[str, str | None]] = []
+        # new column -> old column, for the columns that are kept (not generated in the new schema)
+        self.kept: dict[str, str] = {}
+        if target is not None:
+            for column in target.columns:
+                old_name = mapping.old_column(table, target.name, column.name)
+                if old_name is not None and column.generated is None:
+                    self.kept[column.name] = old_name
+        self.compared = tuple(self.kept)
+
+    def existing(self) -> list[tuple[dict[str, str | None], tuple[str | None, ...]]] | None:
+        """Rows already in the old table (before.sql), tried into the new one; None if it refuses one."""
+        names = tuple(c.name for c in self.table.columns)
+        self.before = [dict(zip(names, row, strict=True))
+                       for row in _select_text(self.old_conn, self.schema, self.table.name, names)]
+        rows = []
+        for old in self.before:
+            new = self._insert_new(old)
+            if new is None:
+                return None
+            rows.append((old, new))
+        return rows
+
+    def insert(self, candidate: dict[str, object]) -> tuple[dict[str, str | None], tuple[str | None, ...]] | None:
+        try:
+            with self.old_conn.transaction():
+                old = self._insert_old(candidate)
+                new = self._insert_new(old)
+                if new is None:
+                    raise _Refused
+        except (psycopg.Error, _Refused):
+            return None
+        return old, new
+
+    def _insert_old(self, candidate: dict[str, object]) -> dict[str, str | None]:
+        given = {c: v for c, v in candidate.items() if v is not DEFAULT}
+        returning = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c.name)) for c in self.table.columns)
+        query = _insert_sql(self.schema, self.table.name, list(given), [sql.Placeholder()] * len(given), returning)
+        row = self.old_conn.execute(query, list(given.values())).fetchone()
+        assert row is not None
+        return dict(zip((c.name for c in self.table.columns), row, strict=True))
+
+    def _insert_new(self, old: dict[str, str | None]) -> tuple[str | None, ...] | None:
+        if self.target is None:
+            return ()
+        columns, values, params = [], [], []
+        for new_name, old_name in self.kept.items():
+            columns.append(new_name)
+            values.append(self._converted(old_name, new_name))
+            params.append(old[old_name])
+        returning = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in self.compared)
+        query = _insert_sql(self.schema, self.target.name, columns, values, returning or sql.SQL("1"))
+        try:
+            with self.new_conn.transaction():
+                row = self.new_conn.execute(query, params).fetchone()
+        except psycopg.Error:
+            return None
+        assert row is not None
+        return tuple(row) if self.compared else ()
+
+    def _converted(self, old_name: str, new_name: str) -> sql.Composable:
+        """The old value as the plan turns it into the new column's type."""
+        old_type = self.table.column(old_name).type  # type: ignore[union-attr]
+        new_type = self.target.column(new_name).type  # type: ignore[union-attr]
+        enums = {e.name for e in (*self.mapping.old.enums, *self.mapping.new.enums)}
+        old_base, new_base = parse_type(old_type).base, parse_type(new_type).base
+        if canonical_type(old_type) == canonical_type(new_type) or old_base in enums or new_base in enums:
+            return sql.Placeholder()  # the text of the value is its input, in either version
+        cast = sql.SQL("CAST({} AS {})").format(sql.Placeholder(), sql.SQL(_plain(old_type)))
+        if conversion(_plain(old_type), _plain(new_type)) is Conversion.EXPLICIT:
+            return sql.SQL("CAST({} AS {})").format(cast, sql.SQL(_plain(new_type)))
+        return cast  # assigned to the column: the assignment cast, as ALTER COLUMN TYPE without USING
+
+
+class _Refused(Exception):
+    pass
+
+
+def _plain(type_text: str) -> str:
+    return {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}.get(type_text, type_text)
+
+
+def _insert_sql(schema: str, table: str, columns: list[str], values: list[sql.Composable],
+                returning: sql.Composable) -> sql.Composed:
+    target = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    if not columns:
+        return sql.SQL("INSERT INTO {} DEFAULT VALUES RETURNING {}").format(target, returning)
+    return sql.SQL("INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE VALUES ({}) RETURNING {}").format(
+        target, sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.SQL(", ").join(values), returning)
+
+
+# -- values ---------------------------------------------------------------------------------------
+
+_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+
+
+class _Pools:
+    """Candidate values per column: by type, plus the literals its table's CHECKs name (old and new)."""
+
+    def __init__(self, mapping: Mapping, shapes: dict[str, Any]) -> None:
+        self.mapping = mapping
+        self.enums = {e.name: e.values for e in (*mapping.old.enums, *mapping.new.enums)}
+        self.documents: dict[tuple[str, str], list[Any]] = {}  # (old table, old column) -> shape documents
+        self.shapes = shapes
+
+    def value(self, table: model.Table, column: model.Column, rng: random.Random) -> str:
+        target = self.mapping.new_table(table.name)
+        new_column = None
+        if target is not None:
+            new_column = next((c for c in target.columns
+                               if self.mapping.old_column(table, target.name, c.name) == column.name), None)
+        literals = self._literals(table, target, column.name, new_column.name if new_column else None)
+        types = [column.type] + ([new_column.type] if new_column is not None else [])
+        pool = [v for t in types for v in self._by_type(t, table.name, column.name)]
+        if literals and rng.random() < 0.6:
+            return rng.choice(literals)
+        return rng.choice(pool) if pool else rng.choice(TEXTS)
+
+    def _literals(self, table: model.Table, target: model.Table | None, old_name: str,
+                  new_name: str | None) -> list[str]:
+        texts = [c.expression for c in table.checks if old_name in c.expression]
+        if target is not None and new_name is not None:
+            texts += [c.expression for c in target.checks if new_name in c.expression]
+        found: list[str] = []
+        for text in texts:
+            found += [m.replace("''", "'") for m in _QUOTED.findall(text)]
+            for number in _NUMBER.findall(text):
+                value = float(number)
+                found += [number] + ([str(int(value) + 1), str(int(value) - 1)] if value.is_integer() else [])
+        return found
+
+    def _by_type(self, type_text: str, table: str, column: str) -> list[str]:
+        parsed = parse_type(_plain(type_text))
+        base = parsed.base.strip('"')
+        element = self._scalar(base, parsed.modifiers, table, column)
+        if parsed.array_dims:
+            return ["{}", *(_array_literal(element[i:i + 2]) for i in range(0, min(len(element), 8), 2))]
+        return element
+
+    def _scalar(self, base: str, modifiers: tuple[int, ...], table: str, column: str) -> list[str]:
+        if base in self.enums:
+            return list(self.enums[base])
+        if base in ("smallint", "integer", "bigint"):
+            return INTEGERS
+        if base == "numeric":
+            return NUMBERS + INTEGERS[:9]
+        if base in ("real", "double precision"):
+            return FLOATS + INTEGERS[:5]
+        if base in ("text", "character varying", "character", "citext", "name"):
+            return TEXTS + PATTERNED
+        if base.startswith("timestamp"):
+            return TIMESTAMPS + DATES[:3]
+        if base == "date":
+            return DATES
+        if base.startswith("time"):
+            return TIMES
+        if base == "uuid":
+            return UUIDS
+        if base in ("jsonb", "json"):
+            return [json.dumps(d, ensure_ascii=False) for d in self._documents(table, column)]
+        return OTHER_TYPES.get(base, [])
+
+    def _documents(self, table: str, column: str) -> list[Any]:
+        key = (table, column)
+        if key not in self.documents:
+            self.documents[key] = _shape_documents(self.shapes, self._shape_of(table, column)) + DOCUMENTS
+        return self.documents[key]
+
+    def _shape_of(self, table: str, column: str) -> tuple[str, str] | None:
+        """("shape" | "items", shape name) of the column in the new YAML, when it has one."""
+        spec = self.shapes.get("__columns__", {}).get((table, column))
+        target = self.mapping.new_table(table)
+        if spec is None and target is not None:
+            for (t, c), found in self.shapes.get("__columns__", {}).items():
+                if t == target.name and self.mapping.old_column(self.mapping.old.table(table), t, c) == column:
+                    return found  # type: ignore[no-any-return]
+        return spec  # type: ignore[no-any-return]
+
+
+def _array_literal(items: list[str]) -> str:
+    quoted = ['"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items]
+    return "{" + ",".join(quoted) + "}"
+
+
+# -- JSON documents of a shape ------------------------------------------------------------------
+
+def shape_context(project: Any) -> dict[str, Any]:
+    """The shapes of a loaded project, and which (table, column) uses which: what ``fill`` needs."""
+    shapes: dict[str, Any] = dict(project.shapes)
+    columns = {}
+    for table in project.tables:
+        for column in table.columns:
+            if column.shape:
+                columns[(table.name, column.name)] = ("shape", column.shape)
+            elif column.items:
+                columns[(table.name, column.name)] = ("items", column.items)
+    shapes["__columns__"] = columns
+    return shapes
+
+
+def _shape_documents(shapes: dict[str, Any], use: tuple[str, str] | None) -> list[Any]:
+    if use is None or use[1] not in shapes:
+        return []
+    shape = shapes[use[1]]
+    documents = [_object(shape, full=True), _object(shape, full=False), _object(shape, full=True, alternate=True)]
+    if use[0] == "items":
+        return [[documents[0], documents[1]], [], [documents[2]]]
+    return documents
+
+
+def _object(spec: dict[str, Any], *, full: bool, alternate: bool = False) -> dict[str, Any]:
+    properties: dict[str, Any] = spec.get("properties") or {}
+    required = set(spec.get("required") or ())
+    result = {}
+    for name, prop in properties.items():
+        if full or name in required:
+            value = _value(prop or {}, alternate=alternate)
+            if value is not _NOTHING:
+                result[name] = value
+    return result
+
+
+_NOTHING = object()
+
+
+def _value(prop: dict[str, Any], *, alternate: bool) -> Any:
+    kind = prop.get("type", "string")
+    if prop.get("enum"):
+        values = list(prop["enum"])
+        return values[-1] if alternate else values[0]
+    if kind == "string":
+        return _string(prop, alternate=alternate)
+    if kind in ("integer", "number"):
+        low, high = prop.get("minimum"), prop.get("maximum")
+        value = low if low is not None else high if high is not None else -3 if alternate else 12
+        if alternate and high is not None:
+            value = high
+        if kind == "number" and not alternate and (high is None or value + 0.5 <= high):
+            value += 0.5
+        return value
+    if kind == "boolean":
+        return not alternate
+    if kind == "object":
+        return _object(prop, full=True, alternate=alternate)
+    if kind == "array":
+        item = _value(prop.get("items") or {}, alternate=alternate)
+        return [] if item is _NOTHING else [item, item] if alternate else [item]
+    return _NOTHING
+
+
+def _string(prop: dict[str, Any], *, alternate: bool) -> Any:
+    low, high = prop.get("minLength", 0), prop.get("maxLength", 10_000)
+    candidates = (PATTERNED + TEXTS) if not alternate else (TEXTS[2:] + PATTERNED)
+    pattern = prop.get("pattern")
+    for text in candidates:
+        if low <= len(text) <= high and (pattern is None or re.search(pattern, text)):
+            return text
+    return _NOTHING
