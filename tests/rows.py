@@ -27,10 +27,12 @@ import psycopg
 from psycopg import sql
 
 from pgevolve import model
+from pgevolve.sqltext.expression_facts import referenced_columns
 from pgevolve.sqltext.type_text import Conversion, canonical_type, conversion, parse_type
 
 ROWS_PER_TABLE = 6
 ATTEMPTS_PER_TABLE = 80
+MISSES_IN_A_ROW = 25  # a table that no candidate fits (a new NOT NULL column without default) gives up early
 DEFAULT = object()  # the column is left out of the INSERT: it takes its default
 
 TEXTS = ["plain", "", "Ünïcødé ✓ 日本語 😀", "O'Brien", 'say "hi" \\ back', "  padded  ", "a", "42", "-7", "0",
@@ -83,6 +85,7 @@ class Filled:
     rows: int  # rows in the old database, generated or already there
     unmatched: list[str]  # old tables whose existing rows the new schema refuses: not compared
     per_table: dict[str, int] = field(default_factory=dict)  # old table -> rows it holds
+    refusals: Counter[str] = field(default_factory=Counter)  # why candidates were refused (old or new schema)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +130,17 @@ def fill(old_dsn: str, new_dsn: str, mapping: Mapping, shapes: dict[str, Any], *
                 result.unmatched.append(table.name)
                 rows = []
             accepted[table.name] = [old for old, _ in rows]
-            attempts, wanted = 0, len(rows) + ROWS_PER_TABLE
-            while len(rows) < wanted and attempts < ATTEMPTS_PER_TABLE:
+            attempts, misses, wanted = 0, 0, len(rows) + ROWS_PER_TABLE
+            while len(rows) < wanted and attempts < ATTEMPTS_PER_TABLE and misses < MISSES_IN_A_ROW:
                 attempts += 1
-                row = writer.insert(_candidate(table, mapping, pools, accepted, rng, attempts))
+                row = writer.insert(_candidate(table, mapping, pools, accepted, rng, misses))
+                misses = 0 if row is not None else misses + 1
                 if row is not None:
                     rows.append(row)
                     accepted[table.name].append(row[0])
             result.rows += len(accepted[table.name])
             result.per_table[table.name] = len(accepted[table.name])
+            result.refusals.update({f"{table.name} {k}": v for k, v in writer.refusals.items()})
             if target is not None and table.name not in result.unmatched:
                 result.tables.append(TableRows(table=target.name, columns=writer.compared,
                                                expected=Counter(new for _, new in rows)))
@@ -207,10 +212,10 @@ def _insert_order(mapping: Mapping) -> list[model.Table]:
 
 
 def _candidate(table: model.Table, mapping: Mapping, pools: _Pools, accepted: dict[str, list[dict[str, str | None]]],
-               rng: random.Random, attempt: int) -> dict[str, object]:
-    """One row to try: column name -> text value, None (NULL) or DEFAULT."""
+               rng: random.Random, misses: int) -> dict[str, object]:
+    """One row to try: column name -> text value, None (NULL) or DEFAULT; more NULLs after each refusal."""
     row: dict[str, object] = {}
-    null_bias = min(0.6, 0.1 + attempt / 100)
+    null_bias = min(0.8, 0.1 + misses * 0.04)
     for column in table.columns:
         if column.generated is not None:
             continue
@@ -246,6 +251,8 @@ class _Writer:
         self.old_conn, self.new_conn = old_conn, new_conn
         self.schema = mapping.old.schema
         self.before: list[dict[str, str | None]] = []
+        self.refusals: Counter[str] = Counter()  # why candidates were refused, for the figures
+        self.last_refusal = ""
         # new column -> old column, for the columns that are kept (not generated in the new schema)
         self.kept: dict[str, str] = {}
         if target is not None:
@@ -274,8 +281,12 @@ class _Writer:
                 old = self._insert_old(candidate)
                 new = self._insert_new(old)
                 if new is None:
-                    raise _Refused
-        except (psycopg.Error, _Refused):
+                    raise _Refused(self.last_refusal)
+        except psycopg.Error as exc:
+            self.refusals[f"old: {exc.diag.message_primary}"] += 1
+            return None
+        except _Refused as exc:
+            self.refusals[f"new: {exc}"] += 1
             return None
         return old, new
 
@@ -300,7 +311,8 @@ class _Writer:
         try:
             with self.new_conn.transaction():
                 row = self.new_conn.execute(query, params).fetchone()
-        except psycopg.Error:
+        except psycopg.Error as exc:
+            self.last_refusal = exc.diag.message_primary or str(exc)
             return None
         assert row is not None
         return tuple(row) if self.compared else ()
@@ -357,8 +369,9 @@ class _Pools:
         if target is not None:
             new_column = next((c for c in target.columns
                                if self.mapping.old_column(table, target.name, c.name) == column.name), None)
-        literals = self._literals(table, target, column.name, new_column.name if new_column else None)
         types = [column.type] + ([new_column.type] if new_column is not None else [])
+        json = any(parse_type(t).base in ("json", "jsonb") for t in types)
+        literals = [] if json else self._literals(table, target, column.name, new_column.name if new_column else None)
         pool = [v for t in types for v in self._by_type(t, table.name, column.name)]
         if literals and rng.random() < 0.6:
             return rng.choice(literals)
@@ -366,9 +379,9 @@ class _Pools:
 
     def _literals(self, table: model.Table, target: model.Table | None, old_name: str,
                   new_name: str | None) -> list[str]:
-        texts = [c.expression for c in table.checks if old_name in c.expression]
+        texts = [c.expression for c in table.checks if old_name in (referenced_columns(c.expression) or ())]
         if target is not None and new_name is not None:
-            texts += [c.expression for c in target.checks if new_name in c.expression]
+            texts += [c.expression for c in target.checks if new_name in (referenced_columns(c.expression) or ())]
         found: list[str] = []
         for text in texts:
             found += [m.replace("''", "'") for m in _QUOTED.findall(text)]
@@ -389,7 +402,7 @@ class _Pools:
         if base in self.enums:
             return list(self.enums[base])
         if base in ("smallint", "integer", "bigint"):
-            return INTEGERS
+            return INTEGERS[:{"smallint": 10, "integer": 12}.get(base, len(INTEGERS))]
         if base == "numeric":
             return NUMBERS + INTEGERS[:9]
         if base in ("real", "double precision"):

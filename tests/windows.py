@@ -7,8 +7,8 @@ every unit, on a connection of its own (what any other session sees at that mome
 
 - a CHECK both have (same name, or same definition): a CHECK with the old's or the new's name or
   definition exists. NOT VALID counts: PostgreSQL checks new rows against it all the same;
-- a FOREIGN KEY both have: a foreign key with either name, or on the same columns to the same
-  referenced columns (its ON DELETE may differ), exists;
+- a FOREIGN KEY both have (the same columns to the same columns of the same table; its name and
+  ON DELETE may differ): such a foreign key exists;
 - an index both have, PRIMARY KEY and UNIQUE included (same name, or same definition: keys,
   expressions, predicate, method, opclasses, uniqueness): an index with either name or definition
   is ``indisvalid`` and ``indisready`` (it serves queries and enforces uniqueness);
@@ -151,14 +151,15 @@ def _checks(old: Catalog, new: Catalog) -> list[Guarantee]:
 
 
 def _foreign_keys(old: Catalog, new: Catalog) -> list[Guarantee]:
+    # The same columns pointing at the same columns of the same table, whatever the names and
+    # ON DELETE: a foreign key whose target changed is another guarantee, not a shared one.
     def same(o: _ForeignKey, n: _ForeignKey) -> bool:
-        return o.table == n.table and (o.name == n.name or o.shape == n.shape)
+        return o.table == n.table and o.shape == n.shape
 
     found = []
     for o, n in _pair(old.foreign_keys, new.foreign_keys, same):
-        def holds(c: Catalog, o: _ForeignKey = o, n: _ForeignKey = n) -> bool:
-            return any(x.table == o.table and (x.name in (o.name, n.name) or x.shape in (o.shape, n.shape))
-                       for x in c.foreign_keys)
+        def holds(c: Catalog, o: _ForeignKey = o) -> bool:
+            return any(x.table == o.table and x.shape == o.shape for x in c.foreign_keys)
         found.append(Guarantee(f"FOREIGN KEY {n.name} on {new.tables[n.table]}", holds))
     return found
 

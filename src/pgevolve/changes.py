@@ -120,12 +120,17 @@ class RenameColumn:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlterColumn:
-    """One column changed in place; ``changes`` says what (comments are SetComment)."""
+    """One column changed in place; ``changes`` says what (comments are SetComment).
+
+    ``indexes``: for a column dropped and added again (a new generation expression), the desired
+    indexes on it: DROP COLUMN takes the old ones along, and they are built again in its transaction.
+    """
 
     table: str
     old: model.Column
     new: model.Column
     changes: frozenset[ColumnChange]
+    indexes: tuple[model.Index, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -54,6 +54,7 @@ def diff_table(old: model.Table, new: model.Table) -> list[Change]:
     )
     retyped = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and "type" in c.changes)
     changes = columns + _fold_replaced(_left_to_alter_type(diff_keys(old, new, recreated), retyped))
+    changes = _rebuilt_with_column(changes, recreated)
     if old.comment != new.comment:
         changes.append(SetComment(target="table", table=new.name, name=new.name, comment=new.comment))
     return changes
@@ -134,6 +135,35 @@ def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[
             kept.add(key)
     return [c for c in changes if _pair_key(c) not in kept
             and not (isinstance(c, ReplaceIndex) and not c.foreign_keys and _rebuilt_alike(c.old, c.new, retyped))]
+
+
+def _rebuilt_with_column(changes: list[Change], recreated: frozenset[str]) -> list[Change]:
+    """Indexes on a column dropped and added again go with it: DROP COLUMN drops the old ones, and the
+    new ones are built in the same transaction (no separate CONCURRENTLY drop and build around it,
+    which would leave the table without them in between)."""
+    if not recreated:
+        return changes
+    rebuilt: dict[str, list[model.Index]] = {}
+    result: list[Change] = []
+    for change in changes:
+        match change:
+            case DropIndex(index=index) if _on(index, recreated):
+                continue
+            case CreateIndex(index=index) if _on(index, recreated):
+                rebuilt.setdefault(sorted(_on(index, recreated))[-1], []).append(index)
+                continue
+        result.append(change)
+    return [replace(c, indexes=tuple(rebuilt.get(c.new.name, ()))) if isinstance(c, AlterColumn) else c
+            for c in result]
+
+
+def _on(index: model.Index, columns: frozenset[str]) -> frozenset[str]:
+    """The columns of ``columns`` that the index uses (all of them when an expression cannot be read)."""
+    used = {k.column for k in index.keys if k.column} | set(index.include)
+    for text in [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else []):
+        found = referenced_columns(text)
+        used |= found if found is not None else set(columns)
+    return frozenset(used) & columns
 
 
 def _fold_replaced(changes: list[Change]) -> list[Change]:

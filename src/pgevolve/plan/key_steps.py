@@ -74,8 +74,6 @@ REPLACED_DROPPED = ("A brief ACCESS EXCLUSIVE lock, in the transaction that adds
 
 def add_check(change: AddCheck, ctx: Context) -> list[Step]:
     steps = _not_valid_then_validate(change.table, change.check, ctx)
-    if is_loosening(change):
-        steps[-1] = replace(steps[-1], hazard=Hazard.SAFE, reason=LOOSENED)
     if change.replaces is None:
         return steps
     # Dropped in the transaction that adds the new version: right before it, unless an ALTER COLUMN
@@ -83,6 +81,8 @@ def add_check(change: AddCheck, ctx: Context) -> list[Step]:
     # against the new type): then at the start of that transaction (nothing runs outside one between).
     table, name = change.table, change.replaces.name
     early = _changes_under(table, referenced_columns(change.replaces.expression), ctx)
+    if is_loosening(change) and not early:  # values that change under it prove nothing
+        steps[-1] = replace(steps[-1], hazard=Hazard.SAFE, reason=LOOSENED)
     tag = f"replace {table}.{name}"
     drop = draft(Phase.UNHOOK if early else Phase.CHECKS, "drop_constraint", f"{table}.{name}",
                  ddl.drop_constraint(table, name, ctx.scope), Hazard.SAFE, REPLACED_DROPPED,
@@ -131,16 +131,27 @@ def add_foreign_key(change: AddForeignKey, ctx: Context) -> list[Step]:
 
 
 def _foreign_key_can_wait(table: str, fk: model.ForeignKey, ctx: Context) -> bool:
-    """No column it joins changes under an ALTER COLUMN, and its referenced table keeps its keys."""
+    """No column it joins changes under an ALTER COLUMN, and its referenced table keeps its keys (a
+    referenced table that goes is dropped at the end of the plan, after the new version is added)."""
+    if _changes_under(table, frozenset(fk.columns), ctx):
+        return False
     if fk.ref_schema not in (None, ctx.scope.schema):
-        return not _changes_under(table, frozenset(fk.columns), ctx)
+        return True
     old, new = ctx.actual.table(fk.ref_table), ctx.desired.table(fk.ref_table)
     if old is None or new is None:
-        return False
-    same_keys = (old.primary_key, old.uniques, [i for i in old.indexes if i.unique]) == (
-        new.primary_key, new.uniques, [i for i in new.indexes if i.unique])
-    return same_keys and not _changes_under(table, frozenset(fk.columns), ctx) and not _changes_under(
-        fk.ref_table, frozenset(fk.ref_columns), ctx)
+        return True
+    # PostgreSQL ties a foreign key to a unique index on exactly its referenced columns: those keys stay.
+    return (_keys_on(old, fk.ref_columns) <= _keys_on(new, fk.ref_columns)
+            and not _changes_under(fk.ref_table, frozenset(fk.ref_columns), ctx))
+
+
+def _keys_on(table: model.Table, columns: tuple[str, ...]) -> set[object]:
+    """The primary key, UNIQUE constraints and plain unique indexes of ``table`` on exactly ``columns``."""
+    wanted = frozenset(columns)
+    keys: set[object] = {k for k in (table.primary_key, *table.uniques) if k and frozenset(k.columns) == wanted}
+    keys |= {i for i in table.indexes if i.unique and not i.where and all(k.column for k in i.keys)
+             and frozenset(k.column for k in i.keys) == wanted}
+    return keys
 
 
 def _not_valid_then_validate(table: str, constraint: model.CheckConstraint | model.ForeignKey,
