@@ -281,10 +281,9 @@ def test_a_recomputed_generated_column_rebuilds_its_index() -> None:
     other = Index(name="t_data_idx", keys=(IndexKey(column="data"),), method="gin")
     actual = db(table("t", data, old, indexes=(index, other)))
     desired = db(table("t", data, new, indexes=(index, other)))
+    # DROP COLUMN takes the old index along; the new one is built in the transaction that adds the column
     assert diff(actual, desired, NO_HINTS) == [
-        AlterColumn(table="t", old=old, new=new, changes=frozenset({"generated"})),
-        DropIndex(table="t", index=index),
-        CreateIndex(table="t", index=index),
+        AlterColumn(table="t", old=old, new=new, changes=frozenset({"generated"}), indexes=(index,)),
     ]
 
 
