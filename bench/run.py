@@ -18,7 +18,7 @@ migra (djrobstep's, with schemainspect) is installed by this script into its
 own virtual environment, bench/.venv-migra, with psycopg2-binary; with
 SQLAlchemy 2 its URLs need the postgresql+psycopg2:// scheme.
 
-The server is a throwaway one started with pgevolve.embedded (or the server
+The server is a throwaway one started with pgevolve.server.embedded (or the server
 of PGEVOLVE_BENCH_DSN).
 """
 

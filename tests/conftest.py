@@ -2,24 +2,62 @@
 
 PGEVOLVE_TEST_DSN names a server to use (any database on it; the tests create
 and drop their own). Without it, the session starts a throwaway server with
-the machinery the CLI uses (``pgevolve.embedded``) and removes it afterwards.
+the machinery the CLI uses (``pgevolve.server.embedded``) and removes it afterwards.
+
+Every test that needs the server (through ``pg_server_dsn``, ``databases`` or
+``db``) is marked ``db``: ``pytest -m "not db"`` runs the pure tests alone.
+Shared helpers: ``cli`` (the CLI in-process) and the ``private_cache`` fixture.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
+from pgevolve.cli import app
 from pgevolve.server import embedded
 from pgevolve.server.connect import with_dbname
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+SERVER_FIXTURE = "pg_server_dsn"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``db`` every test that reaches the server through a fixture (some mark themselves)."""
+    for item in items:
+        if SERVER_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """Run the CLI in-process: exit code and output (stdout and stderr); never a traceback."""
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, result.output
+
+
+def cli_apply(schema: Path, dsn: str, *extra: str) -> tuple[int, str]:
+    """``pgevolve apply --yes`` of a schema directory to a database."""
+    return cli("apply", "--schema-dir", str(schema), "--database-url", dsn, "--yes", *extra)
+
+
+@pytest.fixture
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache directory of this test's own, so no result of another test (or run) is reused."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +119,31 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is absent: {CORPUS} (real public schemas for round trips)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def local_home() -> Iterator[Path]:
+    """A PGEVOLVE_HOME for the tests of "no database given": pgevolve's kept local server lives there,
+    stopped and removed at the end. Under /tmp, not pytest's 0700 tmp tree: as root the server runs as
+    another user, who must reach it."""
+    home = Path(tempfile.mkdtemp(prefix="pgevolve-home-", dir="/tmp"))
+    try:
+        yield home
+    finally:
+        embedded.stop_persistent(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _local_server_in_test_home(local_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command that finds no database uses the test session's kept server, never the user's own."""
+    monkeypatch.setenv("PGEVOLVE_HOME", str(local_home))
+
+
+@pytest.fixture
+def no_database(local_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No database named anywhere: commands use pgevolve's local server (in ``local_home``)."""
+    for variable in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PGEVOLVE_HOME", str(local_home))
+    return local_home

@@ -16,7 +16,7 @@ from typing import Any
 
 from pgevolve import model
 from pgevolve.sqltext.expression_facts import referenced_columns
-from pgevolve.sqltext.type_text import parse_type
+from pgevolve.sqltext.type_changes import parse_type
 
 TEXTS = ["plain", "", "Ünïcødé ✓ 日本語 😀", "O'Brien", 'say "hi" \\ back', "  padded  ", "a", "42", "-7", "0",
          "2024-02-29", "true", "x" * 40, "line\nbreak", "tab\there", "%_like", "NULL", "ß", "ǅ", "auto", "home_2",

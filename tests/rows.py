@@ -25,7 +25,8 @@ import psycopg
 from psycopg import sql
 
 from pgevolve import model
-from pgevolve.sqltext.type_text import Conversion, canonical_type, conversion, parse_type
+from pgevolve.sqltext.type_changes import Conversion, conversion, parse_type
+from pgevolve.sqltext.type_names import canonical_type
 from row_values import INTEGERS, Mapping, Pools, plain, shape_context
 
 ROWS_PER_TABLE = 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 from pgevolve import model
@@ -12,6 +13,7 @@ from pgevolve.model import (
     EnumType,
     Extension,
     ForeignKey,
+    Hints,
     Index,
     IndexKey,
     PrimaryKey,
@@ -105,3 +107,61 @@ def table(name: str, *columns: Column, **fields: object) -> Table:
 
 def db(*tables: Table, **fields: object) -> Database:
     return replace(Database(tables=model.sort_by_name(tables)), **fields)  # type: ignore[arg-type]
+
+
+def shuffled(db: model.Database) -> model.Database:
+    """The same schema with every order-free tuple shuffled."""
+    rng = random.Random(7)
+
+    def mix(items: tuple) -> tuple:
+        return tuple(rng.sample(items, len(items)))
+
+    tables = tuple(
+        replace(t, uniques=mix(t.uniques), checks=mix(t.checks), foreign_keys=mix(t.foreign_keys),
+                indexes=mix(t.indexes))
+        for t in db.tables
+    )
+    return replace(db, extensions=mix(db.extensions), enums=mix(db.enums), tables=mix(tables))
+
+
+def evolved() -> tuple[model.Database, Hints]:
+    """RICH after a week of product work: renames, new columns, keys, a new table, drops."""
+    squads = replace(
+        TEAMS, name="squads",
+        columns=(TEAMS.columns[0], replace(TEAMS.columns[1], name="title"), TEAMS.columns[2]),
+        primary_key=model.PrimaryKey(name="squads_pkey", columns=("id",)),
+        checks=(CheckConstraint(name="squads_title_check", expression="length((title)::text) > 0"),),
+        foreign_keys=(replace(TEAMS.foreign_keys[0], name="squads_lead_user_id_fkey"),),
+    )
+    users = replace(
+        USERS,
+        columns=(*[c for c in USERS.columns if c.name != "manager_id"],
+                 Column(name="phone", type="text"),
+                 Column(name="score", type="integer", nullable=False, default="0"),
+                 Column(name="token", type="uuid", default="uuid_generate_v4()")),
+        foreign_keys=(replace(USERS.foreign_keys[1], ref_table="squads"),),
+    )
+    leads = replace(
+        LEADS,
+        columns=(*[replace(c, type="numeric(14,2)", nullable=False) if c.name == "amount" else c
+                   for c in LEADS.columns],
+                 Column(name="squad_id", type="integer")),
+        uniques=(*LEADS.uniques, UniqueConstraint(name="leads_id_full_name_key", columns=("id", "full_name"))),
+        checks=(*LEADS.checks, CheckConstraint(name="leads_name_check", expression="full_name <> ''::text")),
+        foreign_keys=(*LEADS.foreign_keys, ForeignKey(name="leads_squad_id_fkey", columns=("squad_id",),
+                                                      ref_table="squads", ref_columns=("id",))),
+        indexes=(*[i for i in LEADS.indexes if i.name != "leads_new_idx"],
+                 Index(name="leads_assigned_to_idx", keys=(IndexKey(column="assigned_to"),))),
+    )
+    notes = model.Table(
+        name="notes",
+        columns=(Column(name="id", type="bigint", nullable=False, identity="BY DEFAULT"),
+                 Column(name="lead_id", type="bigint", nullable=False), Column(name="body", type="text")),
+        primary_key=model.PrimaryKey(name="notes_pkey", columns=("id",)),
+        foreign_keys=(ForeignKey(name="notes_lead_id_fkey", columns=("lead_id",), ref_table="leads",
+                                 ref_columns=("id",), on_delete="CASCADE"),),
+        indexes=(Index(name="notes_lead_id_idx", keys=(IndexKey(column="lead_id"),)),),
+    )
+    status = replace(LEAD_STATUS, values=("new", "contacted", "qualified", "won", "lost"))
+    desired = replace(RICH, enums=(status,), tables=model.sort_by_name([leads, notes, squads, users]))
+    return desired, Hints(table_renames={"squads": "teams"}, column_renames={("squads", "title"): "name"})

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from pgevolve.cli import app
+from conftest import cli
+from conftest import cli_apply as apply
+
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 LEADS_V1 = """\
 table: leads
@@ -33,15 +35,6 @@ def write_schema(root: Path, leads_yaml: str = LEADS_V1) -> Path:
     return schema
 
 
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    output = result.output
-    assert "Traceback" not in output, output
-    return result.exit_code, output
-
-
-def apply(schema: Path, dsn: str, *extra: str) -> tuple[int, str]:
-    return cli("apply", "--schema-dir", str(schema), "--database-url", dsn, "--yes", *extra)
 
 
 def columns(dsn: str, table: str = "leads") -> list[str]:
@@ -56,10 +49,6 @@ def history_outcomes(dsn: str) -> list[str]:
     with psycopg.connect(dsn) as conn:
         return [r[0] for r in conn.execute("SELECT outcome FROM pgevolve.history ORDER BY id")]
 
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture

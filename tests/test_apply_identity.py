@@ -8,9 +8,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from pgevolve.cli import app
+from conftest import cli
+
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 LEADS = """\
 table: leads
@@ -39,23 +40,12 @@ def write(root: Path, text: str) -> Path:
     return schema
 
 
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output, result.output
-    return result.exit_code, result.output
-
-
 def indexes(dsn: str) -> dict[str, tuple[int, str]]:
     """name -> (oid, definition) of every index on leads."""
     with psycopg.connect(dsn) as conn:
         rows = conn.execute("SELECT c.relname, c.oid::int, pg_get_indexdef(c.oid) FROM pg_index i "
                             "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'leads'::regclass").fetchall()
     return {name: (oid, definition) for name, oid, definition in rows}
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture

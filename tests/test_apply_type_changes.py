@@ -10,9 +10,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from pgevolve.cli import app
+from conftest import cli_apply
+
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def write_schema(root: Path, columns: str, extra: str = "") -> Path:
@@ -22,12 +23,6 @@ def write_schema(root: Path, columns: str, extra: str = "") -> Path:
     (schema / "tables" / "t.yaml").write_text("table: t\ncolumns:\n  id: { type: integer, primary_key: true }\n"
                                               + columns)
     return schema
-
-
-def apply(schema: Path, dsn: str, *extra: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["apply", "--schema-dir", str(schema), "--database-url", dsn, "--yes", *extra])
-    assert "Traceback" not in result.output, result.output
-    return result.exit_code, result.output
 
 
 def rows(dsn: str, sql: str = "SELECT id, n FROM t ORDER BY id") -> list[tuple[object, ...]]:
@@ -43,16 +38,11 @@ def column_type(dsn: str, column: str = "n") -> str:
     return str(found[0])
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def test_integer_to_bigint_applies_on_rows(db: str, tmp_path: Path) -> None:
     with psycopg.connect(db) as conn:
         conn.execute("CREATE TABLE t (id integer PRIMARY KEY, n integer);"
                      "INSERT INTO t VALUES (1, 1), (2, NULL), (3, 2147483647), (4, -2147483648)")
-    code, out = apply(write_schema(tmp_path, "  n: { type: bigint }\n"), db)
+    code, out = cli_apply(write_schema(tmp_path, "  n: { type: bigint }\n"), db)
     assert code == 0, out
     assert column_type(db) == "bigint"
     assert rows(db) == [(1, 1), (2, None), (3, 2147483647), (4, -2147483648)]
@@ -63,7 +53,7 @@ def test_text_to_integer_refuses_the_values_that_do_not_convert(db: str, tmp_pat
         conn.execute("CREATE TABLE t (id integer PRIMARY KEY, n text);"
                      "INSERT INTO t VALUES (1, '12'), (2, NULL), (3, 'x'), (4, ' 7 '), (5, 'seven'), (6, '-0')")
     schema = write_schema(tmp_path, "  n: { type: integer }\n")
-    code, out = apply(schema, db)
+    code, out = cli_apply(schema, db)
     assert code == 3, out
     assert "2 values that do not convert from text to integer" in out
     assert "3: 'x'" in out and "5: 'seven'" in out
@@ -71,7 +61,7 @@ def test_text_to_integer_refuses_the_values_that_do_not_convert(db: str, tmp_pat
     assert column_type(db) == "text"
     with psycopg.connect(db) as conn:
         conn.execute("UPDATE t SET n = NULL WHERE id IN (3, 5)")
-    code, out = apply(schema, db)
+    code, out = cli_apply(schema, db)
     assert code == 0, out
     assert rows(db) == [(1, 12), (2, None), (3, None), (4, 7), (5, None), (6, 0)]
 
@@ -82,9 +72,9 @@ def test_varchar_narrowing_counts_only_what_does_not_fit(db: str, tmp_path: Path
                      "INSERT INTO t VALUES (1, 'abc'), (2, 'abcdef'), (3, 'ab    '), (4, 'ünï'), (5, 'ünïcø'),"
                      " (6, NULL)")
     schema = write_schema(tmp_path, "  n: { type: varchar(4) }\n")
-    code, out = apply(schema, db)
+    code, out = cli_apply(schema, db)
     assert code == 3 and "--allow-destructive" in out, out
-    code, out = apply(schema, db, "--allow-destructive")
+    code, out = cli_apply(schema, db, "--allow-destructive")
     assert code == 3, out
     # 'ab    ' fits: PostgreSQL drops trailing spaces beyond the length; 'ünï' is 3 characters.
     assert "2 values that do not convert from character varying(20) to character varying(4)" in out
@@ -92,7 +82,7 @@ def test_varchar_narrowing_counts_only_what_does_not_fit(db: str, tmp_path: Path
     assert column_type(db) == "character varying(20)"
     with psycopg.connect(db) as conn:
         conn.execute("UPDATE t SET n = left(n, 4) WHERE id IN (2, 5)")
-    code, out = apply(schema, db, "--allow-destructive")
+    code, out = cli_apply(schema, db, "--allow-destructive")
     assert code == 0, out
     assert column_type(db) == "character varying(4)"
     assert rows(db) == [(1, "abc"), (2, "abcd"), (3, "ab  "), (4, "ünï"), (5, "ünïc"), (6, None)]
@@ -102,7 +92,7 @@ def test_bigint_to_integer_counts_values_out_of_range(db: str, tmp_path: Path) -
     with psycopg.connect(db) as conn:
         conn.execute("CREATE TABLE t (id integer PRIMARY KEY, n bigint);"
                      "INSERT INTO t VALUES (1, 5), (2, 3000000000), (3, -2147483648)")
-    code, out = apply(write_schema(tmp_path, "  n: { type: integer }\n"), db, "--allow-destructive")
+    code, out = cli_apply(write_schema(tmp_path, "  n: { type: integer }\n"), db, "--allow-destructive")
     assert code == 3, out
     assert "1 values that do not convert from bigint to integer (e.g. 2: '3000000000')" in out
 
@@ -111,7 +101,7 @@ def test_numeric_rounding_applies_when_every_value_fits(db: str, tmp_path: Path)
     with psycopg.connect(db) as conn:
         conn.execute("CREATE TABLE t (id integer PRIMARY KEY, n numeric(10,2));"
                      "INSERT INTO t VALUES (1, 1.25), (2, 99999999.99), (3, NULL)")
-    code, out = apply(write_schema(tmp_path, "  n: { type: integer }\n"), db, "--allow-destructive")
+    code, out = cli_apply(write_schema(tmp_path, "  n: { type: integer }\n"), db, "--allow-destructive")
     assert code == 0, out
     assert rows(db) == [(1, 1), (2, 100000000), (3, None)]
 
@@ -122,12 +112,12 @@ def test_text_to_a_new_enum_counts_values_outside_it(db: str, tmp_path: Path) ->
                      "INSERT INTO t VALUES (1, 'red'), (2, 'blue'), (3, 'mauve'), (4, NULL)")
     enums = "enums:\n  colour:\n    values: [red, green, blue]\n"
     schema = write_schema(tmp_path, "  n: { type: colour }\n", enums)
-    code, out = apply(schema, db)
+    code, out = cli_apply(schema, db)
     assert code == 3, out
     assert "1 values that are not a value of the enum colour (e.g. 3: 'mauve')" in out
     with psycopg.connect(db) as conn:
         conn.execute("UPDATE t SET n = 'green' WHERE id = 3")
-    code, out = apply(schema, db)
+    code, out = cli_apply(schema, db)
     assert code == 0, out
     assert rows(db, "SELECT id, n::text FROM t ORDER BY id") == [(1, "red"), (2, "blue"), (3, "green"), (4, None)]
 
@@ -139,7 +129,7 @@ def test_removing_an_enum_value_still_in_use_is_refused_before_any_ddl(db: str, 
                      "INSERT INTO t VALUES (1, 'red', '{red}'), (2, 'green', '{blue,green}'), (3, NULL, NULL)")
     schema = write_schema(tmp_path, "  n: { type: colour }\n  m: { type: 'colour[]' }\n",
                           "enums:\n  colour:\n    values: [red, blue]\n")
-    code, out = apply(schema, db)
+    code, out = cli_apply(schema, db)
     assert code == 3, out
     assert "t.n TYPE colour (values removed): 1 values that are not a value of the enum colour (e.g. 2: 'green')" \
         in out

@@ -84,3 +84,9 @@ def test_sql_text_depends_on_nothing_above_it() -> None:
 def test_few_top_level_modules() -> None:
     modules = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(modules) <= MAX_TOP_LEVEL_MODULES, modules
+
+
+def test_the_architecture_doc_names_every_package() -> None:
+    doc = (PACKAGE.parent.parent / "docs" / "architecture.md").read_text()
+    packages = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+    assert [p for p in packages if f"`{p}/`" not in doc] == []

@@ -10,15 +10,12 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from conftest import cli
 from pgevolve.cli import app
 
+pytestmark = pytest.mark.usefixtures("private_cache")
 SCHEMA = Path(__file__).resolve().parent.parent / "schema"
 
-
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output, result.output
-    return result.exit_code, result.output
 
 
 def cli_stdout(*args: str) -> tuple[int, str]:
@@ -27,10 +24,6 @@ def cli_stdout(*args: str) -> tuple[int, str]:
     assert "Traceback" not in result.output, result.output
     return result.exit_code, result.stdout
 
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def crm(db: str) -> str:
 def test_full_plan_apply_then_in_sync_then_drift(db: str) -> None:
     code, out = cli("plan", "--schema-dir", str(SCHEMA), "--database-url", db)
     assert code == 2
-    assert 'CREATE TABLE "public"."ai_interactions"' in out and "68 steps" in out
+    assert 'CREATE TABLE "public"."ai_interactions"' in out and "67 steps" in out
     assert cli("apply", "--schema-dir", str(SCHEMA), "--database-url", db, "--yes")[0] == 0
     code, out = cli("plan", "--schema-dir", str(SCHEMA), "--database-url", db)
     assert code == 0 and "No changes." in out
@@ -53,12 +46,15 @@ def test_full_plan_apply_then_in_sync_then_drift(db: str) -> None:
         conn.execute("ALTER TABLE leads ALTER COLUMN full_name DROP NOT NULL")
     code, out = cli("drift", "--schema-dir", str(SCHEMA), "--database-url", db)
     assert code == 2
-    assert "column leads.full_name differs (nullable: live True, YAML False)" in out
+    assert "column `leads.full_name`: nullable is true in the database, false in the YAML" in out
+    assert "True" not in out and "False" not in out
     code, out = cli_stdout("drift", "--schema-dir", str(SCHEMA), "--database-url", db, "--format", "json")
     assert code == 2
     report = json.loads(out)
-    assert report == {"in_sync": False, "differences": ["column leads.full_name differs (nullable: live True, "
-                                                         "YAML False)"]}
+    assert report["in_sync"] is False and report["strict"] is False
+    assert report["differences"] == [{
+        "kind": "column", "object": "leads.full_name", "property": "nullable", "live": True, "yaml": False,
+        "managed": True, "text": "column `leads.full_name`: nullable is true in the database, false in the YAML"}]
 
 
 def test_yaml_edits_plan_exactly_those_changes(crm: str, tmp_path: Path) -> None:

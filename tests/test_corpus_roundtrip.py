@@ -17,11 +17,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from conftest import CORPUS, DatabaseFactory
+from conftest import CORPUS, DatabaseFactory, cli
 from oracles import same_catalog
-from pgevolve.cli import app
 from pgevolve.pipeline import read_database
 
 # Known gaps, each a precise limitation (see the issue notes); xfail, not skipped, so a fix shows up.
@@ -54,11 +52,6 @@ def psql_file(dsn: str, path: Path) -> None:
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
 
-
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output, result.output
-    return result.exit_code, result.output
 
 
 def load(databases: DatabaseFactory, path: Path) -> str:

@@ -12,19 +12,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from pgevolve.cli import app
+from conftest import cli as run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schema"
 GENERATED = ROOT / "generated"
 
-
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
 
 
 def test_validate_exits_0_on_the_crm_schema() -> None:
@@ -110,7 +104,7 @@ def test_ai_interactions_matches_the_dba_definition(crm: str) -> None:
         WHERE attrelid = 'ai_interactions'::regclass AND attnum > 0 ORDER BY attnum
     """)
     assert columns == [
-        ("id", "uuid", True, "uuid_generate_v4()"),
+        ("id", "uuid", True, "gen_random_uuid()"),
         ("lead_id", "uuid", False, None),
         ("client_id", "uuid", False, None),
         ("type", "text", False, None),

@@ -2,61 +2,19 @@
 
 from __future__ import annotations
 
-import random
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import psycopg
 import pytest
-from sample_models import LEAD_STATUS, LEADS, RICH, TEAMS, USERS
+from plan_runs import names_in, names_of, psql, query, run_plan, seed
+from sample_models import LEAD_STATUS, RICH, evolved, shuffled
 
 from pgevolve import model
 from pgevolve.model import CheckConstraint, Column, ForeignKey, Hints, Index, IndexKey, UniqueConstraint
 from pgevolve.plan.planner import make_plan
-from pgevolve.plan.steps import LOCK_TIMEOUT, Plan
 from pgevolve.sqltext.ddl import schema_sql
-
-
-def psql() -> str:
-    found = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
-    if not Path(found).exists():
-        pytest.skip("psql is not installed")
-    return found
-
-
-def run_plan(dsn: str, plan: Plan) -> None:
-    """Run a plan the way apply does: each transactional group in a transaction, the others alone."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-        for group in plan.groups():
-            if not group.transactional:
-                conn.execute(group.steps[0].sql)
-                continue
-            with conn.transaction():
-                for step in group.steps:
-                    conn.execute(step.sql)
-
-
-def query(dsn: str, sql: str, *params: object) -> list[tuple]:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute(sql, params or None).fetchall()
-
-
-def shuffled(db: model.Database) -> model.Database:
-    """The same schema with every order-free tuple shuffled."""
-    rng = random.Random(7)
-
-    def mix(items: tuple) -> tuple:
-        return tuple(rng.sample(items, len(items)))
-
-    tables = tuple(
-        replace(t, uniques=mix(t.uniques), checks=mix(t.checks), foreign_keys=mix(t.foreign_keys),
-                indexes=mix(t.indexes))
-        for t in db.tables
-    )
-    return replace(db, extensions=mix(db.extensions), enums=mix(db.enums), tables=mix(tables))
 
 
 def test_schema_sql_builds_the_rich_model_with_psql(db: str) -> None:
@@ -122,59 +80,9 @@ def test_plan_from_empty_builds_the_rich_model(db: str) -> None:
     )
 
 
-def _seed(dsn: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("INSERT INTO teams (name) VALUES ('north')")
-        conn.execute("INSERT INTO users (email, team_id) VALUES ('a@example.com', 1)")
-        conn.execute("INSERT INTO leads (full_name, amount, auto_data) VALUES ('Ann', 10, '{\"vin\": \"X\"}')")
-
-
-def evolved() -> tuple[model.Database, Hints]:
-    """RICH after a week of product work: renames, new columns, keys, a new table, drops."""
-    squads = replace(
-        TEAMS, name="squads",
-        columns=(TEAMS.columns[0], replace(TEAMS.columns[1], name="title"), TEAMS.columns[2]),
-        primary_key=model.PrimaryKey(name="squads_pkey", columns=("id",)),
-        checks=(CheckConstraint(name="squads_title_check", expression="length((title)::text) > 0"),),
-        foreign_keys=(replace(TEAMS.foreign_keys[0], name="squads_lead_user_id_fkey"),),
-    )
-    users = replace(
-        USERS,
-        columns=(*[c for c in USERS.columns if c.name != "manager_id"],
-                 Column(name="phone", type="text"),
-                 Column(name="score", type="integer", nullable=False, default="0"),
-                 Column(name="token", type="uuid", default="uuid_generate_v4()")),
-        foreign_keys=(replace(USERS.foreign_keys[1], ref_table="squads"),),
-    )
-    leads = replace(
-        LEADS,
-        columns=(*[replace(c, type="numeric(14,2)", nullable=False) if c.name == "amount" else c
-                   for c in LEADS.columns],
-                 Column(name="squad_id", type="integer")),
-        uniques=(*LEADS.uniques, UniqueConstraint(name="leads_id_full_name_key", columns=("id", "full_name"))),
-        checks=(*LEADS.checks, CheckConstraint(name="leads_name_check", expression="full_name <> ''::text")),
-        foreign_keys=(*LEADS.foreign_keys, ForeignKey(name="leads_squad_id_fkey", columns=("squad_id",),
-                                                      ref_table="squads", ref_columns=("id",))),
-        indexes=(*[i for i in LEADS.indexes if i.name != "leads_new_idx"],
-                 Index(name="leads_assigned_to_idx", keys=(IndexKey(column="assigned_to"),))),
-    )
-    notes = model.Table(
-        name="notes",
-        columns=(Column(name="id", type="bigint", nullable=False, identity="BY DEFAULT"),
-                 Column(name="lead_id", type="bigint", nullable=False), Column(name="body", type="text")),
-        primary_key=model.PrimaryKey(name="notes_pkey", columns=("id",)),
-        foreign_keys=(ForeignKey(name="notes_lead_id_fkey", columns=("lead_id",), ref_table="leads",
-                                 ref_columns=("id",), on_delete="CASCADE"),),
-        indexes=(Index(name="notes_lead_id_idx", keys=(IndexKey(column="lead_id"),)),),
-    )
-    status = replace(LEAD_STATUS, values=("new", "contacted", "qualified", "won", "lost"))
-    desired = replace(RICH, enums=(status,), tables=model.sort_by_name([leads, notes, squads, users]))
-    return desired, Hints(table_renames={"squads": "teams"}, column_renames={("squads", "title"): "name"})
-
-
 def test_plan_to_an_evolved_model_runs_on_a_database_with_rows(db: str) -> None:
     run_plan(db, make_plan(model.Database(), RICH))
-    _seed(db)
+    seed(db)
     desired, hints = evolved()
     plan = make_plan(RICH, desired, hints)
     run_plan(db, plan)
@@ -339,19 +247,3 @@ def test_alterations_run_on_postgresql(db: str, case: str) -> None:
     assert names_in(db) == names_of(after)
 
 
-def names_of(desired: model.Database) -> tuple[list[str], list[str]]:
-    """Constraint names and index names (constraint-backed ones included) of a model."""
-    constraints, indexes = [], []
-    for t in desired.tables:
-        keys = [k for k in (t.primary_key, *t.uniques) if k]
-        constraints += [k.name for k in (*keys, *t.checks, *t.foreign_keys)]
-        indexes += [k.name for k in keys] + [i.name for i in t.indexes]
-    return sorted(constraints), sorted(indexes)
-
-
-def names_in(dsn: str) -> tuple[list[str], list[str]]:
-    constraints = query(dsn, "SELECT conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
-                             "AND contype <> 'n' ORDER BY 1")
-    indexes = query(dsn, "SELECT relname FROM pg_class WHERE relkind = 'i' AND relnamespace = 'public'::regnamespace "
-                         "ORDER BY 1")
-    return [c for (c,) in constraints], [i for (i,) in indexes]

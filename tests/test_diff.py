@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sample_models import LEAD_STATUS, RICH, db, table
-from test_ddl import shuffled
+from sample_models import LEAD_STATUS, RICH, db, shuffled, table
 
 from pgevolve import model
 from pgevolve.changes import (
@@ -80,14 +79,14 @@ def test_owned_schema_is_created_when_the_database_has_nothing_in_it() -> None:
     desired = replace(db(table("a")), schema="crm")
     assert diff(Database(schema="crm"), desired, NO_HINTS) == [
         CreateSchema(name="crm"),
-        CreateTable(table=table("a")),
+        CreateTable(definition=table("a")),
     ]
 
 
 def test_create_and_drop_tables() -> None:
     assert diff(db(table("a")), db(table("b")), NO_HINTS) == [
-        DropTable(table=table("a")),
-        CreateTable(table=table("b")),
+        DropTable(definition=table("a")),
+        CreateTable(definition=table("b")),
     ]
 
 
@@ -196,8 +195,8 @@ def test_rename_hints_are_ignored_when_both_or_neither_exist() -> None:
     both = db(table("a"), table("b"))
     assert diff(both, both, Hints(table_renames={"b": "a"})) == []
     assert diff(db(table("x")), db(table("b")), Hints(table_renames={"b": "a"})) == [
-        CreateTable(table=table("b")),
-        DropTable(table=table("x")),
+        CreateTable(definition=table("b")),
+        DropTable(definition=table("x")),
     ]
     with_both = db(table("t", NAME, EMAIL))
     assert diff(with_both, with_both, Hints(column_renames={("t", "email"): "name"})) == []

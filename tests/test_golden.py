@@ -37,6 +37,7 @@ from pgevolve.server.connect import Target
 from rows import Filled, Mapping, assert_rows_kept, fill, shape_context
 from windows import Watcher
 
+pytestmark = pytest.mark.usefixtures("private_cache")
 CASES = Path(__file__).parent / "cases"
 UPDATE = os.environ.get("PGEVOLVE_UPDATE_GOLDENS") == "1"
 STATS = os.environ.get("PGEVOLVE_ORACLE_STATS")
@@ -53,11 +54,6 @@ def _schema_dir(case: Path, tmp_path: Path) -> Path:
     if not project.exists():
         project.write_text("schema: public\n")
     return schema_dir
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.mark.parametrize("case", _case_dirs(), ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -93,8 +89,8 @@ def test_golden_case(case: Path, databases: DatabaseFactory, tmp_path: Path) -> 
     assert_rows_kept(filled, migrated, schema)
 
 
-def _compare_with_golden(expected_file: Path, text: str) -> None:
-    if UPDATE:
+def _compare_with_golden(expected_file: Path, text: str, *, update: bool = UPDATE) -> None:
+    if update:
         expected_file.write_text(text)
     assert expected_file.exists(), f"{expected_file} is missing: write it with PGEVOLVE_UPDATE_GOLDENS=1 and read it"
     assert text == expected_file.read_text()
@@ -117,3 +113,20 @@ def _record(case: Path, filled: Filled, code: int, units: int, windows: list[str
                                   "tables": len(filled.tables), "units": units, "windows": windows,
                                   "unmatched": filled.unmatched,
                                   "per_table": filled.per_table}) + "\n")
+
+
+def test_a_missing_plan_txt_fails_unless_goldens_are_being_written(tmp_path: Path) -> None:
+    missing = tmp_path / "plan.txt"
+    with pytest.raises(AssertionError, match="is missing: write it with PGEVOLVE_UPDATE_GOLDENS=1"):
+        _compare_with_golden(missing, "1 step: 1 safe\n", update=False)
+    assert not missing.exists()
+    _compare_with_golden(missing, "1 step: 1 safe\n", update=True)
+    assert missing.read_text() == "1 step: 1 safe\n"
+
+
+def test_no_test_turns_a_broken_import_into_a_skip() -> None:
+    """A module that fails to import must fail the run, not skip its tests quietly."""
+    guards = ("importorskip", "suppress(ImportError", "except ImportError", "except ModuleNotFoundError")
+    found = [f"{path.name}: {guard}" for path in sorted(Path(__file__).parent.glob("*.py"))
+             if path.name != Path(__file__).name for guard in guards if guard in path.read_text()]
+    assert found == []

@@ -14,6 +14,8 @@ import pytest
 from oracles import apply_through_cli
 from windows import Watcher
 
+pytestmark = pytest.mark.usefixtures("private_cache")
+
 
 class Probe:
     """At each unit boundary: insert a row that every version refuses (rolled back if it gets in)."""
@@ -55,11 +57,6 @@ CREATE TABLE clients (
 CREATE INDEX clients_by_email ON clients (id) WHERE preferred = 'email';
 INSERT INTO clients VALUES (1, 'Individual', 'email'), (2, 'Business', 'phone'), (3, NULL, NULL);
 """
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def test_adding_an_enum_value_and_a_check_value_keeps_the_check(db: str, tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from dataclasses import replace
 import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_ddl import names_in, names_of, query, run_plan, shuffled
+from plan_runs import names_in, names_of, query, run_plan
+from sample_models import shuffled
 
 from pgevolve import model
 from pgevolve.diff import diff

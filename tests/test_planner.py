@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sample_models import LEAD_STATUS, RICH, db, table
-from test_ddl import evolved, shuffled
+from sample_models import LEAD_STATUS, RICH, db, evolved, shuffled, table
 
 from pgevolve import model
 from pgevolve.model import CheckConstraint, Column, ForeignKey, Hints, Index, IndexKey, UniqueConstraint
 from pgevolve.plan.planner import make_plan
-from pgevolve.plan.steps import Hazard, Phase, Plan, Step
+from pgevolve.plan.steps import Hazard, Phase, Plan, Step, StepKind
 from pgevolve.sqltext.expression_facts import volatile_calls
-from pgevolve.sqltext.type_text import Conversion, canonical_type, conversion
+from pgevolve.sqltext.type_changes import Conversion, conversion
+from pgevolve.sqltext.type_names import canonical_type
 
 T = '"public"."t"'
 
@@ -213,8 +213,8 @@ def test_a_big_plan_is_split_into_transactions_of_bounded_size() -> None:
 
 def test_the_relation_cap_never_splits_steps_that_must_commit_together() -> None:
     def step(n: int, *, together: str | None = None) -> Step:
-        return Step(phase=Phase.KEYS, kind="k", object=f"o{n}", sql="SELECT 1", hazard=Hazard.SAFE, reason="",
-                    summary="", relations=(f"r{n}a", f"r{n}b"), together=together)
+        return Step(phase=Phase.KEYS, kind=StepKind.DROP_CONSTRAINT, object=f"o{n}", sql="SELECT 1",
+                    hazard=Hazard.SAFE, reason="", summary="", relations=(f"r{n}a", f"r{n}b"), together=together)
 
     plan = Plan(steps=(step(1), step(2, together="swap"), step(3), step(4, together="swap"), step(5)))
     assert [[s.object for s in g.steps] for g in plan.groups(max_relations=3)] == [

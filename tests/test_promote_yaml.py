@@ -171,7 +171,7 @@ def test_promote_target() -> None:
 
 
 def test_promote_command_reads_the_type_from_the_database(crm_schema: Path, databases: DatabaseFactory,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         request: pytest.FixtureRequest) -> None:
     dsn = databases.create((ROOT / "generated" / "schema.sql").read_text())
     seed.seed_crm(dsn, 500, seed=4)
     text, code = promote_command("leads.custom_fields.budget", index=True, schema_dir=crm_schema, database_url=dsn)
@@ -179,14 +179,16 @@ def test_promote_command_reads_the_type_from_the_database(crm_schema: Path, data
     assert "  budget:              { type: numeric, promoted_from: custom_fields.budget }" in text
     assert "type from database: number in 100% of" in text
     assert "build the index concurrently" in text
-    # No database given (and none in the environment): the type is text.
-    for variable in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"):
-        monkeypatch.delenv(variable, raising=False)
+    assert "Next: `pgevolve generate`" in text
+    # No database given (and none in the environment): pgevolve's local server, which has no clients table
+    # yet: the note says so, and the type is text.
+    request.getfixturevalue("no_database")
     text, code = promote_command("clients.custom_fields.referral_source", schema_dir=crm_schema, dry_run=True)
     assert "{ type: text, promoted_from: custom_fields.referral_source }" in text and "would add" in text
+    assert "note: type not read from postgresql://postgres@127.0.0.1:" in text and "pgevolve's local" in text
     # A database that lacks the key: the type is not guessed from nothing.
     text, _ = promote_command("clients.custom_fields.score", schema_dir=crm_schema, database_url=dsn, dry_run=True)
-    assert "holds no 'score' in the database yet" in text and "type: text" in text
+    assert "holds no 'score' in " in text and "(from --database-url) yet" in text and "type: text" in text
     with psycopg.connect(dsn) as conn:  # the database itself is never changed by promote
         assert conn.execute("SELECT count(*) FROM information_schema.columns "
                             "WHERE table_name = 'leads' AND column_name = 'budget'").fetchone() == (0,)

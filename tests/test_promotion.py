@@ -9,9 +9,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from pgevolve.cli import app
+from conftest import cli
+from conftest import cli_apply as apply
+
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 LEADS = """\
 table: leads
@@ -36,14 +38,6 @@ def write_schema(root: Path, leads_yaml: str) -> Path:
     return schema
 
 
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output, result.output
-    return result.exit_code, result.output
-
-
-def apply(schema: Path, dsn: str, *extra: str) -> tuple[int, str]:
-    return cli("apply", "--schema-dir", str(schema), "--database-url", dsn, "--yes", *extra)
 
 
 def plan(schema: Path, dsn: str, *extra: str) -> tuple[int, str]:
@@ -55,10 +49,6 @@ def scalar(dsn: str, sql: str) -> object:
         row = conn.execute(sql).fetchone()  # type: ignore[arg-type]
         return row[0] if row else None
 
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
+from conftest import cli
+from conftest import cli_apply as apply
 from pgevolve.catalog.introspect import introspect
-from pgevolve.cli import app
+
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 ROWS = 20_000
 
@@ -29,14 +31,6 @@ def write_schema(root: Path, tables: dict[str, str], project: str = "schema: pub
     return schema
 
 
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output, result.output
-    return result.exit_code, result.output
-
-
-def apply(schema: Path, dsn: str, *extra: str) -> tuple[int, str]:
-    return cli("apply", "--schema-dir", str(schema), "--database-url", dsn, "--yes", *extra)
 
 
 def assert_converged(schema: Path, dsn: str, fresh: str, name: str = "public") -> None:
@@ -53,10 +47,6 @@ def rows(dsn: str, sql: str) -> list[tuple[object, ...]]:
     with psycopg.connect(dsn) as conn:
         return conn.execute(sql).fetchall()  # type: ignore[arg-type]
 
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def _table(name: str, *, renamed_from: str | None = None, promoted: bool = True, key: bool = True,

@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import psycopg
-from sample_models import RICH, db, table
-from test_ddl import _seed, evolved, psql, query, run_plan
+from plan_runs import psql, query, run_plan, seed
+from sample_models import RICH, db, evolved, table
 
 from pgevolve import model
 from pgevolve.model import Column, Index, IndexKey
@@ -101,7 +101,7 @@ def test_sql_script_runs_with_psql(db: str, tmp_path: Path) -> None:
 
 def test_sql_script_of_an_evolution_runs_with_psql_on_a_database_with_rows(db: str, tmp_path: Path) -> None:
     run_plan(db, make_plan(model.Database(), RICH))
-    _seed(db)
+    seed(db)
     desired, hints = evolved()
     result = run_psql(db, render_sql(make_plan(RICH, desired, hints)), tmp_path)
     assert result.returncode == 0, result.stderr

@@ -12,6 +12,7 @@ from pgevolve.apply.run import ApplyOptions, execute_plan
 from pgevolve.pipeline import plan_against
 from pgevolve.server.connect import Target
 
+pytestmark = pytest.mark.usefixtures("private_cache")
 ROWS = "INSERT INTO leads (id, email) VALUES (1, 'a'), (2, 'b'), (42, 'c');"
 CASES = {
     "integer to serial": ("CREATE TABLE leads (id integer PRIMARY KEY, email text);",
@@ -28,10 +29,6 @@ CASES = {
                             "id: { type: bigserial, primary_key: true }"),
 }
 
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pgevolve.sqltext.types import ResolvedType, TypeNameError, canonical_type, fk_compatible, resolve_type
+from pgevolve.sqltext.type_names import ResolvedType, TypeNameError, canonical_type, fk_compatible, resolve_type
 
 CANONICAL = {
     "int": "integer",

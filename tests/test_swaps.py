@@ -30,6 +30,7 @@ from pgevolve.server.connect import Target
 from pgevolve.sqltext.expression_facts import rename_column_refs
 from pgevolve.sqltext.ident import MAX_IDENTIFIER_BYTES, temporary_index_name
 
+pytestmark = pytest.mark.usefixtures("private_cache")
 CASES = Path(__file__).parent / "cases"
 EMAIL = Column(name="email", type="text")
 PHONE = Column(name="phone", type="text")
@@ -122,10 +123,6 @@ def _schema(case: str, tmp_path: Path) -> Path:
     (schema_dir / "pgevolve.yaml").write_text("schema: public\n")
     return schema_dir
 
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.mark.parametrize("case", ["indexes/unique_index_change_same_name",

@@ -11,7 +11,7 @@ the renamed object.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, assert_never
 
 from pgevolve import model
 
@@ -79,12 +79,12 @@ class DropEnum:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateTable:
-    table: model.Table
+    definition: model.Table  # every change's ``table`` is a name; the whole table is its definition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropTable:
-    table: model.Table
+    definition: model.Table  # as the catalog has it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -356,3 +356,24 @@ Change = (
     | DropSyncTrigger
     | RenameSyncTrigger
 )
+
+
+def table_of(change: Change) -> str | None:
+    """The name of the table a change is about (the desired name), None for a schema-wide change."""
+    match change:
+        case CreateTable(definition=table) | DropTable(definition=table):
+            return table.name
+        case RenameTable(new=new):
+            return new
+        case DropSyncTrigger(trigger=trigger) | RenameSyncTrigger(trigger=trigger):
+            return trigger.table
+        case (AddColumn() | DropColumn() | RenameColumn() | AlterColumn() | AddPrimaryKey() | DropPrimaryKey()
+              | AddUnique() | DropUnique() | ReplaceKey() | AddCheck() | DropCheck() | AddForeignKey()
+              | DropForeignKey() | AlterForeignKey() | ValidateConstraint() | RenameConstraint() | CreateIndex()
+              | DropIndex() | ReplaceIndex() | RenameIndex() | SetComment() | PromoteColumn()):
+            return change.table
+        case (CreateSchema() | CreateExtension() | SetExtensionSchema() | CreateEnum() | AddEnumValue()
+              | ReplaceEnum() | DropEnum()):
+            return None
+        case _:
+            assert_never(change)

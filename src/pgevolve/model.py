@@ -1,6 +1,6 @@
 """The one neutral model of a database schema.
 
-Both ways in produce these values: the YAML (``spec.compile``) and the live
+Both ways in produce these values: the YAML (``source.compile``) and the live
 catalog (``catalog.introspect``). The differ only ever compares two of them.
 
 Conventions:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pgevolve import cache, model
 from pgevolve.catalog.normalize import canonicalize
+from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
+
+if TYPE_CHECKING:  # imported where used: `pgevolve validate` never loads the planner
+    from pgevolve.changes import Change
+    from pgevolve.plan.steps import Plan
+    from pgevolve.source.project import Project
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    project: Any  # spec.Project
+    project: Project
     desired: model.Database
     hints: model.Hints
 
@@ -24,15 +30,27 @@ class Planned:
     target: Target
     actual: model.Database
     desired: model.Database  # canonical: as PostgreSQL spells it
-    plan: Any  # plan.steps.Plan
-    unmanaged: tuple[Any, ...]
-    canonical_from_cache: bool
+    plan: Plan
+    unmanaged: tuple[UnmanagedObject, ...]
     known: Compiled | None  # None on the no-op fast path, which never needed it
 
     @property
     def compiled(self) -> Compiled:
         """The compiled YAML (from the cache when the fast path skipped it)."""
         return self.known if self.known is not None else compile_schema(self.schema_dir)
+
+    def differences(self) -> tuple[Change, ...]:
+        """Every difference between the database and the YAML (none when the plan is empty)."""
+        from pgevolve.diff import diff
+
+        return () if self.plan.is_empty else tuple(diff(self.actual, self.desired, self.compiled.hints))
+
+    def save(self, path: Path) -> None:
+        """Write the plan and what it was computed from (``pgevolve plan --out``)."""
+        from pgevolve.apply.saved import save_plan
+
+        save_plan(path, plan=self.plan, actual=self.actual, desired=self.desired, yaml_desired=self.compiled.desired,
+                  hints=self.compiled.hints, database=self.target.describe())
 
 
 def compile_schema(schema_dir: Path) -> Compiled:
@@ -61,13 +79,13 @@ def _sources_key(schema_dir: Path) -> str | None:
     return cache.key_of(str(schema_dir), *parts)
 
 
-def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[Any, ...]]:
+def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[UnmanagedObject, ...]]:
     """The live owned schema as a model, and the objects pgevolve does not manage."""
     actual, unmanaged, _ = _read(dsn, schema)
     return actual, unmanaged
 
 
-def _read(dsn: str, schema: str) -> tuple[model.Database, tuple[Any, ...], int]:
+def _read(dsn: str, schema: str) -> tuple[model.Database, tuple[UnmanagedObject, ...], int]:
     from pgevolve.catalog import introspect, unmanaged_objects
 
     with connect(dsn) as conn:
@@ -90,8 +108,7 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
         listed = frozenset(summary["extensions"])
         if summary.get(version) == _fingerprint(_listed_extensions_only(actual, listed)):
             return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=actual, plan=Plan(),
-                           unmanaged=unmanaged + _unlisted_extensions(actual, listed), canonical_from_cache=True,
-                           known=None)
+                           unmanaged=unmanaged + _unlisted_extensions(actual, listed), known=None)
     return _plan_fully(schema_dir, target, dev_url, sources)
 
 
@@ -104,9 +121,7 @@ def _listed_extensions_only(db: model.Database, listed: frozenset[str]) -> model
     return replace(db, extensions=tuple(e for e in db.extensions if e.name in listed))
 
 
-def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tuple[Any, ...]:
-    from pgevolve.model import UnmanagedObject
-
+def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tuple[UnmanagedObject, ...]:
     return tuple(UnmanagedObject(kind="extension", name=e.name, detail="not listed in pgevolve.yaml")
                  for e in actual.extensions if e.name not in listed)
 
@@ -123,13 +138,12 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     if sources and not dev_url:
         summary = cache.load("summary", sources)
         summary = summary if isinstance(summary, dict) else {}
-        summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical.database),
+        summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical),
                         "extensions": sorted(e.name for e in compiled.desired.extensions)})
         cache.store("summary", sources, summary)
-    changes = diff(actual, canonical.database, compiled.hints)
-    plan = plan_changes(changes, actual, as_matched(actual, canonical.database, compiled.hints))
+    changes = diff(actual, canonical, compiled.hints)
+    plan = plan_changes(changes, actual, as_matched(actual, canonical, compiled.hints))
     plan = replace(plan, blockers=find_blockers(changes, unmanaged, actual, compiled.hints))
     listed = frozenset(e.name for e in compiled.desired.extensions)
-    return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical.database, plan=plan,
-                   unmanaged=unmanaged + _unlisted_extensions(actual, listed),
-                   canonical_from_cache=canonical.from_cache, known=compiled)
+    return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical, plan=plan,
+                   unmanaged=unmanaged + _unlisted_extensions(actual, listed), known=compiled)

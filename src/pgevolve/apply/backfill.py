@@ -111,8 +111,8 @@ def run_batched(conn: psycopg.Connection, step: Step, options: BatchOptions,
     """Run ``step.batch`` to the end on an autocommit connection, resuming recorded progress."""
     spec = step.batch
     assert spec is not None
-    conn.execute(_CREATE)  # type: ignore[arg-type]
-    row = conn.execute(spec.instance).fetchone()  # type: ignore[arg-type]
+    conn.execute(_CREATE)
+    row = conn.execute(spec.instance).fetchone()
     # The kind of position is part of the instance: a key recorded by one way of cutting is never
     # read as a position of the other (the table got or lost a primary key between two runs).
     instance = (str(row[0]) if row else "") + ("" if spec.key_columns else ":pages")
@@ -217,12 +217,12 @@ def _batch_body(conn: psycopg.Connection, spec: Batched, instance: str, last: li
     text_keys = ", ".join(f"{k}::text AS pgevolve_key{i}" for i, k in enumerate(spec.key_columns))
     order = ", ".join(spec.key_columns)
     bound = conn.execute(
-        f"SELECT {text_keys} FROM {spec.table} WHERE {after} ORDER BY {order} OFFSET %s LIMIT 1",  # type: ignore[arg-type]
+        f"SELECT {text_keys} FROM {spec.table} WHERE {after} ORDER BY {order} OFFSET %s LIMIT 1",
         [*params, size - 1]).fetchone()
     finished = bound is None
     upto = f" AND {keys} <= {_placeholders(spec)}" if bound else ""
     changed = conn.execute(
-        f"{update} WHERE {after}{upto} AND {pending}",  # type: ignore[arg-type]
+        f"{update} WHERE {after}{upto} AND {pending}",
         [*params, *(bound or ())]).rowcount
     new_last = list(bound) if bound else last
     _record(conn, spec, instance, new_last, changed, finished=finished)
@@ -253,7 +253,7 @@ def _page_batch_body(conn: psycopg.Connection, spec: Batched, instance: str, las
     upto = min(first + size, end)
     update, pending = spec.update.replace("%", "%%"), spec.pending.replace("%", "%%")
     changed = conn.execute(
-        f"{update} WHERE ctid >= %s::tid AND ctid < %s::tid AND {pending}",  # type: ignore[arg-type]
+        f"{update} WHERE ctid >= %s::tid AND ctid < %s::tid AND {pending}",
         (f"({first},0)", f"({upto},0)")).rowcount
     position = [str(upto), str(in_pass + changed)]
     _record(conn, spec, instance, position, changed, finished=False)
@@ -265,4 +265,4 @@ def _record(conn: psycopg.Connection, spec: Batched, instance: str, last: list[s
         "done = %s, updated_at = clock_timestamp() WHERE target = %s AND instance = %s",
         (last, changed, finished, spec.target, instance))
     if finished and spec.finish:
-        conn.execute(spec.finish)  # type: ignore[arg-type]
+        conn.execute(spec.finish)

@@ -40,7 +40,7 @@ def _build(annotation: Any, data: Any) -> Any:
     if data is None:
         return None
     origin = typing.get_origin(annotation)
-    if dataclasses.is_dataclass(annotation):
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         hints = _hints(annotation)
         return annotation(**{name: _build(hints[name], item) for name, item in data.items()})
     if origin is tuple:
@@ -56,11 +56,3 @@ def fingerprint(value: Any) -> str:
     """A stable SHA-256 of a value's plain data."""
     text = json.dumps(to_data(value), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def dump_database(db: model.Database) -> str:
-    return json.dumps(to_data(db), sort_keys=True)
-
-
-def load_database(text: str) -> model.Database:
-    return from_data(model.Database, json.loads(text))

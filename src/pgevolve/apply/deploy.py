@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pgevolve import model
 from pgevolve.apply.backfill import BatchCallback
-from pgevolve.apply.history import git_commit_of, record_end, record_start
+from pgevolve.apply.history import Outcome, git_commit_of, record_end, record_start
 from pgevolve.apply.run import ApplyOptions, StepCallback, run_steps
 from pgevolve.apply.safety import (
     advisory_lock,
@@ -72,7 +72,7 @@ def deploy(target: Target, deployment: Deployment, options: DeployOptions,
             statements=render_sql(plan, search_path=deployment.desired.schema),
         )
         if failures:
-            record_end(conn, entry, outcome="refused", error="pre-checks failed")
+            record_end(conn, entry, outcome=Outcome.REFUSED, error="pre-checks failed")
             refuse_failures(failures)
         if before_run:
             before_run()
@@ -82,13 +82,13 @@ def deploy(target: Target, deployment: Deployment, options: DeployOptions,
         except (PgevolveError, KeyboardInterrupt) as exc:
             _record_failure(target, entry, exc)
             raise
-        record_end(conn, entry, outcome="applied")
+        record_end(conn, entry, outcome=Outcome.APPLIED)
         return entry
 
 
 def _record_failure(target: Target, entry: int, exc: BaseException) -> None:
     """Record the failure on a new connection: the apply's own may be the thing that died."""
-    outcome = "refused" if isinstance(exc, Refused) else "failed"
+    outcome = Outcome.REFUSED if isinstance(exc, Refused) else Outcome.FAILED
     try:
         with connect(target.dsn) as conn:
             record_end(conn, entry, outcome=outcome, error=str(exc) or type(exc).__name__)

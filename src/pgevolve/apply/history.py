@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 import psycopg
-
-HISTORY_SCHEMA = "pgevolve"
 
 _CREATE = """
 CREATE SCHEMA IF NOT EXISTS pgevolve;
@@ -23,12 +22,21 @@ CREATE TABLE IF NOT EXISTS pgevolve.history (
     yaml_fingerprint text,
     git_commit       text,
     statements       text        NOT NULL,
-    outcome          text        NOT NULL DEFAULT 'running'
+    outcome          text        NOT NULL DEFAULT 'running'  -- the values of Outcome
                      CHECK (outcome IN ('running', 'applied', 'failed', 'refused')),
     error            text,
     duration_ms      bigint
 );
 """
+
+
+class Outcome(StrEnum):
+    """How an apply ended, as the history table stores it."""
+
+    RUNNING = "running"  # started; still running, or the process died before it could record the end
+    APPLIED = "applied"
+    FAILED = "failed"
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +49,7 @@ class HistoryEntry:
     plan_fingerprint: str
     yaml_fingerprint: str | None
     git_commit: str | None
-    outcome: str
+    outcome: Outcome
     error: str | None
     duration_ms: int | None
     statements: str
@@ -49,7 +57,7 @@ class HistoryEntry:
 
 def ensure_history(conn: psycopg.Connection) -> None:
     """Create the history table on first use (idempotent)."""
-    conn.execute(_CREATE)  # type: ignore[arg-type]
+    conn.execute(_CREATE)
 
 
 def record_start(
@@ -67,11 +75,11 @@ def record_start(
     return int(row[0])
 
 
-def record_end(conn: psycopg.Connection, entry_id: int, *, outcome: str, error: str | None = None) -> None:
+def record_end(conn: psycopg.Connection, entry_id: int, *, outcome: Outcome, error: str | None = None) -> None:
     conn.execute(
         "UPDATE pgevolve.history SET outcome = %s, error = %s, finished_at = clock_timestamp(),"
         " duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::bigint WHERE id = %s",
-        (outcome, error, entry_id),
+        (outcome.value, error, entry_id),
     )
 
 
@@ -86,7 +94,8 @@ def list_history(conn: psycopg.Connection, *, limit: int = 50) -> list[HistoryEn
         (limit,),
     ).fetchall()
     names = [f for f in HistoryEntry.__dataclass_fields__]
-    return [HistoryEntry(**dict(zip(names, row, strict=True))) for row in rows]
+    entries = [HistoryEntry(**dict(zip(names, row, strict=True))) for row in rows]
+    return [replace(e, outcome=Outcome(e.outcome)) for e in entries]
 
 
 def git_commit_of(directory: Path) -> str | None:

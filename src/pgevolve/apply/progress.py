@@ -14,7 +14,7 @@ from types import TracebackType
 
 import psycopg
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from pgevolve.apply.backfill import BatchProgress
 from pgevolve.plan.steps import Step
@@ -41,7 +41,7 @@ class StepReporter:
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
         self._bar: Progress | None = None
-        self._task: int | None = None
+        self._task: TaskID | None = None
         self._last_line = 0.0
 
     def __enter__(self) -> StepReporter:
@@ -76,7 +76,7 @@ class StepReporter:
             self._bar.update(self._task, completed=progress.rows,
                              description=f"backfill, batch {progress.batches}")
         else:
-            self._task = self._task or 0
+            self._task = self._task or TaskID(0)  # marks the backfill as started (for "resuming")
             now = time.monotonic()
             if progress.done or now - self._last_line >= 5:
                 self._last_line = now

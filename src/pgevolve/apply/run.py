@@ -98,9 +98,9 @@ def _run_with_retry(conn: psycopg.Connection, step: Step, options: ApplyOptions,
         try:
             if in_transaction:
                 with conn.transaction():  # a savepoint: a lock timeout undoes only this statement
-                    conn.execute(step.sql)  # type: ignore[arg-type]
+                    conn.execute(step.sql)
             else:
-                conn.execute(step.sql)  # type: ignore[arg-type]
+                conn.execute(step.sql)
             return
         except pg_errors.LockNotAvailable:
             if attempt == options.lock_attempts:
@@ -134,7 +134,7 @@ def _run_outside_transaction(conn: psycopg.Connection, step: Step, options: Appl
         if state is not None and state[0]:
             return
         if state is not None:
-            conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}")  # type: ignore[arg-type]
+            conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}")
     # A concurrent build whose wait for older transactions timed out has already created
     # its (INVALID) index: drop it before the next try, or that try fails with "already exists".
     cleanup = (lambda: _drop_invalid_index(conn, f"{target['schema']}.{target['name']}")) if target else None
@@ -154,7 +154,7 @@ def _drop_invalid_index(conn: psycopg.Connection, qualified: str) -> None:
         state = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
                              (qualified,)).fetchone()
         if state is not None and not state[0]:
-            conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}")  # type: ignore[arg-type]
+            conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}")
     except psycopg.Error:
         pass  # the connection itself may be gone; the next plan reports the INVALID index
 
@@ -165,9 +165,9 @@ class _translated:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if exc is None or isinstance(exc, ExecutionFailed) or not isinstance(exc, psycopg.Error):
-            return False
+            return
         raise ExecutionFailed(_describe(exc), sql=getattr(exc, "_pgevolve_sql", None)) from None
 
 

@@ -92,7 +92,7 @@ def run_prechecks(conn: psycopg.Connection, checks: list[Precheck], rename_sql: 
         if search_path:
             conn.execute("SELECT set_config('search_path', %s, true)", (quote_ident(search_path),))
         for sql in rename_sql:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
         for check in checks:
             failure = _run_check(conn, check)
             if failure:
@@ -104,11 +104,12 @@ def _run_check(conn: psycopg.Connection, check: Precheck) -> Failure | None:
     try:
         with conn.transaction():
             for sql in check.setup_sql:
-                conn.execute(sql)  # type: ignore[arg-type]
-            count = int(conn.execute(check.count_sql).fetchone()[0])  # type: ignore[arg-type, index]
+                conn.execute(sql)
+            row = conn.execute(check.count_sql).fetchone()  # count(*): always one row
+            count = int(row[0]) if row is not None else 0
             if count == 0:
                 return None
-            rows = conn.execute(check.sample_sql).fetchall() if check.sample_sql else []  # type: ignore[arg-type]
+            rows = conn.execute(check.sample_sql).fetchall() if check.sample_sql else []
     except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable, psycopg.errors.UndefinedObject,
             psycopg.errors.UndefinedFunction):
         # Depends on a column, type or function this plan creates: PostgreSQL checks it when the step runs.

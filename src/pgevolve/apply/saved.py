@@ -55,19 +55,24 @@ def _hints_from(data: dict[str, Any]) -> model.Hints:
     )
 
 
-def save_plan(planned: Any, path: Path) -> None:
-    """Write a pipeline.Planned to ``path`` as JSON."""
+def save_plan(path: Path, *, plan: Plan, actual: model.Database, desired: model.Database,
+              yaml_desired: model.Database, hints: model.Hints, database: str) -> None:
+    """Write a plan to ``path`` as JSON, with the catalog it was planned against and the desired state.
+
+    ``desired`` is canonical (as PostgreSQL spells it); ``yaml_desired`` is the compiled YAML,
+    whose fingerprint history records; ``database`` says where, password masked.
+    """
     data = {
         "format": FORMAT,
         "pgevolve": __version__,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": planned.target.describe(),
-        "actual_fingerprint": codec.fingerprint(planned.actual),
-        "yaml_fingerprint": codec.fingerprint(planned.compiled.desired),
-        "plan": planned.plan.to_dict(),
-        "actual": codec.to_data(planned.actual),
-        "desired": codec.to_data(planned.desired),
-        "hints": _hints_data(planned.compiled.hints),
+        "database": database,
+        "actual_fingerprint": codec.fingerprint(actual),
+        "yaml_fingerprint": codec.fingerprint(yaml_desired),
+        "plan": plan.to_dict(),
+        "actual": codec.to_data(actual),
+        "desired": codec.to_data(desired),
+        "hints": _hints_data(hints),
     }
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 

@@ -50,7 +50,7 @@ def run_query(conn: psycopg.Connection, name: str, schema: str, stats: QueryStat
         stats.queries += 1
         stats.names.append(name)
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query(name), {"schema": schema})  # type: ignore[arg-type]
+        cur.execute(query(name), {"schema": schema})
         return cur.fetchall()
 
 

@@ -20,7 +20,6 @@ import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import psycopg
 
@@ -32,14 +31,8 @@ from pgevolve.sqltext.ident import quote_ident
 SCRATCH_PREFIX = "pgevolve_scratch_"
 
 
-@dataclass(frozen=True, slots=True)
-class Canonicalized:
-    database: model.Database
-    from_cache: bool
-
-
 def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = True,
-                 setup: tuple[str, ...] = ()) -> Canonicalized:
+                 setup: tuple[str, ...] = ()) -> model.Database:
     """The desired model as PostgreSQL itself spells it, from the cache or a scratch database.
 
     ``setup``: statements that create the target's unmanaged objects (sequences, functions)
@@ -51,11 +44,11 @@ def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = 
     key = cache.key_of(str(version), repr(desired), *setup)
     loaded = cache.load("canonical", key) if use_cache else None
     if isinstance(loaded, model.Database):
-        return Canonicalized(loaded, from_cache=True)
+        return loaded
     result = materialize(desired, server_dsn=server_dsn, setup=setup)
     if use_cache:
         cache.store("canonical", key, result)
-    return Canonicalized(result, from_cache=False)
+    return result
 
 
 def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, ...] = ()) -> model.Database:
@@ -70,18 +63,46 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
     from pgevolve.sqltext.ddl import create_schema, schema_sql
 
     with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
+        _require_extensions(conn, desired)
         try:
             # As in apply and in introspection: unqualified names resolve in the owned schema.
             conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(desired.schema),))
             if setup:
-                conn.execute(create_schema(desired.schema))  # type: ignore[arg-type]
+                conn.execute(create_schema(desired.schema))
                 _run_setup(conn, setup)
-            conn.execute(schema_sql(desired))  # type: ignore[arg-type]
+            conn.execute(schema_sql(desired))
         except psycopg.Error as exc:
             raise ExecutionFailed(
                 f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}"
             ) from None
         return introspect(conn, desired.schema)
+
+
+# Extensions that PostgreSQL itself has replaced: said when the server lacks them.
+_BUILT_IN_INSTEAD = {
+    "uuid-ossp": "uuid_generate_v4() has a built-in equivalent since PostgreSQL 13, gen_random_uuid(), which "
+                 "needs no extension",
+    "pgcrypto": "gen_random_uuid() is built in since PostgreSQL 13",
+}
+
+
+def _require_extensions(conn: psycopg.Connection, desired: model.Database) -> None:
+    """Every listed extension is available on this server, or the plan stops and says which and why."""
+    wanted = [e.name for e in desired.extensions]
+    if not wanted:
+        return
+    rows = conn.execute("SELECT name FROM pg_available_extensions WHERE name = ANY (%s)", (wanted,)).fetchall()
+    missing = sorted(set(wanted) - {r[0] for r in rows})
+    if not missing:
+        return
+    version = conn.execute("SHOW server_version").fetchone()
+    hints = "".join(f"; {_BUILT_IN_INSTEAD[name]}" for name in missing if name in _BUILT_IN_INSTEAD)
+    raise ExecutionFailed(
+        f"extension{'s' * (len(missing) > 1)} {', '.join(missing)} listed in pgevolve.yaml "
+        f"{'are' if len(missing) > 1 else 'is'} not available on this PostgreSQL "
+        f"({version[0] if version else 'unknown version'}): install {'them' if len(missing) > 1 else 'it'} on the "
+        f"server, point --database-url (or --dev-url) at one that has {'them' if len(missing) > 1 else 'it'}, or "
+        f"remove {'them' if len(missing) > 1 else 'it'} from the YAML{hints}")
 
 
 def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:
@@ -90,7 +111,7 @@ def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:
     for statement in setup:
         try:
             with conn.transaction():
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
         except psycopg.Error:
             continue  # e.g. a function on a type the YAML creates: the build says so if it matters
     conn.execute("SELECT set_config('check_function_bodies', 'on', false)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import psycopg
 
 from pgevolve.catalog.introspect import QueryStats, read_only, run_query
@@ -18,3 +20,21 @@ def unmanaged_objects(conn: psycopg.Connection, schema: str,
     return tuple(UnmanagedObject(kind=r["kind"], name=r["name"], detail=r["detail"],
                                  depends_on=tuple((t, c) for t, c in r["depends_on"] or ()), setup=r["setup"])
                  for r in rows)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandProperty:
+    """A property of an owned table or column that the format does not describe (queries/hand_properties.sql)."""
+
+    kind: str  # "table" or "column"
+    object: str  # "leads" or "leads.email"
+    property: str  # "owner", "grants to app_reader", "storage parameter fillfactor", "statistics target", ...
+    live: str | None
+    expected: str | None  # what a fresh build from the YAML has; None: nothing
+
+
+def hand_properties(conn: psycopg.Connection, schema: str) -> tuple[HandProperty, ...]:
+    """Owners, grants, UNLOGGED, storage parameters, statistics targets that a fresh build would not have."""
+    with read_only(conn, schema):
+        rows = run_query(conn, "hand_properties", schema, None)
+    return tuple(HandProperty(**row) for row in rows)

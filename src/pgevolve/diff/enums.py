@@ -21,7 +21,7 @@ from pgevolve.changes import (
     ValidateConstraint,
 )
 from pgevolve.sqltext.expression_facts import cast_types
-from pgevolve.sqltext.type_text import enum_reference
+from pgevolve.sqltext.type_names import enum_reference
 
 
 def diff_enums(actual: model.Database, desired: model.Database) -> list[Change]:

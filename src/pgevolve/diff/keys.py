@@ -72,8 +72,7 @@ def _replace_index(table: str, old: model.Index, new: model.Index) -> list[Chang
 
 def _alter_foreign_key(table: str, old: model.ForeignKey, new: model.ForeignKey) -> list[Change] | None:
     """ALTER CONSTRAINT changes a foreign key's deferrability (PostgreSQL allows it for foreign keys only)."""
-    timing = {"deferrable": False, "initially_deferred": False}
-    if _definition(dataclasses.replace(old, **timing)) != _definition(dataclasses.replace(new, **timing)):
+    if _definition(_untimed(old)) != _definition(_untimed(new)):
         return None
     validate = [] if old.valid or not new.valid else [ValidateConstraint(table=table, constraint=new)]
     return [AlterForeignKey(table=table, old=old, new=new), *validate]
@@ -135,9 +134,13 @@ def _replacing(changes: list[Change]) -> list[Change]:
             for c in changes]
 
 
+def _untimed(fk: model.ForeignKey) -> model.ForeignKey:
+    return dataclasses.replace(fk, deferrable=False, initially_deferred=False)
+
+
 def _definition(item: Any) -> Any:
     """The item with what is not its definition blanked: name, validity, comment."""
-    blank = {"name": ""}
+    blank: dict[str, object] = {"name": ""}
     names = {f.name for f in dataclasses.fields(item)}
     blank |= {"valid": True} if "valid" in names else {}
     blank |= {"comment": None} if "comment" in names else {}
@@ -181,12 +184,12 @@ def _diff_named(
     only_old = [old_by[n] for n in sorted(old_by.keys() - new_by.keys())]
     only_new = [new_by[n] for n in sorted(new_by.keys() - old_by.keys())]
     for a in only_old:
-        d = next((d for d in only_new if _kept(a, d, recreated) and getattr(a, "valid", True)), None)
-        if d is None:
+        same = next((d for d in only_new if _kept(a, d, recreated) and getattr(a, "valid", True)), None)
+        if same is None:
             drops.append(kind.drop(table, a))
             continue
-        only_new.remove(d)
-        middle.append(kind.rename(table, a.name, d.name))
+        only_new.remove(same)
+        middle.append(kind.rename(table, a.name, same.name))
     adds += [kind.add(table, d) for d in only_new]
     return drops + middle + adds
 

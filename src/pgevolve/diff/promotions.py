@@ -19,7 +19,7 @@ from pgevolve.sqltext.ident import misnamed
 
 def diff_promotions(actual: model.Database, desired: model.Database, changes: list[Change]) -> list[Change]:
     """DropSyncTrigger for each trigger the YAML no longer wants, PromoteColumn for each to create or finish."""
-    created = {c.table.name for c in changes if isinstance(c, CreateTable)}
+    created = {c.definition.name for c in changes if isinstance(c, CreateTable)}
     drops: list[Change] = []
     promotions: list[Change] = []
     for want in sorted(desired.sync_triggers, key=lambda s: (s.table, s.column)):

@@ -18,7 +18,7 @@ from pgevolve import model
 from pgevolve.changes import Change, RenameColumn, RenameTable
 from pgevolve.sqltext.expression_facts import rename_column_refs
 from pgevolve.sqltext.ident import sequence_name
-from pgevolve.sqltext.type_text import SERIAL_TYPES
+from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 Swap = Callable[[tuple[str, ...]], tuple[str, ...]]
 
@@ -33,16 +33,18 @@ def apply_renames(actual: model.Database, desired: model.Database, hints: model.
     """The renames the hints call for, and the actual model as it will be after them."""
     changes: list[Change] = []
     for new, old in sorted(hints.table_renames.items()):
-        if _applies(actual.table(old), actual.table(new), desired.table(new), desired.table(old)):
-            serials = [c.name for c in actual.table(old).columns if _is_serial(c)]  # type: ignore[union-attr]
+        source = actual.table(old)
+        if source is not None and _applies(source, actual.table(new), desired.table(new), desired.table(old)):
+            serials = [c.name for c in source.columns if _is_serial(c)]
             changes.append(RenameTable(old=old, new=new, sequences=_sequences(old, new, serials, serials)))
             actual = _rename_table(actual, old, new)
     for (table_name, new), old in sorted(hints.column_renames.items()):
         table, wanted = actual.table(table_name), desired.table(table_name)
         if table is None or wanted is None:
             continue
-        if _applies(table.column(old), table.column(new), wanted.column(new), wanted.column(old)):
-            serial = _is_serial(table.column(old))  # type: ignore[arg-type]
+        column = table.column(old)
+        if column is not None and _applies(column, table.column(new), wanted.column(new), wanted.column(old)):
+            serial = _is_serial(column)
             sequences = _sequences(table_name, table_name, [old], [new]) if serial else ()
             changes.append(RenameColumn(table=table_name, old=old, new=new, sequences=sequences))
             actual = _rename_column(actual, table_name, old, new)

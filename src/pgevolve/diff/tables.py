@@ -27,7 +27,7 @@ from pgevolve.changes import (
 )
 from pgevolve.diff.keys import diff_keys
 from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns, same_but_casts
-from pgevolve.sqltext.type_text import SERIAL_TYPES, canonical_type
+from pgevolve.sqltext.type_names import SERIAL_TYPES, canonical_type
 
 
 def diff_tables(actual: model.Database, desired: model.Database) -> list[Change]:
@@ -36,9 +36,9 @@ def diff_tables(actual: model.Database, desired: model.Database) -> list[Change]
     for name in sorted({t.name for t in actual.tables} | {t.name for t in desired.tables}):
         old, new = actual.table(name), desired.table(name)
         if old is None and new is not None:
-            changes.append(CreateTable(table=new))
+            changes.append(CreateTable(definition=new))
         elif new is None and old is not None:
-            changes.append(DropTable(table=old))
+            changes.append(DropTable(definition=old))
         elif old is not None and new is not None:
             changes += diff_table(old, new)
     return _rebuild_foreign_keys(actual, desired, changes)
@@ -123,6 +123,7 @@ def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[
         elif isinstance(change, DropCheck):
             dropped[f"check {change.check.name}"] = change.check
     kept: set[str] = set()
+    new: model.Index | model.CheckConstraint
     for change in changes:
         if isinstance(change, CreateIndex):
             key, new = f"index {change.index.name}", change.index

@@ -1,6 +1,6 @@
 """``pgevolve import``: a model read from a live database, written as the YAML project files.
 
-The files compile back (``spec.compile_project``) to the same model for
+The files compile back (``source.compile_project``) to the same model for
 everything the format covers; the rest is listed in ``ImportResult.skipped``
 rather than dropped silently.
 """

@@ -16,7 +16,7 @@ from pgevolve import model
 from pgevolve.importer.indexes import index_data
 from pgevolve.importer.spelling import default, sql, sql_type, where
 from pgevolve.sqltext import ident
-from pgevolve.sqltext.types import TypeNameError, resolve_type
+from pgevolve.sqltext.type_names import TypeNameError, resolve_type
 
 _Key = list[str] | dict[str, Any]  # `[a, b]` or `{ columns: [a, b], name: x }`
 IDENTITY = {"ALWAYS": "always", "BY DEFAULT": "by default"}
@@ -77,8 +77,9 @@ def table_data(table: model.Table, scope: Scope, skipped: list[str]) -> dict[str
 
 
 def _constraint_names(table: model.Table) -> list[str]:
-    keys = [table.primary_key] if table.primary_key else []
-    return [c.name for c in (*keys, *table.uniques, *table.checks, *table.foreign_keys)]
+    keys: list[model.PrimaryKey | model.UniqueConstraint] = [table.primary_key] if table.primary_key else []
+    return [c.name for c in (*keys, *table.uniques)] + [c.name for c in table.checks] + [
+        f.name for f in table.foreign_keys]
 
 
 def _put(data: dict[str, Any], key: str, items: list[Any]) -> None:
@@ -100,7 +101,7 @@ def _sugar(table: model.Table, scope: Scope) -> _Sugar:
         and not (u.deferrable or u.initially_deferred)
     }
     references = {fk.columns[0]: fk for fk in table.foreign_keys if _column_level_fk(table.name, fk, scope)}
-    return _Sugar(primary_key=pk.columns[0] if single_pk else None, unique=unique, references=references)
+    return _Sugar(primary_key=pk.columns[0] if pk and single_pk else None, unique=unique, references=references)
 
 
 def _is_default(name: str, default: str, scope: Scope) -> bool:

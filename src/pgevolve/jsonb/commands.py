@@ -20,7 +20,7 @@ from pgevolve.jsonb.promote_yaml import PromoteEdit, PromoteError, promote_in_ya
 from pgevolve.jsonb.usage import UsageError, collect_usage, render_usage
 from pgevolve.jsonb.usage.infer import InferredType, infer_key_type
 from pgevolve.jsonb.usage.render import progress_bar
-from pgevolve.server.connect import connect, resolve_target
+from pgevolve.server.connect import Target, connect, resolve_target
 
 _DEFAULT_WIDTH = 120
 
@@ -50,20 +50,31 @@ def parse_usage_target(target: str | None) -> tuple[str | None, str | None]:
 
 def usage_command(target: str | None = None, *, database_url: str | None = None, sample: float | None = None,
                   fmt: str = "text", schema_dir: Path = Path("schema"), schema: str | None = None,
-                  show_progress: bool | None = None) -> tuple[str, int]:
+                  show_progress: bool | None = None, resolved: Target | None = None) -> tuple[str, int]:
     """Report the keys of the JSONB columns, the evidence of filtering, and advice: exit 0."""
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {fmt!r}")
     table, column = parse_usage_target(target)
-    resolved = resolve_target(database_url, allow_embedded=False)
+    resolved = resolved or resolve_target(database_url)
     with connect(resolved.dsn, application_name="pgevolve usage") as conn, \
             progress_bar(enabled=show_progress) as progress:
+        if resolved.is_local_server:
+            _collect_statements_locally(conn)
         report = collect_usage(conn, schema or owned_schema(schema_dir), table, column,
                                sample_percent=sample, progress=progress)
     terminal = sys.stdout.isatty()
     width = shutil.get_terminal_size((_DEFAULT_WIDTH, 24)).columns if terminal else _DEFAULT_WIDTH
     return render_usage(report, "json" if fmt == "json" else "text", color=terminal and fmt == "text",
                         width=width), ExitCode.OK
+
+
+def _collect_statements_locally(conn: psycopg.Connection) -> None:
+    """On pgevolve's own local server, pg_stat_statements is preloaded: create its view in this database."""
+    preloaded = conn.execute("SELECT 'pg_stat_statements' = ANY (string_to_array("
+                             "current_setting('shared_preload_libraries'), ', '))").fetchone()
+    available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements'").fetchone()
+    if preloaded and preloaded[0] and available:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
 
 def parse_promote_target(target: str) -> tuple[str, str, str]:
@@ -92,20 +103,22 @@ def promote_command(target: str, *, name: str | None = None, sql_type: str | Non
 
 def _infer(database_url: str | None, schema: str, table: str, column: str, key: str,
            notes: list[str]) -> InferredType | None:
-    """The key's type in the database, when one is given; None (and a note) otherwise."""
+    """The key's type in the database (the local server when none is named); None (and a note) otherwise."""
     try:
-        resolved = resolve_target(database_url, allow_embedded=False)
-    except ConnectionFailed:
-        return None  # no database named: the shape's type, else text
+        resolved = resolve_target(database_url)
+    except ConnectionFailed as exc:
+        notes.append(f"note: type not read from a database ({exc}); pass --type to choose it")
+        return None
     with connect(resolved.dsn, application_name="pgevolve promote") as conn:
         try:
             inferred = infer_key_type(conn, schema, table, column, key)
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            notes.append(f"note: type not read from the database ({first}); pass --type to choose it")
+            notes.append(f"note: type not read from {resolved.describe()} ({first}); pass --type to choose it")
             return None
     if inferred.values == 0:
-        notes.append(f"note: {table}.{column} holds no '{key}' in the database yet; pass --type to choose the type")
+        notes.append(f"note: {table}.{column} holds no '{key}' in {resolved.describe()} yet; "
+                     "pass --type to choose the type")
         return None
     return inferred
 
@@ -126,5 +139,6 @@ def _promote_text(edit: PromoteEdit, key: str, notes: list[str]) -> str:
         steps += ", build the index concurrently"
     if edit.drop_key:
         steps += f", then remove '{key}' from {source_column}"
-    lines.append(f"Next: `pgevolve plan` shows the steps ({steps}); review them, then `pgevolve apply`.")
+    lines.append(f"Next: `pgevolve generate` (generated/ is stale until then, and `generate --check` fails in CI); "
+                 f"`pgevolve plan` shows the steps ({steps}); review them, then `pgevolve apply`.")
     return "\n".join(lines) + "\n"

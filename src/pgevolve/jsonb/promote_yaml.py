@@ -119,7 +119,8 @@ def promote_in_yaml(schema_dir: Path, table: str, json_column: str, key: str, *,
                            hint="choose another name with --name")
     if sql_type is None:
         sql_type, type_source = _default_type(schema_dir, spec, key, path, json_column)
-    fields = {"type": sql_type, "promoted_from": f"{json_column}.{key}"}
+    promoted_from = f"{json_column}.{key}"
+    fields: dict[str, object] = {"type": sql_type, "promoted_from": promoted_from}
     if drop_key:
         fields["drop_key"] = True
     splicer = _Splicer(text)
@@ -132,7 +133,7 @@ def promote_in_yaml(schema_dir: Path, table: str, json_column: str, key: str, *,
     if not dry_run:
         path.write_text(after, encoding="utf-8", newline="")
     return PromoteEdit(file=path, table=table, column=column, sql_type=sql_type,
-                       type_source=type_source or "--type", promoted_from=fields["promoted_from"], drop_key=drop_key,
+                       type_source=type_source or "--type", promoted_from=promoted_from, drop_key=drop_key,
                        index_added=index and not index_existed, index_existed=index_existed,
                        before=text, after=after, written=not dry_run)
 
@@ -195,6 +196,7 @@ def _source_column(path: Path, table: str, columns: CommentedMap, json_column: s
         what = "a JSON array" if kind == "tags" or (isinstance(spec, dict) and "items" in spec) else f"of type {kind}"
         raise NotAJsonObject(f"column '{json_column}' is {what}, not a JSON object: only keys of jsonb and "
                              "custom_fields columns can be promoted", file=path)
+    assert isinstance(spec, CommentedMap)  # a mapping (its kind was read above), as the round-trip loader builds them
     return spec
 
 

@@ -44,7 +44,7 @@ def _touched(changes: Sequence[Change]) -> Iterator[tuple[str, str | None, str]]
     """(table, column or None, verb) of each change that drops or retypes something, desired names."""
     for change in changes:
         match change:
-            case DropTable(table=table):
+            case DropTable(definition=table):
                 yield table.name, None, "drops"
             case DropColumn(table=table, column=column):
                 yield table, column.name, "drops"

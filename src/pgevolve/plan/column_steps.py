@@ -8,12 +8,13 @@ from dataclasses import replace
 from pgevolve import model
 from pgevolve.changes import AlterColumn
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.plan.table_steps import add_column_hazard
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns
 from pgevolve.sqltext.ident import make_object_name, quote_ident, sequence_name
-from pgevolve.sqltext.type_text import SERIAL_TYPES, Conversion, conversion
+from pgevolve.sqltext.type_changes import Conversion, conversion
+from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 _TYPE_HAZARD = {
     Conversion.COERCIBLE: (Hazard.SAFE, "Binary-coercible: only the catalog changes (a brief ACCESS EXCLUSIVE "
@@ -40,10 +41,10 @@ def alter_column(change: AlterColumn, ctx: Context) -> list[Step]:
         return _recreate(change, ctx)
     steps: list[Step] = []
     if "generated" in change.changes:
-        steps.append(_step(change, ctx, "drop_expression", ddl.drop_expression, Hazard.SAFE,
+        steps.append(_step(change, ctx, StepKind.DROP_EXPRESSION, ddl.drop_expression, Hazard.SAFE,
                            "The column keeps its values and becomes an ordinary column."))
     if "identity" in change.changes and change.old.identity and not change.new.identity:
-        steps.append(_step(change, ctx, "drop_identity", ddl.drop_identity, Hazard.SAFE,
+        steps.append(_step(change, ctx, StepKind.DROP_IDENTITY, ddl.drop_identity, Hazard.SAFE,
                            "The column keeps its values; new rows no longer draw from the identity sequence."))
     steps += _type_and_default(change, ctx)
     steps += _nullable(change, ctx)
@@ -51,7 +52,7 @@ def alter_column(change: AlterColumn, ctx: Context) -> list[Step]:
     return steps
 
 
-def _step(change: AlterColumn, ctx: Context, kind: str, build: Callable[..., str], hazard: Hazard, reason: str,
+def _step(change: AlterColumn, ctx: Context, kind: StepKind, build: Callable[..., str], hazard: Hazard, reason: str,
           *extra: object, phase: Phase = Phase.COLUMNS) -> Step:
     sql = build(change.table, change.new.name, *extra, ctx.scope)
     return draft(phase, kind, f"{change.table}.{change.new.name}", sql, hazard, reason,
@@ -67,7 +68,7 @@ def _type_and_default(change: AlterColumn, ctx: Context) -> list[Step]:
         steps += _drop_serial(change, ctx)
     # ALTER TYPE casts the old default too, and it may not cast: set it aside, then set the new one.
     elif old.default is not None and (retyped or ("default" in what and new.default is None)):
-        steps.append(_step(change, ctx, "drop_default", ddl.drop_default, Hazard.SAFE,
+        steps.append(_step(change, ctx, StepKind.DROP_DEFAULT, ddl.drop_default, Hazard.SAFE,
                            "Existing rows keep their values; only new rows were using the default."))
     if {"type", "collation"} & what:
         steps.append(_alter_type(change, ctx))
@@ -76,12 +77,12 @@ def _type_and_default(change: AlterColumn, ctx: Context) -> list[Step]:
     elif new_serial and retyped:
         # ALTER COLUMN TYPE leaves the sequence's own type (and so its maximum) as it was.
         sequence = sequence_name(change.table, new.name)
-        steps.append(draft(Phase.COLUMNS, "alter_sequence", f"{change.table}.{new.name}",
+        steps.append(draft(Phase.COLUMNS, StepKind.ALTER_SEQUENCE, f"{change.table}.{new.name}",
                            ddl.alter_sequence_type(sequence, ddl.serial_base(new.type), ctx.scope), Hazard.SAFE,
                            "The sequence takes the column's new type (its range); catalog-only.",
                            relations=(ctx.relation(change.table),)))
     elif new.default is not None and not new.identity and ("default" in what or (retyped and old.default is not None)):
-        steps.append(_step(change, ctx, "set_default", ddl.set_default, Hazard.SAFE,
+        steps.append(_step(change, ctx, StepKind.SET_DEFAULT, ddl.set_default, Hazard.SAFE,
                            "Only new rows get the new default; existing rows are not touched.", new.default))
     return steps
 
@@ -108,7 +109,7 @@ def _alter_type(change: AlterColumn, ctx: Context) -> Step:
     # Without USING, PostgreSQL applies the assignment cast, which raises on a value too
     # long for varchar(n); an explicit cast (USING col::varchar(n)) would truncate silently.
     sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT)
-    return draft(Phase.COLUMNS, "alter_column_type", f"{change.table}.{change.new.name}", sql, hazard, reason,
+    return draft(Phase.COLUMNS, StepKind.ALTER_COLUMN_TYPE, f"{change.table}.{change.new.name}", sql, hazard, reason,
                  relations=(ctx.relation(change.table),))
 
 
@@ -117,9 +118,9 @@ def _drop_serial(change: AlterColumn, ctx: Context) -> list[Step]:
     sequence = nextval_sequence(change.old.default) or sequence_name(change.table, change.old.name)
     rel = (ctx.relation(change.table),)
     return [
-        _step(change, ctx, "drop_default", ddl.drop_default, Hazard.SAFE,
+        _step(change, ctx, StepKind.DROP_DEFAULT, ddl.drop_default, Hazard.SAFE,
               "Existing rows keep their values; only new rows were drawing from the serial sequence."),
-        draft(Phase.COLUMNS, "drop_sequence", f"{change.table}.{change.new.name}",
+        draft(Phase.COLUMNS, StepKind.DROP_SEQUENCE, f"{change.table}.{change.new.name}",
               ddl.drop_sequence(sequence.rsplit(".", 1)[-1].strip('"'), ctx.scope), Hazard.SAFE,
               "Nothing uses the column's serial sequence any more; the column keeps its values.", relations=rel),
     ]
@@ -130,9 +131,9 @@ def _add_serial(change: AlterColumn, ctx: Context) -> list[Step]:
     table, new, scope = change.table, change.new, ctx.scope
     obj, rel = f"{table}.{new.name}", (ctx.relation(table),)
     return [
-        draft(Phase.COLUMNS, "create_sequence", obj, ddl.create_owned_sequence(table, new, scope), Hazard.SAFE,
+        draft(Phase.COLUMNS, StepKind.CREATE_SEQUENCE, obj, ddl.create_owned_sequence(table, new, scope), Hazard.SAFE,
               "A new sequence, owned by the column (dropped with it).", relations=rel),
-        _step(change, ctx, "set_default", ddl.set_default, Hazard.SAFE,
+        _step(change, ctx, StepKind.SET_DEFAULT, ddl.set_default, Hazard.SAFE,
               "Only new rows draw from the sequence; existing rows are not touched.",
               ddl.serial_default(table, new.name, scope)),
         _sync_sequence(table, new.name, ctx, identity=False),
@@ -141,7 +142,7 @@ def _add_serial(change: AlterColumn, ctx: Context) -> list[Step]:
 
 def _sync_sequence(table: str, column: str, ctx: Context, *, identity: bool, phase: Phase = Phase.COLUMNS) -> Step:
     # A new sequence starts at 1; without this, inserts collide with the existing values.
-    return draft(phase, "set_sequence", f"{table}.{column}",
+    return draft(phase, StepKind.SET_SEQUENCE, f"{table}.{column}",
                  ddl.set_sequence_past_values(table, column, ctx.scope, identity=identity), Hazard.SAFE,
                  "Moves the new sequence past the largest existing value (reads max, an index scan when the column "
                  "is indexed), under the lock the previous steps hold, so new rows do not collide.",
@@ -165,7 +166,7 @@ def _nullable(change: AlterColumn, ctx: Context) -> list[Step]:
     if "nullable" not in change.changes:
         return []
     if change.new.nullable:
-        return [_step(change, ctx, "drop_not_null", ddl.drop_not_null, Hazard.SAFE, "Catalog-only.")]
+        return [_step(change, ctx, StepKind.DROP_NOT_NULL, ddl.drop_not_null, Hazard.SAFE, "Catalog-only.")]
     return set_not_null_online(change.table, change.new.name, ctx)
 
 
@@ -180,15 +181,15 @@ def set_not_null_online(table: str, column: str, ctx: Context) -> list[Step]:
     check = model.CheckConstraint(name=name, expression=f"{quote_ident(column)} IS NOT NULL")
     obj, scope, rel = f"{table}.{column}", ctx.scope, (ctx.relation(table),)
     return [
-        draft(Phase.CHECKS, "add_check_not_valid", obj, ddl.add_constraint(table, check, scope, not_valid=True),
+        draft(Phase.CHECKS, StepKind.ADD_CHECK_NOT_VALID, obj, ddl.add_constraint(table, check, scope, not_valid=True),
               Hazard.SAFE, "A helper CHECK (col IS NOT NULL), NOT VALID: a brief lock, no scan.", relations=rel),
-        draft(Phase.VALIDATE_CHECKS, "validate_constraint", obj, ddl.validate_constraint(table, name, scope),
+        draft(Phase.VALIDATE_CHECKS, StepKind.VALIDATE_CONSTRAINT, obj, ddl.validate_constraint(table, name, scope),
               Hazard.DATA, "Scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on); "
               "fails if a row holds NULL.", relations=rel, isolated=True),
-        draft(Phase.NOT_NULL, "set_not_null", obj, ddl.set_not_null(table, column, scope), Hazard.SAFE,
+        draft(Phase.NOT_NULL, StepKind.SET_NOT_NULL, obj, ddl.set_not_null(table, column, scope), Hazard.SAFE,
               "The validated CHECK proves there is no NULL, so PostgreSQL 12+ skips the scan: a brief "
               "ACCESS EXCLUSIVE lock.", relations=rel),
-        draft(Phase.NOT_NULL, "drop_check", obj, ddl.drop_constraint(table, name, scope), Hazard.SAFE,
+        draft(Phase.NOT_NULL, StepKind.DROP_CHECK, obj, ddl.drop_constraint(table, name, scope), Hazard.SAFE,
               "The helper CHECK is no longer needed.", relations=rel),
     ]
 
@@ -198,10 +199,10 @@ def _identity(change: AlterColumn, ctx: Context) -> list[Step]:
     if "identity" not in change.changes or new.identity is None:
         return []
     if change.old.identity:
-        return [_step(change, ctx, "set_identity", ddl.set_identity, Hazard.SAFE, "Catalog-only.", new.identity)]
+        return [_step(change, ctx, StepKind.SET_IDENTITY, ddl.set_identity, Hazard.SAFE, "Catalog-only.", new.identity)]
     # ADD ... AS IDENTITY needs the column NOT NULL first: after SET NOT NULL when that changes too.
     phase = Phase.NOT_NULL if "nullable" in change.changes else Phase.COLUMNS
-    return [_step(change, ctx, "add_identity", ddl.add_identity, Hazard.SAFE,
+    return [_step(change, ctx, StepKind.ADD_IDENTITY, ddl.add_identity, Hazard.SAFE,
                   "Catalog-only (a brief ACCESS EXCLUSIVE lock): existing rows keep their values.", new.identity,
                   phase=phase),
             _sync_sequence(change.table, new.name, ctx, identity=True, phase=phase)]
@@ -213,23 +214,23 @@ def _recreate(change: AlterColumn, ctx: Context) -> list[Step]:
     obj, rel = f"{table}.{new.name}", (ctx.relation(table),)
     _, reason = add_column_hazard(table, new)
     steps = [
-        draft(Phase.COLUMNS, "drop_column", obj, ddl.drop_column(table, new.name, scope), Hazard.REWRITE,
+        draft(Phase.COLUMNS, StepKind.DROP_COLUMN, obj, ddl.drop_column(table, new.name, scope), Hazard.REWRITE,
               "The generated values are recomputed by the next step; indexes and constraints on the column are "
               "dropped with it and built again by this plan.", relations=rel),
-        draft(Phase.COLUMNS, "add_column", obj, ddl.add_column(table, new, scope), Hazard.REWRITE, reason,
+        draft(Phase.COLUMNS, StepKind.ADD_COLUMN, obj, ddl.add_column(table, new, scope), Hazard.REWRITE, reason,
               relations=rel),
     ]
     for index in change.indexes:  # DROP COLUMN took the old ones: built again before anyone sees the table
-        steps.append(draft(Phase.COLUMNS, "create_index", index.name,
+        steps.append(draft(Phase.COLUMNS, StepKind.CREATE_INDEX, index.name,
                            ddl.create_index(table, index, scope, concurrently=False), Hazard.LOCKS,
                            "Built in the transaction that adds the column back (plain CREATE INDEX, under the "
                            "ACCESS EXCLUSIVE lock it holds already), so the table is never without it.",
                            relations=(*rel, ctx.relation(index.name))))
         if index.comment is not None:
-            steps.append(draft(Phase.COMMENTS, "comment", index.name,
+            steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, index.name,
                                ddl.comment_on("index", table, index.name, index.comment, scope), Hazard.SAFE,
                                "Catalog-only."))
     if new.comment is not None:
-        steps.append(draft(Phase.COMMENTS, "comment", obj, ddl.comment_on("column", table, new.name, new.comment,
+        steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, obj, ddl.comment_on("column", table, new.name, new.comment,
                                                                           scope), Hazard.SAFE, "Catalog-only."))
     return steps

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pgevolve import model
-from pgevolve.plan.steps import Batched, Hazard, Phase, Step
+from pgevolve.plan.steps import Batched, Hazard, Phase, Step, StepKind
 from pgevolve.sqltext.ddl import Scope
 
 
@@ -33,7 +33,7 @@ class Context:
 
 def draft(
     phase: Phase,
-    kind: str,
+    kind: StepKind,
     obj: str,
     sql: str,
     hazard: Hazard,

@@ -22,12 +22,12 @@ from pgevolve.changes import (
     ValidateConstraint,
 )
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.expression_facts import referenced_columns
 from pgevolve.sqltext.ident import make_object_name
 from pgevolve.sqltext.implication import check_implies
-from pgevolve.sqltext.type_text import canonical_type
+from pgevolve.sqltext.type_names import canonical_type
 
 CONCURRENT_INDEX = (
     "Built CONCURRENTLY: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds."
@@ -45,7 +45,7 @@ def add_key(change: AddPrimaryKey | AddUnique, ctx: Context) -> list[Step]:
     key = change.key if isinstance(change, AddPrimaryKey) else change.constraint
     table, obj = change.table, f"{change.table}.{key.name}"
     rel = (ctx.relation(table), ctx.relation(key.name))
-    kind = "add_primary_key" if isinstance(change, AddPrimaryKey) else "add_unique"
+    kind = StepKind.ADD_PRIMARY_KEY if isinstance(change, AddPrimaryKey) else StepKind.ADD_UNIQUE
     if change.using_index is not None:
         existing = change.using_index
         renamed = f" (PostgreSQL renames it `{key.name}`)" if existing != key.name else ""
@@ -55,7 +55,7 @@ def add_key(change: AddPrimaryKey | AddUnique, ctx: Context) -> list[Step]:
                       relations=(ctx.relation(table), ctx.relation(existing)))]
     index_sql = ddl.create_index(table, model.key_index(key), ctx.scope, concurrently=True)
     return [
-        draft(Phase.INDEXES, "create_index_concurrently", obj, index_sql, Hazard.DATA, UNIQUE_INDEX,
+        draft(Phase.INDEXES, StepKind.CREATE_INDEX_CONCURRENTLY, obj, index_sql, Hazard.DATA, UNIQUE_INDEX,
               transactional=False, relations=rel),
         draft(Phase.KEYS, kind, obj, ddl.add_key_using_index(table, key, ctx.scope), Hazard.SAFE,
               "Attaches the unique index built above as the constraint: a brief ACCESS EXCLUSIVE lock, no scan.",
@@ -84,7 +84,7 @@ def add_check(change: AddCheck, ctx: Context) -> list[Step]:
     if is_loosening(change) and not early:  # values that change under it prove nothing
         steps[-1] = replace(steps[-1], hazard=Hazard.SAFE, reason=LOOSENED)
     tag = f"replace {table}.{name}"
-    drop = draft(Phase.UNHOOK if early else Phase.CHECKS, "drop_constraint", f"{table}.{name}",
+    drop = draft(Phase.UNHOOK if early else Phase.CHECKS, StepKind.DROP_CONSTRAINT, f"{table}.{name}",
                  ddl.drop_constraint(table, name, ctx.scope), Hazard.SAFE, REPLACED_DROPPED,
                  relations=(ctx.relation(table),), together=tag)
     return [drop, replace(steps[0], together=tag), *steps[1:]]
@@ -124,7 +124,7 @@ def add_foreign_key(change: AddForeignKey, ctx: Context) -> list[Step]:
                                                                                      change.foreign_key, ctx)
     tag = f"replace {change.table}.{old.name}" if late else None
     rel = (ctx.relation(change.table), ctx.relation(old.ref_table))
-    drop = draft(Phase.FOREIGN_KEYS if late else Phase.DROP_FOREIGN_KEYS, "drop_foreign_key",
+    drop = draft(Phase.FOREIGN_KEYS if late else Phase.DROP_FOREIGN_KEYS, StepKind.DROP_FOREIGN_KEY,
                  f"{change.table}.{old.name}", ddl.drop_constraint(change.table, old.name, ctx.scope), Hazard.SAFE,
                  REPLACED_DROPPED if late else DROP_CONSTRAINT, relations=rel, together=tag)
     return [drop, replace(steps[0], together=tag), *steps[1:]]
@@ -158,10 +158,11 @@ def _not_valid_then_validate(table: str, constraint: model.CheckConstraint | mod
                              ctx: Context) -> list[Step]:
     """ADD ... NOT VALID (brief lock, new rows checked from now on), VALIDATE later in its own transaction."""
     is_fk = isinstance(constraint, model.ForeignKey)
-    phase, kind = (Phase.FOREIGN_KEYS, "add_foreign_key") if is_fk else (Phase.CHECKS, "add_check")
+    phase, kind = ((Phase.FOREIGN_KEYS, StepKind.ADD_FOREIGN_KEY_NOT_VALID) if is_fk
+                   else (Phase.CHECKS, StepKind.ADD_CHECK_NOT_VALID))
     lock = "SHARE ROW EXCLUSIVE lock on both tables" if is_fk else "ACCESS EXCLUSIVE lock"
     rel = _relations(table, constraint, ctx)
-    add = draft(phase, f"{kind}_not_valid", f"{table}.{constraint.name}",
+    add = draft(phase, kind, f"{table}.{constraint.name}",
                 ddl.add_constraint(table, constraint, ctx.scope, not_valid=True), Hazard.SAFE,
                 f"NOT VALID skips the scan of existing rows: a brief {lock}; new rows are checked from now on.",
                 relations=rel)
@@ -178,7 +179,7 @@ def _validate(table: str, constraint: model.CheckConstraint | model.ForeignKey, 
     is_fk = isinstance(constraint, model.ForeignKey)
     phase = Phase.VALIDATE_FOREIGN_KEYS if is_fk else Phase.VALIDATE_CHECKS
     failure = "a row references a missing row" if is_fk else "an existing row violates the check"
-    return draft(phase, "validate_constraint", f"{table}.{constraint.name}",
+    return draft(phase, StepKind.VALIDATE_CONSTRAINT, f"{table}.{constraint.name}",
                  ddl.validate_constraint(table, constraint.name, ctx.scope), Hazard.DATA, VALIDATE.format(failure),
                  isolated=True, relations=_relations(table, constraint, ctx))
 
@@ -195,13 +196,14 @@ INDEX_ONLY_IN_DATABASE = ("Only the database has this index (built by hand, or r
 
 
 def drop_constraint(change: DropPrimaryKey | DropUnique | DropCheck | DropForeignKey, ctx: Context) -> list[Step]:
+    rel: tuple[str, ...]
     match change:
         case DropForeignKey():
-            phase, name, kind = Phase.DROP_FOREIGN_KEYS, change.foreign_key.name, "drop_foreign_key"
+            phase, name, kind = Phase.DROP_FOREIGN_KEYS, change.foreign_key.name, StepKind.DROP_FOREIGN_KEY
             rel = (ctx.relation(change.table), ctx.relation(change.foreign_key.ref_table))
         case DropPrimaryKey() | DropUnique() | DropCheck():
             name = _constraint_name(change)
-            phase, kind, rel = Phase.DROP_CONSTRAINTS, "drop_constraint", (ctx.relation(change.table),)
+            phase, kind, rel = Phase.DROP_CONSTRAINTS, StepKind.DROP_CONSTRAINT, (ctx.relation(change.table),)
         case _:
             assert_never(change)
     hazard, reason = Hazard.SAFE, DROP_CONSTRAINT
@@ -249,8 +251,10 @@ def _null_tested(expression: str) -> str | None:
 
 
 def _unique_column_sets(table: model.Table) -> set[frozenset[str]]:
-    keys = [table.primary_key] if table.primary_key else []
-    found = {frozenset(k.columns) for k in (*keys, *table.uniques)}
+    keys: list[model.PrimaryKey | model.UniqueConstraint] = [*table.uniques]
+    if table.primary_key:
+        keys.append(table.primary_key)
+    found = {frozenset(k.columns) for k in keys}
     found |= {frozenset(k.column for k in i.keys if k.column) for i in table.indexes
               if i.unique and not i.where and all(k.column for k in i.keys)}
     return found
@@ -270,18 +274,18 @@ def _constraint_name(change: DropPrimaryKey | DropUnique | DropCheck) -> str:
 
 def rename_constraint(change: RenameConstraint, ctx: Context) -> list[Step]:
     sql = ddl.rename_constraint(change.table, change.old, change.new, ctx.scope)
-    return [draft(Phase.RENAME_KEYS, "rename_constraint", f"{change.table}.{change.new}", sql, Hazard.LOCKS, RENAME,
-                  relations=(ctx.relation(change.table),))]
+    return [draft(Phase.RENAME_KEYS, StepKind.RENAME_CONSTRAINT, f"{change.table}.{change.new}", sql, Hazard.LOCKS,
+                  RENAME, relations=(ctx.relation(change.table),))]
 
 
 def create_index(change: CreateIndex, ctx: Context) -> list[Step]:
     index, table = change.index, change.table
     hazard, reason = (Hazard.DATA, UNIQUE_INDEX) if index.unique else (Hazard.SAFE, CONCURRENT_INDEX)
-    steps = [draft(Phase.INDEXES, "create_index_concurrently", index.name,
+    steps = [draft(Phase.INDEXES, StepKind.CREATE_INDEX_CONCURRENTLY, index.name,
                    ddl.create_index(table, index, ctx.scope, concurrently=True), hazard, reason,
                    transactional=False, relations=(ctx.relation(table), ctx.relation(index.name)))]
     if index.comment is not None:
-        steps.append(draft(Phase.COMMENTS, "comment", index.name,
+        steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, index.name,
                            ddl.comment_on("index", table, index.name, index.comment, ctx.scope), Hazard.SAFE,
                            "Catalog-only."))
     return steps
@@ -292,7 +296,7 @@ def drop_index(change: DropIndex, ctx: Context) -> list[Step]:
     hazard, reason = Hazard.SAFE, "Dropped CONCURRENTLY (outside a transaction): reads and writes go on."
     if index_only_in_database(change, ctx.desired):
         hazard, reason = Hazard.WEAKENS, INDEX_ONLY_IN_DATABASE
-    return [draft(Phase.DROP_INDEXES, "drop_index_concurrently", change.index.name, sql, hazard, reason,
+    return [draft(Phase.DROP_INDEXES, StepKind.DROP_INDEX_CONCURRENTLY, change.index.name, sql, hazard, reason,
                   transactional=False, relations=(ctx.relation(change.table), ctx.relation(change.index.name)))]
 
 
@@ -305,8 +309,8 @@ def index_only_in_database(change: DropIndex, desired: model.Database) -> bool:
     index, table = change.index, desired.table(change.table)
     if table is None or not index.valid or index.name.endswith("_pgevolve_new"):
         return False
-    keys = [table.primary_key] if table.primary_key else []
-    if any(i.name == index.name for i in table.indexes) or any(k.name == index.name for k in (*keys, *table.uniques)):
+    names = {i.name for i in table.indexes} | {u.name for u in table.uniques}
+    if index.name in names or (table.primary_key is not None and table.primary_key.name == index.name):
         return False
     plain = index.unique and not index.where and all(k.column for k in index.keys)
     return not (plain and frozenset(k.column for k in index.keys) in _unique_column_sets(table))
@@ -314,5 +318,5 @@ def index_only_in_database(change: DropIndex, desired: model.Database) -> bool:
 
 def rename_index(change: RenameIndex, ctx: Context) -> list[Step]:
     sql = ddl.rename_index(change.old, change.new, ctx.scope)
-    return [draft(Phase.RENAME_KEYS, "rename_index", change.new, sql, Hazard.SAFE, RENAME_INDEX,
+    return [draft(Phase.RENAME_KEYS, StepKind.RENAME_INDEX, change.new, sql, Hazard.SAFE, RENAME_INDEX,
                   relations=(ctx.relation(change.table), ctx.relation(change.new)))]

@@ -49,11 +49,12 @@ from pgevolve.changes import (
     SetComment,
     SetExtensionSchema,
     ValidateConstraint,
+    table_of,
 )
 from pgevolve.diff import as_matched, diff
 from pgevolve.plan import column_steps, key_steps, promotion_steps, swap_steps, table_steps, type_steps
 from pgevolve.plan.context import Context
-from pgevolve.plan.steps import Plan, Step
+from pgevolve.plan.steps import Plan, Step, StepKind
 from pgevolve.plan.summary import summarize
 
 
@@ -70,8 +71,8 @@ def plan_changes(changes: Sequence[Change], actual: model.Database, desired: mod
     for index, change in enumerate(changes):
         summary = summarize(change)
         for ordinal, step in enumerate(steps_for(change, ctx)):
-            key = (step.phase.value, not step.transactional, _table_of(change), index, ordinal)
-            if isinstance(change, AddForeignKey) and step.kind == "add_foreign_key_not_valid":
+            key = (step.phase.value, not step.transactional, table_of(change) or "", index, ordinal)
+            if isinstance(change, AddForeignKey) and step.kind is StepKind.ADD_FOREIGN_KEY_NOT_VALID:
                 step = replace(step, together=rehooked.get((change.table, change.foreign_key.name), step.together))
             keyed.append((key, replace(step, summary=summary)))
     keyed.sort(key=lambda pair: pair[0])
@@ -87,18 +88,6 @@ def _rehooked_foreign_keys(changes: Sequence[Change]) -> dict[tuple[str, str], s
             for table, fk in change.foreign_keys:
                 found[(table, fk.name)] = f"swap {change.table}.{change.new.name}"
     return found
-
-
-def _table_of(change: Change) -> str:
-    """The table a change is about ("" for schema-wide changes): the tie-break within a phase."""
-    if isinstance(change, RenameTable):
-        return change.new
-    if isinstance(change, DropSyncTrigger | RenameSyncTrigger):
-        return change.trigger.table
-    table = getattr(change, "table", None)
-    if isinstance(table, model.Table):
-        return table.name
-    return table or ""
 
 
 def steps_for(change: Change, ctx: Context) -> list[Step]:

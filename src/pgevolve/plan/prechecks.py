@@ -18,7 +18,8 @@ from pgevolve import model
 from pgevolve.plan.key_steps import is_loosening
 from pgevolve.sqltext.ddl import Scope
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
-from pgevolve.sqltext.type_text import SERIAL_TYPES, Conversion, conversion, enum_reference, parse_type
+from pgevolve.sqltext.type_changes import Conversion, conversion, parse_type
+from pgevolve.sqltext.type_names import SERIAL_TYPES, enum_reference
 
 SAMPLE_SIZE = 5
 
@@ -49,7 +50,8 @@ def prechecks_for(changes: list[ch.Change], actual: model.Database,
 def _for_change(change: ch.Change, actual: model.Database, enums: dict[str, model.EnumType]) -> list[Precheck]:
     if isinstance(change, ch.ReplaceEnum):
         return _removed_values(actual, change)
-    table = actual.table(getattr(change, "table", "") or "")
+    name = ch.table_of(change)
+    table = actual.table(name) if name is not None else None
     if table is None:
         return []  # a table created by this plan (or renamed: checked under its new name after renames)
     match change:

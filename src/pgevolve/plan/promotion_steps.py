@@ -7,10 +7,10 @@ from dataclasses import replace
 from pgevolve import model
 from pgevolve.changes import DropSyncTrigger, PromoteColumn, RenameSyncTrigger
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.steps import Batched, Hazard, Phase, Step
+from pgevolve.plan.steps import Batched, Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import promotion_sql as sql
 from pgevolve.sqltext.ident import quote_ident, quote_literal
-from pgevolve.sqltext.type_text import SERIAL_TYPES
+from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 SYNC_TRIGGER = ("While the application still writes the JSON key, this BEFORE INSERT OR UPDATE trigger copies "
                 "it into the column (a JSON value that does not cast makes that write fail, never a silent "
@@ -37,13 +37,13 @@ def promote_column(change: PromoteColumn, ctx: Context) -> list[Step]:
         # Marked backfilled only once the backfill's last batch commits (a new table has no rows).
         recorded = replace(trigger, backfilled=not change.backfill)
         steps += [
-            draft(Phase.COLUMNS, "create_sync_function", obj,
+            draft(Phase.COLUMNS, StepKind.CREATE_SYNC_FUNCTION, obj,
                   sql.create_sync_function(schema, trigger, ctx.scope.type(column.type)), Hazard.SAFE,
                   "The function of the sync trigger below; catalog-only.", relations=rel),
-            draft(Phase.COLUMNS, "comment", obj, sql.comment_sync_function(schema, recorded), Hazard.SAFE,
+            draft(Phase.COLUMNS, StepKind.COMMENT, obj, sql.comment_sync_function(schema, recorded), Hazard.SAFE,
                   "Marks the function as pgevolve's, with the promotion it serves; catalog-only.", relations=rel),
-            draft(Phase.COLUMNS, "create_sync_trigger", obj, sql.create_sync_trigger(schema, trigger), Hazard.SAFE,
-                  SYNC_TRIGGER, relations=rel),
+            draft(Phase.COLUMNS, StepKind.CREATE_SYNC_TRIGGER, obj, sql.create_sync_trigger(schema, trigger),
+                  Hazard.SAFE, SYNC_TRIGGER, relations=rel),
         ]
     if change.backfill:
         steps.append(_backfill(change, ctx))
@@ -68,7 +68,7 @@ def _drop_key(change: PromoteColumn, ctx: Context) -> Step:
         update=update, pending=pending, instance=_instance(qualified, column.name),
         finish=sql.comment_sync_function(ctx.scope.schema, replace(trigger, backfilled=True)),
     )
-    return draft(Phase.DROP_COLUMNS, "drop_key", f"{table}.{trigger.source_column}.{trigger.key}",
+    return draft(Phase.DROP_COLUMNS, StepKind.DROP_KEY, f"{table}.{trigger.source_column}.{trigger.key}",
                  f"{update} WHERE {pending}", Hazard.DESTRUCTIVE, DROP_KEY, transactional=False,
                  relations=(ctx.relation(table),), batch=batch)
 
@@ -95,7 +95,7 @@ def _backfill(change: PromoteColumn, ctx: Context) -> Step:
         finish=None if trigger.drop_key else sql.comment_sync_function(ctx.scope.schema,
                                                                       replace(trigger, backfilled=True)),
     )
-    return draft(Phase.BACKFILLS, "backfill", f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
+    return draft(Phase.BACKFILLS, StepKind.BACKFILL, f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
                  BACKFILL if change.key_columns else BACKFILL_NO_KEY, transactional=False,
                  relations=(ctx.relation(table),), batch=batch)
 
@@ -106,11 +106,11 @@ def rename_sync_trigger(change: RenameSyncTrigger, ctx: Context) -> list[Step]:
     obj, rel, schema = f"{sync.table}.{sync.column}", (ctx.relation(sync.table),), ctx.scope.schema
     steps = []
     if (statement := sql.rename_trigger(schema, sync)) is not None:
-        steps.append(draft(Phase.RENAMES, "rename_sync_trigger", obj, statement, Hazard.LOCKS,
+        steps.append(draft(Phase.RENAMES, StepKind.RENAME_SYNC_TRIGGER, obj, statement, Hazard.LOCKS,
                            "Named after the table's new name, as a fresh build names it. A brief ACCESS EXCLUSIVE "
                            "lock (already held when the table is renamed in the same transaction).", relations=rel))
     if (statement := sql.rename_function(schema, sync)) is not None:
-        steps.append(draft(Phase.RENAMES, "rename_sync_function", obj, statement, Hazard.SAFE,
+        steps.append(draft(Phase.RENAMES, StepKind.RENAME_SYNC_FUNCTION, obj, statement, Hazard.SAFE,
                            "The sync trigger's function, named after the table too; catalog-only.", relations=rel))
     return steps
 
@@ -120,9 +120,9 @@ def drop_sync_trigger(change: DropSyncTrigger, ctx: Context) -> list[Step]:
     sync: model.SyncTrigger = change.trigger
     obj, rel, schema = f"{sync.table}.{sync.column}", (ctx.relation(sync.table),), ctx.scope.schema
     return [
-        draft(Phase.DROP_CONSTRAINTS, "drop_sync_trigger", obj, sql.drop_sync_trigger(schema, sync), Hazard.SAFE,
+        draft(Phase.DROP_CONSTRAINTS, StepKind.DROP_SYNC_TRIGGER, obj, sql.drop_sync_trigger(schema, sync), Hazard.SAFE,
               "The application writes the column itself now: the column stops following the JSON key. "
               "A brief SHARE ROW EXCLUSIVE lock; no row is touched.", relations=rel),
-        draft(Phase.DROP_CONSTRAINTS, "drop_sync_function", obj, sql.drop_sync_function(schema, sync), Hazard.SAFE,
-              "The sync trigger's function; catalog-only.", relations=rel),
+        draft(Phase.DROP_CONSTRAINTS, StepKind.DROP_SYNC_FUNCTION, obj, sql.drop_sync_function(schema, sync),
+              Hazard.SAFE, "The sync trigger's function; catalog-only.", relations=rel),
     ]

@@ -64,7 +64,8 @@ def render_text(plan: Plan, *, color: bool) -> str:
         return NO_CHANGES + "\n"
     groups = plan.groups()
     lines: list[list[Segment]] = [[(line, "bold red")] for line in blocker_lines(plan)]
-    lines += [[(line, None)] for line in grouping_lines(groups)] + [[]]
+    plain: list[list[Segment]] = [[(line, None)] for line in grouping_lines(groups)]
+    lines += [*plain, []]
     number, transaction, width = 0, 0, len(str(len(plan.steps)))
     for group in groups:
         transaction += group.transactional
@@ -81,7 +82,7 @@ def _step_lines(number: str, step: Step) -> list[list[Segment]]:
     indent = " " * (len(number) + 4)
     head: list[Segment] = [(f"  {number}. ", None), (f"[{step.hazard.value}]", HAZARD_STYLE[step.hazard]),
                            (f" {step.summary}", None)]
-    sql = [[(indent + line, "cyan")] for line in f"{step.sql};".splitlines()]
+    sql: list[list[Segment]] = [[(indent + line, "cyan")] for line in f"{step.sql};".splitlines()]
     return [head, *sql, [(indent + step.reason, "dim")]]
 
 

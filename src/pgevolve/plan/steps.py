@@ -85,8 +85,64 @@ class Phase(IntEnum):
     DROP_COLUMNS = 21
     DROP_TABLES = 22
     DROP_ENUMS = 23
-    DROP_EXTENSIONS = 24  # unused since unlisted extensions are left alone; kept so saved plans still load
-    COMMENTS = 25
+    COMMENTS = 24
+
+
+class StepKind(StrEnum):
+    """What a step's statement does; the value is what text, JSON and saved plans show."""
+
+    ADD_CHECK_NOT_VALID = "add_check_not_valid"
+    ADD_COLUMN = "add_column"
+    ADD_ENUM_VALUE = "add_enum_value"
+    ADD_FOREIGN_KEY = "add_foreign_key"
+    ADD_FOREIGN_KEY_NOT_VALID = "add_foreign_key_not_valid"
+    ADD_IDENTITY = "add_identity"
+    ADD_PRIMARY_KEY = "add_primary_key"
+    ADD_UNIQUE = "add_unique"
+    ALTER_COLUMN_TYPE = "alter_column_type"
+    ALTER_EXTENSION = "alter_extension"
+    ALTER_FOREIGN_KEY = "alter_foreign_key"
+    ALTER_SEQUENCE = "alter_sequence"
+    BACKFILL = "backfill"
+    COMMENT = "comment"
+    CREATE_ENUM = "create_enum"
+    CREATE_EXTENSION = "create_extension"
+    CREATE_INDEX = "create_index"
+    CREATE_INDEX_CONCURRENTLY = "create_index_concurrently"
+    CREATE_SCHEMA = "create_schema"
+    CREATE_SEQUENCE = "create_sequence"
+    CREATE_SYNC_FUNCTION = "create_sync_function"
+    CREATE_SYNC_TRIGGER = "create_sync_trigger"
+    CREATE_TABLE = "create_table"
+    DROP_CHECK = "drop_check"
+    DROP_COLUMN = "drop_column"
+    DROP_CONSTRAINT = "drop_constraint"
+    DROP_DEFAULT = "drop_default"
+    DROP_ENUM = "drop_enum"
+    DROP_EXPRESSION = "drop_expression"
+    DROP_FOREIGN_KEY = "drop_foreign_key"
+    DROP_IDENTITY = "drop_identity"
+    DROP_INDEX = "drop_index"
+    DROP_INDEX_CONCURRENTLY = "drop_index_concurrently"
+    DROP_KEY = "drop_key"
+    DROP_NOT_NULL = "drop_not_null"
+    DROP_SEQUENCE = "drop_sequence"
+    DROP_SYNC_FUNCTION = "drop_sync_function"
+    DROP_SYNC_TRIGGER = "drop_sync_trigger"
+    DROP_TABLE = "drop_table"
+    RENAME_COLUMN = "rename_column"
+    RENAME_CONSTRAINT = "rename_constraint"
+    RENAME_ENUM = "rename_enum"
+    RENAME_INDEX = "rename_index"
+    RENAME_SEQUENCE = "rename_sequence"
+    RENAME_SYNC_FUNCTION = "rename_sync_function"
+    RENAME_SYNC_TRIGGER = "rename_sync_trigger"
+    RENAME_TABLE = "rename_table"
+    SET_DEFAULT = "set_default"
+    SET_IDENTITY = "set_identity"
+    SET_NOT_NULL = "set_not_null"
+    SET_SEQUENCE = "set_sequence"
+    VALIDATE_CONSTRAINT = "validate_constraint"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,7 +172,7 @@ class Step:
     """One SQL statement of a plan."""
 
     phase: Phase
-    kind: str  # what the statement does: "add_column", "create_index_concurrently", ...
+    kind: StepKind  # what the statement does
     object: str  # what it acts on: "leads", "leads.roof_type", "leads_status_idx"
     sql: str  # one complete statement, without the trailing semicolon
     hazard: Hazard
@@ -133,6 +189,7 @@ class Step:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["phase"] = self.phase.name.lower()
+        data["kind"] = self.kind.value
         data["hazard"] = self.hazard.value
         data["relations"] = list(self.relations)
         if self.together is None:
@@ -146,13 +203,14 @@ class Step:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Step:
         batch = data.get("batch")
+        batch_fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in (batch or {}).items()}
         return cls(**{
             **data,
             "phase": Phase[data["phase"].upper()],
+            "kind": StepKind(data["kind"]),
             "hazard": Hazard(data["hazard"]),
             "relations": tuple(data.get("relations", ())),
-            "batch": None if batch is None else Batched(**{
-                k: tuple(v) if isinstance(v, list) else v for k, v in batch.items()}),
+            "batch": None if batch is None else Batched(**batch_fields),
         })
 
 

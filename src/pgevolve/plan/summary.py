@@ -42,7 +42,7 @@ from pgevolve.changes import (
     SetExtensionSchema,
     ValidateConstraint,
 )
-from pgevolve.sqltext.type_text import SERIAL_TYPES
+from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 
 def _c(name: str) -> str:
@@ -72,9 +72,9 @@ def summarize(change: Change) -> str:
             return f"Rebuilds list of values {_c(new.name)} ({what})"
         case DropEnum(enum=enum):
             return f"Removes list of values {_c(enum.name)}"
-        case CreateTable(table=table):
+        case CreateTable(definition=table):
             return f"Creates table {_c(table.name)} ({len(table.columns)} columns)"
-        case DropTable(table=table):
+        case DropTable(definition=table):
             return f"Deletes table {_c(table.name)} and all its data"
         case RenameTable(old=old, new=new):
             return f"Renames table {_c(old)} to {_c(new)}"

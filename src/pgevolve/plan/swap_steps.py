@@ -14,7 +14,7 @@ from dataclasses import replace
 from pgevolve import model
 from pgevolve.changes import AlterForeignKey, ReplaceIndex, ReplaceKey
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.ident import temporary_index_name
 
@@ -49,10 +49,10 @@ def replace_key(change: ReplaceKey, ctx: Context) -> list[Step]:
     steps = [_build_aside(table, replace(model.key_index(new), name=temp), what, ctx)] if built else []
     swap = f"swap {table}.{new.name}"
     steps += _unhook(change.foreign_keys, what, ctx, together=swap)
-    kind = "add_primary_key" if isinstance(new, model.PrimaryKey) else "add_unique"
+    kind = StepKind.ADD_PRIMARY_KEY if isinstance(new, model.PrimaryKey) else StepKind.ADD_UNIQUE
     steps += [
-        draft(Phase.KEYS, "drop_constraint", f"{table}.{old.name}", ddl.drop_constraint(table, old.name, ctx.scope),
-              Hazard.SAFE, KEY_DROPPED, relations=rel, together=swap),
+        draft(Phase.KEYS, StepKind.DROP_CONSTRAINT, f"{table}.{old.name}",
+              ddl.drop_constraint(table, old.name, ctx.scope), Hazard.SAFE, KEY_DROPPED, relations=rel, together=swap),
         draft(Phase.KEYS, kind, f"{table}.{new.name}", ddl.add_key_using_index(table, new, ctx.scope, temp),
               Hazard.SAFE, _attach_reason(change, temp), relations=rel, together=swap),
     ]
@@ -76,16 +76,17 @@ def replace_index(change: ReplaceIndex, ctx: Context) -> list[Step]:
     if change.foreign_keys:
         swap = f"swap {table}.{new.name}"
         steps += _unhook(change.foreign_keys, "index", ctx, together=swap)
-        steps.append(draft(Phase.KEYS, "drop_index", old.name, ddl.drop_index(old.name, ctx.scope, concurrently=False),
-                           Hazard.SAFE, OLD_INDEX_DROPPED_LOCKED, relations=rel, together=swap))
+        steps.append(draft(Phase.KEYS, StepKind.DROP_INDEX, old.name,
+                           ddl.drop_index(old.name, ctx.scope, concurrently=False), Hazard.SAFE,
+                           OLD_INDEX_DROPPED_LOCKED, relations=rel, together=swap))
     else:
-        steps.append(draft(Phase.INDEXES, "drop_index_concurrently", old.name,
+        steps.append(draft(Phase.INDEXES, StepKind.DROP_INDEX_CONCURRENTLY, old.name,
                            ddl.drop_index(old.name, ctx.scope, concurrently=True), Hazard.SAFE, OLD_INDEX_DROPPED,
                            transactional=False, relations=rel))
-    steps.append(draft(Phase.KEYS, "rename_index", new.name, ddl.rename_index(temp, new.name, ctx.scope),
+    steps.append(draft(Phase.KEYS, StepKind.RENAME_INDEX, new.name, ddl.rename_index(temp, new.name, ctx.scope),
                        Hazard.SAFE, RENAMED, relations=(ctx.relation(temp),)))
     if new.comment is not None:
-        steps.append(draft(Phase.COMMENTS, "comment", new.name,
+        steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, new.name,
                            ddl.comment_on("index", table, new.name, new.comment, ctx.scope), Hazard.SAFE,
                            "Catalog-only."))
     return steps
@@ -93,7 +94,7 @@ def replace_index(change: ReplaceIndex, ctx: Context) -> list[Step]:
 
 def _build_aside(table: str, index: model.Index, replaced: str, ctx: Context) -> Step:
     hazard, failure = (Hazard.DATA, UNIQUE_FAILS) if index.unique else (Hazard.SAFE, PLAIN_FAILS)
-    return draft(Phase.INDEXES, "create_index_concurrently", index.name,
+    return draft(Phase.INDEXES, StepKind.CREATE_INDEX_CONCURRENTLY, index.name,
                  ddl.create_index(table, index, ctx.scope, concurrently=True), hazard,
                  BUILD_ASIDE.format(replaced, failure), transactional=False,
                  relations=(ctx.relation(table), ctx.relation(index.name)))
@@ -101,8 +102,8 @@ def _build_aside(table: str, index: model.Index, replaced: str, ctx: Context) ->
 
 def _unhook(foreign_keys: tuple[tuple[str, model.ForeignKey], ...], replaced: str, ctx: Context,
             *, together: str | None = None) -> list[Step]:
-    return [draft(Phase.KEYS, "drop_foreign_key", f"{table}.{fk.name}", ddl.drop_constraint(table, fk.name, ctx.scope),
-                  Hazard.SAFE, FK_UNHOOKED.format(f"old {replaced}"),
+    return [draft(Phase.KEYS, StepKind.DROP_FOREIGN_KEY, f"{table}.{fk.name}",
+                  ddl.drop_constraint(table, fk.name, ctx.scope), Hazard.SAFE, FK_UNHOOKED.format(f"old {replaced}"),
                   relations=(ctx.relation(table), ctx.relation(fk.ref_table)), together=together)
             for table, fk in foreign_keys]
 
@@ -111,6 +112,6 @@ def alter_foreign_key(change: AlterForeignKey, ctx: Context) -> list[Step]:
     """Only the deferrability changed: ALTER CONSTRAINT, catalog-only (no drop, no VALIDATE scan)."""
     fk = change.new
     sql = ddl.alter_constraint_timing(change.table, fk.name, fk.deferrable, fk.initially_deferred, ctx.scope)
-    return [draft(Phase.FOREIGN_KEYS, "alter_foreign_key", f"{change.table}.{fk.name}", sql, Hazard.SAFE,
+    return [draft(Phase.FOREIGN_KEYS, StepKind.ALTER_FOREIGN_KEY, f"{change.table}.{fk.name}", sql, Hazard.SAFE,
                   "Catalog-only: a brief ACCESS EXCLUSIVE lock on the table; no row is checked again.",
                   relations=(ctx.relation(change.table),))]

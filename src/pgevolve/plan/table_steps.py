@@ -5,7 +5,7 @@ from __future__ import annotations
 from pgevolve import model
 from pgevolve.changes import AddColumn, CreateTable, DropColumn, DropTable, RenameColumn, RenameTable
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.expression_facts import volatile_calls
 
@@ -18,21 +18,21 @@ NEW_TABLE_KEY = (
 
 def create_table(change: CreateTable, ctx: Context) -> list[Step]:
     """CREATE TABLE, then (in their phases) its foreign keys, indexes and comments, all in plain form."""
-    table, scope = change.table, ctx.scope
-    steps = [draft(Phase.TABLES, "create_table", table.name, ddl.create_table(table, scope), Hazard.SAFE,
+    table, scope = change.definition, ctx.scope
+    steps = [draft(Phase.TABLES, StepKind.CREATE_TABLE, table.name, ddl.create_table(table, scope), Hazard.SAFE,
                    "Creates a new, empty table.", relations=ctx.table_relations(table))]
     for check in model.sort_by_name(table.checks):
         if not check.valid:  # only ALTER TABLE can add a NOT VALID check
-            steps.append(draft(Phase.CHECKS, "add_check_not_valid", f"{table.name}.{check.name}",
+            steps.append(draft(Phase.CHECKS, StepKind.ADD_CHECK_NOT_VALID, f"{table.name}.{check.name}",
                                ddl.add_constraint(table.name, check, scope, not_valid=True), Hazard.SAFE,
                                "Added NOT VALID, as the desired schema has it.",
                                relations=(ctx.relation(table.name),)))
     for fk in model.sort_by_name(table.foreign_keys):
-        steps.append(draft(Phase.FOREIGN_KEYS, "add_foreign_key", f"{table.name}.{fk.name}",
+        steps.append(draft(Phase.FOREIGN_KEYS, StepKind.ADD_FOREIGN_KEY, f"{table.name}.{fk.name}",
                            ddl.add_constraint(table.name, fk, scope, not_valid=not fk.valid), Hazard.SAFE,
                            NEW_TABLE_KEY, relations=(ctx.relation(table.name), ctx.relation(fk.ref_table))))
     for index in model.sort_by_name(table.indexes):
-        steps.append(draft(Phase.INDEXES, "create_index", index.name,
+        steps.append(draft(Phase.INDEXES, StepKind.CREATE_INDEX, index.name,
                            ddl.create_index(table.name, index, scope, concurrently=False), Hazard.SAFE,
                            NEW_TABLE_INDEX, relations=(ctx.relation(table.name), ctx.relation(index.name))))
     steps += [_comment(sql, table.name) for sql in ddl.table_comments(table, scope)]
@@ -40,20 +40,20 @@ def create_table(change: CreateTable, ctx: Context) -> list[Step]:
 
 
 def _comment(sql: str, obj: str) -> Step:
-    return draft(Phase.COMMENTS, "comment", obj, sql, Hazard.SAFE, "Comments are catalog-only.")
+    return draft(Phase.COMMENTS, StepKind.COMMENT, obj, sql, Hazard.SAFE, "Comments are catalog-only.")
 
 
 def drop_table(change: DropTable, ctx: Context) -> list[Step]:
     """Its foreign keys first (so tables that reference each other drop in any order), then the table."""
-    table = change.table
+    table = change.definition
     steps = [
-        draft(Phase.DROP_FOREIGN_KEYS, "drop_foreign_key", f"{table.name}.{fk.name}",
+        draft(Phase.DROP_FOREIGN_KEYS, StepKind.DROP_FOREIGN_KEY, f"{table.name}.{fk.name}",
               ddl.drop_constraint(table.name, fk.name, ctx.scope), Hazard.SAFE,
               "Dropped before its table, so that tables referencing each other can be dropped.",
               relations=(ctx.relation(table.name), ctx.relation(fk.ref_table)))
         for fk in model.sort_by_name(table.foreign_keys)
     ]
-    steps.append(draft(Phase.DROP_TABLES, "drop_table", table.name, ddl.drop_table(table.name, ctx.scope),
+    steps.append(draft(Phase.DROP_TABLES, StepKind.DROP_TABLE, table.name, ddl.drop_table(table.name, ctx.scope),
                        Hazard.DESTRUCTIVE, "Deletes the table and every row in it.",
                        relations=ctx.table_relations(table)))
     return steps
@@ -61,7 +61,7 @@ def drop_table(change: DropTable, ctx: Context) -> list[Step]:
 
 def rename_table(change: RenameTable, ctx: Context) -> list[Step]:
     sql = ddl.rename_table(change.old, change.new, ctx.scope)
-    return [draft(Phase.RENAMES, "rename_table", change.new, sql, Hazard.LOCKS,
+    return [draft(Phase.RENAMES, StepKind.RENAME_TABLE, change.new, sql, Hazard.LOCKS,
                   "A brief ACCESS EXCLUSIVE lock; queries that still use the old name fail from now on.",
                   relations=(ctx.relation(change.new),)),
             *_rename_sequences(change.sequences, ctx)]
@@ -69,14 +69,14 @@ def rename_table(change: RenameTable, ctx: Context) -> list[Step]:
 
 def rename_column(change: RenameColumn, ctx: Context) -> list[Step]:
     sql = ddl.rename_column(change.table, change.old, change.new, ctx.scope)
-    return [draft(Phase.RENAMES, "rename_column", f"{change.table}.{change.new}", sql, Hazard.LOCKS,
+    return [draft(Phase.RENAMES, StepKind.RENAME_COLUMN, f"{change.table}.{change.new}", sql, Hazard.LOCKS,
                   "A brief ACCESS EXCLUSIVE lock; queries that still use the old name fail from now on.",
                   relations=(ctx.relation(change.table),)),
             *_rename_sequences(change.sequences, ctx)]
 
 
 def _rename_sequences(pairs: tuple[tuple[str, str], ...], ctx: Context) -> list[Step]:
-    return [draft(Phase.RENAMES, "rename_sequence", new, ddl.rename_sequence(old, new, ctx.scope), Hazard.LOCKS,
+    return [draft(Phase.RENAMES, StepKind.RENAME_SEQUENCE, new, ddl.rename_sequence(old, new, ctx.scope), Hazard.LOCKS,
                   "A brief ACCESS EXCLUSIVE lock on the serial sequence; the column's default follows it (it names "
                   "the sequence by OID).", relations=(ctx.relation(new),))
             for old, new in pairs]
@@ -85,7 +85,7 @@ def _rename_sequences(pairs: tuple[tuple[str, str], ...], ctx: Context) -> list[
 def add_column(change: AddColumn, ctx: Context) -> list[Step]:
     column = change.column
     hazard, reason = add_column_hazard(change.table, column)
-    steps = [draft(Phase.COLUMNS, "add_column", f"{change.table}.{column.name}",
+    steps = [draft(Phase.COLUMNS, StepKind.ADD_COLUMN, f"{change.table}.{column.name}",
                    ddl.add_column(change.table, column, ctx.scope), hazard, reason,
                    relations=(ctx.relation(change.table),))]
     if column.comment is not None:
@@ -127,6 +127,6 @@ def _rewrite_reason(table: str, column: model.Column) -> str | None:
 
 def drop_column(change: DropColumn, ctx: Context) -> list[Step]:
     sql = ddl.drop_column(change.table, change.column.name, ctx.scope)
-    return [draft(Phase.DROP_COLUMNS, "drop_column", f"{change.table}.{change.column.name}", sql,
+    return [draft(Phase.DROP_COLUMNS, StepKind.DROP_COLUMN, f"{change.table}.{change.column.name}", sql,
                   Hazard.DESTRUCTIVE, "Deletes the column and its data in every row.",
                   relations=(ctx.relation(change.table),))]

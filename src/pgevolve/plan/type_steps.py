@@ -16,34 +16,34 @@ from pgevolve.changes import (
     SetExtensionSchema,
 )
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.steps import Hazard, Phase, Step
+from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.ident import make_object_name
 
 
 def create_schema(change: CreateSchema, ctx: Context) -> list[Step]:
-    return [draft(Phase.SCHEMA, "create_schema", change.name, ddl.create_schema(change.name), Hazard.SAFE,
+    return [draft(Phase.SCHEMA, StepKind.CREATE_SCHEMA, change.name, ddl.create_schema(change.name), Hazard.SAFE,
                   "Creates the owned schema unless it exists.")]
 
 
 def create_extension(change: CreateExtension, ctx: Context) -> list[Step]:
     sql = ddl.create_extension(change.extension, ctx.scope)
-    return [draft(Phase.EXTENSIONS, "create_extension", change.extension.name, sql, Hazard.SAFE,
+    return [draft(Phase.EXTENSIONS, StepKind.CREATE_EXTENSION, change.extension.name, sql, Hazard.SAFE,
                   "Installs the extension's functions and types; no table is touched.")]
 
 
 def set_extension_schema(change: SetExtensionSchema, ctx: Context) -> list[Step]:
     sql = ddl.set_extension_schema(change.name, change.new_schema or ctx.scope.schema)
-    return [draft(Phase.EXTENSIONS, "alter_extension", change.name, sql, Hazard.LOCKS,
+    return [draft(Phase.EXTENSIONS, StepKind.ALTER_EXTENSION, change.name, sql, Hazard.LOCKS,
                   "Moves the extension's functions and types; SQL that names them by the old schema breaks.")]
 
 
 def create_enum(change: CreateEnum, ctx: Context) -> list[Step]:
     enum = change.enum
-    steps = [draft(Phase.ENUMS, "create_enum", enum.name, ddl.create_enum(enum, ctx.scope), Hazard.SAFE,
+    steps = [draft(Phase.ENUMS, StepKind.CREATE_ENUM, enum.name, ddl.create_enum(enum, ctx.scope), Hazard.SAFE,
                    "Creates a new type; no table is touched.")]
     if enum.comment is not None:
-        steps.append(draft(Phase.COMMENTS, "comment", enum.name,
+        steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, enum.name,
                            ddl.comment_on("type", None, enum.name, enum.comment, ctx.scope), Hazard.SAFE,
                            "Catalog-only."))
     return steps
@@ -53,7 +53,7 @@ def add_enum_value(change: AddEnumValue, ctx: Context) -> list[Step]:
     # A value added in a transaction cannot be used before that transaction commits:
     # run it on its own, first of all, so later steps (defaults, checks) may use it.
     sql = ddl.add_enum_value(change.enum, change.value, ctx.scope, before=change.before, after=change.after)
-    return [draft(Phase.ENUM_VALUES, "add_enum_value", f"{change.enum}.{change.value}", sql, Hazard.SAFE,
+    return [draft(Phase.ENUM_VALUES, StepKind.ADD_ENUM_VALUE, f"{change.enum}.{change.value}", sql, Hazard.SAFE,
                   "Catalog-only; runs outside a transaction so that later steps can use the new value.",
                   transactional=False)]
 
@@ -78,28 +78,29 @@ def replace_enum(change: ReplaceEnum, ctx: Context) -> list[Step]:
     aside = make_object_name(name, None, "pgevolve_old")
     steps = _drop_dependents(change, ctx)
     steps += [
-        draft(Phase.ENUMS, "rename_enum", name, ddl.rename_type(name, aside, scope), Hazard.SAFE,
+        draft(Phase.ENUMS, StepKind.RENAME_ENUM, name, ddl.rename_type(name, aside, scope), Hazard.SAFE,
               "Moves the old type aside; the columns still use it until converted below."),
-        draft(Phase.ENUMS, "create_enum", name, ddl.create_enum(change.new, scope), Hazard.SAFE,
+        draft(Phase.ENUMS, StepKind.CREATE_ENUM, name, ddl.create_enum(change.new, scope), Hazard.SAFE,
               "Creates the type with the new list of values."),
     ]
     removes = bool(set(change.old.values) - set(change.new.values))
     for table, column in change.columns:
         steps += _convert_column(table, column, ctx, removes=removes)
     steps += _make_dependents(change, ctx)
-    steps.append(draft(Phase.ENUMS, "drop_enum", aside, ddl.drop_type(aside, scope), Hazard.SAFE,
+    steps.append(draft(Phase.ENUMS, StepKind.DROP_ENUM, aside, ddl.drop_type(aside, scope), Hazard.SAFE,
                        "No column uses the old type any more."))
     together = f"rebuild {name}"
     return [replace(s, together=together) if s.phase is Phase.ENUMS else s for s in steps]
 
 
 def _drop_dependents(change: ReplaceEnum, ctx: Context) -> list[Step]:
-    steps = [draft(Phase.ENUMS, "drop_constraint", f"{table}.{check.name}",
+    steps = [draft(Phase.ENUMS, StepKind.DROP_CONSTRAINT, f"{table}.{check.name}",
                    ddl.drop_constraint(table, check.name, ctx.scope), Hazard.SAFE, DEPENDENT_DROPPED,
                    relations=(ctx.relation(table),))
              for table, check, _ in change.checks]
-    steps += [draft(Phase.ENUMS, "drop_index", index.name, ddl.drop_index(index.name, ctx.scope, concurrently=False),
-                    Hazard.SAFE, DEPENDENT_DROPPED, relations=(ctx.relation(table), ctx.relation(index.name)))
+    steps += [draft(Phase.ENUMS, StepKind.DROP_INDEX, index.name,
+                    ddl.drop_index(index.name, ctx.scope, concurrently=False), Hazard.SAFE, DEPENDENT_DROPPED,
+                    relations=(ctx.relation(table), ctx.relation(index.name)))
               for table, index, _ in change.indexes]
     return steps
 
@@ -109,22 +110,22 @@ def _make_dependents(change: ReplaceEnum, ctx: Context) -> list[Step]:
     for table, _, index in change.indexes:
         if index is None:
             continue
-        steps.append(draft(Phase.ENUMS, "create_index", index.name,
+        steps.append(draft(Phase.ENUMS, StepKind.CREATE_INDEX, index.name,
                            ddl.create_index(table, index, ctx.scope, concurrently=False), Hazard.LOCKS,
                            DEPENDENT_INDEX_MADE, relations=(ctx.relation(table), ctx.relation(index.name))))
         if index.comment is not None:
-            steps.append(draft(Phase.COMMENTS, "comment", index.name,
+            steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, index.name,
                                ddl.comment_on("index", table, index.name, index.comment, ctx.scope), Hazard.SAFE,
                                "Catalog-only."))
     for table, _, check in change.checks:
         if check is None:
             continue
         rel = (ctx.relation(table),)
-        steps.append(draft(Phase.ENUMS, "add_check_not_valid", f"{table}.{check.name}",
+        steps.append(draft(Phase.ENUMS, StepKind.ADD_CHECK_NOT_VALID, f"{table}.{check.name}",
                            ddl.add_constraint(table, check, ctx.scope, not_valid=True), Hazard.SAFE,
                            DEPENDENT_CHECK_MADE, relations=rel))
         if check.valid:
-            steps.append(draft(Phase.VALIDATE_CHECKS, "validate_constraint", f"{table}.{check.name}",
+            steps.append(draft(Phase.VALIDATE_CHECKS, StepKind.VALIDATE_CONSTRAINT, f"{table}.{check.name}",
                                ddl.validate_constraint(table, check.name, ctx.scope), Hazard.DATA,
                                "Scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on); "
                                "fails if an existing row violates the check.", isolated=True, relations=rel))
@@ -135,7 +136,7 @@ def _convert_column(table: str, column: model.Column, ctx: Context, *, removes: 
     obj, rel, scope = f"{table}.{column.name}", (ctx.relation(table),), ctx.scope
     steps = []
     if column.default is not None:  # the default names the old type: set aside, set again after
-        steps.append(draft(Phase.ENUMS, "drop_default", obj, ddl.drop_default(table, column.name, scope),
+        steps.append(draft(Phase.ENUMS, StepKind.DROP_DEFAULT, obj, ddl.drop_default(table, column.name, scope),
                            Hazard.SAFE, "Set aside while the column changes type.", relations=rel))
     if removes:
         hazard, reason = Hazard.DATA, ("Rewrites the table under an ACCESS EXCLUSIVE lock; fails if a row holds a "
@@ -144,11 +145,11 @@ def _convert_column(table: str, column: model.Column, ctx: Context, *, removes: 
         hazard, reason = Hazard.REWRITE, ("Rewrites the table and its indexes under an ACCESS EXCLUSIVE lock; every "
                                           "value converts, but ORDER BY and comparisons on the column follow the new "
                                           "order.")
-    steps.append(draft(Phase.ENUMS, "alter_column_type", obj, ddl.retype_through_text(table, column, scope),
+    steps.append(draft(Phase.ENUMS, StepKind.ALTER_COLUMN_TYPE, obj, ddl.retype_through_text(table, column, scope),
                        hazard, reason, relations=rel))
     default = _desired_default(table, column.name, ctx)
     if column.default is not None and default is not None:
-        steps.append(draft(Phase.ENUMS, "set_default", obj, ddl.set_default(table, column.name, default, scope),
+        steps.append(draft(Phase.ENUMS, StepKind.SET_DEFAULT, obj, ddl.set_default(table, column.name, default, scope),
                            Hazard.SAFE, "The default again, now of the new type.", relations=rel))
     return steps
 
@@ -161,11 +162,11 @@ def _desired_default(table: str, column: str, ctx: Context) -> str | None:
 
 
 def drop_enum(change: DropEnum, ctx: Context) -> list[Step]:
-    return [draft(Phase.DROP_ENUMS, "drop_enum", change.enum.name, ddl.drop_type(change.enum.name, ctx.scope),
+    return [draft(Phase.DROP_ENUMS, StepKind.DROP_ENUM, change.enum.name, ddl.drop_type(change.enum.name, ctx.scope),
                   Hazard.DESTRUCTIVE, "Drops the type (after every column that used it).")]
 
 
 def set_comment(change: SetComment, ctx: Context) -> list[Step]:
     sql = ddl.comment_on(change.target, change.table, change.name, change.comment, ctx.scope)
     obj = f"{change.table}.{change.name}" if change.target == "column" else change.name
-    return [draft(Phase.COMMENTS, "comment", obj, sql, Hazard.SAFE, "Catalog-only.")]
+    return [draft(Phase.COMMENTS, StepKind.COMMENT, obj, sql, Hazard.SAFE, "Catalog-only.")]

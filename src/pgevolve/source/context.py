@@ -11,7 +11,7 @@ from pgevolve.source.project import Project, TableSpec
 from pgevolve.source.validate import describe
 from pgevolve.sqltext import ident
 from pgevolve.sqltext.expressions import Expression, ExpressionError, parse_expression
-from pgevolve.sqltext.types import ResolvedType
+from pgevolve.sqltext.type_names import ResolvedType
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -149,12 +149,6 @@ def _types_check(col: str, key: str, prop: Mapping[str, Any], shape: Shape, *, a
     return _nothing_breaks(col, "lax $[*]" if as_items else "lax $", term)
 
 
-def shape_check(col: str, shape: Shape, *, as_items: bool) -> str | None:
-    """All of a shape's CHECKs as one expression (what PostgreSQL enforces in all), None for enforce: none."""
-    checks = shape_checks(col, shape, as_items=as_items)
-    return " AND ".join(f"({expression})" for _, expression in checks) or None
-
-
 def _nothing_breaks(col: str, base: str, predicate: str) -> str:
     """``col`` has no item at ``base`` for which ``predicate`` is false."""
     return f"NOT ({col} @? {quote_literal(f'{base} ? (!({predicate}))')})"

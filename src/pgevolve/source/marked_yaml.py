@@ -8,10 +8,10 @@ keeps its position and a duplicate key is an error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -137,7 +137,13 @@ def _compose(text: str) -> Node | None:
     return _compose_with(yaml.SafeLoader, text)
 
 
-def _compose_with(loader_class: type, text: str) -> Node | None:
+class _Loader(Protocol):
+    def get_single_node(self) -> Node | None: ...
+
+    def dispose(self) -> None: ...
+
+
+def _compose_with(loader_class: Callable[[str], _Loader], text: str) -> Node | None:
     loader = loader_class(text)
     try:
         return loader.get_single_node()

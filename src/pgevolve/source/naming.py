@@ -39,7 +39,8 @@ class Namer:
                 if key is not None and key.name:
                     namer.relations.add(key.name)
                     namer.constraints.add(key.name)
-            namer.constraints.update(c.name for c in (*table.checks, *table.foreign_keys) if c.name)
+            namer.constraints.update(c.name for c in table.checks if c.name)
+            namer.constraints.update(f.name for f in table.foreign_keys if f.name)
             namer.relations.update(i.name for i in table.indexes if i.name)
         return namer
 

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pgevolve.errors import Problem, did_you_mean
 from pgevolve.source.context import Context, name_problem, present
 from pgevolve.source.marked_yaml import Document, NodePath
-from pgevolve.source.project import Project, TableSpec
+from pgevolve.source.project import CheckSpec, ForeignKeySpec, IndexSpec, KeySpec, Project, TableSpec
 from pgevolve.source.semantic_columns import check_column, resolve_column_types
 from pgevolve.source.semantic_shapes import check_shape
 from pgevolve.source.semantic_tables import check_table
 from pgevolve.sqltext import ident
-from pgevolve.sqltext.types import ResolvedType, TypeNameError, resolve_type
+from pgevolve.sqltext.type_names import ResolvedType, TypeNameError, resolve_type
 
 # Extensions shipped with PostgreSQL (contrib) and the most common third-party ones: an
 # unknown name close to one of these is most likely a typo (uuid_ossp for uuid-ossp).
@@ -144,7 +144,8 @@ def _table_renames(ctx: Context) -> list[Problem]:
 def _relations(table: TableSpec) -> Iterator[tuple[str, str, NodePath]]:
     """(name, kind, path) of every user-written name that lives in the schema's relation namespace."""
     yield table.name, f"table '{table.name}'", ("table",)
-    keyed = [("primary key", table.primary_key), *(("unique constraint", u) for u in table.uniques)]
+    keyed: list[tuple[str, KeySpec | IndexSpec | None]] = [("primary key", table.primary_key)]
+    keyed += [("unique constraint", u) for u in table.uniques]
     keyed += [("index", i) for i in table.indexes]
     for kind, part in keyed:
         if part is not None and part.name is not None:
@@ -174,7 +175,8 @@ def _constraint_names(ctx: Context) -> list[Problem]:
     problems = []
     for table in ctx.tables.values():
         seen = {part.name for part in (table.primary_key, *table.uniques) if part is not None and part.name}
-        for part in (*table.checks, *table.foreign_keys):
+        parts: tuple[CheckSpec | ForeignKeySpec, ...] = (*table.checks, *table.foreign_keys)
+        for part in parts:
             if part.name is None:
                 continue
             if part.name in seen:

@@ -9,7 +9,7 @@ from pgevolve.source.context import Context, expression_problems, missing_column
 from pgevolve.source.marked_yaml import NodePath
 from pgevolve.source.project import ColumnSpec, TableSpec
 from pgevolve.source.validate import describe
-from pgevolve.sqltext.types import ResolvedType, TypeNameError, is_integer, is_text_like, resolve_type
+from pgevolve.sqltext.type_names import ResolvedType, TypeNameError, is_integer, is_text_like, resolve_type
 
 # Keys that make no sense on pgevolve's own jsonb columns, which fix their type, default and nullability.
 _NOT_ON_SPECIAL = ("default", "enum", "shape", "items", "identity", "generated", "references", "primary_key",

@@ -10,7 +10,7 @@ from pgevolve.source.context import Context, expression_problems, missing_column
 from pgevolve.source.marked_yaml import NodePath
 from pgevolve.source.project import IndexSpec, TableSpec
 from pgevolve.source.validate import describe
-from pgevolve.sqltext.types import SERIAL_BASE, fk_compatible
+from pgevolve.sqltext.type_names import SERIAL_BASE, fk_compatible
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +51,7 @@ def is_not_null(ctx: Context, table: TableSpec, column: str) -> bool:
 
 def _names(table: TableSpec) -> list[Problem]:
     doc = table.doc
-    named = [(("table",), table.name), (("renamed_from",), table.renamed_from)]
+    named: list[tuple[NodePath, str | None]] = [(("table",), table.name), (("renamed_from",), table.renamed_from)]
     for part in (table.primary_key, *table.uniques, *table.checks, *table.foreign_keys, *table.indexes):
         if part is not None:
             named.append(((*part.path, "name"), part.name))

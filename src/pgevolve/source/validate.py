@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -58,7 +58,8 @@ _NUMBERED = {
 def format_json_schema() -> dict[str, Any]:
     """The JSON Schema of every file under schema/ (project, table, shape), as shipped with pgevolve."""
     text = resources.files("pgevolve.source").joinpath("format.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @cache
@@ -154,10 +155,26 @@ def _named(label: str, name: str, phrases: list[str]) -> str:
     return f"{label} '{name}'"
 
 
+# jsonschema types a ValidationError's fields as "value or Unset"; an error from iter_errors has them all set.
+def _instance(error: ValidationError) -> Any:
+    """The value that failed."""
+    return error.instance
+
+
+def _value(error: ValidationError) -> Any:
+    """The failed keyword's value in the schema (the allowed enum values, the required keys, ...)."""
+    return error.validator_value
+
+
+def _schema(error: ValidationError) -> Mapping[str, Any]:
+    """The (sub)schema that failed."""
+    return error.schema if isinstance(error.schema, Mapping) else {}
+
+
 def _convert(error: ValidationError, doc: Document) -> list[Problem]:
     path: NodePath = tuple(error.absolute_path)
     if "propertyNames" in error.schema_path:
-        return [doc.problem((*path, error.instance), f"a name in {describe(path)} is empty", at="key")]
+        return [doc.problem((*path, _instance(error)), f"a name in {describe(path)} is empty", at="key")]
     match error.validator:
         case "additionalProperties":
             return _unknown_keys(error, doc, path)
@@ -172,20 +189,20 @@ def _convert(error: ValidationError, doc: Document) -> list[Problem]:
         case "uniqueItems":
             return [_duplicate_item(error, doc, path)]
         case "pattern":
-            message = error.schema.get("patternErrorMessage", f"must match {error.validator_value}")
-            return [doc.problem(path, f"{describe(path)} {message}", value=error.instance)]
+            message = _schema(error).get("patternErrorMessage", f"must match {_value(error)}")
+            return [doc.problem(path, f"{describe(path)} {message}", value=_instance(error))]
         case "minLength" | "minItems" | "minProperties":
-            return [doc.problem(path, f"{describe(path)} must not be empty", value=_shown(error.instance))]
+            return [doc.problem(path, f"{describe(path)} must not be empty", value=_shown(_instance(error)))]
         case "minimum":
-            message = f"{describe(path)} must be at least {error.validator_value}"
-            return [doc.problem(path, message, value=error.instance)]
+            message = f"{describe(path)} must be at least {_value(error)}"
+            return [doc.problem(path, message, value=_instance(error))]
     return [doc.problem(path, f"{describe(path)}: {error.message}")]
 
 
 def _unknown_keys(error: ValidationError, doc: Document, path: NodePath) -> list[Problem]:
-    known = sorted(error.schema.get("properties", {}))
+    known = sorted(_schema(error).get("properties", {}))
     problems = []
-    for key in error.instance:
+    for key in _instance(error):
         if key in known:
             continue
         hint = did_you_mean(key, known)
@@ -193,7 +210,7 @@ def _unknown_keys(error: ValidationError, doc: Document, path: NodePath) -> list
             hint = f"pgevolve calls it '{_KEY_ALIASES[key.lower()]}'"
         where = f" in {describe(path)}" if path else ""
         message = f"unknown key '{key}'{where}"
-        if hint is None and error.instance[key] is None:
+        if hint is None and _instance(error)[key] is None:
             hint = "inside { ... } a comma ends the value: put text that has commas in quotes"
         if hint is None:
             hint = "known keys: " + ", ".join(known)
@@ -202,18 +219,18 @@ def _unknown_keys(error: ValidationError, doc: Document, path: NodePath) -> list
 
 
 def _missing_keys(error: ValidationError, doc: Document, path: NodePath) -> list[Problem]:
-    missing = [key for key in error.validator_value if key not in error.instance]
+    missing = [key for key in _value(error) if key not in _instance(error)]
     owner = describe(path) if path else "the file"
     return [doc.problem(path, f"{owner} is missing the required key '{key}'", at="key") for key in missing]
 
 
 def _wrong_type(error: ValidationError, doc: Document, path: NodePath) -> Problem:
-    expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+    expected = _value(error) if isinstance(_value(error), list) else [_value(error)]
     words = " or ".join(_EXPECTED.get(t, t) for t in expected)
     message = f"{describe(path)} must be {words}"
-    if isinstance(error.instance, dict | list):
-        message += f", not {'a mapping' if isinstance(error.instance, dict) else 'a list'}"
-    return doc.problem(path, message, value=_shown(error.instance), hint=_type_hint(expected, error.instance))
+    if isinstance(_instance(error), dict | list):
+        message += f", not {'a mapping' if isinstance(_instance(error), dict) else 'a list'}"
+    return doc.problem(path, message, value=_shown(_instance(error)), hint=_type_hint(expected, _instance(error)))
 
 
 def _type_hint(expected: Sequence[str], instance: object) -> str | None:
@@ -229,17 +246,17 @@ def _type_hint(expected: Sequence[str], instance: object) -> str | None:
 
 
 def _not_in_enum(error: ValidationError, doc: Document, path: NodePath) -> Problem:
-    allowed = [v for v in error.validator_value]
+    allowed = [v for v in _value(error)]
     words = ", ".join(json.dumps(v) if not isinstance(v, str) else v for v in allowed)
-    hint = did_you_mean(error.instance, [v for v in allowed if isinstance(v, str)])
-    if hint is None and isinstance(error.instance, bool) and any(isinstance(v, str) for v in allowed):
+    hint = did_you_mean(_instance(error), [v for v in allowed if isinstance(v, str)])
+    if hint is None and isinstance(_instance(error), bool) and any(isinstance(v, str) for v in allowed):
         hint = "YAML reads yes/no/on/off as booleans: put the text in quotes"
-    return doc.problem(path, f"{describe(path)} must be one of: {words}", value=_shown(error.instance), hint=hint)
+    return doc.problem(path, f"{describe(path)} must be one of: {words}", value=_shown(_instance(error)), hint=hint)
 
 
 def _duplicate_item(error: ValidationError, doc: Document, path: NodePath) -> Problem:
     seen: list[object] = []
-    for index, item in enumerate(error.instance):
+    for index, item in enumerate(_instance(error)):
         if item in seen:
             return doc.problem((*path, index), f"{describe(path)} lists {item!r} twice")
         seen.append(item)
@@ -257,8 +274,8 @@ def _best_branch(error: ValidationError, doc: Document, path: NodePath) -> list[
         return [problem for sub in best for problem in _convert(sub, doc)]
     expected = sorted({t for errs in branches.values() for e in errs if _root_type_error(e) for t in _types(e)})
     message = f"{describe(path)} must be " + " or ".join(_EXPECTED.get(t, t) for t in expected)
-    hint = _type_hint(expected, error.instance)
-    return [doc.problem(path, message, value=_shown(error.instance), hint=hint)]
+    hint = _type_hint(expected, _instance(error))
+    return [doc.problem(path, message, value=_shown(_instance(error)), hint=hint)]
 
 
 def _root_type_error(error: ValidationError) -> bool:
@@ -266,7 +283,7 @@ def _root_type_error(error: ValidationError) -> bool:
 
 
 def _types(error: ValidationError) -> list[str]:
-    value = error.validator_value
+    value = _value(error)
     return list(value) if isinstance(value, list) else [value]
 
 

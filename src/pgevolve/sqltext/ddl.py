@@ -14,7 +14,8 @@ from typing import assert_never
 from pgevolve import model
 from pgevolve.sqltext.expression_facts import nextval_sequence
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal, sequence_name
-from pgevolve.sqltext.type_text import SERIAL_TYPES, enum_reference, parse_type
+from pgevolve.sqltext.type_changes import parse_type
+from pgevolve.sqltext.type_names import SERIAL_TYPES, enum_reference
 
 _SERIAL_OF = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
 
@@ -399,7 +400,7 @@ def _sync_triggers(db: model.Database, scope: Scope) -> Iterable[str]:
             yield from sync_statements(scope.schema, trigger, scope.type(column.type))
 
 
-def _late_constraints(table: model.Table) -> list[Constraint]:
+def _late_constraints(table: model.Table) -> list[model.CheckConstraint | model.ForeignKey]:
     """What create_table leaves out: NOT VALID checks (only ALTER TABLE can add them) and foreign keys."""
     return [c for c in model.sort_by_name(table.checks) if not c.valid] + list(model.sort_by_name(table.foreign_keys))
 

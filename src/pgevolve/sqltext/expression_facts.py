@@ -14,6 +14,8 @@ from pglast import ast, keywords, parse_sql
 from pglast.parser import parse_sql_json
 from pglast.visitors import Visitor
 
+from pgevolve.sqltext.expressions import ColumnRefs, last_string
+
 # Functions a default commonly calls that are NOT volatile (stable or immutable):
 # PostgreSQL evaluates them once when the column is added. Anything else is
 # treated as volatile, the cautious answer, because then every row is computed.
@@ -36,7 +38,9 @@ class _Calls(Visitor):
         self.names: list[str] = []
 
     def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
-        self.names.append(node.funcname[-1].sval)
+        name = last_string(node.funcname)
+        if name is not None:
+            self.names.append(name)
 
 
 @cache
@@ -61,27 +65,12 @@ def volatile_calls(expression: str) -> tuple[str, ...] | None:
     return tuple(name for name in names if name.lower() not in NON_VOLATILE)
 
 
-def is_volatile(expression: str) -> bool:
-    """True when the expression may give a different value for every row (or cannot be read)."""
-    return volatile_calls(expression) != ()
-
-
 def nextval_sequence(default: str | None) -> str | None:
     """The sequence of a ``nextval('seq'::regclass)`` default (a serial column), else None."""
     if default is None:
         return None
     match = _NEXTVAL.match(default.strip())
     return match["sequence"].replace("''", "'") if match else None
-
-
-class _Columns(Visitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
-        last = node.fields[-1]
-        if isinstance(last, ast.String):
-            self.names.add(last.sval)
 
 
 @cache
@@ -91,9 +80,9 @@ def referenced_columns(expression: str) -> frozenset[str] | None:
         statements = parse_sql(f"SELECT {expression}")
     except Exception:
         return None
-    columns = _Columns()
-    columns(statements)
-    return frozenset(columns.names)
+    refs = ColumnRefs()
+    refs(statements)
+    return frozenset(name for ref in refs.found if (name := last_string(ref.fields)) is not None)
 
 
 class _Casts(Visitor):
@@ -101,7 +90,9 @@ class _Casts(Visitor):
         self.types: set[str] = set()
 
     def visit_TypeCast(self, ancestors: object, node: ast.TypeCast) -> None:
-        self.types.add(node.typeName.names[-1].sval)
+        name = last_string(node.typeName.names if node.typeName else None)
+        if name is not None:
+            self.types.add(name)
 
 
 @cache
@@ -114,17 +105,6 @@ def cast_types(expression: str) -> frozenset[str] | None:
     casts = _Casts()
     casts(statements)
     return frozenset(casts.types)
-
-
-class _Refs(Visitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.locations: list[int] = []
-
-    def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
-        fields = node.fields
-        if len(fields) == 1 and isinstance(fields[0], ast.String) and fields[0].sval == self.name:
-            self.locations.append(node.location)
 
 
 _PREFIX = "SELECT "
@@ -140,9 +120,11 @@ def rename_column_refs(expression: str, old: str, new: str) -> str | None:
         statements = parse_sql(text)
     except Exception:
         return None
-    refs = _Refs(old)
+    refs = ColumnRefs()
     refs(statements)
-    for location in sorted(refs.locations, reverse=True):
+    bare = [ref.location for ref in refs.found
+            if ref.location is not None and len(ref.fields or ()) == 1 and last_string(ref.fields) == old]
+    for location in sorted(bare, reverse=True):
         token = (_QUOTED if text[location] == '"' else _BARE).match(text, location)
         if token is None:
             return None

@@ -9,6 +9,7 @@ target that still carries the sentinel (so nothing after the text was eaten).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -49,10 +50,11 @@ def parse_expression(text: str) -> Expression:
         statements = pglast.parse_sql(f"SELECT ({text}) AS {_SENTINEL}")
     except ParseError as exc:
         raise ExpressionError(f"is not a valid SQL expression: {exc.args[0]}") from None
-    value = _single_target(statements)
-    collector = _References()
-    collector(value)
-    return Expression(text=text, columns=tuple(collector.columns), has_subquery=collector.has_subquery)
+    refs = ColumnRefs()
+    refs(_single_target(statements))
+    names = [string_names(ref.fields) for ref in refs.found]
+    columns = tuple(dict.fromkeys(parts[-1] for parts in names if parts))
+    return Expression(text=text, columns=columns, has_subquery=refs.has_subquery)
 
 
 def _check_tokens(text: str) -> None:
@@ -83,20 +85,32 @@ def _single_target(statements: tuple[ast.RawStmt, ...]) -> ast.Node:
     targets = stmt.targetList or ()
     if len(targets) != 1 or targets[0].name != _SENTINEL:
         raise ExpressionError("must be one SQL expression")
-    return targets[0].val
+    value = targets[0].val
+    if not isinstance(value, ast.Node):
+        raise ExpressionError("must be one SQL expression")
+    return value
 
 
-class _References(Visitor):
-    """Collects the columns an expression names and whether it holds a subquery."""
+def string_names(nodes: Sequence[ast.Node] | None) -> list[str]:
+    """The names in a list of name nodes (a ColumnRef's fields, a function's or a type's name), stars left out."""
+    return [n.sval for n in nodes or () if isinstance(n, ast.String) and n.sval is not None]
+
+
+def last_string(nodes: Sequence[ast.Node] | None) -> str | None:
+    """The last node's name when it is a name (``t.col`` -> col; ``t.*`` -> None)."""
+    last = nodes[-1] if nodes else None
+    return last.sval if isinstance(last, ast.String) else None
+
+
+class ColumnRefs(Visitor):
+    """The one collector of column references: every ColumnRef of a tree, in order, and whether it holds a subquery."""
 
     def __init__(self) -> None:
-        self.columns: list[str] = []
+        self.found: list[ast.ColumnRef] = []
         self.has_subquery = False
 
     def visit_ColumnRef(self, ancestors: object, node: ast.ColumnRef) -> None:
-        names = [f.sval for f in node.fields if isinstance(f, ast.String)]
-        if names and names[-1] not in self.columns:
-            self.columns.append(names[-1])
+        self.found.append(node)
 
     def visit_SubLink(self, ancestors: object, node: ast.SubLink) -> None:
         self.has_subquery = True
@@ -118,15 +132,15 @@ def index_key_name(text: str) -> str | None:
 def _figure_name(node: ast.Node | None) -> tuple[str | None, int]:
     """FigureColnameInternal of parse_target.c: (name, strength); strength 2 beats a fallback of 1."""
     match node:
-        case ast.ColumnRef(fields=fields) if fields and isinstance(fields[-1], ast.String):
-            return fields[-1].sval, 2
+        case ast.ColumnRef(fields=fields) if last_string(fields) is not None:
+            return last_string(fields), 2
         case ast.FuncCall(funcname=names):
-            return names[-1].sval, 2
+            return last_string(names), 2
         case ast.A_Expr(kind=A_Expr_Kind.AEXPR_NULLIF):
             return "nullif", 2
         case ast.TypeCast(arg=arg, typeName=type_name):
             name, strength = _figure_name(arg)
-            return (name, strength) if strength > 1 else (type_name.names[-1].sval, 1)
+            return (name, strength) if strength > 1 else (last_string(type_name.names if type_name else None), 1)
         case ast.CollateClause(arg=arg):
             return _figure_name(arg)
         case ast.CaseExpr(defresult=default):
@@ -143,6 +157,6 @@ def _figure_name(node: ast.Node | None) -> tuple[str | None, int]:
             return "array", 2
         case ast.RowExpr():
             return "row", 2
-        case ast.SQLValueFunction(op=op):
+        case ast.SQLValueFunction(op=op) if op is not None:
             return op.name.removeprefix("SVFOP_").removesuffix("_N").lower(), 2
     return None, 0

@@ -15,6 +15,7 @@ unknown form is at worst "not proven", never a wrong True.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _FORALL = re.compile(r"^NOT \((?P<col>.+?) @\? '(?P<path>(?:[^']|'')*)'::jsonpath\)$", re.DOTALL)
@@ -75,6 +76,29 @@ def _strip(text: str) -> str:
 
 def _closing(text: str, start: int) -> int:
     """Index of the parenthesis closing the one at ``start`` (quotes respected); -1 if none."""
+    for i, depth in _outside_quotes(text, start):
+        if depth == 0 and text[i] == ")":
+            return i
+    return -1
+
+
+def _split(text: str, separator: str) -> list[str]:
+    """``text`` cut at ``separator`` where it is outside parentheses and quotes."""
+    parts, last = [], 0
+    for i, depth in _outside_quotes(text):
+        if i >= last and depth == 0 and text.startswith(separator, i):
+            parts.append(text[last:i])
+            last = i + len(separator)
+    parts.append(text[last:])
+    return [p.strip() for p in parts]
+
+
+def _outside_quotes(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(index, parenthesis depth once it is read) of every character outside '...' and "..." from ``start``.
+
+    The separators looked for (`` AND ``, ``||``, ``&&``) hold no quote or parenthesis,
+    so the depth after such a character is the depth before it.
+    """
     depth, quote, i = 0, "", start
     while i < len(text):
         ch = text[i]
@@ -85,40 +109,10 @@ def _closing(text: str, start: int) -> int:
                 quote = ""
         elif ch in "'\"":
             quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+        else:
+            depth += (ch == "(") - (ch == ")")
+            yield i, depth
         i += 1
-    return -1
-
-
-def _split(text: str, separator: str) -> list[str]:
-    """``text`` cut at ``separator`` where it is outside parentheses and quotes."""
-    parts, depth, quote, last, i = [], 0, "", 0, 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\" and quote == '"':
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and text.startswith(separator, i):
-            parts.append(text[last:i])
-            i += len(separator)
-            last = i
-            continue
-        i += 1
-    parts.append(text[last:])
-    return [p.strip() for p in parts]
 
 
 # -- jsonpath predicates ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import json
 
 from pgevolve import model
 from pgevolve.sqltext.ident import function_name, qualify, quote_ident, quote_literal, sync_name, trigger_name
-from pgevolve.sqltext.type_text import SERIAL_TYPES
+from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 COMMENT_PREFIX = "pgevolve promotion "
 _CHARACTER_TYPES = ("text", "character varying", "character", "varchar", "char", "bpchar", "citext", "name")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -253,16 +254,14 @@ def _like_pattern(name: str) -> str:
 
 
 def _read_statements(conn: psycopg.Connection,
-                     jsonb_columns: Mapping[str, frozenset[str]]) -> tuple[list[tuple], Evidence]:
+                     jsonb_columns: Mapping[str, frozenset[str]]) -> tuple[list[tuple[Any, ...]], Evidence]:
     row = conn.execute(_EXTENSION).fetchone()
     if row is None:
-        return [], Evidence(statements_available=False, message=(
-            "pg_stat_statements is not installed in this database: CREATE EXTENSION pg_stat_statements "
-            "(with pg_stat_statements in shared_preload_libraries) to see which keys are filtered on"))
+        return [], Evidence(statements_available=False, message=_missing_statements(conn))
     extension_schema = row[0]
     patterns = sorted({_like_pattern(c) for columns in jsonb_columns.values() for c in columns})
     view = sql.Identifier(extension_schema, "pg_stat_statements")
-    rows: list[tuple] | None = None
+    rows: list[tuple[Any, ...]] | None = None
     error = ""
     for total in ("total_exec_time", "total_time"):  # total_time before PostgreSQL 13
         query = sql.SQL(_STATEMENTS).format(total=sql.Identifier(total), view=view)
@@ -285,6 +284,24 @@ def _read_statements(conn: psycopg.Connection,
         message += (f"; {hidden} statement(s) of other roles hidden (grant pg_read_all_stats to see them)")
     return visible, Evidence(statements_available=True, message=message,
                              stats_reset=_stats_reset(conn, extension_schema), hidden_statements=hidden)
+
+
+def _missing_statements(conn: psycopg.Connection) -> str:
+    """Why there is no pg_stat_statements evidence here, and the one step that would give it."""
+    row = conn.execute(
+        "SELECT 'pg_stat_statements' = ANY (string_to_array(current_setting('shared_preload_libraries'), ', ')), "
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'pg_stat_statements')").fetchone()
+    preloaded, available = row if row else (False, False)
+    if not available:
+        return ("pg_stat_statements is not available on this server: install PostgreSQL's contrib extensions, add "
+                "pg_stat_statements to shared_preload_libraries, restart, and CREATE EXTENSION pg_stat_statements "
+                "to see which keys are filtered on")
+    if not preloaded:
+        return ("pg_stat_statements is not loaded: add it to shared_preload_libraries in postgresql.conf, restart "
+                "the server, then CREATE EXTENSION pg_stat_statements in this database to see which keys are "
+                "filtered on")
+    return ("pg_stat_statements is loaded but not created in this database: CREATE EXTENSION pg_stat_statements "
+            "to see which keys are filtered on")
 
 
 def _stats_reset(conn: psycopg.Connection, extension_schema: str) -> datetime | None:

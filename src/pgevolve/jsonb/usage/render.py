@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.padding import Padding
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -69,15 +69,21 @@ def _render_text(report: UsageReport, *, color: bool, width: int) -> str:
     return "".join(line.rstrip() + "\n" for line in out.getvalue().splitlines())
 
 
+_KEY_COLUMNS: tuple[tuple[str, JustifyMethod], ...] = (
+    ("key", "left"), ("rows", "right"), ("type", "left"), ("distinct", "right"), ("avg bytes", "right"),
+    ("length avg/max", "right"), ("filtered", "right"), ("advice", "left"))
+_STATEMENT_COLUMNS: tuple[tuple[str, JustifyMethod], ...] = (
+    ("calls", "right"), ("total ms", "right"), ("key", "left"), ("index", "left"),
+    ("statement (pg_stat_statements)", "left"))
+
+
 def _print_column(console: Console, usage: ColumnUsage) -> None:
     stats = usage.stats
     console.print(f"[bold]{stats.table}.{stats.column}[/bold]  {_sample_words(stats.sample)}; "
                   f"{stats.rows_nonnull:,} with a value, {stats.avg_stored_bytes:,.0f} bytes stored on average")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name, justify in (("key", "left"), ("rows", "right"), ("type", "left"), ("distinct", "right"),
-                          ("avg bytes", "right"), ("length avg/max", "right"), ("filtered", "right"),
-                          ("advice", "left")):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for name, justify in _KEY_COLUMNS:
+        table.add_column(name, justify=justify, overflow="fold")
     for key in stats.keys:
         advice = usage.advice_for(key.path)
         table.add_row(_label(stats.column, key), f"{stats.share(key) * 100:.1f}%", _types(key), _distinct(key),
@@ -110,9 +116,8 @@ def _print_advice(console: Console, column: str, advice: Advice) -> None:
 
 def _print_statements(console: Console, statements: tuple[StatementEvidence, ...]) -> None:
     table = Table(title=None, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name, justify in (("calls", "right"), ("total ms", "right"), ("key", "left"), ("index", "left"),
-                          ("statement (pg_stat_statements)", "left")):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for name, justify in _STATEMENT_COLUMNS:
+        table.add_column(name, justify=justify, overflow="fold")
     for statement in statements:
         uses = [u for u in statement.uses if u.indexable] or list(statement.uses)
         keys = ", ".join(dict.fromkeys(f"{u.operator} {u.path if u.path is not None else '$n'}" for u in uses))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from pglast import ast, enums, parse_sql, visitors
 from pglast.parser import ParseError
 
 from pgevolve.jsonb.usage.paths import format_path
+from pgevolve.sqltext.expressions import last_string
 
 PATH_OPERATORS = frozenset({"->", "->>", "#>", "#>>"})
 CONTAINMENT_OPERATORS = frozenset({"@>"})
@@ -50,11 +51,6 @@ class JsonUse:
     clause: str  # "where", "join", "having", "order by", "group by", "select" or "other"
 
     @property
-    def filters(self) -> bool:
-        """In WHERE, JOIN ... ON or HAVING: rows are chosen by it."""
-        return self.clause in FILTER_CLAUSES
-
-    @property
     def indexable(self) -> bool:
         """Where an index can serve it: filtering, ordering or grouping."""
         return self.clause in FILTER_CLAUSES or self.clause in SORT_CLAUSES
@@ -75,13 +71,13 @@ def find_json_uses(query: str, jsonb_columns: Mapping[str, frozenset[str]]) -> l
         return None
     uses: list[JsonUse] = []
     for statement in statements:
-        query = _workload_query(statement.stmt)
-        if query is None:
+        workload = _workload_query(statement.stmt)
+        if workload is None:
             continue
         relations = _Relations()
-        relations(query)
+        relations(workload)
         finder = _UseFinder(relations.aliases, relations.names, jsonb_columns)
-        finder(query)
+        finder(workload)
         uses += finder.uses
     return list(dict.fromkeys(uses))  # once per statement, in order
 
@@ -105,16 +101,18 @@ def index_key_path(expression: str) -> tuple[str, str, str] | None:
     statements = parse_statement(f"SELECT {expression}")
     if not statements:
         return None
-    targets = statements[0].stmt.targetList or ()
+    stmt = statements[0].stmt
+    targets = (stmt.targetList if isinstance(stmt, ast.SelectStmt) else None) or ()
     if len(targets) != 1:
         return None
     found = _json_reference(targets[0].val)
     if found is None:
         return None
     ref, operator, segments = found
-    if segments is None or not segments or len(ref.fields) != 1:
+    column = last_string(ref.fields)
+    if segments is None or not segments or len(ref.fields or ()) != 1 or column is None:
         return None
-    return _name(ref.fields[-1]), operator, format_path(segments)
+    return column, operator, format_path(segments)
 
 
 class _Relations(visitors.Visitor):
@@ -125,10 +123,13 @@ class _Relations(visitors.Visitor):
         self.names: set[str] = set()
 
     def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:  # noqa: N802 - pglast's naming
-        self.names.add(node.relname)
-        self.aliases[node.relname] = node.relname
-        if node.alias is not None:
-            self.aliases[node.alias.aliasname] = node.relname
+        name = node.relname
+        if name is None:
+            return
+        self.names.add(name)
+        self.aliases[name] = name
+        if node.alias is not None and node.alias.aliasname is not None:
+            self.aliases[node.alias.aliasname] = name
 
 
 class _UseFinder(visitors.Visitor):
@@ -152,10 +153,10 @@ class _UseFinder(visitors.Visitor):
             return None
         ref, operator, segments_list = found
         tables = self._resolve(ref)
-        if not tables:
+        column = last_string(ref.fields)
+        if not tables or column is None:
             return None
         clause = _clause(ancestors)
-        column = _name(ref.fields[-1])
         paths = _paths(node, operator, segments_list)
         for table in tables:
             for path in paths:
@@ -164,7 +165,7 @@ class _UseFinder(visitors.Visitor):
         return visitors.Skip
 
     def _resolve(self, ref: ast.ColumnRef) -> list[str]:
-        names = [_name(f) for f in ref.fields]
+        names = [_name(f) for f in ref.fields or ()]
         if any(n is None for n in names) or not names:
             return []
         column = names[-1]
@@ -299,6 +300,7 @@ def _paths(node: Any, operator: str, segments: Segments) -> list[str | None]:
 
 def _operand_paths(operator: str, operand: Any) -> Iterator[tuple[str, ...]]:
     if operator in EXISTENCE_OPERATORS:
+        keys: Sequence[str | None]
         if isinstance(operand, ast.A_ArrayExpr):
             keys = [_literal(e) for e in operand.elements or ()]
         else:

@@ -41,7 +41,6 @@ MAX_DEPTH = 8
 # Tags shown for a tags-like column (a JSON array of strings).
 TOP_VALUES = 10
 
-JSON_TYPES = ("string", "integer", "number", "boolean", "null", "object", "array")
 SCALAR_TYPES = ("string", "integer", "number", "boolean")
 
 
@@ -62,7 +61,7 @@ class Sample:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TypeCount:
-    type: str  # one of JSON_TYPES; "integer" is a number without a fraction
+    type: str  # a JSON type (string, number, boolean, null, object, array), or "integer": a number without a fraction
     count: int
 
 

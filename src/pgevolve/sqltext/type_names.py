@@ -1,10 +1,12 @@
-"""Column type names: what PostgreSQL knows, and its canonical ``format_type`` spelling.
+"""Column type names: what a type text means, and its canonical ``format_type`` spelling.
 
-The type text is parsed by PostgreSQL's own grammar (pglast), which already
-maps the SQL-standard spellings (``int``, ``double precision``, ``character
-varying``) to internal names; this module maps those back to what
-``format_type`` prints, so that the offline model and the catalog agree and a
-type can be compared for a foreign key without a server.
+The one home of type-name knowledge (aliases, serials, extension types). The
+text, whether the user's (``varchar(20)``, ``int``) or the catalog's
+(``character varying(20)``), is parsed by PostgreSQL's own grammar (pglast),
+which already maps the SQL-standard spellings to internal names; this module
+maps those back to what ``format_type`` prints, so that the offline model and
+the catalog agree and a type can be compared without a server. What a change
+of type costs is ``type_changes``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pglast
 from pglast import ast
 
 from pgevolve.errors import did_you_mean
+from pgevolve.sqltext.expressions import string_names
 
 TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags"]
 
@@ -47,6 +50,8 @@ _SERIAL = {
     "serial2": "smallserial",
 }
 SERIAL_BASE = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+# Every spelling of a serial type -> the integer type of its column ("serial4" -> "integer").
+SERIAL_TYPES = {spelling: SERIAL_BASE[serial] for spelling, serial in _SERIAL.items()}
 # Types that come from an extension: the type name -> the extension to list in pgevolve.yaml.
 EXTENSION_TYPES = {
     "citext": "citext",
@@ -139,8 +144,10 @@ class TypeNameError(ValueError):
 def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
     """The canonical type for a column's ``type:``; TypeNameError when there is none."""
     stripped = text.strip()
-    if stripped in ("custom_fields", "tags"):
-        return ResolvedType(canonical="jsonb", base="jsonb", kind=stripped)  # type: ignore[arg-type]
+    if stripped == "custom_fields":
+        return ResolvedType(canonical="jsonb", base="jsonb", kind="custom_fields")
+    if stripped == "tags":
+        return ResolvedType(canonical="jsonb", base="jsonb", kind="tags")
     enum = _enum_type(stripped, enums)
     if enum is not None:
         return enum
@@ -150,10 +157,35 @@ def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
 
 def canonical_type(text: str, enums: Collection[str] = ()) -> str:
     """format_type's spelling of a type text (the text itself when it cannot be resolved)."""
+    if not enums:
+        return _canonical(text)
     try:
         return resolve_type(text, enums).canonical
     except TypeNameError:
         return text
+
+
+@lru_cache(maxsize=4096)
+def _canonical(text: str) -> str:
+    """canonical_type without project enums, cached: the differ asks for every column of both models."""
+    try:
+        return resolve_type(text).canonical
+    except TypeNameError:
+        return text
+
+
+def enum_reference(text: str, enums: frozenset[str], schema: str) -> tuple[str, int] | None:
+    """(enum name, array dimensions) when the type names one of ``enums``, else None."""
+    text = text.strip()
+    dims = 0
+    while text.endswith("[]"):
+        text, dims = text[:-2].rstrip(), dims + 1
+    for prefix in (f'"{schema}".', f"{schema}."):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    if len(text) > 1 and text.startswith('"') and text.endswith('"'):
+        text = text[1:-1].replace('""', '"')
+    return (text, dims) if text in enums else None
 
 
 def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
@@ -195,15 +227,17 @@ def _parse(text: str) -> ast.TypeName:
         statements = pglast.parse_sql(f"SELECT NULL::{text}")
     except pglast.parser.ParseError:
         raise TypeNameError(f"'{text}' is not a type name") from None
-    target = statements[0].stmt.targetList if len(statements) == 1 else None  # type: ignore[union-attr]
+    stmt = statements[0].stmt if len(statements) == 1 else None
+    target = stmt.targetList if isinstance(stmt, ast.SelectStmt) else None
     cast = target[0].val if target and len(target) == 1 else None
-    if not isinstance(cast, ast.TypeCast) or not isinstance(cast.arg, ast.A_Const) or cast.typeName.setof:
+    if not isinstance(cast, ast.TypeCast) or not isinstance(cast.arg, ast.A_Const) or cast.typeName is None \
+            or cast.typeName.setof:
         raise TypeNameError(f"'{text}' is not a type name")
     return cast.typeName
 
 
 def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str]) -> ResolvedType:
-    names = [n.sval for n in type_name.names]
+    names = string_names(type_name.names)
     name = names[-1]
     schema = names[0] if len(names) > 1 else None
     modifiers = _modifiers(text, type_name)
@@ -237,9 +271,9 @@ def _modifiers(text: str, type_name: ast.TypeName) -> list[str]:
         if isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.Integer):
             values.append(str(modifier.val.ival))
         elif isinstance(modifier, ast.A_Const) and isinstance(modifier.val, ast.String):
-            values.append(modifier.val.sval)
+            values.append(str(modifier.val.sval))
         elif isinstance(modifier, ast.ColumnRef):
-            values.append(".".join(f.sval for f in modifier.fields if isinstance(f, ast.String)))
+            values.append(".".join(string_names(modifier.fields)))
         else:
             raise TypeNameError(f"'{text}': type modifiers must be numbers")
     return values

@@ -1,4 +1,8 @@
-"""Column type names: parsing format_type text, aliases, and what a type change costs."""
+"""What ALTER COLUMN ... TYPE costs: a type's canonical text split into parts, and each old -> new pair classified.
+
+Type names are understood by ``type_names`` (the one alias table); this module
+only splits its canonical spelling into base, modifiers and array dimensions.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-SERIAL_TYPES = {
-    "smallserial": "smallint",
-    "serial2": "smallint",
-    "serial": "integer",
-    "serial4": "integer",
-    "bigserial": "bigint",
-    "serial8": "bigint",
-}
-
-# The user's spellings of built-in types -> format_type's spelling.
-_ALIASES = {
-    "int": "integer",
-    "int4": "integer",
-    "int2": "smallint",
-    "int8": "bigint",
-    "bool": "boolean",
-    "float4": "real",
-    "float8": "double precision",
-    "float": "double precision",
-    "decimal": "numeric",
-    "varchar": "character varying",
-    "char": "character",
-    "bpchar": "character",
-    "varbit": "bit varying",
-    "timestamptz": "timestamp with time zone",
-    "timestamp": "timestamp without time zone",
-    "timetz": "time with time zone",
-    "time": "time without time zone",
-}
+from pgevolve.sqltext.type_names import canonical_type
 
 _INTEGERS = ("smallint", "integer", "bigint")
 _STRINGS = ("text", "character varying")
@@ -49,8 +25,8 @@ class TypeName:
 
 
 def parse_type(text: str) -> TypeName:
-    """Split a type as format_type prints it into base, modifiers and array dimensions."""
-    text = text.strip()
+    """Split a type, in format_type's spelling (any other is canonicalized first), into its parts."""
+    text = canonical_type(text.strip())
     dims = 0
     while text.endswith("[]"):
         text, dims = text[:-2].rstrip(), dims + 1
@@ -59,33 +35,9 @@ def parse_type(text: str) -> TypeName:
         return TypeName(text, (), dims)
     base = " ".join(f"{match['head']} {match['tail']}".split())
     if '"' not in base:
-        base = _ALIASES.get(base.lower(), base.lower())
+        base = base.lower()
     mods = tuple(int(m) for m in match["mods"].split(",")) if match["mods"] else ()
     return TypeName(base, mods, dims)
-
-
-def canonical_type(text: str) -> str:
-    """The type as format_type would print it (aliases resolved), for comparison."""
-    parsed = parse_type(text)
-    mods = f"({','.join(map(str, parsed.modifiers))})" if parsed.modifiers else ""
-    if parsed.base.startswith(("timestamp ", "time ")) and mods:
-        head, _, tail = parsed.base.partition(" ")
-        return f"{head}{mods} {tail}" + "[]" * parsed.array_dims
-    return parsed.base + mods + "[]" * parsed.array_dims
-
-
-def enum_reference(text: str, enums: frozenset[str], schema: str) -> tuple[str, int] | None:
-    """(enum name, array dimensions) when the type names one of ``enums``, else None."""
-    text = text.strip()
-    dims = 0
-    while text.endswith("[]"):
-        text, dims = text[:-2].rstrip(), dims + 1
-    for prefix in (f'"{schema}".', f"{schema}."):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
-    if len(text) > 1 and text.startswith('"') and text.endswith('"'):
-        text = text[1:-1].replace('""', '"')
-    return (text, dims) if text in enums else None
 
 
 class Conversion(Enum):
