@@ -42,7 +42,7 @@ def apply_through_cli(schema_dir: Path, dsn: str, watcher: Watcher | Any, *extra
 
     original = deploy_module.run_steps
 
-    def watched(conn: Any, plan: Any, options: Any, *, on_step: Any = None, on_batch: Any = None) -> None:
+    def watched(conn: Any, plan: Any, options: Any, *, on_step: Any = None, **rest: Any) -> None:
         ends, number = {}, 0
         for unit, group in enumerate(plan.groups(), 1):
             ends[number + 1] = (unit - 1, number)  # before this group starts, unit - 1 (ending at step number) is done
@@ -56,7 +56,7 @@ def apply_through_cli(schema_dir: Path, dsn: str, watcher: Watcher | Any, *extra
             if on_step is not None:
                 on_step(number, step)
 
-        original(conn, plan, options, on_step=step, on_batch=on_batch)
+        original(conn, plan, options, on_step=step, **rest)
 
     deploy_module.run_steps = watched  # type: ignore[assignment]
     try:

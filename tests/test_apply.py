@@ -124,7 +124,7 @@ def test_drop_column_needs_allow_destructive(leads_db: tuple[str, Path], tmp_pat
     assert "nickname" not in columns(dsn)
     code, out = cli("history", "--database-url", dsn)
     assert code == 0 and "applied" in out
-    assert history_outcomes(dsn) == ["applied", "applied"]
+    assert history_outcomes(dsn) == ["applied", "refused", "applied"]  # every stop is recorded
 
 
 def test_lock_held_by_another_session_fails_cleanly_then_succeeds(leads_db: tuple[str, Path], tmp_path: Path) -> None:

@@ -22,10 +22,8 @@ from pgevolve.errors import ExitCode, PgevolveError, SpecError
 from pgevolve.server.connect import mask_password
 
 if TYPE_CHECKING:  # each command imports what it runs: `pgevolve validate` never loads the planner
-    from pgevolve.apply.deploy import Deployment
     from pgevolve.pipeline import Planned
     from pgevolve.plan.steps import Plan
-    from pgevolve.server.connect import Target
 EXIT_CODES = """\b
 Exit codes:
   0  done; plan and drift: the database matches the YAML
@@ -121,6 +119,19 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except PgevolveError as exc:
             _err(f"error: {exc}")
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _err("interrupted (Ctrl-C)")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except Exception as exc:
+            # A server error no command translated (a privilege, a read-only database): its text, never a traceback.
+            import psycopg
+
+            if not isinstance(exc, psycopg.Error):
+                raise
+            from pgevolve.server.diagnostics import explain
+
+            _err(f"error: {explain(exc, doing=command.__name__.rstrip('_'))}")
+            raise typer.Exit(ExitCode.ERROR) from None
 
     return wrapper
 
@@ -402,7 +413,19 @@ def _parse_duration(text: str) -> str:
     return f"{text}s" if text.replace(".", "", 1).isdigit() else text
 
 
-@app.command()
+_APPLY_HELP = (
+    "Apply the plan: exit 0 applied, 1 failed, 3 refused, 130 interrupted (Ctrl-C).\n\n"
+    "Every refusal (blocked, destructive without --allow-destructive, database changed since a saved plan, "
+    "existing rows that would break a step) comes before the question, and then nothing is changed.\n\n"
+    "Each transaction is all-or-nothing; the plan as a whole is not: a failure or an interruption keeps the "
+    "transactions committed before it and says which. The plan is resumable: the next apply finishes it. "
+    "Every run, however it ends, is recorded in pgevolve.history.\n\n"
+    "\b\nExamples:\n  pgevolve apply --yes\n"
+    "  pgevolve plan --out plan.json && pgevolve apply plan.json --allow-destructive"
+)
+
+
+@app.command(help=_APPLY_HELP)
 @reports_errors
 def apply(
     planfile: Annotated[Path | None, typer.Argument(
@@ -432,28 +455,20 @@ def apply(
     batch_pause: Annotated[float, typer.Option(
         "--batch-pause", metavar="SECONDS", help="Seconds to pause between two batches of a backfill.")] = 0.01,
 ) -> None:
-    """Apply the plan safely: exit 0 applied, 1 failed (nothing half-done), 3 refused.
-
-    \b
-    Examples:
-      pgevolve apply --yes
-      pgevolve plan --out plan.json && pgevolve apply plan.json --allow-destructive
-    """
-    from pgevolve.apply.deploy import DeployOptions, deploy
+    from pgevolve.apply.deploy import DeployOptions, Hooks, deploy
     from pgevolve.apply.progress import StepReporter
     from pgevolve.apply.run import ApplyOptions
+    from pgevolve.catalog import CatalogTimeouts
     from pgevolve.server.connect import resolve_target
 
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
-    deployment = _deployment(planfile, schema_dir, target, dev_url)
+    timeouts = CatalogTimeouts(lock_timeout=_parse_duration(lock_timeout))
+    deployment = _deployment(planfile, schema_dir, target, dev_url, timeouts)
     if deployment.plan.is_empty:
         print("No changes: the database already matches the YAML.")
         return
-    print(_render_plan(deployment.plan, PlanFormat.text, color=sys.stdout.isatty(),
-                       schema=deployment.desired.schema), end="")
-    if planfile is None and not yes:
-        _confirm()
+    print(_render_plan(deployment.plan, PlanFormat.text, color=sys.stdout.isatty(), schema=deployment.schema), end="")
     options = DeployOptions(
         allow_destructive=allow_destructive,
         apply=ApplyOptions(lock_timeout=_parse_duration(lock_timeout),
@@ -463,34 +478,48 @@ def apply(
         lock_wait_seconds=wait,
     )
     with StepReporter(target.dsn, len(deployment.plan.steps)) as reporter:
-        entry = deploy(target, deployment, options, on_step=reporter.step, on_batch=reporter.batch)
-    count = len(deployment.plan.steps)
-    print(f"Applied {count} step{'s' * (count != 1)} (history #{entry}).")
+        def replanned(new: Any, changed: str) -> None:
+            print(f"\nThe database changed since this plan was made:\n{changed}\nPlanned again:\n")
+            print(_render_plan(new.plan, PlanFormat.text, color=sys.stdout.isatty(), schema=new.schema), end="")
+            reporter.total = len(new.plan.steps)
+
+        hooks = Hooks(confirm=None if planfile is not None or yes else _confirm,
+                      replan=None if planfile is not None else lambda: _deployment(None, schema_dir, target,
+                                                                                   dev_url, timeouts),
+                      on_replan=replanned, on_step=reporter.step, on_batch=reporter.batch)
+        applied = deploy(target, deployment, options, hooks)
+    if applied.plan.is_empty:
+        print(f"Nothing left to apply: the database already matches the YAML (history #{applied.entry}).")
+    else:
+        count = len(applied.plan.steps)
+        print(f"Applied {count} step{'s' * (count != 1)} (history #{applied.entry}).")
 
 
-def _deployment(planfile: Path | None, schema_dir: Path, target: Target, dev_url: str | None) -> Deployment:
-    from pgevolve.apply.codec import fingerprint
+def _deployment(planfile: Path | None, schema_dir: Path, target: Any, dev_url: str | None, timeouts: Any) -> Any:
     from pgevolve.apply.deploy import Deployment
     from pgevolve.apply.saved import load_plan
     from pgevolve.pipeline import plan_against
 
     if planfile is not None:
         saved = load_plan(planfile)
-        return Deployment(plan=saved.plan, actual=saved.actual, desired=saved.desired, hints=saved.hints,
+        return Deployment(plan=saved.plan, schema=saved.schema, catalog_objects=saved.catalog_objects,
                           schema_dir=schema_dir if schema_dir.is_dir() else None,
-                          yaml_fingerprint=saved.yaml_fingerprint, saved_fingerprint=saved.actual_fingerprint)
-    planned = plan_against(schema_dir, target, dev_url=dev_url)
-    return Deployment(plan=planned.plan, actual=planned.actual, desired=planned.desired,
-                      hints=planned.compiled.hints, schema_dir=schema_dir,
-                      yaml_fingerprint=fingerprint(planned.compiled.desired))
+                          yaml_fingerprint=saved.yaml_fingerprint, saved=True)
+    planned = plan_against(schema_dir, target, dev_url=dev_url, timeouts=timeouts)
+    return Deployment.of(planned, schema_dir=schema_dir)
 
 
-def _confirm() -> None:
+def _confirm(plan: Any) -> None:
     from pgevolve.errors import Refused
 
     if not sys.stdin.isatty():
         raise Refused("no terminal to confirm on: pass --yes, or apply a plan file saved by `plan --out`")
-    if not typer.confirm("Apply these steps?", default=False):
+    count = len(plan.steps)
+    try:
+        confirmed = typer.confirm("Apply this step?" if count == 1 else f"Apply these {count} steps?", default=False)
+    except typer.Abort:  # Ctrl-C or end of input at the question: an interruption, recorded as such
+        raise KeyboardInterrupt from None
+    if not confirmed:
         raise Refused("not confirmed; nothing was changed")
 
 

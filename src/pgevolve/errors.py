@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     ERROR = 1  # bad input, bad connection, failed statement
     CHANGES = 2  # plan/drift: the database differs from the YAML
     REFUSED = 3  # apply: stale plan, failed pre-check, destructive step not allowed
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +74,12 @@ class Refused(PgevolveError):
     """apply will not go on: stale plan, failed pre-check, or a destructive step not allowed."""
 
     exit_code = ExitCode.REFUSED
+
+
+class Interrupted(PgevolveError):
+    """Ctrl-C or SIGTERM stopped the command; the message says what was done before."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 def did_you_mean(word: object, candidates: Iterable[str]) -> str | None:

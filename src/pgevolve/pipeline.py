@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgevolve import cache, model
+from pgevolve.catalog import Catalog, CatalogTimeouts, read_catalog
+from pgevolve.catalog.fingerprint import object_fingerprints
 from pgevolve.catalog.normalize import canonicalize
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
@@ -33,6 +35,9 @@ class Planned:
     plan: Plan
     unmanaged: tuple[UnmanagedObject, ...]
     known: Compiled | None  # None on the no-op fast path, which never needed it
+    # The catalog the plan was made against, one fingerprint per object (catalog.fingerprint):
+    # apply compares it with the catalog it finds once it holds the advisory lock.
+    catalog_objects: dict[str, str] = field(default_factory=dict)
 
     @property
     def compiled(self) -> Compiled:
@@ -49,8 +54,8 @@ class Planned:
         """Write the plan and what it was computed from (``pgevolve plan --out``)."""
         from pgevolve.apply.saved import save_plan
 
-        save_plan(path, plan=self.plan, actual=self.actual, desired=self.desired, yaml_desired=self.compiled.desired,
-                  hints=self.compiled.hints, database=self.target.describe())
+        save_plan(path, plan=self.plan, schema=self.desired.schema, catalog_objects=self.catalog_objects,
+                  yaml_desired=self.compiled.desired, database=self.target.describe())
 
 
 def compile_schema(schema_dir: Path) -> Compiled:
@@ -81,18 +86,22 @@ def _sources_key(schema_dir: Path) -> str | None:
 
 def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[UnmanagedObject, ...]]:
     """The live owned schema as a model, and the objects pgevolve does not manage."""
-    actual, unmanaged, _ = _read(dsn, schema)
-    return actual, unmanaged
+    catalog = _read(dsn, schema)
+    return catalog.database, catalog.unmanaged
 
 
-def _read(dsn: str, schema: str) -> tuple[model.Database, tuple[UnmanagedObject, ...], int]:
-    from pgevolve.catalog import introspect, unmanaged_objects
-
+def _read(dsn: str, schema: str, timeouts: CatalogTimeouts | None = None) -> Catalog:
+    """The catalog, every query in one snapshot with bounded waits."""
     with connect(dsn) as conn:
-        return introspect(conn, schema), unmanaged_objects(conn, schema), conn.info.server_version
+        return read_catalog(conn, schema, timeouts=timeouts)
 
 
-def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None) -> Planned:
+def _objects(catalog: Catalog) -> dict[str, str]:
+    return object_fingerprints(catalog.database, catalog.unmanaged)
+
+
+def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None,
+                 timeouts: CatalogTimeouts | None = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
     Fast path: when the YAML is unchanged since a plan that recorded the
@@ -104,12 +113,13 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
     sources = _sources_key(schema_dir)
     summary = cache.load("summary", sources) if sources else None
     if isinstance(summary, dict) and "extensions" in summary:
-        actual, unmanaged, version = _read(target.dsn, summary["schema"])
-        listed = frozenset(summary["extensions"])
-        if summary.get(version) == _fingerprint(_listed_extensions_only(actual, listed)):
+        catalog = _read(target.dsn, summary["schema"], timeouts)
+        actual, listed = catalog.database, frozenset(summary["extensions"])
+        if summary.get(catalog.server_version) == _fingerprint(_listed_extensions_only(actual, listed)):
             return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=actual, plan=Plan(),
-                           unmanaged=unmanaged + _unlisted_extensions(actual, listed), known=None)
-    return _plan_fully(schema_dir, target, dev_url, sources)
+                           unmanaged=catalog.unmanaged + _unlisted_extensions(actual, listed), known=None,
+                           catalog_objects=_objects(catalog))
+    return _plan_fully(schema_dir, target, dev_url, sources, timeouts)
 
 
 def _fingerprint(db: model.Database) -> str:
@@ -126,13 +136,15 @@ def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tupl
                  for e in actual.extensions if e.name not in listed)
 
 
-def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None) -> Planned:
+def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
+                timeouts: CatalogTimeouts | None) -> Planned:
     from pgevolve.diff import as_matched, diff
     from pgevolve.plan.blockers import find_blockers
     from pgevolve.plan.planner import plan_changes
 
     compiled = compile_schema(schema_dir)
-    actual, unmanaged, version = _read(target.dsn, compiled.desired.schema)
+    catalog = _read(target.dsn, compiled.desired.schema, timeouts)
+    actual, unmanaged, version = catalog.database, catalog.unmanaged, catalog.server_version
     setup = tuple(obj.setup for obj in unmanaged if obj.setup)
     canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn, setup=setup)
     if sources and not dev_url:
@@ -146,4 +158,5 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     plan = replace(plan, blockers=find_blockers(changes, unmanaged, actual, compiled.hints))
     listed = frozenset(e.name for e in compiled.desired.extensions)
     return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical, plan=plan,
-                   unmanaged=unmanaged + _unlisted_extensions(actual, listed), known=compiled)
+                   unmanaged=unmanaged + _unlisted_extensions(actual, listed),
+                   known=compiled, catalog_objects=_objects(catalog))

@@ -42,11 +42,11 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors as pg_errors
 
+from pgevolve.apply.history import ensure_pgevolve_schema
 from pgevolve.errors import ExecutionFailed
 from pgevolve.plan.steps import Batched, Step
 
 _CREATE = """
-CREATE SCHEMA IF NOT EXISTS pgevolve;
 CREATE TABLE IF NOT EXISTS pgevolve.backfill_progress (
     target     text PRIMARY KEY,
     instance   text NOT NULL,
@@ -111,6 +111,7 @@ def run_batched(conn: psycopg.Connection, step: Step, options: BatchOptions,
     """Run ``step.batch`` to the end on an autocommit connection, resuming recorded progress."""
     spec = step.batch
     assert spec is not None
+    ensure_pgevolve_schema(conn)
     conn.execute(_CREATE)
     row = conn.execute(spec.instance).fetchone()
     # The kind of position is part of the instance: a key recorded by one way of cutting is never

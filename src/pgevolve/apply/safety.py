@@ -4,17 +4,15 @@ no data loss without consent, and no step that existing rows would break."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 
-from pgevolve import model
-from pgevolve.apply import codec
+from pgevolve.catalog.fingerprint import changed_objects
 from pgevolve.errors import ExecutionFailed, Refused
-from pgevolve.plan.prechecks import Precheck
-from pgevolve.plan.steps import Hazard, Plan
+from pgevolve.plan.steps import Hazard, Plan, Precheck
 from pgevolve.sqltext.ident import quote_ident
 
 
@@ -61,16 +59,17 @@ def refuse_blocked(plan: Plan) -> None:
         raise Refused(f"the plan is blocked by objects pgevolve does not manage; nothing was changed:\n{lines}")
 
 
-def refuse_stale(saved_actual: model.Database, current: model.Database, saved_fingerprint: str) -> None:
-    """A saved plan applies only to the catalog it was planned against."""
-    if codec.fingerprint(current) == saved_fingerprint:
-        return
-    from pgevolve.plan.planner import make_plan
+def stale_text(planned_against: dict[str, str], current: dict[str, str]) -> str | None:
+    """What changed in the catalog since the plan was made, one object a line; None when nothing did."""
+    changed = changed_objects(planned_against, current)
+    return "\n".join(f"  - {line}" for line in changed) if changed else None
 
-    since = make_plan(saved_actual, current, model.Hints())
-    changed = sorted({step.summary for step in since.steps}) or ["(details not comparable)"]
-    lines = "\n".join(f"  - {text}" for text in changed)
-    raise Refused(f"the database changed since this plan was made; plan again. What changed:\n{lines}")
+
+def refuse_stale(planned_against: dict[str, str], current: dict[str, str]) -> None:
+    """A saved plan applies only to the catalog it was planned against (compared object by object)."""
+    changed = stale_text(planned_against, current)
+    if changed is not None:
+        raise Refused(f"the database changed since this plan was made; plan again. What changed:\n{changed}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +79,7 @@ class Failure:
     examples: tuple[str, ...]
 
 
-def run_prechecks(conn: psycopg.Connection, checks: list[Precheck], rename_sql: list[str],
+def run_prechecks(conn: psycopg.Connection, checks: Sequence[Precheck], rename_sql: Sequence[str],
                   *, search_path: str | None = None) -> list[Failure]:
     """Run every check in one transaction that is rolled back; renames first, so names match.
 

@@ -1,16 +1,15 @@
 """The live database in, as a ``model.Database``: one bulk query per object kind.
 
-Runs in one read-only transaction with ``search_path`` set to the owned schema,
-so ``format_type`` and ``pg_get_expr`` print owned objects unqualified and
-everything else qualified: the same text whether the catalog is the target's
-or the scratch database's built from the YAML.
+Runs in one snapshot (``catalog.snapshot``: REPEATABLE READ, read only, bounded
+waits) with ``search_path`` set to the owned schema, so ``format_type`` and
+``pg_get_expr`` print owned objects unqualified and everything else qualified:
+the same text whether the catalog is the target's or the scratch database's
+built from the YAML.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -20,6 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from pgevolve import model
+from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently
 from pgevolve.sqltext import ident
 
 _ACTIONS: dict[str, model.ReferentialAction] = {
@@ -54,22 +54,27 @@ def run_query(conn: psycopg.Connection, name: str, schema: str, stats: QueryStat
         return cur.fetchall()
 
 
-def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | None = None) -> model.Database:
-    """Read the owned schema of the connected database into the model."""
-    with read_only(conn, schema):
-        extensions = run_query(conn, "extensions", schema, stats)
-        enums = run_query(conn, "enums", schema, stats)
-        tables = run_query(conn, "tables", schema, stats)
-        column_rows = run_query(conn, "columns", schema, stats)
-        names = {(c["table_oid"], c["attnum"]): c["name"] for c in column_rows}
-        columns = _by_table(column_rows)
-        # The bulk queries also return partitions and inheritance children (plain
-        # relkind 'r' tables); only the tables query decides what is managed.
-        managed = {t["oid"] for t in tables}
-        constraints = _by_table([_named_keys(c, names) for c in run_query(conn, "constraints", schema, stats)
-                                 if c["table_oid"] in managed])
-        indexes = _by_table(run_query(conn, "indexes", schema, stats))
-        promotions = run_query(conn, "promotions", schema, stats)
+def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | None = None,
+               timeouts: CatalogTimeouts | None = None) -> model.Database:
+    """Read the owned schema of the connected database into the model, in one snapshot."""
+    return read_consistently(conn, schema, lambda: read_model(conn, schema, stats), timeouts)
+
+
+def read_model(conn: psycopg.Connection, schema: str, stats: QueryStats | None = None) -> model.Database:
+    """The queries of ``introspect``, inside a snapshot the caller opened (``catalog.snapshot``)."""
+    extensions = run_query(conn, "extensions", schema, stats)
+    enums = run_query(conn, "enums", schema, stats)
+    tables = run_query(conn, "tables", schema, stats)
+    column_rows = run_query(conn, "columns", schema, stats)
+    names = {(c["table_oid"], c["attnum"]): c["name"] for c in column_rows}
+    columns = _by_table(column_rows)
+    # The bulk queries also return partitions and inheritance children (plain
+    # relkind 'r' tables); only the tables query decides what is managed.
+    managed = {t["oid"] for t in tables}
+    constraints = _by_table([_named_keys(c, names) for c in run_query(conn, "constraints", schema, stats)
+                             if c["table_oid"] in managed])
+    indexes = _by_table(run_query(conn, "indexes", schema, stats))
+    promotions = run_query(conn, "promotions", schema, stats)
     return model.Database(
         schema=schema,
         extensions=model.sort_by_name(
@@ -91,16 +96,6 @@ def _sync_trigger(row: dict[str, Any]) -> model.SyncTrigger:
                              key=data["key"], backfilled=bool(data.get("backfilled")),
                              drop_key=bool(data.get("drop_key")), name=row["trigger_name"],
                              function=row["function_name"])
-
-
-@contextmanager
-def read_only(conn: psycopg.Connection, schema: str) -> Iterator[None]:
-    """A read-only transaction, always rolled back, whose search_path is the owned schema only."""
-    with conn.transaction(force_rollback=True):
-        # Both settings are transaction-local (is_local = true): the caller's session is left as it was.
-        conn.execute("SELECT set_config('transaction_read_only', 'on', true), set_config('search_path', %s, true)",
-                     (ident.quote_ident(schema),))
-        yield
 
 
 def _named_keys(row: dict[str, Any], names: dict[tuple[int, int], str]) -> dict[str, Any]:

@@ -125,9 +125,11 @@ def scratch_database(server_dsn: str) -> Iterator[str]:
         try:
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
         except psycopg.Error as exc:
+            remedy = ("the server accepts no writes here (default_transaction_read_only, or a standby)"
+                      if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction) else "grant CREATEDB")
             raise ConnectionFailed(
                 "cannot create a scratch database to normalize the desired schema "
-                f"({_diagnostic(exc)}); grant CREATEDB or pass --dev-url to a server where pgevolve may "
+                f"({_diagnostic(exc)}); {remedy}, or pass --dev-url to a server where pgevolve may "
                 "create databases"
             ) from None
     previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

@@ -6,17 +6,25 @@ from dataclasses import dataclass
 
 import psycopg
 
-from pgevolve.catalog.introspect import QueryStats, read_only, run_query
+from pgevolve.catalog.introspect import QueryStats, run_query
+from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently
 from pgevolve.model import UnmanagedObject
 
 
-def unmanaged_objects(conn: psycopg.Connection, schema: str,
-                      *, stats: QueryStats | None = None) -> tuple[UnmanagedObject, ...]:
+def unmanaged_objects(conn: psycopg.Connection, schema: str, *, stats: QueryStats | None = None,
+                      timeouts: CatalogTimeouts | None = None) -> tuple[UnmanagedObject, ...]:
     """Views, functions, triggers, policies, partitions, standalone sequences, domains, ..."""
-    # Same transaction setup as introspect: the details name tables as regclass
-    # text, which is qualified or not depending on search_path.
-    with read_only(conn, schema):
-        rows = run_query(conn, "unmanaged", schema, stats)
+    return read_consistently(conn, schema, lambda: read_unmanaged(conn, schema, stats), timeouts)
+
+
+def read_unmanaged(conn: psycopg.Connection, schema: str,
+                   stats: QueryStats | None = None) -> tuple[UnmanagedObject, ...]:
+    """The query of ``unmanaged_objects``, inside a snapshot the caller opened.
+
+    Same snapshot setup as introspect: the details name tables as regclass text,
+    which is qualified or not depending on search_path.
+    """
+    rows = run_query(conn, "unmanaged", schema, stats)
     return tuple(UnmanagedObject(kind=r["kind"], name=r["name"], detail=r["detail"],
                                  depends_on=tuple((t, c) for t, c in r["depends_on"] or ()), setup=r["setup"])
                  for r in rows)
@@ -35,6 +43,5 @@ class HandProperty:
 
 def hand_properties(conn: psycopg.Connection, schema: str) -> tuple[HandProperty, ...]:
     """Owners, grants, UNLOGGED, storage parameters, statistics targets that a fresh build would not have."""
-    with read_only(conn, schema):
-        rows = run_query(conn, "hand_properties", schema, None)
+    rows = read_consistently(conn, schema, lambda: run_query(conn, "hand_properties", schema, None))
     return tuple(HandProperty(**row) for row in rows)

@@ -15,12 +15,13 @@ import psycopg
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from pgevolve.errors import ConnectionFailed, ExitCode
+from pgevolve.errors import ConnectionFailed, ExecutionFailed, ExitCode
 from pgevolve.jsonb.promote_yaml import PromoteEdit, PromoteError, promote_in_yaml
 from pgevolve.jsonb.usage import UsageError, collect_usage, render_usage
 from pgevolve.jsonb.usage.infer import InferredType, infer_key_type
 from pgevolve.jsonb.usage.render import progress_bar
 from pgevolve.server.connect import Target, connect, resolve_target
+from pgevolve.server.diagnostics import explain
 
 _DEFAULT_WIDTH = 120
 
@@ -60,8 +61,12 @@ def usage_command(target: str | None = None, *, database_url: str | None = None,
             progress_bar(enabled=show_progress) as progress:
         if resolved.is_local_server:
             _collect_statements_locally(conn)
-        report = collect_usage(conn, schema or owned_schema(schema_dir), table, column,
-                               sample_percent=sample, progress=progress)
+        try:
+            report = collect_usage(conn, schema or owned_schema(schema_dir), table, column,
+                                   sample_percent=sample, progress=progress)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise ExecutionFailed(explain(exc, doing="reading the JSONB columns", role=conn.info.user)
+                                  + " (usage reads the tables: GRANT SELECT on them)") from None
     terminal = sys.stdout.isatty()
     width = shutil.get_terminal_size((_DEFAULT_WIDTH, 24)).columns if terminal else _DEFAULT_WIDTH
     return render_usage(report, "json" if fmt == "json" else "text", color=terminal and fmt == "text",

@@ -54,7 +54,8 @@ from pgevolve.changes import (
 from pgevolve.diff import as_matched, diff
 from pgevolve.plan import column_steps, key_steps, promotion_steps, swap_steps, table_steps, type_steps
 from pgevolve.plan.context import Context
-from pgevolve.plan.steps import Plan, Step, StepKind
+from pgevolve.plan.prechecks import prechecks_for
+from pgevolve.plan.steps import Plan, Precheck, Step, StepKind
 from pgevolve.plan.summary import summarize
 
 
@@ -70,11 +71,12 @@ def plan_changes(changes: Sequence[Change], actual: model.Database, desired: mod
     keyed: list[tuple[tuple[int, bool, str, int, int], Step]] = []
     for index, change in enumerate(changes):
         summary = summarize(change)
-        for ordinal, step in enumerate(steps_for(change, ctx)):
+        steps = _with_prechecks(steps_for(change, ctx), tuple(prechecks_for([change], actual, desired)))
+        for ordinal, step in enumerate(steps):
             key = (step.phase.value, not step.transactional, table_of(change) or "", index, ordinal)
             if isinstance(change, AddForeignKey) and step.kind is StepKind.ADD_FOREIGN_KEY_NOT_VALID:
                 step = replace(step, together=rehooked.get((change.table, change.foreign_key.name), step.together))
-            keyed.append((key, replace(step, summary=summary)))
+            keyed.append((key, replace(step, summary=summary, change=change)))
     keyed.sort(key=lambda pair: pair[0])
     return Plan(steps=tuple(step for _, step in keyed))
 
@@ -88,6 +90,14 @@ def _rehooked_foreign_keys(changes: Sequence[Change]) -> dict[tuple[str, str], s
             for table, fk in change.foreign_keys:
                 found[(table, fk.name)] = f"swap {change.table}.{change.new.name}"
     return found
+
+
+def _with_prechecks(steps: list[Step], checks: tuple[Precheck, ...]) -> list[Step]:
+    """The change's pre-checks go with its first most hazardous step: the one existing rows can break."""
+    if not checks or not steps:
+        return steps
+    riskiest = max(range(len(steps)), key=lambda i: (steps[i].hazard.severity, -i))
+    return [replace(step, prechecks=checks) if i == riskiest else step for i, step in enumerate(steps)]
 
 
 def steps_for(change: Change, ctx: Context) -> list[Step]:

@@ -11,26 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from dataclasses import dataclass
 
 from pgevolve import changes as ch
 from pgevolve import model
 from pgevolve.plan.key_steps import is_loosening
+from pgevolve.plan.steps import Precheck
 from pgevolve.sqltext.ddl import Scope
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
 from pgevolve.sqltext.type_changes import Conversion, conversion, parse_type
 from pgevolve.sqltext.type_names import SERIAL_TYPES, enum_reference
 
 SAMPLE_SIZE = 5
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Precheck:
-    subject: str  # "leads.email SET NOT NULL"
-    problem: str  # "rows where email is NULL"
-    count_sql: str  # one row, one column: the number of offending rows
-    sample_sql: str | None  # up to SAMPLE_SIZE rows: keys of offending rows, as text
-    setup_sql: tuple[str, ...] = ()  # run first, in the same rolled-back transaction (temporary functions)
 
 
 def prechecks_for(changes: list[ch.Change], actual: model.Database,

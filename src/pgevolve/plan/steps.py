@@ -6,9 +6,12 @@ Rendering (text, SQL, JSON, Markdown) is ``plan.render``; applying is ``apply``.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from enum import IntEnum, StrEnum
 from typing import Any
+
+from pgevolve.changes import Change
+from pgevolve.plan.encoding import decode_change, encode
 
 # Every statement of a plan waits at most this long for a lock, then fails
 # instead of queueing behind a long transaction and blocking everyone after it.
@@ -168,8 +171,24 @@ class Batched:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Precheck:
+    """A count, run before any DDL, of the existing rows that would make a step fail (``plan.prechecks``)."""
+
+    subject: str  # "leads.email SET NOT NULL"
+    problem: str  # "rows where email is NULL"
+    count_sql: str  # one row, one column: the number of offending rows
+    sample_sql: str | None  # up to SAMPLE_SIZE rows: keys of offending rows, as text
+    setup_sql: tuple[str, ...] = ()  # run first, in the same rolled-back transaction (temporary functions)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Precheck:
+        fields = {k: v for k, v in data.items() if k != "cast_only"}  # the inexact cast check's flag, gone
+        return cls(**{**fields, "setup_sql": tuple(data.get("setup_sql", ()))})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
-    """One SQL statement of a plan."""
+    """One SQL statement of a plan, with the change it comes from and the pre-checks apply runs first."""
 
     phase: Phase
     kind: StepKind  # what the statement does
@@ -185,24 +204,34 @@ class Step:
     # Steps sharing a tag must commit together (a key swap: drop the old key, attach the new one);
     # the relation cap never splits a transaction between them.
     together: str | None = None
+    # The change this step is part of (the planner sets it; every step of a change shares it), and
+    # the counts apply runs before any DDL: the rows this step would fail on (see plan.prechecks).
+    # The change is where the step comes from, not what it does: two plans with the same statements
+    # are equal even when their changes list a table's indexes in another order.
+    change: Change | None = field(default=None, compare=False)
+    prechecks: tuple[Precheck, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+    def to_dict(self, change: int | None = None) -> dict[str, Any]:
+        """Plain JSON data; ``change``: the position of the step's change in the plan's ``changes``."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("change", "prechecks", "batch")}
         data["phase"] = self.phase.name.lower()
         data["kind"] = self.kind.value
         data["hazard"] = self.hazard.value
         data["relations"] = list(self.relations)
         if self.together is None:
             del data["together"]
-        if self.batch is None:
-            del data["batch"]
-        else:
-            data["batch"] = {k: list(v) if isinstance(v, tuple) else v for k, v in data["batch"].items()}
+        if self.batch is not None:
+            data["batch"] = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.batch).items()}
+        if change is not None:
+            data["change"] = change
+        if self.prechecks:
+            data["prechecks"] = [{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(c).items()}
+                                 for c in self.prechecks]
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Step:
-        batch = data.get("batch")
+    def from_dict(cls, data: dict[str, Any], changes: tuple[Change, ...] = ()) -> Step:
+        batch, change = data.get("batch"), data.get("change")
         batch_fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in (batch or {}).items()}
         return cls(**{
             **data,
@@ -211,6 +240,8 @@ class Step:
             "hazard": Hazard(data["hazard"]),
             "relations": tuple(data.get("relations", ())),
             "batch": None if batch is None else Batched(**batch_fields),
+            "change": None if change is None else changes[change],
+            "prechecks": tuple(Precheck.from_dict(c) for c in data.get("prechecks", ())),
         })
 
 
@@ -231,6 +262,11 @@ class Plan:
     @property
     def is_empty(self) -> bool:
         return not self.steps
+
+    @property
+    def prechecks(self) -> tuple[Precheck, ...]:
+        """Every step's pre-checks, in plan order: apply runs them all before the first statement."""
+        return tuple(check for step in self.steps for check in step.prechecks)
 
     @property
     def highest_hazard(self) -> Hazard:
@@ -266,24 +302,37 @@ class Plan:
         return tuple(groups)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data; ``groups`` lists step numbers (1-based) and is ignored by from_dict."""
+        """Plain JSON data; ``groups`` lists step numbers (1-based) and is ignored by from_dict.
+
+        ``changes`` holds each change once (tagged records, see ``plan.encoding``); a step
+        names its change by position.
+        """
         numbered, start = [], 1
         for group in self.groups():
             numbered.append({"transactional": group.transactional,
                              "steps": list(range(start, start + len(group.steps)))})
             start += len(group.steps)
+        positions: dict[int, int] = {}  # id(change) -> its place in "changes"
+        changes: list[Change] = []
+        for step in self.steps:
+            if step.change is not None and id(step.change) not in positions:
+                positions[id(step.change)] = len(changes)
+                changes.append(step.change)
         data: dict[str, Any] = {
             "format": 1,
             "summary": {h.value: n for h, n in self.counts().items()},
             "highest_hazard": self.highest_hazard.value,
-            "steps": [s.to_dict() for s in self.steps],
+            "steps": [s.to_dict(None if s.change is None else positions[id(s.change)]) for s in self.steps],
             "groups": numbered,
         }
+        if changes:
+            data["changes"] = [encode(change) for change in changes]
         if self.blockers:
             data["blockers"] = list(self.blockers)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
-        return cls(steps=tuple(Step.from_dict(s) for s in data["steps"]),
+        changes = tuple(decode_change(c) for c in data.get("changes", ()))
+        return cls(steps=tuple(Step.from_dict(s, changes) for s in data["steps"]),
                    blockers=tuple(data.get("blockers", ())))

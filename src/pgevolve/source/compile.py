@@ -94,7 +94,8 @@ def _table(project: Project, spec: TableSpec, namer: Namer) -> tuple[model.Table
     # Names in the order PostgreSQL would choose them: keys, checks, foreign keys, indexes.
     primary_key = _primary_key(spec, namer)
     uniques = list(_uniques(spec, namer))
-    checks = [*_checks(spec, namer), *(c for low in lowered.values() for c in _claimed_checks(low.checks, namer))]
+    checks = [*_checks(spec, namer, types),
+              *(c for low in lowered.values() for c in _claimed_checks(low.checks, namer))]
     foreign_keys = list(_foreign_keys(spec, namer))
     indexes = [_index(spec, i, namer) for i in spec.indexes]
     defaults = tuple(index.name for index, written in zip(indexes, spec.indexes, strict=True) if not written.name)
@@ -164,15 +165,14 @@ def _uniques(spec: TableSpec, namer: Namer) -> Iterator[model.UniqueConstraint]:
         yield model.UniqueConstraint(name=name, columns=key.columns)
 
 
-def _checks(spec: TableSpec, namer: Namer) -> Iterator[model.CheckConstraint]:
+def _checks(spec: TableSpec, namer: Namer, types: dict[str, ResolvedType]) -> Iterator[model.CheckConstraint]:
     def choose(column: str | None) -> str:
         return namer.choose(spec.name, column, "check", relation=False, constraint=True)
 
     for column in spec.columns:
         if column.enum is not None:
-            values = ", ".join(ident.quote_literal(v) for v in column.enum)
             yield model.CheckConstraint(name=choose(column.name),
-                                        expression=f"{ident.quote_ident(column.name)} IN ({values})")
+                                        expression=_enum_check(column.name, column.enum, types[column.name]))
         if column.check is not None:
             yield model.CheckConstraint(name=choose(column.name), expression=column.check)
     for check in spec.checks:
@@ -180,6 +180,22 @@ def _checks(spec: TableSpec, namer: Namer) -> Iterator[model.CheckConstraint]:
         referenced = parse_expression(check.expression).columns
         name = check.name or choose(referenced[0] if len(referenced) == 1 else None)
         yield model.CheckConstraint(name=name, expression=check.expression)
+
+
+def _enum_check(column: str, values: tuple[str, ...] | list[str], resolved: ResolvedType) -> str:
+    """``col IN (...)``, spelled so that PostgreSQL prints back text that builds the same CHECK again.
+
+    On a varchar column, ``col IN ('a', 'b')`` is printed as ``(col)::text = ANY
+    ((ARRAY['a'::character varying, ...])::text[])``, and that text, run again (as apply runs
+    the canonical text), is printed as ``... ARRAY[('a'::character varying)::text, ...]``: the
+    CHECK would differ after every apply. Comparing as text from the start prints a fixed point.
+    Other text-like types (text, char, citext) print back as they parse.
+    """
+    listed = ", ".join(ident.quote_literal(v) for v in values)
+    name = ident.quote_ident(column)
+    if resolved.base == "character varying":
+        return f"({name})::text IN ({listed})"
+    return f"{name} IN ({listed})"
 
 
 def _foreign_keys(spec: TableSpec, namer: Namer) -> Iterator[model.ForeignKey]:

@@ -16,6 +16,7 @@ from pgevolve.source.semantic_columns import check_column, resolve_column_types
 from pgevolve.source.semantic_shapes import check_shape
 from pgevolve.source.semantic_tables import check_table
 from pgevolve.sqltext import ident
+from pgevolve.sqltext.ident import PGEVOLVE_SCHEMA
 from pgevolve.sqltext.type_names import ResolvedType, TypeNameError, resolve_type
 
 # Extensions shipped with PostgreSQL (contrib) and the most common third-party ones: an
@@ -76,6 +77,12 @@ def _project_file(ctx: Context) -> list[Problem]:
     if ctx.project.schema.startswith("pg_"):
         problems.append(doc.problem(("schema",), "schema names starting with 'pg_' are reserved for PostgreSQL",
                                     value=ctx.project.schema))
+    if ctx.project.schema == PGEVOLVE_SCHEMA:
+        # pgevolve keeps its history and backfill progress there: owning it would plan their drop.
+        problems.append(doc.problem(("schema",), f"schema {PGEVOLVE_SCHEMA!r} is pgevolve's own (apply history, "
+                                    "backfill progress) and cannot be the schema a project owns",
+                                    value=ctx.project.schema, hint="name the schema your tables live in, e.g. "
+                                    "'public' or 'app'"))
     for i, name in enumerate(ctx.project.extensions):
         problems += _extension(doc, ("extensions", i), name)
     for enum in ctx.project.enums.values():

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 # long names could collide after truncation; the spec rejects them instead.
 MAX_IDENTIFIER_BYTES = 63
 
+# The schema where pgevolve keeps its own tables (apply history, backfill progress): never a project's.
+PGEVOLVE_SCHEMA = "pgevolve"
+
 
 def quote_ident(name: str) -> str:
     """Always-quoted identifier: safe for any name, reserved words and mixed case included."""
