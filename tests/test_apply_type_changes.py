@@ -138,3 +138,27 @@ def test_removing_an_enum_value_still_in_use_is_refused_before_any_ddl(db: str, 
         labels = conn.execute("SELECT array_agg(enumlabel ORDER BY enumsortorder)::text FROM pg_enum "
                               "WHERE enumtypid = 'colour'::regtype").fetchone()
     assert labels == ("{red,green,blue}",)
+
+
+def test_a_check_and_a_unique_on_a_retyped_column_are_checked_on_the_converted_values(db: str, tmp_path: Path) -> None:
+    # 1.5 becomes 2, which CHECK (n >= 2) accepts: no refusal for a value that fits once converted.
+    with psycopg.connect(db) as conn:
+        conn.execute("CREATE TABLE t (id integer PRIMARY KEY, n numeric(10,2));"
+                     "INSERT INTO t VALUES (1, 1.5), (2, 7), (3, NULL)")
+    schema = write_schema(tmp_path, "  n: { type: integer, check: \"n >= 2\", unique: true }\n")
+    code, out = cli_apply(schema, db, "--allow-destructive")
+    assert code == 0, out
+    assert rows(db) == [(1, 2), (2, 7), (3, None)]
+
+
+def test_values_that_collide_once_converted_are_refused_before_any_ddl(db: str, tmp_path: Path) -> None:
+    # 1.2 and 1.4 both become 1: the UNIQUE would fail half-way; the pre-check counts it first.
+    with psycopg.connect(db) as conn:
+        conn.execute("CREATE TABLE t (id integer PRIMARY KEY, n numeric(10,2));"
+                     "INSERT INTO t VALUES (1, 1.2), (2, 1.4), (3, 0.4)")
+    schema = write_schema(tmp_path, "  n: { type: integer, check: \"n >= 1\", unique: true }\n")
+    code, out = cli_apply(schema, db, "--allow-destructive")
+    assert code == 3, out
+    assert "t UNIQUE t_n_key: 2 duplicate keys (e.g. 1 (2 rows))" in out
+    assert "t CHECK t_n_check: 1 rows where ((n >= 1)) is false (e.g. 3)" in out
+    assert column_type(db) == "numeric(10,2)"

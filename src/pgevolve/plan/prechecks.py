@@ -10,48 +10,57 @@ builds the SQL; ``apply`` runs it.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 
 from pgevolve import changes as ch
 from pgevolve import model
 from pgevolve.plan.key_steps import is_loosening
+from pgevolve.plan.precheck_casts import (
+    SAMPLE_SIZE,
+    Converted,
+    cast_prechecks,
+    converted_source,
+    key_expr,
+    plain,
+    removed_values,
+    scan,
+)
 from pgevolve.plan.steps import Precheck
 from pgevolve.sqltext.ddl import Scope
+from pgevolve.sqltext.expression_facts import referenced_columns
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
-from pgevolve.sqltext.type_changes import Conversion, conversion, parse_type
-from pgevolve.sqltext.type_names import SERIAL_TYPES, enum_reference
-
-SAMPLE_SIZE = 5
+from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 
 def prechecks_for(changes: list[ch.Change], actual: model.Database,
                   desired: model.Database | None = None) -> list[Precheck]:
     """The prechecks of every change that can fail on rows of a table that exists now.
 
-    ``desired`` gives the enums as the plan leaves them (a column converted to an enum that the plan
-    creates or extends); without it, the actual ones.
+    ``desired`` gives the state the plan leaves: its enums (a column converted to an enum that the
+    plan creates or extends) and its column types (a CHECK or UNIQUE on a column the plan retypes is
+    checked against the converted values); without it, the actual ones.
     """
-    enums = {e.name: e for e in (desired or actual).enums}
     checks: list[Precheck] = []
     for change in changes:
-        checks += _for_change(change, actual, enums)
+        checks += _for_change(change, actual, desired or actual)
     return checks
 
 
-def _for_change(change: ch.Change, actual: model.Database, enums: dict[str, model.EnumType]) -> list[Precheck]:
+def _for_change(change: ch.Change, actual: model.Database, desired: model.Database) -> list[Precheck]:
     if isinstance(change, ch.ReplaceEnum):
-        return _removed_values(actual, change)
+        return removed_values(actual, change)
     name = ch.table_of(change)
     table = actual.table(name) if name is not None else None
     if table is None:
         return []  # a table created by this plan (or renamed: checked under its new name after renames)
+    enums = {e.name: e for e in desired.enums}
+    wanted = desired.table(table.name)
     match change:
         case ch.AlterColumn(old=old, new=new, changes=what):
             found = []
             if "nullable" in what and not new.nullable:
                 found.append(_not_null(actual.schema, table, new.name))
             if "type" in what:
-                found += _cast(actual.schema, table, _plain(old), _plain(new), enums)
+                found += cast_prechecks(actual.schema, table, plain(old), plain(new), enums)
             return found
         case ch.AddColumn(column=column) if (not column.nullable and column.default is None and not column.identity
                                              and column.generated is None and column.type.lower() not in SERIAL_TYPES):
@@ -59,17 +68,22 @@ def _for_change(change: ch.Change, actual: model.Database, enums: dict[str, mode
             return [_any_row(actual.schema, table, column.name)]
         case (ch.AddPrimaryKey(using_index=None, key=key)
               | ch.ReplaceKey(using_index=None, new=model.PrimaryKey() as key)):
-            return [_duplicates(actual.schema, table, key.name, [quote_ident(c) for c in key.columns], None,
+            converted = converted_source(actual.schema, table, wanted, key.columns, enums)
+            return [_duplicates(actual.schema, table, key.name, _column_keys(key.columns), None, converted,
                                 nulls_count=True)]
         case ch.AddUnique(using_index=None, constraint=unique) | ch.ReplaceKey(using_index=None, new=unique):
-            return [_duplicates(actual.schema, table, unique.name, [quote_ident(c) for c in unique.columns], None)]
+            converted = converted_source(actual.schema, table, wanted, unique.columns, enums)
+            return [_duplicates(actual.schema, table, unique.name, _column_keys(unique.columns), None, converted)]
         case ch.CreateIndex(index=index) | ch.ReplaceIndex(prebuilt=False, new=index) if index.unique:
             keys = [quote_ident(k.column) if k.column else f"({k.expression})" for k in index.keys]
-            return [_duplicates(actual.schema, table, index.name, keys, index.where)]
+            converted = converted_source(actual.schema, table, wanted, _index_columns(index), enums)
+            return [_duplicates(actual.schema, table, index.name, keys, index.where, converted)]
         case ch.AddCheck() if is_loosening(change):
             return []  # implied by the CHECK it replaces, which every row satisfied
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
-            return [_violations(actual.schema, table, check)]
+            used = referenced_columns(check.expression) or ()
+            return [_violations(actual.schema, table, check,
+                                converted_source(actual.schema, table, wanted, used, enums))]
         case ch.PromoteColumn():
             return _promotion(actual.schema, table, change, frozenset(e.name for e in actual.enums))
         case ch.AddForeignKey(foreign_key=fk) | ch.ValidateConstraint(constraint=model.ForeignKey() as fk):
@@ -79,44 +93,41 @@ def _for_change(change: ch.Change, actual: model.Database, enums: dict[str, mode
             return []
 
 
-def _plain(column: model.Column) -> model.Column:
-    """A serial column as its integer type: the type a cast can name."""
-    return dataclasses.replace(column, type=SERIAL_TYPES.get(column.type.lower(), column.type))
+def _column_keys(columns: tuple[str, ...]) -> list[str]:
+    return [quote_ident(c) for c in columns]
 
 
-def _key_expr(table: model.Table, alias: str = "") -> str:
-    """Text that identifies a row to a human: its primary key, else its ctid."""
-    prefix = f"{alias}." if alias else ""
-    if table.primary_key:
-        parts = [f"{prefix}{quote_ident(c)}::text" for c in table.primary_key.columns]
-        return " || ', ' || ".join(parts) if len(parts) > 1 else parts[0]
-    return f"{prefix}ctid::text"
-
-
-def _scan(schema: str, table: model.Table, condition: str, subject: str, problem: str) -> Precheck:
-    source = qualify(schema, table.name)
-    return Precheck(
-        subject=subject,
-        problem=problem,
-        count_sql=f"SELECT count(*) FROM {source} WHERE {condition}",
-        sample_sql=f"SELECT {_key_expr(table)} FROM {source} WHERE {condition} LIMIT {SAMPLE_SIZE}",
-    )
+def _index_columns(index: model.Index) -> set[str]:
+    """The columns an index's keys and predicate use."""
+    used = {k.column for k in index.keys if k.column}
+    for text in [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else []):
+        used |= referenced_columns(text) or set()
+    return used
 
 
 def _not_null(schema: str, table: model.Table, column: str) -> Precheck:
-    return _scan(schema, table, f"{quote_ident(column)} IS NULL", f"{table.name}.{column} SET NOT NULL",
+    return scan(schema, table, f"{quote_ident(column)} IS NULL", f"{table.name}.{column} SET NOT NULL",
                  f"rows where {column} is NULL")
 
 
 def _any_row(schema: str, table: model.Table, column: str) -> Precheck:
-    return _scan(schema, table, "true", f"{table.name}.{column} ADD COLUMN NOT NULL without a default",
+    return scan(schema, table, "true", f"{table.name}.{column} ADD COLUMN NOT NULL without a default",
                  "existing rows (each would get NULL)")
 
 
-def _violations(schema: str, table: model.Table, check: model.CheckConstraint) -> Precheck:
+def _violations(schema: str, table: model.Table, check: model.CheckConstraint,
+                converted: Converted | None) -> Precheck:
     # CHECK passes on NULL, so only rows where the expression is false violate it.
-    return _scan(schema, table, f"NOT ({check.expression})", f"{table.name} CHECK {check.name}",
+    found = scan(schema, table, f"NOT ({check.expression})", f"{table.name} CHECK {check.name}",
                  f"rows where ({check.expression}) is false")
+    expression = converted.expression(check.expression) if converted else None
+    if converted is None or expression is None:
+        return found
+    condition = f"NOT ({expression})"
+    return dataclasses.replace(
+        found, count_sql=f"SELECT count(*) FROM {converted.source} WHERE {condition}",
+        sample_sql=f"SELECT {key_expr(table)} FROM {converted.source} WHERE {condition} LIMIT {SAMPLE_SIZE}",
+        setup_sql=converted.setup)
 
 
 def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
@@ -127,7 +138,7 @@ def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
     present = " AND ".join(f"c.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
     condition = f"{present} AND NOT EXISTS (SELECT 1 FROM {target} p WHERE {matches})"
     source = f"{qualify(schema, table.name)} c"
-    key = _key_expr(table, "c")
+    key = key_expr(table, "c")
     return Precheck(
         subject=f"{table.name} FOREIGN KEY {fk.name}",
         problem=f"rows whose ({', '.join(fk.columns)}) has no match in {fk.ref_table}",
@@ -137,98 +148,30 @@ def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
 
 
 def _duplicates(schema: str, table: model.Table, name: str, keys: list[str], where: str | None,
-                *, nulls_count: bool = False) -> Precheck:
+                converted: Converted | None = None, *, nulls_count: bool = False) -> Precheck:
     # UNIQUE treats NULLs as distinct, so rows with a NULL key never collide;
     # a primary key forbids NULLs outright, so those rows count as offending.
+    source = qualify(schema, table.name)
+    setup_sql: tuple[str, ...] = ()
+    if converted is not None:
+        rewritten = [converted.expression(k) for k in keys]
+        predicate = converted.expression(where) if where else None
+        if None not in rewritten and (predicate is not None or not where):
+            keys, where = [k for k in rewritten if k is not None], predicate
+            source, setup_sql = converted.source, converted.setup
     present = " AND ".join(f"{k} IS NOT NULL" for k in keys)
     condition = f"({where}) AND {present}" if where else present
     aliased = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
     positions = ", ".join(str(i + 1) for i in range(len(keys)))
-    grouped = (f"SELECT {aliased}, count(*) AS n FROM {qualify(schema, table.name)} "
+    grouped = (f"SELECT {aliased}, count(*) AS n FROM {source} "
                f"WHERE {condition} GROUP BY {positions} HAVING count(*) > 1")
     count = f"SELECT coalesce(sum(n), 0) FROM ({grouped}) d"
     if nulls_count:
-        count = (f"SELECT ({count}) + (SELECT count(*) FROM {qualify(schema, table.name)} "
-                 f"WHERE NOT ({present}))")
+        count = f"SELECT ({count}) + (SELECT count(*) FROM {source} WHERE NOT ({present}))"
     labels = ", ".join(f"k{i}::text" for i in range(len(keys)))
     sample = f"SELECT concat_ws(', ', {labels}) || ' (' || n || ' rows)' FROM ({grouped}) d LIMIT {SAMPLE_SIZE}"
     return Precheck(subject=f"{table.name} UNIQUE {name}", problem="duplicate keys", count_sql=count,
-                    sample_sql=sample)
-
-
-def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column,
-          desired_enums: dict[str, model.EnumType]) -> list[Precheck]:
-    """Rows whose value the plan's ALTER COLUMN ... TYPE would reject, counted exactly.
-
-    PostgreSQL 15 has no soft cast (``pg_input_is_valid`` is 16+), so a
-    temporary plpgsql function makes the very conversion the step makes and
-    catches the error: ``USING col::type`` where the plan writes it, else the
-    assignment to a variable of the new type (which, like the column, raises on
-    a varchar too long but keeps 'ab   ' as 'ab'). A conversion that cannot fail
-    (binary-coercible, widening) needs no check.
-    """
-    how = conversion(old.type, new.type)
-    if how in (Conversion.COERCIBLE, Conversion.WIDENING):
-        return []
-    subject = f"{table.name}.{new.name} TYPE {new.type}"
-    scope = Scope(schema, frozenset(desired_enums))
-    target = enum_reference(new.type, frozenset(desired_enums), schema)
-    column = quote_ident(new.name)
-    if target is not None:
-        # The enum may be created, or gain values, in this plan: it does not convert yet. A value
-        # converts to an enum exactly when its text is one of the desired labels.
-        return [_enum_members(schema, table, new, desired_enums[target[0]], target[1], subject)]
-    new_type = scope.type(new.type)
-    tester = pg_temp_name("pgevolve_converts", subject)
-    value = f"value::{new_type}" if how is Conversion.EXPLICIT else "value"  # as column_steps writes the step
-    setup = (f"CREATE OR REPLACE FUNCTION {tester}(value {scope.type(old.type)}) RETURNS boolean "
-             f"LANGUAGE plpgsql AS $pgevolve$\nDECLARE converted {new_type};\nBEGIN\n"
-             f"    converted := {value};\n    RETURN true;\n"
-             "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n$pgevolve$")
-    condition = f"{column} IS NOT NULL AND NOT {tester}({column})"
-    found = _scan(schema, table, condition, subject, f"values that do not convert from {old.type} to {new.type}")
-    return [_with_values(found, schema, table, column, condition, setup)]
-
-
-def _enum_members(schema: str, table: model.Table, column: model.Column, enum: model.EnumType, dims: int,
-                  subject: str) -> Precheck:
-    labels = "ARRAY[" + ", ".join(quote_literal(v) for v in enum.values) + "]::text[]"
-    name = quote_ident(column.name)
-    if dims:  # an array: every element must be a label
-        condition = (f"EXISTS (SELECT 1 FROM unnest({name}) AS e(v) "
-                     f"WHERE v IS NOT NULL AND NOT (v::text = ANY ({labels})))")
-    else:
-        condition = f"{name} IS NOT NULL AND NOT ({name}::text = ANY ({labels}))"
-    found = _scan(schema, table, condition, subject, f"values that are not a value of the enum {enum.name}")
-    return _with_values(found, schema, table, name, condition, None)
-
-
-def _with_values(found: Precheck, schema: str, table: model.Table, column: str, condition: str,
-                 setup: str | None) -> Precheck:
-    """The check with its examples showing the offending value beside the row's key."""
-    sample = (f"SELECT {_key_expr(table)} || ': ' || quote_nullable({column}::text) "
-              f"FROM {qualify(schema, table.name)} WHERE {condition} LIMIT {SAMPLE_SIZE}")
-    return dataclasses.replace(found, sample_sql=sample, setup_sql=(setup,) if setup else ())
-
-
-def _removed_values(actual: model.Database, change: ch.ReplaceEnum) -> list[Precheck]:
-    """Rows that hold a value the rebuilt enum no longer has: the conversion through text would fail."""
-    if not set(change.old.values) - set(change.new.values):
-        return []  # only the order changes: every value converts
-    checks = []
-    for table_name, column in change.columns:
-        table = actual.table(table_name)
-        if table is None:
-            continue
-        dims = parse_type(column.type).array_dims
-        subject = f"{table_name}.{column.name} TYPE {change.new.name} (values removed)"
-        checks.append(_enum_members(actual.schema, table, column, change.new, dims, subject))
-    return checks
-
-
-def pg_temp_name(prefix: str, subject: str) -> str:
-    """A temporary function name of its own per check: two checks in one transaction never share one."""
-    return f"pg_temp.{prefix}_{hashlib.sha1(subject.encode()).hexdigest()[:12]}"
+                    sample_sql=sample, setup_sql=setup_sql)
 
 
 def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums: frozenset[str]) -> list[Precheck]:
@@ -258,11 +201,11 @@ def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums:
     source = quote_ident(promotion.source_column)
     condition = (f"{source} ? {quote_literal(promotion.key)} "
                  f"AND NOT pg_temp.pgevolve_converts({source})")
-    found = _scan(schema, table, condition,
+    found = scan(schema, table, condition,
                   f"{table.name}.{column.name} promoted from {promotion.source_column}.{promotion.key}",
                   f"rows whose {promotion.source_column} ->> '{promotion.key}' does not convert to {column.type}")
     value = f"quote_nullable({source} ->> {quote_literal(promotion.key)})"
-    sample = (f"SELECT {_key_expr(table)} || ': ' || {value} FROM {qualify(schema, table.name)} "
+    sample = (f"SELECT {key_expr(table)} || ': ' || {value} FROM {qualify(schema, table.name)} "
               f"WHERE {condition} LIMIT {SAMPLE_SIZE}")
     return [Precheck(subject=found.subject, problem=found.problem, count_sql=found.count_sql, sample_sql=sample,
                      setup_sql=(tester,))]
