@@ -73,13 +73,17 @@ def _for_change(change: ch.Change, actual: model.Database, desired: model.Databa
                                 nulls_count=True)]
         case ch.AddUnique(using_index=None, constraint=unique) | ch.ReplaceKey(using_index=None, new=unique):
             converted = converted_source(actual.schema, table, wanted, unique.columns, enums)
-            return [_duplicates(actual.schema, table, unique.name, _column_keys(unique.columns), None, converted)]
+            return [_duplicates(actual.schema, table, unique.name, _column_keys(unique.columns), None, converted,
+                                nulls_equal=isinstance(unique, model.UniqueConstraint) and unique.nulls_not_distinct)]
         case ch.CreateIndex(index=index) | ch.ReplaceIndex(prebuilt=False, new=index) if index.unique:
             keys = [quote_ident(k.column) if k.column else f"({k.expression})" for k in index.keys]
             converted = converted_source(actual.schema, table, wanted, _index_columns(index), enums)
-            return [_duplicates(actual.schema, table, index.name, keys, index.where, converted)]
+            return [_duplicates(actual.schema, table, index.name, keys, index.where, converted,
+                                nulls_equal=index.nulls_not_distinct)]
         case ch.AddCheck() if is_loosening(change):
             return []  # implied by the CHECK it replaces, which every row satisfied
+        case ch.AddCheck(check=check) | ch.AddForeignKey(foreign_key=check) if not check.valid:
+            return []  # declared NOT VALID: existing rows are not checked, so none can make it fail
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
             used = referenced_columns(check.expression) or ()
             return [_violations(actual.schema, table, check,
@@ -148,9 +152,11 @@ def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
 
 
 def _duplicates(schema: str, table: model.Table, name: str, keys: list[str], where: str | None,
-                converted: Converted | None = None, *, nulls_count: bool = False) -> Precheck:
-    # UNIQUE treats NULLs as distinct, so rows with a NULL key never collide;
-    # a primary key forbids NULLs outright, so those rows count as offending.
+                converted: Converted | None = None, *, nulls_count: bool = False,
+                nulls_equal: bool = False) -> Precheck:
+    # UNIQUE treats NULLs as distinct, so rows with a NULL key never collide, unless NULLS NOT
+    # DISTINCT (GROUP BY counts NULLs as equal, as it does); a primary key forbids NULLs outright,
+    # so those rows count as offending.
     source = qualify(schema, table.name)
     setup_sql: tuple[str, ...] = ()
     if converted is not None:
@@ -160,7 +166,8 @@ def _duplicates(schema: str, table: model.Table, name: str, keys: list[str], whe
             keys, where = [k for k in rewritten if k is not None], predicate
             source, setup_sql = converted.source, converted.setup
     present = " AND ".join(f"{k} IS NOT NULL" for k in keys)
-    condition = f"({where}) AND {present}" if where else present
+    filters = [f"({where})"] if where else []
+    condition = " AND ".join(filters + ([] if nulls_equal else [present])) or "true"
     aliased = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
     positions = ", ".join(str(i + 1) for i in range(len(keys)))
     grouped = (f"SELECT {aliased}, count(*) AS n FROM {source} "

@@ -83,12 +83,14 @@ class Phase(IntEnum):
     VALIDATE_CHECKS = 16
     NOT_NULL = 17  # after the CHECK (col IS NOT NULL) that proves it is validated
     KEYS = 18  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
-    FOREIGN_KEYS = 19  # after every table and key they may reference
-    VALIDATE_FOREIGN_KEYS = 20
-    DROP_COLUMNS = 21
-    DROP_TABLES = 22
-    DROP_ENUMS = 23
-    COMMENTS = 24
+    # DROP NOT NULL, once the keys are swapped: a column leaving the primary key is NOT NULL until then.
+    DROP_NOT_NULL = 19
+    FOREIGN_KEYS = 20  # after every table and key they may reference
+    VALIDATE_FOREIGN_KEYS = 21
+    DROP_COLUMNS = 22
+    DROP_TABLES = 23
+    DROP_ENUMS = 24
+    COMMENTS = 25
 
 
 class StepKind(StrEnum):
@@ -141,10 +143,13 @@ class StepKind(StrEnum):
     RENAME_SYNC_FUNCTION = "rename_sync_function"
     RENAME_SYNC_TRIGGER = "rename_sync_trigger"
     RENAME_TABLE = "rename_table"
+    RESET_STORAGE = "reset_storage"
     SET_DEFAULT = "set_default"
     SET_IDENTITY = "set_identity"
     SET_NOT_NULL = "set_not_null"
+    SET_REPLICA_IDENTITY = "set_replica_identity"
     SET_SEQUENCE = "set_sequence"
+    SET_STORAGE = "set_storage"
     VALIDATE_CONSTRAINT = "validate_constraint"
 
 
