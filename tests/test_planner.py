@@ -154,6 +154,17 @@ def test_drops_are_destructive_and_a_constraint_only_the_database_has_weakens() 
     ]  # the unlisted extension is left alone
 
 
+def test_dropping_a_unique_index_that_a_key_covers_does_not_weaken_unless_nulls_become_distinct() -> None:
+    c = Column(name="c", type="text")
+    key = UniqueConstraint(name="t_c_key", columns=("c",))
+    index = Index(name="t_c_idx", keys=(IndexKey(column="c"),), unique=True)
+    for nulls_not_distinct, hazard in ((False, Hazard.SAFE), (True, Hazard.WEAKENS)):
+        actual = db(table("t", c, uniques=(key,), indexes=(replace(index, nulls_not_distinct=nulls_not_distinct),)))
+        plan = make_plan(actual, db(table("t", c, uniques=(key,))))
+        # UNIQUE (c) keeps what a plain unique index gave, not two NULLs refused by NULLS NOT DISTINCT
+        assert [(s.kind, s.hazard) for s in plan.steps] == [("drop_index_concurrently", hazard)]
+
+
 def test_tables_that_reference_each_other_drop_their_keys_first() -> None:
     a = table("a", Column(name="b_id", type="integer"),
               foreign_keys=(ForeignKey(name="a_b_fk", columns=("b_id",), ref_table="b", ref_columns=("id",)),))

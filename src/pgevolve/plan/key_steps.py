@@ -235,7 +235,8 @@ def constraint_only_in_database(change: DropPrimaryKey | DropUnique | DropCheck 
                 return None
             return "foreign key", f"rows that point at no row of {fk.ref_table} get in"
         case DropPrimaryKey(key=key) | DropUnique(constraint=key):
-            if frozenset(key.columns) in _unique_column_sets(table):
+            equal_nulls = isinstance(key, model.UniqueConstraint) and key.nulls_not_distinct
+            if _unique_elsewhere(table, frozenset(key.columns), equal_nulls=equal_nulls):
                 return None
             return ("primary key" if isinstance(change, DropPrimaryKey) else "UNIQUE constraint",
                     "duplicate (and, for a primary key, NULL) values get in")
@@ -252,14 +253,15 @@ def _null_tested(expression: str) -> str | None:
     return head.strip().strip('"') if head and not tail else None
 
 
-def _unique_column_sets(table: model.Table) -> set[frozenset[str]]:
-    keys: list[model.PrimaryKey | model.UniqueConstraint] = [*table.uniques]
+def _unique_elsewhere(table: model.Table, columns: frozenset[str], *, equal_nulls: bool) -> bool:
+    """Whether the desired table keeps these columns unique, at least as strictly: a key or a plain unique
+    index on exactly them (one that counts NULLs as equal when the dropped one did)."""
+    keys: list[tuple[frozenset[str], bool]] = [(frozenset(u.columns), u.nulls_not_distinct) for u in table.uniques]
     if table.primary_key:
-        keys.append(table.primary_key)
-    found = {frozenset(k.columns) for k in keys}
-    found |= {frozenset(k.column for k in i.keys if k.column) for i in table.indexes
-              if i.unique and not i.where and all(k.column for k in i.keys)}
-    return found
+        keys.append((frozenset(table.primary_key.columns), True))  # NOT NULL: no two NULLs at all
+    keys += [(frozenset(k.column for k in i.keys if k.column), i.nulls_not_distinct) for i in table.indexes
+             if i.unique and not i.where and all(k.column for k in i.keys)]
+    return any(found == columns and (strict or not equal_nulls) for found, strict in keys)
 
 
 def _constraint_name(change: DropPrimaryKey | DropUnique | DropCheck) -> str:
@@ -315,7 +317,8 @@ def index_only_in_database(change: DropIndex, desired: model.Database) -> bool:
     if index.name in names or (table.primary_key is not None and table.primary_key.name == index.name):
         return False
     plain = index.unique and not index.where and all(k.column for k in index.keys)
-    return not (plain and frozenset(k.column for k in index.keys) in _unique_column_sets(table))
+    columns = frozenset(k.column for k in index.keys if k.column)
+    return not (plain and _unique_elsewhere(table, columns, equal_nulls=index.nulls_not_distinct))
 
 
 def rename_index(change: RenameIndex, ctx: Context) -> list[Step]:
