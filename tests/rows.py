@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,11 +209,31 @@ class _Writer:
                        for row in _select_text(self.old_conn, self.schema, self.table.name, names)]
         rows = []
         for old in self.before:
+            # A row the new schema refuses (a CHECK or foreign key it declares NOT VALID) stays in the
+            # migrated table all the same: its kept values converted, without an insert.
             new = self._insert_new(old)
+            if new is None:
+                new = self._converted_row(old)
             if new is None:
                 return None
             rows.append((old, new))
         return rows
+
+    def _converted_row(self, old: dict[str, str | None]) -> tuple[str | None, ...] | None:
+        """The kept columns of ``old`` as the new table would store them, by a SELECT of their conversions."""
+        assert self.target is not None  # _insert_new accepts every row of a table that goes
+        values = [sql.SQL("CAST({} AS {})::text").format(self._converted(old_name, new_name),
+                                                          sql.SQL(self.target.column(new_name).type))  # type: ignore[union-attr]
+                  for new_name, old_name in self.kept.items()]
+        try:
+            with self.new_conn.transaction():
+                self.new_conn.execute("SELECT set_config('search_path', %s, true)", (self.schema,))
+                row = self.new_conn.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(values) or sql.SQL("")),
+                                            [old[o] for o in self.kept.values()]).fetchone()
+        except psycopg.Error:
+            return None
+        assert row is not None
+        return tuple(row)
 
     def insert(self, candidate: dict[str, object]) -> tuple[dict[str, str | None], tuple[str | None, ...]] | None:
         try:
@@ -232,11 +252,12 @@ class _Writer:
 
     def _insert_old(self, candidate: dict[str, object]) -> dict[str, str | None]:
         given = {c: v for c, v in candidate.items() if v is not DEFAULT}
-        returning = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c.name)) for c in self.table.columns)
+        returning = _texts(c.name for c in self.table.columns)
         query = _insert_sql(self.schema, self.table.name, list(given), [sql.Placeholder()] * len(given), returning)
         row = self.old_conn.execute(query, list(given.values())).fetchone()
         assert row is not None
-        return dict(zip((c.name for c in self.table.columns), row, strict=True))
+        names = [c.name for c in self.table.columns]
+        return dict(zip(names, row if names else (), strict=True))
 
     def _insert_new(self, old: dict[str, str | None]) -> tuple[str | None, ...] | None:
         if self.target is None:
@@ -246,8 +267,7 @@ class _Writer:
             columns.append(new_name)
             values.append(self._converted(old_name, new_name))
             params.append(old[old_name])
-        returning = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in self.compared)
-        query = _insert_sql(self.schema, self.target.name, columns, values, returning or sql.SQL("1"))
+        query = _insert_sql(self.schema, self.target.name, columns, values, _texts(self.compared))
         try:
             with self.new_conn.transaction():
                 row = self.new_conn.execute(query, params).fetchone()
@@ -273,6 +293,12 @@ class _Writer:
 
 class _Refused(Exception):
     pass
+
+
+def _texts(columns: Iterable[str]) -> sql.Composable:
+    """What an INSERT returns: each column as text; ``1`` for a table without columns (rows all the same)."""
+    found = [sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns]
+    return sql.SQL(", ").join(found) if found else sql.SQL("1")
 
 
 def _insert_sql(schema: str, table: str, columns: list[str], values: list[sql.Composable],
