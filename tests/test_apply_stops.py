@@ -158,7 +158,7 @@ def test_a_failed_step_is_named_with_its_statement_and_what_stays(leads_db: tupl
     write_schema(tmp_path, LEADS + "  score: { type: integer }\nindexes:\n  - columns: [score]\n")
     code, out = run("apply", "--schema-dir", str(schema), "--database-url", dsn, "--yes")
     assert code == 1, out
-    assert "step 2 of 2 (Creates index `leads_score_idx` on `leads` concurrently) failed: " in out, out
+    assert "step 2 of 2 (Creates index `leads_score_idx` on `leads` (`score`)) failed: " in out, out
     assert "indexes are frozen today" in out
     assert 'statement: CREATE INDEX CONCURRENTLY "leads_score_idx" ON "public"."leads"' in out, out
     assert "Step 1 of 2 is committed" in out and "resumable" in out, out

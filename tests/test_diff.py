@@ -19,7 +19,6 @@ from pgevolve.changes import (
     CreateIndex,
     CreateSchema,
     CreateTable,
-    DropCheck,
     DropColumn,
     DropEnum,
     DropForeignKey,
@@ -214,8 +213,8 @@ def test_same_name_other_definition_is_replaced_or_dropped_and_added() -> None:
     desired = db(table("t", NAME, EMAIL, checks=(check2,), indexes=(index2,), uniques=(unique2,)))
     assert diff(actual, desired, NO_HINTS) == [
         ReplaceKey(table="t", old=unique, new=unique2),  # built aside, then swapped
-        DropCheck(table="t", check=check),
-        AddCheck(table="t", check=check2, replaces=check),  # what it replaces: to tell a loosening
+        # one change: the add carries the drop (one transaction), and what it replaces tells a loosening
+        AddCheck(table="t", check=check2, replaces=check),
         ReplaceIndex(table="t", old=index, new=index2),
     ]
 
@@ -281,14 +280,13 @@ def test_a_recomputed_generated_column_rebuilds_its_index() -> None:
     other = Index(name="t_data_idx", keys=(IndexKey(column="data"),), method="gin")
     actual = db(table("t", data, old, indexes=(index, other)))
     desired = db(table("t", data, new, indexes=(index, other)))
+    # DROP COLUMN takes the old index along; the new one is built in the transaction that adds the column
     assert diff(actual, desired, NO_HINTS) == [
-        AlterColumn(table="t", old=old, new=new, changes=frozenset({"generated"})),
-        DropIndex(table="t", index=index),
-        CreateIndex(table="t", index=index),
+        AlterColumn(table="t", old=old, new=new, changes=frozenset({"generated"}), indexes=(index,)),
     ]
 
 
-def test_indexes_and_checks_that_cast_to_a_rebuilt_enum_are_rebuilt() -> None:
+def test_indexes_and_checks_that_cast_to_a_rebuilt_enum_go_with_the_rebuild() -> None:
     status = Column(name="status", type="lead_status")
     check = CheckConstraint(name="t_status_check", expression="(status <> 'lost'::lead_status)")
     index = Index(name="t_new_idx", keys=(IndexKey(column="id"),), where="(status = 'new'::lead_status)")
@@ -297,11 +295,9 @@ def test_indexes_and_checks_that_cast_to_a_rebuilt_enum_are_rebuilt() -> None:
     smaller = replace(LEAD_STATUS, values=("new", "lost"))
     assert diff(Database(enums=(LEAD_STATUS,), tables=tables), Database(enums=(smaller,), tables=tables),
                 NO_HINTS) == [
-        ReplaceEnum(old=LEAD_STATUS, new=smaller, columns=(("t", status),)),
-        DropIndex(table="t", index=index),
-        CreateIndex(table="t", index=index),
-        DropCheck(table="t", check=check),
-        AddCheck(table="t", check=check),
+        # dropped and made again in the transaction that converts the column (the plain index stays)
+        ReplaceEnum(old=LEAD_STATUS, new=smaller, columns=(("t", status),), indexes=(("t", index, index),),
+                    checks=(("t", check, check),)),
     ]
 
 

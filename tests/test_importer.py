@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import ruamel.yaml
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from pgevolve import model as m
 from pgevolve.importer import ImportResult, render_project, table_file_names, write_project
 from pgevolve.importer.emit import document, scalar
+from pgevolve.source import compile_project, load_project
 
 SMALL = m.Database(
     extensions=(m.Extension(name="uuid-ossp"),),
@@ -468,28 +470,17 @@ def test_strings_that_read_as_numbers_or_booleans_in_some_yaml_version_are_quote
 
 
 def test_documents_load_the_same_under_yaml_1_2() -> None:
-    ruamel = pytest.importorskip("ruamel.yaml")
-    loader = ruamel.YAML(typ="safe", pure=True)
+    loader = ruamel.yaml.YAML(typ="safe", pure=True)
     for text in render_project(RICH).files.values():
         assert loader.load(text) == yaml.safe_load(text)
 
 
 def test_rich_model_round_trips_through_the_spec_compiler(tmp_path: Path) -> None:
-    spec = pytest.importorskip("pgevolve.source")
-    if not hasattr(spec, "compile_project"):
-        pytest.skip("pgevolve.source.compile_project is not written yet")
     for db in (SMALL, RICH, SHARED):
         out = tmp_path / db.tables[0].name
         write_project(render_project(db).files, out)
-        compiled, _hints = spec.compile_project(spec.load_project(out))
+        compiled, _hints = compile_project(load_project(out))
         assert compiled == db
-
-
-def _require_catalog() -> None:
-    """Skip until ``catalog.introspect`` exists (written by another engineer at the same time)."""
-    catalog = pytest.importorskip("pgevolve.catalog")
-    if not hasattr(catalog, "introspect"):
-        pytest.skip("pgevolve.catalog.introspect is not written yet")
 
 
 def _introspect(dsn: str, schema: str = "public") -> m.Database:
@@ -508,7 +499,6 @@ def _compile(directory: Path) -> m.Database:
 
 def test_the_crm_schema_survives_build_import_compile(databases: object, tmp_path: Path) -> None:
     """schema/ -> PostgreSQL -> catalog -> import -> compile gives the catalog's model back, nothing skipped."""
-    _require_catalog()
     from pgevolve.sqltext.ddl import schema_sql
 
     desired = _compile(Path(__file__).resolve().parent.parent / "schema")
@@ -531,7 +521,6 @@ CLEAN_CORPUS = [
 
 @pytest.mark.parametrize("relative", CLEAN_CORPUS)
 def test_a_real_schema_survives_import_compile(relative: str, corpus: Path, databases: object, tmp_path: Path) -> None:
-    _require_catalog()
     dsn = databases.create((corpus / relative).read_text())  # type: ignore[attr-defined]
     actual = _introspect(dsn)
     result = render_project(actual)
@@ -546,7 +535,6 @@ def test_a_plan_right_after_import_is_empty(
     relative: str, corpus: Path, databases: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The corpus oracle: import a database, plan the YAML against that same database: no changes."""
-    _require_catalog()
     from pgevolve.pipeline import plan_against
     from pgevolve.server.connect import Target
 
@@ -559,7 +547,6 @@ def test_a_plan_right_after_import_is_empty(
 
 def test_pagila_survives_import_compile_but_for_its_domain(corpus: Path, databases: object, tmp_path: Path) -> None:
     """The one thing the format lacks in pagila is the domain `year`: reported, and written as is."""
-    _require_catalog()
     dsn = databases.create((corpus / "schemas/pagila/schema.sql").read_text())  # type: ignore[attr-defined]
     actual = _introspect(dsn)
     assert render_project(actual).skipped == (

@@ -100,7 +100,9 @@ def test_index_is_concurrent_on_an_existing_table_and_plain_on_a_new_one() -> No
         ("create_index", True, f'CREATE INDEX "t_name_idx" ON {T} USING btree ("name")'),
     ]
     dropped = make_plan(db(table("t", name, indexes=(index,))), db(table("t", name)))
-    assert steps(dropped) == [("drop_index_concurrently", Hazard.SAFE, 'DROP INDEX CONCURRENTLY "public"."t_name_idx"')]
+    # only the database has it now: dropping it weakens the schema (refused without --allow-destructive)
+    assert steps(dropped) == [
+        ("drop_index_concurrently", Hazard.WEAKENS, 'DROP INDEX CONCURRENTLY "public"."t_name_idx"')]
 
 
 def test_unique_on_an_existing_table_is_built_concurrently_then_attached() -> None:
@@ -139,17 +141,28 @@ def test_type_change_sets_the_default_aside() -> None:
     assert [kind for kind, _, _ in retype(old, new)] == ["drop_default", "alter_column_type", "set_default"]
 
 
-def test_drops_are_destructive_and_constraint_drops_safe() -> None:
+def test_drops_are_destructive_and_a_constraint_only_the_database_has_weakens() -> None:
     check = CheckConstraint(name="t_id_check", expression="(id > 0)")
     actual = replace(db(table("t", Column(name="c", type="text"), checks=(check,)), table("gone")),
                      extensions=(model.Extension(name="pg_trgm"),), enums=(LEAD_STATUS,))
     plan = make_plan(actual, db(table("t")))
     assert [(s.phase, s.kind, s.hazard) for s in plan.steps] == [
-        (Phase.DROP_CONSTRAINTS, "drop_constraint", Hazard.SAFE),
+        (Phase.DROP_CONSTRAINTS, "drop_constraint", Hazard.WEAKENS),
         (Phase.DROP_COLUMNS, "drop_column", Hazard.DESTRUCTIVE),
         (Phase.DROP_TABLES, "drop_table", Hazard.DESTRUCTIVE),
         (Phase.DROP_ENUMS, "drop_enum", Hazard.DESTRUCTIVE),
     ]  # the unlisted extension is left alone
+
+
+def test_dropping_a_unique_index_that_a_key_covers_does_not_weaken_unless_nulls_become_distinct() -> None:
+    c = Column(name="c", type="text")
+    key = UniqueConstraint(name="t_c_key", columns=("c",))
+    index = Index(name="t_c_idx", keys=(IndexKey(column="c"),), unique=True)
+    for nulls_not_distinct, hazard in ((False, Hazard.SAFE), (True, Hazard.WEAKENS)):
+        actual = db(table("t", c, uniques=(key,), indexes=(replace(index, nulls_not_distinct=nulls_not_distinct),)))
+        plan = make_plan(actual, db(table("t", c, uniques=(key,))))
+        # UNIQUE (c) keeps what a plain unique index gave, not two NULLs refused by NULLS NOT DISTINCT
+        assert [(s.kind, s.hazard) for s in plan.steps] == [("drop_index_concurrently", hazard)]
 
 
 def test_tables_that_reference_each_other_drop_their_keys_first() -> None:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from pgevolve import model as m
-from pgevolve.source import compile_project, load_project
-
-jsonb = pytest.importorskip("pgevolve.source.jsonb")
+from pgevolve.source import compile_project, jsonb, load_project
 
 VALID = Path(__file__).parent / "spec_fixtures" / "valid"
 VEHICLE = "shape: vehicle\nproperties:\n  vin: { type: string, index: unique }\n  year: { type: integer }\n"

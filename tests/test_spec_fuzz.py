@@ -99,8 +99,7 @@ def _load(project: dict, tables: list[dict], shape: dict | None) -> None:
         except SpecError as exc:
             assert exc.problems
             return
-        with contextlib.suppress(ImportError):  # spec.jsonb, written separately, may be absent
-            compile_project(loaded)
+        compile_project(loaded)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

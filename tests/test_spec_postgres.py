@@ -20,12 +20,8 @@ def _names(table: m.Table) -> list[str]:
 
 @pytest.mark.parametrize("schema_dir", PROJECTS, ids=lambda p: p.name)
 def test_server_agrees_with_the_compiled_model(pg_server_dsn: str, schema_dir: Path) -> None:
-    pytest.importorskip("pgevolve.source.jsonb")
-    pytest.importorskip("pgevolve.catalog")
     from pgevolve.catalog.normalize import materialize
 
-    if not (schema_dir / "pgevolve.yaml").exists():
-        pytest.skip(f"{schema_dir} is not written yet")
     desired, _ = compile_project(load_project(schema_dir))
     actual = materialize(desired, server_dsn=pg_server_dsn)
     assert [t.name for t in actual.tables] == [t.name for t in desired.tables]

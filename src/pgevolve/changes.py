@@ -60,11 +60,16 @@ class ReplaceEnum:
     The old type is renamed aside, the new one created, every column that uses
     it converted through text, and the old type dropped. ``columns`` are the
     (table, column) pairs of the actual database that use the enum (or an array of it).
+    ``indexes`` and ``checks``: (table, actual, desired or None) of those whose expressions cast to
+    the enum (``'open'::status``), which PostgreSQL cannot re-parse across the two types: dropped
+    and made again in the same transaction as the conversion, so no moment lacks them.
     """
 
     old: model.EnumType
     new: model.EnumType
     columns: tuple[tuple[str, model.Column], ...]
+    indexes: tuple[tuple[str, model.Index, model.Index | None], ...] = ()
+    checks: tuple[tuple[str, model.CheckConstraint, model.CheckConstraint | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,12 +138,17 @@ class RenameColumn:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlterColumn:
-    """One column changed in place; ``changes`` says what (comments are SetComment)."""
+    """One column changed in place; ``changes`` says what (comments are SetComment).
+
+    ``indexes``: for a column dropped and added again (a new generation expression), the desired
+    indexes on it: DROP COLUMN takes the old ones along, and they are built again in its transaction.
+    """
 
     table: str
     old: model.Column
     new: model.Column
     changes: frozenset[ColumnChange]
+    indexes: tuple[model.Index, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,7 +212,8 @@ class AlterForeignKey:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddCheck:
-    """``replaces``: the actual CHECK of the same name, dropped first (its definition changed)."""
+    """``replaces``: the actual CHECK of the same name (its definition changed), dropped in the
+    transaction that adds this one: there is no separate DropCheck for it."""
 
     table: str
     check: model.CheckConstraint
@@ -217,8 +228,12 @@ class DropCheck:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddForeignKey:
+    """``replaces``: the actual foreign key of the same name (its definition changed), dropped in the
+    transaction that adds this one: there is no separate DropForeignKey for it."""
+
     table: str
     foreign_key: model.ForeignKey
+    replaces: model.ForeignKey | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -455,7 +455,8 @@ def apply(
     dev_url: DevUrl = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     allow_destructive: Annotated[
-        bool, typer.Option("--allow-destructive", help="Allow steps that lose data (drops, narrowing).")
+        bool, typer.Option("--allow-destructive", help="Allow steps that lose data (drops, narrowing) or drop an "
+                                                       "index or constraint that only the database has.")
     ] = False,
     lock_timeout: Annotated[str, typer.Option("--lock-timeout", metavar="DURATION",
                                               help="Longest wait for a lock per try.")] = "5s",

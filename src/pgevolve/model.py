@@ -202,6 +202,9 @@ class Hints:
     table_renames: dict[str, str] = field(default_factory=dict)  # new name -> old name
     column_renames: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, new) -> old
     promotions: tuple[Promotion, ...] = ()
+    # (table, default name) of each index written without ``name:``: its identity is its definition,
+    # and it keeps the name the live index of that definition has (diff.index_names).
+    unnamed_indexes: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

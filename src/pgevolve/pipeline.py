@@ -163,7 +163,7 @@ def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tupl
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
                 timeouts: CatalogTimeouts | None) -> Planned:
-    from pgevolve.diff import diff
+    from pgevolve.diff import as_matched, diff
     from pgevolve.plan.blockers import find_blockers
     from pgevolve.plan.planner import plan_changes
 
@@ -179,7 +179,7 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
                         "extensions": sorted(e.name for e in compiled.desired.extensions)})
         cache.store("summary", sources, summary)
     changes = diff(actual, canonical, compiled.hints)
-    plan = plan_changes(changes, actual, canonical)
+    plan = plan_changes(changes, actual, as_matched(actual, canonical, compiled.hints))
     plan = replace(plan, blockers=find_blockers(changes, unmanaged, actual, compiled.hints))
     listed = frozenset(e.name for e in compiled.desired.extensions)
     return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical, plan=plan,

@@ -43,11 +43,13 @@ def advisory_lock(conn: psycopg.Connection, schema: str, *, wait_seconds: float)
 
 
 def refuse_destructive(plan: Plan, *, allowed: bool) -> None:
-    """Destructive steps need --allow-destructive."""
-    destructive = [s for s in plan.steps if s.hazard is Hazard.DESTRUCTIVE]
-    if destructive and not allowed:
-        lines = "\n".join(f"  - {s.summary}: {s.reason}" for s in destructive)
-        raise Refused(f"the plan loses data; rerun with --allow-destructive to accept:\n{lines}")
+    """Steps that lose data, or drop an index or constraint only the database has, need --allow-destructive."""
+    refused = [s for s in plan.steps if s.hazard.needs_consent]
+    if refused and not allowed:
+        lines = "\n".join(f"  - [{s.hazard.value}] {s.summary}: {s.reason}" for s in refused)
+        what = " and ".join(sorted({"loses data" if s.hazard is Hazard.DESTRUCTIVE else
+                                    "drops indexes or constraints that only the database has" for s in refused}))
+        raise Refused(f"the plan {what}; rerun with --allow-destructive to accept:\n{lines}")
 
 
 def refuse_blocked(plan: Plan) -> None:
@@ -73,9 +75,8 @@ def refuse_stale(planned_against: dict[str, str], current: dict[str, str]) -> No
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Failure:
     check: Precheck
-    count: int | None  # None: the cast itself failed
+    count: int
     examples: tuple[str, ...]
-    error: str | None = None
 
 
 def run_prechecks(conn: psycopg.Connection, checks: Sequence[Precheck], rename_sql: Sequence[str],
@@ -108,12 +109,12 @@ def _run_check(conn: psycopg.Connection, check: Precheck) -> Failure | None:
             if count == 0:
                 return None
             rows = conn.execute(check.sample_sql).fetchall() if check.sample_sql else []
-    except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable):
-        return None  # depends on a column this plan adds: PostgreSQL checks it when the step runs
+    except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable, psycopg.errors.UndefinedObject,
+            psycopg.errors.UndefinedFunction):
+        # Depends on a column, type or function this plan creates: PostgreSQL checks it when the step runs.
+        return None
     except (psycopg.errors.DataError, psycopg.errors.CannotCoerce, psycopg.errors.DatatypeMismatch) as exc:
-        if not check.cast_only:
-            raise ExecutionFailed(f"pre-check of {check.subject} failed: {exc.diag.message_primary}") from None
-        return Failure(check=check, count=None, examples=(), error=exc.diag.message_primary)
+        raise ExecutionFailed(f"pre-check of {check.subject} failed: {exc.diag.message_primary}") from None
     return Failure(check=check, count=count, examples=tuple(str(r[0]) for r in rows))
 
 
@@ -123,9 +124,6 @@ def refuse_failures(failures: list[Failure]) -> None:
         return
     lines = []
     for failure in failures:
-        if failure.count is None:
-            lines.append(f"  - {failure.check.subject}: {failure.check.problem}: {failure.error}")
-            continue
         examples = f" (e.g. {'; '.join(failure.examples)})" if failure.examples else ""
         lines.append(f"  - {failure.check.subject}: {failure.count} {failure.check.problem}{examples}")
     raise Refused("existing rows would make the plan fail; nothing was changed:\n" + "\n".join(lines))

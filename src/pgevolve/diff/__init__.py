@@ -12,25 +12,23 @@ from pgevolve import model
 from pgevolve.changes import (
     Change,
     CreateExtension,
-    CreateIndex,
     CreateSchema,
-    DropForeignKey,
-    DropIndex,
-    ReplaceEnum,
-    ReplaceIndex,
     SetExtensionSchema,
 )
-from pgevolve.diff.enums import diff_enums, rebuild_enum_dependents
+from pgevolve.diff.enums import absorb_enum_dependents, diff_enums
+from pgevolve.diff.index_names import bind_unnamed_indexes
 from pgevolve.diff.promotions import diff_promotions
 from pgevolve.diff.renames import apply_renames
 from pgevolve.diff.tables import diff_tables
 
-__all__ = ["diff"]
+__all__ = ["as_matched", "diff"]
 
 
 def diff(actual: model.Database, desired: model.Database, hints: model.Hints | None = None) -> list[Change]:
     """Changes from ``actual`` to ``desired``, in a stable order (the planner orders the steps)."""
-    renamed = apply_renames(actual, desired, hints or model.Hints())
+    hints = hints or model.Hints()
+    renamed = apply_renames(actual, desired, hints)
+    desired = bind_unnamed_indexes(renamed.actual, desired, hints)
     changes = [
         *_schema(actual, desired),
         *_extensions(actual, desired),
@@ -38,23 +36,16 @@ def diff(actual: model.Database, desired: model.Database, hints: model.Hints | N
         *diff_enums(renamed.actual, desired),
         *diff_tables(renamed.actual, desired),
     ]
-    changes = _without_index_swaps(changes) if any(isinstance(c, ReplaceEnum) for c in changes) else changes
-    changes += rebuild_enum_dependents(changes, renamed.actual, desired)
+    changes = absorb_enum_dependents(changes, renamed.actual, desired)
     return changes + diff_promotions(renamed.actual, desired, changes)
 
 
-def _without_index_swaps(changes: list[Change]) -> list[Change]:
-    """Index replacements as drop + create: an index whose expression casts to a rebuilt enum must be
-    gone before its column is converted, which an index kept until its replacement is built is not."""
-    result: list[Change] = []
-    for change in changes:
-        if isinstance(change, ReplaceIndex):
-            result += [DropForeignKey(table=table, foreign_key=fk) for table, fk in change.foreign_keys]
-            result += [DropIndex(table=change.table, index=change.old),
-                       CreateIndex(table=change.table, index=change.new)]
-        else:
-            result.append(change)
-    return result
+def as_matched(actual: model.Database, desired: model.Database, hints: model.Hints | None) -> model.Database:
+    """``desired`` as the differ matches it against ``actual``: each index written without a name under
+    the live name of its definition (``diff.index_names``). The planner judges steps against this."""
+    if not hints or not hints.unnamed_indexes:
+        return desired
+    return bind_unnamed_indexes(apply_renames(actual, desired, hints).actual, desired, hints)
 
 
 def _is_empty(db: model.Database) -> bool:

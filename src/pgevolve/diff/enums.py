@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pgevolve import model
 from pgevolve.changes import (
     AddCheck,
@@ -12,8 +14,11 @@ from pgevolve.changes import (
     DropCheck,
     DropEnum,
     DropIndex,
+    RenameIndex,
     ReplaceEnum,
+    ReplaceIndex,
     SetComment,
+    ValidateConstraint,
 )
 from pgevolve.sqltext.expression_facts import cast_types
 from pgevolve.sqltext.type_names import enum_reference
@@ -78,32 +83,69 @@ def columns_using(db: model.Database, enum: str) -> tuple[tuple[str, model.Colum
     )
 
 
-def rebuild_enum_dependents(changes: list[Change], actual: model.Database, desired: model.Database) -> list[Change]:
-    """Indexes and CHECKs whose expressions cast to a rebuilt enum: dropped first, created again after.
+def absorb_enum_dependents(changes: list[Change], actual: model.Database, desired: model.Database) -> list[Change]:
+    """Indexes and CHECKs whose expressions cast to a rebuilt enum go into its ReplaceEnum.
 
     Converting a column to the new type re-parses them, and ``'a'::status`` then
-    names the old type: PostgreSQL has no operator between the two types.
+    names the old type: PostgreSQL has no operator between the two types. So they
+    are dropped and made again (their desired version, if any) in the transaction
+    that converts the columns; every other change about them is left out.
     """
     replaced = {c.new.name for c in changes if isinstance(c, ReplaceEnum)}
     if not replaced:
-        return []
-    dropped = {(c.table, c.index.name) for c in changes if isinstance(c, DropIndex)}
-    dropped |= {(c.table, c.check.name) for c in changes if isinstance(c, DropCheck)}
-    result: list[Change] = []
+        return changes
+    indexes: list[tuple[str, model.Index, model.Index | None]] = []
+    checks: list[tuple[str, model.CheckConstraint, model.CheckConstraint | None]] = []
+    renamed = {(c.table, c.old): c.new for c in changes if isinstance(c, RenameIndex)}
     for table in model.sort_by_name(actual.tables):
         wanted = desired.table(table.name)
         for index in model.sort_by_name(table.indexes):
             expressions = [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else [])
-            if (table.name, index.name) not in dropped and _casts_to(expressions, replaced):
-                again = next((i for i in wanted.indexes if i.name == index.name), None) if wanted else None
-                result += [DropIndex(table=table.name, index=index)]
-                result += [CreateIndex(table=table.name, index=again)] if again else []
+            if _casts_to(expressions, replaced):
+                name = renamed.get((table.name, index.name), index.name)
+                again = next((i for i in wanted.indexes if i.name == name), None) if wanted else None
+                indexes.append((table.name, index, again))
         for check in model.sort_by_name(table.checks):
-            if (table.name, check.name) not in dropped and _casts_to([check.expression], replaced):
+            if _casts_to([check.expression], replaced):
                 again_check = next((c for c in wanted.checks if c.name == check.name), None) if wanted else None
-                result += [DropCheck(table=table.name, check=check)]
-                result += [AddCheck(table=table.name, check=again_check)] if again_check else []
+                checks.append((table.name, check, again_check))
+    absorbed = {(t, "index", i.name) for t, i, _ in indexes} | {(t, "index", i.name) for t, _, i in indexes if i}
+    absorbed |= {(t, "check", c.name) for t, c, _ in checks} | {(t, "check", c.name) for t, _, c in checks if c}
+    result: list[Change] = []
+    for change in changes:
+        if isinstance(change, ReplaceEnum):  # each dependent goes with the first enum it casts to
+            mine = {e.name for e in (change.old, change.new)}
+            own_indexes = [d for d in indexes if _casts_to(_texts(d[1]), mine)]
+            own_checks = [d for d in checks if _casts_to([d[1].expression], mine)]
+            indexes = [d for d in indexes if d not in own_indexes]
+            checks = [d for d in checks if d not in own_checks]
+            change = replace(change, indexes=tuple(own_indexes), checks=tuple(own_checks))
+        elif _about(change) & absorbed:
+            continue
+        result.append(change)
     return result
+
+
+def _texts(index: model.Index) -> list[str]:
+    return [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else [])
+
+
+def _about(change: Change) -> set[tuple[str, str, str]]:
+    """(table, "index" | "check", name) of the indexes and CHECKs a change drops, makes or renames."""
+    match change:
+        case DropIndex(table=table, index=index) | CreateIndex(table=table, index=index):
+            return {(table, "index", index.name)}
+        case ReplaceIndex(table=table, old=old, new=new):
+            return {(table, "index", old.name), (table, "index", new.name)}
+        case RenameIndex(table=table, old=old, new=new):
+            return {(table, "index", old), (table, "index", new)}
+        case DropCheck(table=table, check=check) | AddCheck(table=table, check=check):
+            return {(table, "check", check.name)}
+        case ValidateConstraint(table=table, constraint=model.CheckConstraint() as check):
+            return {(table, "check", check.name)}
+        case SetComment(target="index", table=str() as table, name=name):
+            return {(table, "index", name)}
+    return set()
 
 
 def _casts_to(expressions: list[str], enums: set[str]) -> bool:

@@ -59,7 +59,8 @@ def diff_table(old: model.Table, new: model.Table) -> list[Change]:
         c.new.name for c in columns if isinstance(c, AlterColumn) and "generated" in c.changes and c.new.generated
     )
     retyped = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and "type" in c.changes)
-    changes = columns + _left_to_alter_type(diff_keys(old, new, recreated), retyped)
+    changes = columns + _fold_replaced(_left_to_alter_type(diff_keys(old, new, recreated), retyped))
+    changes = _rebuilt_with_column(changes, recreated)
     changes += _storage(old, new) + _replica_identity(old, new, changes)
     if old.comment != new.comment:
         changes.append(SetComment(target="table", table=new.name, name=new.name, comment=new.comment))
@@ -92,6 +93,8 @@ def _built_index_names(change: Change) -> tuple[str, ...]:
             return (index.name,)
         case ReplaceKey(new=key) | AddPrimaryKey(key=key) | AddUnique(constraint=key):
             return (key.name,)
+        case AlterColumn(indexes=indexes):
+            return tuple(index.name for index in indexes)  # rebuilt with a recreated generated column
     return ()
 
 
@@ -173,6 +176,56 @@ def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[
             and not (isinstance(c, ReplaceIndex) and not c.foreign_keys and _rebuilt_alike(c.old, c.new, retyped))]
 
 
+def _rebuilt_with_column(changes: list[Change], recreated: frozenset[str]) -> list[Change]:
+    """Indexes on a column dropped and added again go with it: DROP COLUMN drops the old ones, and the
+    new ones are built in the same transaction (no separate CONCURRENTLY drop and build around it,
+    which would leave the table without them in between)."""
+    if not recreated:
+        return changes
+    rebuilt: dict[str, list[model.Index]] = {}
+    result: list[Change] = []
+    for change in changes:
+        match change:
+            case DropIndex(index=index) if _on(index, recreated):
+                continue
+            case CreateIndex(index=index) if _on(index, recreated):
+                rebuilt.setdefault(sorted(_on(index, recreated))[-1], []).append(index)
+                continue
+        result.append(change)
+    return [replace(c, indexes=tuple(rebuilt.get(c.new.name, ()))) if isinstance(c, AlterColumn) else c
+            for c in result]
+
+
+def _on(index: model.Index, columns: frozenset[str]) -> frozenset[str]:
+    """The columns of ``columns`` that the index uses (all of them when an expression cannot be read)."""
+    used = {k.column for k in index.keys if k.column} | set(index.include)
+    for text in [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else []):
+        found = referenced_columns(text)
+        used |= found if found is not None else set(columns)
+    return frozenset(used) & columns
+
+
+def _fold_replaced(changes: list[Change]) -> list[Change]:
+    """A CHECK or foreign key dropped and added again under its name is one change: the add carries
+    the drop (``replaces``), so the planner puts both in one transaction and no moment lacks either."""
+    dropped_fks = {c.foreign_key.name: c.foreign_key for c in changes if isinstance(c, DropForeignKey)}
+    replaced_fks = {c.foreign_key.name for c in changes
+                    if isinstance(c, AddForeignKey) and c.foreign_key.name in dropped_fks}
+    replaced_checks = {c.replaces.name for c in changes if isinstance(c, AddCheck) and c.replaces is not None}
+    result: list[Change] = []
+    for change in changes:
+        match change:
+            case DropCheck(check=check) if check.name in replaced_checks:
+                continue
+            case DropForeignKey(foreign_key=fk) if fk.name in replaced_fks:
+                continue
+            case AddForeignKey(foreign_key=fk) if fk.name in replaced_fks:
+                result.append(replace(change, replaces=dropped_fks[fk.name]))
+            case _:
+                result.append(change)
+    return result
+
+
 def _pair_key(change: Change) -> str | None:
     match change:
         case DropIndex(index=index) | CreateIndex(index=index):
@@ -241,6 +294,7 @@ def _standing_on(actual: model.Database, desired: model.Database, changes: list[
     if not dropped:
         return {}
     handled = {(c.table, c.foreign_key.name) for c in changes if isinstance(c, DropForeignKey)}
+    handled |= {(c.table, c.replaces.name) for c in changes if isinstance(c, AddForeignKey) and c.replaces}
     found: StandingOn = {}
     for table in model.sort_by_name(actual.tables):
         wanted = desired.table(table.name)

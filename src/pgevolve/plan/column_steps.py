@@ -223,6 +223,16 @@ def _recreate(change: AlterColumn, ctx: Context) -> list[Step]:
         draft(Phase.COLUMNS, StepKind.ADD_COLUMN, obj, ddl.add_column(table, new, scope), Hazard.REWRITE, reason,
               relations=rel),
     ]
+    for index in change.indexes:  # DROP COLUMN took the old ones: built again before anyone sees the table
+        steps.append(draft(Phase.COLUMNS, StepKind.CREATE_INDEX, index.name,
+                           ddl.create_index(table, index, scope, concurrently=False), Hazard.LOCKS,
+                           "Built in the transaction that adds the column back (plain CREATE INDEX, under the "
+                           "ACCESS EXCLUSIVE lock it holds already), so the table is never without it.",
+                           relations=(*rel, ctx.relation(index.name))))
+        if index.comment is not None:
+            steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, index.name,
+                               ddl.comment_on("index", table, index.name, index.comment, scope), Hazard.SAFE,
+                               "Catalog-only."))
     if new.comment is not None:
         steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, obj, ddl.comment_on("column", table, new.name, new.comment,
                                                                           scope), Hazard.SAFE, "Catalog-only."))

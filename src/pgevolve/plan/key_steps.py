@@ -24,7 +24,10 @@ from pgevolve.changes import (
 from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
+from pgevolve.sqltext.expression_facts import referenced_columns
+from pgevolve.sqltext.ident import make_object_name
 from pgevolve.sqltext.implication import check_implies
+from pgevolve.sqltext.type_names import canonical_type
 
 CONCURRENT_INDEX = (
     "Built CONCURRENTLY: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds."
@@ -65,11 +68,42 @@ LOOSENED = ("Scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writ
             "which every row satisfied.")
 
 
+REPLACED_DROPPED = ("A brief ACCESS EXCLUSIVE lock, in the transaction that adds the new version below: no "
+                    "moment is without one of them.")
+
+
 def add_check(change: AddCheck, ctx: Context) -> list[Step]:
     steps = _not_valid_then_validate(change.table, change.check, ctx)
-    if is_loosening(change):
+    if change.replaces is None:
+        return steps
+    # Dropped in the transaction that adds the new version: right before it, unless an ALTER COLUMN
+    # of this plan retypes or recreates a column it names (PostgreSQL would re-parse the old CHECK
+    # against the new type): then at the start of that transaction (nothing runs outside one between).
+    table, name = change.table, change.replaces.name
+    early = _changes_under(table, referenced_columns(change.replaces.expression), ctx)
+    if is_loosening(change) and not early:  # values that change under it prove nothing
         steps[-1] = replace(steps[-1], hazard=Hazard.SAFE, reason=LOOSENED)
-    return steps
+    tag = f"replace {table}.{name}"
+    drop = draft(Phase.UNHOOK if early else Phase.CHECKS, StepKind.DROP_CONSTRAINT, f"{table}.{name}",
+                 ddl.drop_constraint(table, name, ctx.scope), Hazard.SAFE, REPLACED_DROPPED,
+                 relations=(ctx.relation(table),), together=tag)
+    return [drop, replace(steps[0], together=tag), *steps[1:]]
+
+
+def _changes_under(table: str, columns: frozenset[str] | None, ctx: Context) -> bool:
+    """True when an ALTER COLUMN of this plan retypes, recollates or recreates one of ``columns`` of
+    ``table`` (or the columns cannot be told, or the table is renamed: assume it does)."""
+    old, new = ctx.actual.table(table), ctx.desired.table(table)
+    if columns is None or old is None or new is None:
+        return True
+    for name in columns:
+        a, d = old.column(name), new.column(name)
+        if a is None or d is None:
+            continue
+        if canonical_type(a.type) != canonical_type(d.type) or (a.collation, a.generated) != (d.collation,
+                                                                                             d.generated):
+            return True
+    return False
 
 
 def is_loosening(change: AddCheck) -> bool:
@@ -79,7 +113,45 @@ def is_loosening(change: AddCheck) -> bool:
 
 
 def add_foreign_key(change: AddForeignKey, ctx: Context) -> list[Step]:
-    return _not_valid_then_validate(change.table, change.foreign_key, ctx)
+    steps = _not_valid_then_validate(change.table, change.foreign_key, ctx)
+    old = change.replaces
+    if old is None:
+        return steps
+    # Dropped right before the new version is added, in its transaction, when nothing in between
+    # needs it gone; else first, as any foreign key (its referenced key is dropped or swapped, a
+    # column it joins is retyped): the window then spans the plan, as with a key it stands on.
+    late = _foreign_key_can_wait(change.table, old, ctx) and _foreign_key_can_wait(change.table,
+                                                                                     change.foreign_key, ctx)
+    tag = f"replace {change.table}.{old.name}" if late else None
+    rel = (ctx.relation(change.table), ctx.relation(old.ref_table))
+    drop = draft(Phase.FOREIGN_KEYS if late else Phase.DROP_FOREIGN_KEYS, StepKind.DROP_FOREIGN_KEY,
+                 f"{change.table}.{old.name}", ddl.drop_constraint(change.table, old.name, ctx.scope), Hazard.SAFE,
+                 REPLACED_DROPPED if late else DROP_CONSTRAINT, relations=rel, together=tag)
+    return [drop, replace(steps[0], together=tag), *steps[1:]]
+
+
+def _foreign_key_can_wait(table: str, fk: model.ForeignKey, ctx: Context) -> bool:
+    """No column it joins changes under an ALTER COLUMN, and its referenced table keeps its keys (a
+    referenced table that goes is dropped at the end of the plan, after the new version is added)."""
+    if _changes_under(table, frozenset(fk.columns), ctx):
+        return False
+    if fk.ref_schema not in (None, ctx.scope.schema):
+        return True
+    old, new = ctx.actual.table(fk.ref_table), ctx.desired.table(fk.ref_table)
+    if old is None or new is None:
+        return True
+    # PostgreSQL ties a foreign key to a unique index on exactly its referenced columns: those keys stay.
+    return (_keys_on(old, fk.ref_columns) <= _keys_on(new, fk.ref_columns)
+            and not _changes_under(fk.ref_table, frozenset(fk.ref_columns), ctx))
+
+
+def _keys_on(table: model.Table, columns: tuple[str, ...]) -> set[object]:
+    """The primary key, UNIQUE constraints and plain unique indexes of ``table`` on exactly ``columns``."""
+    wanted = frozenset(columns)
+    keys: set[object] = {k for k in (table.primary_key, *table.uniques) if k and frozenset(k.columns) == wanted}
+    keys |= {i for i in table.indexes if i.unique and not i.where and all(k.column for k in i.keys)
+             and frozenset(k.column for k in i.keys) == wanted}
+    return keys
 
 
 def _not_valid_then_validate(table: str, constraint: model.CheckConstraint | model.ForeignKey,
@@ -118,6 +190,13 @@ def validate_constraint(change: ValidateConstraint, ctx: Context) -> list[Step]:
     return [_validate(change.table, change.constraint, ctx)]
 
 
+ONLY_IN_DATABASE = ("Only the database has this {what} (added by hand, or removed from the YAML): once it is "
+                    "gone, {loss}. Refused without --allow-destructive. A brief ACCESS EXCLUSIVE lock.")
+INDEX_ONLY_IN_DATABASE = ("Only the database has this index (built by hand, or removed from the YAML): once it is "
+                          "gone, queries that use it scan the table instead. Refused without --allow-destructive. "
+                          "Dropped CONCURRENTLY (outside a transaction): reads and writes go on.")
+
+
 def drop_constraint(change: DropPrimaryKey | DropUnique | DropCheck | DropForeignKey, ctx: Context) -> list[Step]:
     rel: tuple[str, ...]
     match change:
@@ -129,8 +208,60 @@ def drop_constraint(change: DropPrimaryKey | DropUnique | DropCheck | DropForeig
             phase, kind, rel = Phase.DROP_CONSTRAINTS, StepKind.DROP_CONSTRAINT, (ctx.relation(change.table),)
         case _:
             assert_never(change)
+    hazard, reason = Hazard.SAFE, DROP_CONSTRAINT
+    lost = constraint_only_in_database(change, ctx.desired)
+    if lost is not None:
+        hazard, reason = Hazard.WEAKENS, ONLY_IN_DATABASE.format(what=lost[0], loss=lost[1])
     return [draft(phase, kind, f"{change.table}.{name}", ddl.drop_constraint(change.table, name, ctx.scope),
-                  Hazard.SAFE, DROP_CONSTRAINT, relations=rel)]
+                  hazard, reason, relations=rel)]
+
+
+def constraint_only_in_database(change: DropPrimaryKey | DropUnique | DropCheck | DropForeignKey,
+                                desired: model.Database) -> tuple[str, str] | None:
+    """(what, what is lost) when the dropped constraint's guarantee is nowhere in the desired schema."""
+    table = desired.table(change.table)
+    if table is None:
+        return None  # the table goes (destructive by itself) or is not the plan's to judge
+    match change:
+        case DropCheck(check=check):
+            helper = check.name == make_object_name(change.table, _null_tested(check.expression) or "", "not_null")
+            if helper or any(c.name == check.name or c.expression == check.expression for c in table.checks):
+                return None
+            return "CHECK", "rows it refuses get in"
+        case DropForeignKey(foreign_key=fk):
+            if any(f.name == fk.name or (f.columns, f.ref_table, f.ref_columns) == (fk.columns, fk.ref_table,
+                                                                                    fk.ref_columns)
+                   for f in table.foreign_keys):
+                return None
+            return "foreign key", f"rows that point at no row of {fk.ref_table} get in"
+        case DropPrimaryKey(key=key) | DropUnique(constraint=key):
+            equal_nulls = isinstance(key, model.UniqueConstraint) and key.nulls_not_distinct
+            if _unique_elsewhere(table, frozenset(key.columns), equal_nulls=equal_nulls):
+                return None
+            return ("primary key" if isinstance(change, DropPrimaryKey) else "UNIQUE constraint",
+                    "duplicate (and, for a primary key, NULL) values get in")
+        case _:
+            assert_never(change)
+
+
+def _null_tested(expression: str) -> str | None:
+    """The column of ``(col IS NOT NULL)``: the helper CHECK of an online SET NOT NULL."""
+    text = expression.strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    head, _, tail = text.rpartition(" IS NOT NULL")
+    return head.strip().strip('"') if head and not tail else None
+
+
+def _unique_elsewhere(table: model.Table, columns: frozenset[str], *, equal_nulls: bool) -> bool:
+    """Whether the desired table keeps these columns unique, at least as strictly: a key or a plain unique
+    index on exactly them (one that counts NULLs as equal when the dropped one did)."""
+    keys: list[tuple[frozenset[str], bool]] = [(frozenset(u.columns), u.nulls_not_distinct) for u in table.uniques]
+    if table.primary_key:
+        keys.append((frozenset(table.primary_key.columns), True))  # NOT NULL: no two NULLs at all
+    keys += [(frozenset(k.column for k in i.keys if k.column), i.nulls_not_distinct) for i in table.indexes
+             if i.unique and not i.where and all(k.column for k in i.keys)]
+    return any(found == columns and (strict or not equal_nulls) for found, strict in keys)
 
 
 def _constraint_name(change: DropPrimaryKey | DropUnique | DropCheck) -> str:
@@ -166,9 +297,28 @@ def create_index(change: CreateIndex, ctx: Context) -> list[Step]:
 
 def drop_index(change: DropIndex, ctx: Context) -> list[Step]:
     sql = ddl.drop_index(change.index.name, ctx.scope, concurrently=True)
-    return [draft(Phase.DROP_INDEXES, StepKind.DROP_INDEX_CONCURRENTLY, change.index.name, sql, Hazard.SAFE,
-                  "Dropped CONCURRENTLY (outside a transaction): reads and writes go on.", transactional=False,
-                  relations=(ctx.relation(change.table), ctx.relation(change.index.name)))]
+    hazard, reason = Hazard.SAFE, "Dropped CONCURRENTLY (outside a transaction): reads and writes go on."
+    if index_only_in_database(change, ctx.desired):
+        hazard, reason = Hazard.WEAKENS, INDEX_ONLY_IN_DATABASE
+    return [draft(Phase.DROP_INDEXES, StepKind.DROP_INDEX_CONCURRENTLY, change.index.name, sql, hazard, reason,
+                  transactional=False, relations=(ctx.relation(change.table), ctx.relation(change.index.name)))]
+
+
+def index_only_in_database(change: DropIndex, desired: model.Database) -> bool:
+    """A valid index that the desired schema has under no name and as no key: queries lose it.
+
+    Not: an INVALID index (a failed build serves no query), pgevolve's own leftover of an interrupted
+    replacement (``..._pgevolve_new``), an index made again under its name (a rebuild).
+    """
+    index, table = change.index, desired.table(change.table)
+    if table is None or not index.valid or index.name.endswith("_pgevolve_new"):
+        return False
+    names = {i.name for i in table.indexes} | {u.name for u in table.uniques}
+    if index.name in names or (table.primary_key is not None and table.primary_key.name == index.name):
+        return False
+    plain = index.unique and not index.where and all(k.column for k in index.keys)
+    columns = frozenset(k.column for k in index.keys if k.column)
+    return not (plain and _unique_elsewhere(table, columns, equal_nulls=index.nulls_not_distinct))
 
 
 def rename_index(change: RenameIndex, ctx: Context) -> list[Step]:

@@ -53,31 +53,45 @@ from pgevolve.changes import (
     ValidateConstraint,
     table_of,
 )
-from pgevolve.diff import diff
+from pgevolve.diff import as_matched, diff
 from pgevolve.plan import column_steps, key_steps, promotion_steps, swap_steps, table_steps, type_steps
 from pgevolve.plan.context import Context
 from pgevolve.plan.prechecks import prechecks_for
-from pgevolve.plan.steps import Plan, Precheck, Step
+from pgevolve.plan.steps import Plan, Precheck, Step, StepKind
 from pgevolve.plan.summary import summarize
 
 
 def make_plan(actual: model.Database, desired: model.Database, hints: model.Hints | None = None) -> Plan:
     """The plan that turns ``actual`` into ``desired``."""
-    return plan_changes(diff(actual, desired, hints or model.Hints()), actual, desired)
+    return plan_changes(diff(actual, desired, hints or model.Hints()), actual, as_matched(actual, desired, hints))
 
 
 def plan_changes(changes: Sequence[Change], actual: model.Database, desired: model.Database) -> Plan:
     """Steps for the given changes, in plan order."""
     ctx = Context.of(actual, desired)
+    rehooked = _rehooked_foreign_keys(changes)
     keyed: list[tuple[tuple[int, bool, str, int, int], Step]] = []
     for index, change in enumerate(changes):
         summary = summarize(change)
-        steps = _with_prechecks(steps_for(change, ctx), tuple(prechecks_for([change], actual)))
+        steps = _with_prechecks(steps_for(change, ctx), tuple(prechecks_for([change], actual, desired)))
         for ordinal, step in enumerate(steps):
             key = (step.phase.value, not step.transactional, table_of(change) or "", index, ordinal)
+            if isinstance(change, AddForeignKey) and step.kind is StepKind.ADD_FOREIGN_KEY_NOT_VALID:
+                step = replace(step, together=rehooked.get((change.table, change.foreign_key.name), step.together))
             keyed.append((key, replace(step, summary=summary, change=change)))
     keyed.sort(key=lambda pair: pair[0])
     return Plan(steps=tuple(step for _, step in keyed))
+
+
+def _rehooked_foreign_keys(changes: Sequence[Change]) -> dict[tuple[str, str], str]:
+    """Foreign keys a key or index swap unhooks, with the swap's transaction tag: added back NOT VALID in
+    that same transaction (nothing runs outside one between the swap and them), never a batch later."""
+    found = {}
+    for change in changes:
+        if isinstance(change, ReplaceKey | ReplaceIndex):
+            for table, fk in change.foreign_keys:
+                found[(table, fk.name)] = f"swap {change.table}.{change.new.name}"
+    return found
 
 
 def _with_prechecks(steps: list[Step], checks: tuple[Precheck, ...]) -> list[Step]:

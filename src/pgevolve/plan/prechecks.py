@@ -10,61 +10,87 @@ builds the SQL; ``apply`` runs it.
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from pgevolve import changes as ch
 from pgevolve import model
 from pgevolve.plan.key_steps import is_loosening
+from pgevolve.plan.precheck_casts import (
+    SAMPLE_SIZE,
+    Converted,
+    cast_prechecks,
+    converted_source,
+    key_expr,
+    plain,
+    removed_values,
+    scan,
+)
 from pgevolve.plan.steps import Precheck
 from pgevolve.sqltext.ddl import Scope
-from pgevolve.sqltext.fragments import dollar_quote, expression_sql, safe_type
+from pgevolve.sqltext.expression_facts import referenced_columns
+from pgevolve.sqltext.fragments import dollar_quote, expression_sql
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
 from pgevolve.sqltext.type_names import SERIAL_TYPES
 
-SAMPLE_SIZE = 5
 
+def prechecks_for(changes: list[ch.Change], actual: model.Database,
+                  desired: model.Database | None = None) -> list[Precheck]:
+    """The prechecks of every change that can fail on rows of a table that exists now.
 
-def prechecks_for(changes: list[ch.Change], actual: model.Database) -> list[Precheck]:
-    """The prechecks of every change that can fail on rows of a table that exists now."""
+    ``desired`` gives the state the plan leaves: its enums (a column converted to an enum that the
+    plan creates or extends) and its column types (a CHECK or UNIQUE on a column the plan retypes is
+    checked against the converted values); without it, the actual ones.
+    """
     checks: list[Precheck] = []
     for change in changes:
-        checks += _for_change(change, actual)
+        checks += _for_change(change, actual, desired or actual)
     return checks
 
 
-def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
+def _for_change(change: ch.Change, actual: model.Database, desired: model.Database) -> list[Precheck]:
+    if isinstance(change, ch.ReplaceEnum):
+        return removed_values(actual, change)
     name = ch.table_of(change)
     table = actual.table(name) if name is not None else None
     if table is None:
         return []  # a table created by this plan (or renamed: checked under its new name after renames)
+    enums = {e.name: e for e in desired.enums}
+    wanted = desired.table(table.name)
     match change:
         case ch.AlterColumn(old=old, new=new, changes=what):
             found = []
             if "nullable" in what and not new.nullable:
                 found.append(_not_null(actual.schema, table, new.name))
             if "type" in what:
-                found += _cast(actual.schema, table, _plain(old), _plain(new))
+                found += cast_prechecks(actual.schema, table, plain(old), plain(new), enums)
             return found
-        case ch.AddColumn(column=column) if not column.nullable and column.default is None and not column.identity:
+        case ch.AddColumn(column=column) if (not column.nullable and column.default is None and not column.identity
+                                             and column.generated is None and column.type.lower() not in SERIAL_TYPES):
+            # A serial column's default (nextval) and an identity or generated column fill every existing row.
             return [_any_row(actual.schema, table, column.name)]
         case (ch.AddPrimaryKey(using_index=None, key=key)
               | ch.ReplaceKey(using_index=None, new=model.PrimaryKey() as key)):
-            return [_duplicates(actual.schema, table, key.name, [quote_ident(c) for c in key.columns], None,
+            converted = converted_source(actual.schema, table, wanted, key.columns, enums)
+            return [_duplicates(actual.schema, table, key.name, _column_keys(key.columns), None, converted,
                                 nulls_count=True)]
         case ch.AddUnique(using_index=None, constraint=unique) | ch.ReplaceKey(using_index=None, new=unique):
-            return [_duplicates(actual.schema, table, unique.name, [quote_ident(c) for c in unique.columns], None,
+            converted = converted_source(actual.schema, table, wanted, unique.columns, enums)
+            return [_duplicates(actual.schema, table, unique.name, _column_keys(unique.columns), None, converted,
                                 nulls_equal=isinstance(unique, model.UniqueConstraint) and unique.nulls_not_distinct)]
         case ch.CreateIndex(index=index) | ch.ReplaceIndex(prebuilt=False, new=index) if index.unique:
             keys = [quote_ident(k.column) if k.column else f"({expression_sql(k.expression or '')})"
                     for k in index.keys]
             where = expression_sql(index.where, "index predicate") if index.where else None
-            return [_duplicates(actual.schema, table, index.name, keys, where, nulls_equal=index.nulls_not_distinct)]
+            converted = converted_source(actual.schema, table, wanted, _index_columns(index), enums)
+            return [_duplicates(actual.schema, table, index.name, keys, where, converted,
+                                nulls_equal=index.nulls_not_distinct)]
         case ch.AddCheck() if is_loosening(change):
             return []  # implied by the CHECK it replaces, which every row satisfied
         case ch.AddCheck(check=check) | ch.AddForeignKey(foreign_key=check) if not check.valid:
             return []  # declared NOT VALID: existing rows are not checked, so none can make it fail
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
-            return [_violations(actual.schema, table, check)]
+            used = referenced_columns(check.expression) or ()
+            return [_violations(actual.schema, table, check,
+                                converted_source(actual.schema, table, wanted, used, enums))]
         case ch.PromoteColumn():
             return _promotion(actual.schema, table, change, frozenset(e.name for e in actual.enums))
         case ch.AddForeignKey(foreign_key=fk) | ch.ValidateConstraint(constraint=model.ForeignKey() as fk):
@@ -74,45 +100,42 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
             return []
 
 
-def _plain(column: model.Column) -> model.Column:
-    """A serial column as its integer type: the type a cast can name."""
-    return dataclasses.replace(column, type=SERIAL_TYPES.get(column.type.lower(), column.type))
+def _column_keys(columns: tuple[str, ...]) -> list[str]:
+    return [quote_ident(c) for c in columns]
 
 
-def _key_expr(table: model.Table, alias: str = "") -> str:
-    """Text that identifies a row to a human: its primary key, else its ctid."""
-    prefix = f"{alias}." if alias else ""
-    if table.primary_key:
-        parts = [f"{prefix}{quote_ident(c)}::text" for c in table.primary_key.columns]
-        return " || ', ' || ".join(parts) if len(parts) > 1 else parts[0]
-    return f"{prefix}ctid::text"
-
-
-def _scan(schema: str, table: model.Table, condition: str, subject: str, problem: str) -> Precheck:
-    source = qualify(schema, table.name)
-    return Precheck(
-        subject=subject,
-        problem=problem,
-        count_sql=f"SELECT count(*) FROM {source} WHERE {condition}",
-        sample_sql=f"SELECT {_key_expr(table)} FROM {source} WHERE {condition} LIMIT {SAMPLE_SIZE}",
-    )
+def _index_columns(index: model.Index) -> set[str]:
+    """The columns an index's keys and predicate use."""
+    used = {k.column for k in index.keys if k.column}
+    for text in [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else []):
+        used |= referenced_columns(text) or set()
+    return used
 
 
 def _not_null(schema: str, table: model.Table, column: str) -> Precheck:
-    return _scan(schema, table, f"{quote_ident(column)} IS NULL", f"{table.name}.{column} SET NOT NULL",
+    return scan(schema, table, f"{quote_ident(column)} IS NULL", f"{table.name}.{column} SET NOT NULL",
                  f"rows where {column} is NULL")
 
 
 def _any_row(schema: str, table: model.Table, column: str) -> Precheck:
-    return _scan(schema, table, "true", f"{table.name}.{column} ADD COLUMN NOT NULL without a default",
+    return scan(schema, table, "true", f"{table.name}.{column} ADD COLUMN NOT NULL without a default",
                  "existing rows (each would get NULL)")
 
 
-def _violations(schema: str, table: model.Table, check: model.CheckConstraint) -> Precheck:
+def _violations(schema: str, table: model.Table, check: model.CheckConstraint,
+                converted: Converted | None) -> Precheck:
     # CHECK passes on NULL, so only rows where the expression is false violate it.
-    expression = expression_sql(check.expression, "CHECK expression")
-    return _scan(schema, table, f"NOT ({expression})", f"{table.name} CHECK {check.name}",
-                 f"rows where ({expression}) is false")
+    checked = expression_sql(check.expression, "CHECK expression")
+    found = scan(schema, table, f"NOT ({checked})", f"{table.name} CHECK {check.name}",
+                 f"rows where ({checked}) is false")
+    expression = converted.expression(checked) if converted else None
+    if converted is None or expression is None:
+        return found
+    condition = f"NOT ({expression})"
+    return dataclasses.replace(
+        found, count_sql=f"SELECT count(*) FROM {converted.source} WHERE {condition}",
+        sample_sql=f"SELECT {key_expr(table)} FROM {converted.source} WHERE {condition} LIMIT {SAMPLE_SIZE}",
+        setup_sql=converted.setup)
 
 
 def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
@@ -123,7 +146,7 @@ def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
     present = " AND ".join(f"c.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
     condition = f"{present} AND NOT EXISTS (SELECT 1 FROM {target} p WHERE {matches})"
     source = f"{qualify(schema, table.name)} c"
-    key = _key_expr(table, "c")
+    key = key_expr(table, "c")
     return Precheck(
         subject=f"{table.name} FOREIGN KEY {fk.name}",
         problem=f"rows whose ({', '.join(fk.columns)}) has no match in {fk.ref_table}",
@@ -133,48 +156,33 @@ def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
 
 
 def _duplicates(schema: str, table: model.Table, name: str, keys: list[str], where: str | None,
-                *, nulls_count: bool = False, nulls_equal: bool = False) -> Precheck:
+                converted: Converted | None = None, *, nulls_count: bool = False,
+                nulls_equal: bool = False) -> Precheck:
     # UNIQUE treats NULLs as distinct, so rows with a NULL key never collide, unless NULLS NOT
     # DISTINCT (GROUP BY counts NULLs as equal, as it does); a primary key forbids NULLs outright,
     # so those rows count as offending.
+    source = qualify(schema, table.name)
+    setup_sql: tuple[str, ...] = ()
+    if converted is not None:
+        rewritten = [converted.expression(k) for k in keys]
+        predicate = converted.expression(where) if where else None
+        if None not in rewritten and (predicate is not None or not where):
+            keys, where = [k for k in rewritten if k is not None], predicate
+            source, setup_sql = converted.source, converted.setup
     present = " AND ".join(f"{k} IS NOT NULL" for k in keys)
     filters = [f"({where})"] if where else []
     condition = " AND ".join(filters + ([] if nulls_equal else [present])) or "true"
     aliased = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
     positions = ", ".join(str(i + 1) for i in range(len(keys)))
-    grouped = (f"SELECT {aliased}, count(*) AS n FROM {qualify(schema, table.name)} "
+    grouped = (f"SELECT {aliased}, count(*) AS n FROM {source} "
                f"WHERE {condition} GROUP BY {positions} HAVING count(*) > 1")
     count = f"SELECT coalesce(sum(n), 0) FROM ({grouped}) d"
     if nulls_count:
-        count = (f"SELECT ({count}) + (SELECT count(*) FROM {qualify(schema, table.name)} "
-                 f"WHERE NOT ({present}))")
+        count = f"SELECT ({count}) + (SELECT count(*) FROM {source} WHERE NOT ({present}))"
     labels = ", ".join(f"k{i}::text" for i in range(len(keys)))
     sample = f"SELECT concat_ws(', ', {labels}) || ' (' || n || ' rows)' FROM ({grouped}) d LIMIT {SAMPLE_SIZE}"
     return Precheck(subject=f"{table.name} UNIQUE {name}", problem="duplicate keys", count_sql=count,
-                    sample_sql=sample)
-
-
-_LENGTH_LIMIT = re.compile(r"^(character varying|character|bit varying|bit)\((\d+)\)$")
-
-
-def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column) -> list[Precheck]:
-    column = quote_ident(new.name)
-    limit = _LENGTH_LIMIT.match(new.type)
-    if limit:
-        # An explicit cast to varchar(n) truncates silently: count what would be cut.
-        return [_scan(schema, table, f"length({column}::text) > {limit[2]}",
-                      f"{table.name}.{new.name} TYPE {new.type}", f"values longer than {limit[2]} characters")]
-    if old.type in ("text", "character varying") and new.type in ("text", "character varying"):
-        return []
-    cast = f"CAST({column} AS {safe_type(new.type)})"
-    source = qualify(schema, table.name)
-    return [Precheck(
-        subject=f"{table.name}.{new.name} TYPE {new.type}",
-        problem=f"values that do not cast from {old.type} to {new.type}",
-        count_sql=f"SELECT count({cast}) FROM {source}",
-        sample_sql=None,
-        cast_only=True,
-    )]
+                    sample_sql=sample, setup_sql=setup_sql)
 
 
 def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums: frozenset[str]) -> list[Precheck]:
@@ -202,11 +210,11 @@ def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums:
     source = quote_ident(promotion.source_column)
     condition = (f"{source} ? {quote_literal(promotion.key)} "
                  f"AND NOT pg_temp.pgevolve_converts({source})")
-    found = _scan(schema, table, condition,
+    found = scan(schema, table, condition,
                   f"{table.name}.{column.name} promoted from {promotion.source_column}.{promotion.key}",
                   f"rows whose {promotion.source_column} ->> '{promotion.key}' does not convert to {column.type}")
     value = f"quote_nullable({source} ->> {quote_literal(promotion.key)})"
-    sample = (f"SELECT {_key_expr(table)} || ': ' || {value} FROM {qualify(schema, table.name)} "
+    sample = (f"SELECT {key_expr(table)} || ': ' || {value} FROM {qualify(schema, table.name)} "
               f"WHERE {condition} LIMIT {SAMPLE_SIZE}")
     return [Precheck(subject=found.subject, problem=found.problem, count_sql=found.count_sql, sample_sql=sample,
                      setup_sql=(tester,))]

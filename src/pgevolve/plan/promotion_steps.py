@@ -96,7 +96,7 @@ def _backfill(change: PromoteColumn, ctx: Context) -> Step:
         finish=None if trigger.drop_key else sql.comment_sync_function(ctx.scope.schema,
                                                                       replace(trigger, backfilled=True)),
     )
-    return draft(Phase.COLUMNS, StepKind.BACKFILL, f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
+    return draft(Phase.BACKFILLS, StepKind.BACKFILL, f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
                  BACKFILL if change.key_columns else BACKFILL_NO_KEY, transactional=False,
                  relations=(ctx.relation(table),), batch=batch)
 

@@ -26,6 +26,7 @@ HAZARD_STYLE = {
     Hazard.LOCKS: "yellow",
     Hazard.REWRITE: "magenta",
     Hazard.DATA: "bold yellow",
+    Hazard.WEAKENS: "red",
     Hazard.DESTRUCTIVE: "bold red",
 }
 
@@ -172,13 +173,17 @@ def _warning(plan: Plan) -> str | None:
     if counts.get(Hazard.DATA):
         n = counts[Hazard.DATA]
         lines.append(f"{n} step{'s' * (n != 1)} can fail on existing rows (`data`): the apply stops there.")
+    if counts.get(Hazard.WEAKENS):
+        n = counts[Hazard.WEAKENS]
+        lines.append(f"{n} step{'s' * (n != 1)} drop{'s' * (n == 1)} an index or constraint that only the database "
+                     "has (`weakens`): refused unless applied with `--allow-destructive`.")
     if counts.get(Hazard.DESTRUCTIVE):
         n = counts[Hazard.DESTRUCTIVE]
         lines.append(f"{n} step{'s' * (n != 1)} delete{'s' * (n == 1)} data (`destructive`): "
                      "refused unless applied with `--allow-destructive`.")
     if not lines:
         return None
-    kind = "CAUTION" if counts.get(Hazard.DESTRUCTIVE) or plan.blockers else "WARNING"
+    kind = "CAUTION" if any(h.needs_consent for h in counts) or plan.blockers else "WARNING"
     return f"> [!{kind}]\n" + "".join(f"> {line}\n" for line in lines)
 
 

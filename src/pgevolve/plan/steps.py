@@ -34,7 +34,16 @@ class Hazard(StrEnum):
     LOCKS = "locks"  # holds a strong lock that blocks the application for a while
     REWRITE = "rewrite"  # rewrites the whole table under an ACCESS EXCLUSIVE lock
     DATA = "data"  # can fail on existing rows (NOT NULL, UNIQUE, CHECK, casts)
+    # Drops an index or constraint that only the database has (built by hand, or gone from the YAML):
+    # queries that used the index scan the table, rows the constraint refused get in. No row is lost,
+    # but like a data loss it is refused unless --allow-destructive.
+    WEAKENS = "weakens"
     DESTRUCTIVE = "destructive"  # loses data
+
+    @property
+    def needs_consent(self) -> bool:
+        """Refused by apply unless --allow-destructive."""
+        return self in (Hazard.WEAKENS, Hazard.DESTRUCTIVE)
 
     @property
     def severity(self) -> int:
@@ -47,31 +56,41 @@ def highest(hazards: list[Hazard] | tuple[Hazard, ...]) -> Hazard:
 
 
 class Phase(IntEnum):
-    """Fixed order of a plan: dependencies first, drops in reverse, comments last."""
+    """Fixed order of a plan: dependencies first, drops in reverse, comments last.
+
+    Only the order matters (saved plans name phases): numbers are renumbered freely.
+    """
 
     SCHEMA = 1
     EXTENSIONS = 2
-    RENAMES = 3  # tables and columns, first: every later statement uses the desired names
-    DROP_FOREIGN_KEYS = 4
-    DROP_CONSTRAINTS = 5
-    DROP_INDEXES = 6
-    RENAME_KEYS = 7  # constraints and indexes, once the names they take are free
-    ENUMS = 8
-    TABLES = 9
-    COLUMNS = 10
-    CHECKS = 11  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
-    INDEXES = 12  # also the unique indexes that primary keys and UNIQUE constraints will use
-    VALIDATE_CHECKS = 13
-    NOT_NULL = 14  # after the CHECK (col IS NOT NULL) that proves it is validated
-    KEYS = 15  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
+    # ALTER TYPE ... ADD VALUE runs outside any transaction; first, so that it never splits the
+    # transaction that swaps a CHECK naming the new value (a moment without the CHECK otherwise).
+    ENUM_VALUES = 3
+    RENAMES = 4  # tables and columns, first: every later statement uses the desired names
+    DROP_FOREIGN_KEYS = 5
+    DROP_CONSTRAINTS = 6
+    DROP_INDEXES = 7
+    RENAME_KEYS = 8  # constraints and indexes, once the names they take are free
+    # A CHECK replaced by this plan whose column an ALTER COLUMN below retypes or recreates: dropped
+    # here, added back in CHECKS, in the same transaction (nothing runs outside one in between).
+    UNHOOK = 9
+    ENUMS = 10
+    TABLES = 11
+    COLUMNS = 12
+    CHECKS = 13  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
+    BACKFILLS = 14  # a promotion's batches, outside any transaction: after the CHECKs new rows must meet
+    INDEXES = 15  # also the unique indexes that primary keys and UNIQUE constraints will use
+    VALIDATE_CHECKS = 16
+    NOT_NULL = 17  # after the CHECK (col IS NOT NULL) that proves it is validated
+    KEYS = 18  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
     # DROP NOT NULL, once the keys are swapped: a column leaving the primary key is NOT NULL until then.
-    DROP_NOT_NULL = 16
-    FOREIGN_KEYS = 17  # after every table and key they may reference
-    VALIDATE_FOREIGN_KEYS = 18
-    DROP_COLUMNS = 19
-    DROP_TABLES = 20
-    DROP_ENUMS = 21
-    COMMENTS = 22
+    DROP_NOT_NULL = 19
+    FOREIGN_KEYS = 20  # after every table and key they may reference
+    VALIDATE_FOREIGN_KEYS = 21
+    DROP_COLUMNS = 22
+    DROP_TABLES = 23
+    DROP_ENUMS = 24
+    COMMENTS = 25
 
 
 class StepKind(StrEnum):
@@ -164,12 +183,12 @@ class Precheck:
     problem: str  # "rows where email is NULL"
     count_sql: str  # one row, one column: the number of offending rows
     sample_sql: str | None  # up to SAMPLE_SIZE rows: keys of offending rows, as text
-    cast_only: bool = False  # count_sql raises (with the bad value) instead of counting: PG15 has no soft cast
     setup_sql: tuple[str, ...] = ()  # run first, in the same rolled-back transaction (temporary functions)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Precheck:
-        return cls(**{**data, "setup_sql": tuple(data.get("setup_sql", ()))})
+        fields = {k: v for k, v in data.items() if k != "cast_only"}  # the inexact cast check's flag, gone
+        return cls(**{**fields, "setup_sql": tuple(data.get("setup_sql", ()))})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

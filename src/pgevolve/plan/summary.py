@@ -109,10 +109,14 @@ def summarize(change: Change) -> str:
         case ReplaceKey(table=table, old=old, new=new):
             return (f"Requires {_columns(new.columns)} to be unique in {_c(table)}{_options(new)} "
                     f"(was {_columns(old.columns)}{_options(old)})")
+        case AddCheck(table=table, check=check, replaces=model.CheckConstraint()):
+            return f"Changes rule {_c(check.name)} of {_c(table)}"
         case AddCheck(table=table, check=check):
             return f"Adds rule {_c(check.name)} to {_c(table)}"
         case DropCheck(table=table, check=check):
             return f"Removes rule {_c(check.name)} from {_c(table)}"
+        case AddForeignKey(table=table, foreign_key=fk, replaces=model.ForeignKey()):
+            return f"Changes the link from {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)}"
         case AddForeignKey(table=table, foreign_key=fk):
             return f"Links {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)}"
         case DropForeignKey(table=table, foreign_key=fk):
@@ -125,11 +129,11 @@ def summarize(change: Change) -> str:
         case RenameConstraint(table=table, old=old, new=new):
             return f"Renames constraint {_c(old)} of {_c(table)} to {_c(new)}"
         case CreateIndex(table=table, index=index):
-            return f"Creates index {_c(index.name)} on {_c(table)} concurrently"
+            return f"Creates {_index(table, index)}"
         case DropIndex(table=table, index=index):
-            return f"Drops index {_c(index.name)} from {_c(table)} concurrently"
-        case ReplaceIndex(table=table, new=index):
-            return f"Rebuilds index {_c(index.name)} on {_c(table)} with a new definition, concurrently"
+            return f"Drops {_index(table, index)}"
+        case ReplaceIndex(table=table, old=old, new=new):
+            return f"Rebuilds {_index(table, old)} as {_what(new)}"
         case RenameIndex(old=old, new=new):
             return f"Renames index {_c(old)} to {_c(new)}"
         case SetComment():
@@ -146,6 +150,35 @@ def summarize(change: Change) -> str:
             return (f"Renames the sync trigger of {_c(f'{t.table}.{t.column}')} after its table's new name")
         case _:
             assert_never(change)
+
+
+def _index(table: str, index: model.Index) -> str:
+    """``unique index `t_expr_idx` on `t` (`(data ->> 'vin'::text)`) where `...```: the name and what it indexes."""
+    return f"{'unique ' if index.unique else ''}index {_c(index.name)} on {_c(table)} {_what(index)}"
+
+
+def _what(index: model.Index) -> str:
+    words = f"({', '.join(_key(k) for k in index.keys)})"
+    if index.method != "btree":
+        words += f" using {index.method}"
+    if index.include:
+        words += f" including ({_columns(index.include)})"
+    if index.nulls_not_distinct:
+        words += ", NULLs counted as equal"
+    if index.where:
+        words += f" where {_c(index.where)}"
+    return words
+
+
+def _key(key: model.IndexKey) -> str:
+    words = _c(key.column or f"{key.expression}")
+    if key.opclass:
+        words += f" {key.opclass}"
+    if key.descending:
+        words += " desc"
+    if key.nulls_first is not None:
+        words += " nulls first" if key.nulls_first else " nulls last"
+    return words
 
 
 def _options(key: model.PrimaryKey | model.UniqueConstraint) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pgevolve import model
 from pgevolve.changes import (
     AddEnumValue,
@@ -49,18 +51,33 @@ def create_enum(change: CreateEnum, ctx: Context) -> list[Step]:
 
 def add_enum_value(change: AddEnumValue, ctx: Context) -> list[Step]:
     # A value added in a transaction cannot be used before that transaction commits:
-    # run it on its own, so later steps (defaults, checks) may use it.
+    # run it on its own, first of all, so later steps (defaults, checks) may use it.
     sql = ddl.add_enum_value(change.enum, change.value, ctx.scope, before=change.before, after=change.after)
-    return [draft(Phase.ENUMS, StepKind.ADD_ENUM_VALUE, f"{change.enum}.{change.value}", sql, Hazard.SAFE,
+    return [draft(Phase.ENUM_VALUES, StepKind.ADD_ENUM_VALUE, f"{change.enum}.{change.value}", sql, Hazard.SAFE,
                   "Catalog-only; runs outside a transaction so that later steps can use the new value.",
                   transactional=False)]
 
 
+DEPENDENT_DROPPED = ("Its expression casts to the old type, which PostgreSQL cannot re-parse against the new one: "
+                     "dropped in the transaction that converts the columns and made again in it, so no other "
+                     "session sees the table without it.")
+DEPENDENT_INDEX_MADE = ("Built in the transaction that converts the columns (plain CREATE INDEX: CONCURRENTLY cannot "
+                        "run in a transaction): the table is never without it, and writes wait for the build, "
+                        "as they wait for the conversion.")
+DEPENDENT_CHECK_MADE = ("In the transaction that converts the columns, NOT VALID: new rows are checked from its "
+                        "commit; existing rows are checked by VALIDATE below.")
+
+
 def replace_enum(change: ReplaceEnum, ctx: Context) -> list[Step]:
-    """Rename the old type aside, create the new one, convert each column through text, drop the old type."""
+    """Rename the old type aside, create the new one, convert each column through text, drop the old type.
+
+    The indexes and CHECKs that cast to the type are dropped first and made again after the
+    conversion, all in one transaction (``together``): other sessions see the old state or the new.
+    """
     name, scope = change.new.name, ctx.scope
     aside = make_object_name(name, None, "pgevolve_old")
-    steps = [
+    steps = _drop_dependents(change, ctx)
+    steps += [
         draft(Phase.ENUMS, StepKind.RENAME_ENUM, name, ddl.rename_type(name, aside, scope), Hazard.SAFE,
               "Moves the old type aside; the columns still use it until converted below."),
         draft(Phase.ENUMS, StepKind.CREATE_ENUM, name, ddl.create_enum(change.new, scope), Hazard.SAFE,
@@ -69,8 +86,49 @@ def replace_enum(change: ReplaceEnum, ctx: Context) -> list[Step]:
     removes = bool(set(change.old.values) - set(change.new.values))
     for table, column in change.columns:
         steps += _convert_column(table, column, ctx, removes=removes)
+    steps += _make_dependents(change, ctx)
     steps.append(draft(Phase.ENUMS, StepKind.DROP_ENUM, aside, ddl.drop_type(aside, scope), Hazard.SAFE,
                        "No column uses the old type any more."))
+    together = f"rebuild {name}"
+    return [replace(s, together=together) if s.phase is Phase.ENUMS else s for s in steps]
+
+
+def _drop_dependents(change: ReplaceEnum, ctx: Context) -> list[Step]:
+    steps = [draft(Phase.ENUMS, StepKind.DROP_CONSTRAINT, f"{table}.{check.name}",
+                   ddl.drop_constraint(table, check.name, ctx.scope), Hazard.SAFE, DEPENDENT_DROPPED,
+                   relations=(ctx.relation(table),))
+             for table, check, _ in change.checks]
+    steps += [draft(Phase.ENUMS, StepKind.DROP_INDEX, index.name,
+                    ddl.drop_index(index.name, ctx.scope, concurrently=False), Hazard.SAFE, DEPENDENT_DROPPED,
+                    relations=(ctx.relation(table), ctx.relation(index.name)))
+              for table, index, _ in change.indexes]
+    return steps
+
+
+def _make_dependents(change: ReplaceEnum, ctx: Context) -> list[Step]:
+    steps: list[Step] = []
+    for table, _, index in change.indexes:
+        if index is None:
+            continue
+        steps.append(draft(Phase.ENUMS, StepKind.CREATE_INDEX, index.name,
+                           ddl.create_index(table, index, ctx.scope, concurrently=False), Hazard.LOCKS,
+                           DEPENDENT_INDEX_MADE, relations=(ctx.relation(table), ctx.relation(index.name))))
+        if index.comment is not None:
+            steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, index.name,
+                               ddl.comment_on("index", table, index.name, index.comment, ctx.scope), Hazard.SAFE,
+                               "Catalog-only."))
+    for table, _, check in change.checks:
+        if check is None:
+            continue
+        rel = (ctx.relation(table),)
+        steps.append(draft(Phase.ENUMS, StepKind.ADD_CHECK_NOT_VALID, f"{table}.{check.name}",
+                           ddl.add_constraint(table, check, ctx.scope, not_valid=True), Hazard.SAFE,
+                           DEPENDENT_CHECK_MADE, relations=rel))
+        if check.valid:
+            steps.append(draft(Phase.VALIDATE_CHECKS, StepKind.VALIDATE_CONSTRAINT, f"{table}.{check.name}",
+                               ddl.validate_constraint(table, check.name, ctx.scope), Hazard.DATA,
+                               "Scans the table under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on); "
+                               "fails if an existing row violates the check.", isolated=True, relations=rel))
     return steps
 
 

@@ -86,12 +86,16 @@ def _warnings(plan: Plan, traced: list[ChangeSteps], sizes: dict[str, Any]) -> l
     if failing:
         lines.append(f"{failing} step{'s' * (failing != 1)} can fail on existing rows: `apply` counts the offending "
                      "rows first and changes nothing if there are any.")
+    weakens = sum(1 for s in plan.steps if s.hazard is Hazard.WEAKENS)
+    if weakens:
+        lines.append(f"{weakens} step{'s' * (weakens != 1)} drop{'s' * (weakens == 1)} an index or constraint that "
+                     "only the database has (`weakens`): refused unless applied with `--allow-destructive`.")
     if destructive:
         lines.append(f"{destructive} step{'s' * (destructive != 1)} delete{'s' * (destructive == 1)} data: refused "
                      "unless applied with `--allow-destructive`.")
     if not lines:
         return []
-    kind = "CAUTION" if destructive else "WARNING"
+    kind = "CAUTION" if destructive or weakens else "WARNING"
     return [f"> [!{kind}]", *(f"> {line}" for line in lines), ""]
 
 

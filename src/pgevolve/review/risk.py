@@ -163,6 +163,8 @@ def effects(items: list[ChangeSteps], *, empty: bool = False) -> list[str]:
             verbs.append("a brief ACCESS EXCLUSIVE lock")
         if item.can_fail_on_rows and not empty:
             verbs.append("**can fail on existing rows**")
+        if Hazard.WEAKENS in hazards:
+            verbs.append("**drops an index or constraint only the database has** (needs `--allow-destructive`)")
         if Hazard.DESTRUCTIVE in hazards:
             verbs.append("**deletes data** (needs `--allow-destructive`)")
         if verbs:

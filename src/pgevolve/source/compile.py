@@ -32,7 +32,11 @@ def compile_project(project: Project) -> tuple[model.Database, model.Hints]:
     """The desired model and the migration hints of a validated project."""
     namer = Namer.reserving(project)
     # Default names depend on which names are already taken: go through the tables in a fixed order.
-    tables = [_table(project, spec, namer) for spec in sorted(project.tables, key=lambda t: t.name)]
+    tables, unnamed = [], set()
+    for spec in sorted(project.tables, key=lambda t: t.name):
+        table, defaults = _table(project, spec, namer)
+        tables.append(table)
+        unnamed |= {(spec.name, name) for name in defaults}
     database = model.Database(
         schema=project.schema,
         extensions=tuple(model.Extension(name=name) for name in sorted(project.extensions)),
@@ -42,7 +46,7 @@ def compile_project(project: Project) -> tuple[model.Database, model.Hints]:
         tables=model.sort_by_name(tables),
         sync_triggers=_sync_triggers(project),
     )
-    return database, compile_hints(project)
+    return database, replace(compile_hints(project), unnamed_indexes=frozenset(unnamed))
 
 
 def _sync_triggers(project: Project) -> tuple[model.SyncTrigger, ...]:
@@ -81,7 +85,8 @@ def sql_default(value: Scalar | None) -> str | None:
     return repr(value)
 
 
-def _table(project: Project, spec: TableSpec, namer: Namer) -> model.Table:
+def _table(project: Project, spec: TableSpec, namer: Namer) -> tuple[model.Table, tuple[str, ...]]:
+    """The table, and the default names given to its indexes written without ``name:``."""
     types = {c.name: resolve_type(c.type, project.enums) for c in spec.columns}
     lowered = {c.name: _lower(project, spec, c) for c in spec.columns if _is_jsonb_spec(c, types[c.name])}
     pk_columns = spec.primary_key_columns
@@ -93,8 +98,9 @@ def _table(project: Project, spec: TableSpec, namer: Namer) -> model.Table:
               *(c for low in lowered.values() for c in _claimed_checks(low.checks, namer))]
     foreign_keys = list(_foreign_keys(spec, namer))
     indexes = [_index(spec, i, namer) for i in spec.indexes]
+    defaults = tuple(index.name for index, written in zip(indexes, spec.indexes, strict=True) if not written.name)
     indexes += [i for low in lowered.values() for i in _claimed_indexes(low.indexes, namer)]
-    return model.Table(
+    table = model.Table(
         name=spec.name,
         columns=columns,
         primary_key=primary_key,
@@ -107,6 +113,7 @@ def _table(project: Project, spec: TableSpec, namer: Namer) -> model.Table:
         replica_identity=spec.replica_identity,  # type: ignore[arg-type]  # validated by the JSON Schema
         replica_identity_index=spec.replica_identity_index,
     )
+    return table, defaults
 
 
 def _primary_key(spec: TableSpec, namer: Namer) -> model.PrimaryKey | None:
