@@ -483,3 +483,18 @@ def test_a_foreign_key_to_a_deferrable_key_is_refused(tmp_path: Path) -> None:
     }
     problem = only(problems_of(tmp_path, files), "tables/t.yaml", 4, 38)
     assert "a(id) is DEFERRABLE, and PostgreSQL cannot reference it" in problem.message
+
+
+def test_an_integer_referencing_a_bigint_key_is_a_warning(tmp_path: Path) -> None:
+    """Issue 11 item 3: PostgreSQL accepts integer-family foreign keys (one operator family)."""
+    found = problems_of(tmp_path, {
+        "tables/acct.yaml": t("  id: { type: bigserial, primary_key: true }\n", name="acct"),
+        "tables/note.yaml": t(ID + "  acct_id: { type: integer, references: acct.id }\n"
+                              "  small_id: { type: smallint, references: acct.id }\n", name="note"),
+        "tables/wide.yaml": t(ID + "  acct_id: { type: bigint, references: note.id }\n", name="wide"),
+    })
+    assert [p for p in found if p.severity == "error"] == []
+    warnings = [p.message for p in found if p.severity == "warning"]
+    assert any("column 'acct_id' is integer but acct.id is bigserial" in m for m in warnings), warnings
+    assert any("column 'small_id' is smallint" in m for m in warnings), warnings
+    assert not any("wide" in m or "note.id" in m for m in warnings), warnings

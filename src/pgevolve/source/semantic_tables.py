@@ -12,7 +12,7 @@ from pgevolve.source.project import IndexKeySpec, IndexSpec, KeySpec, TableSpec
 from pgevolve.source.validate import describe
 from pgevolve.sqltext import ident
 from pgevolve.sqltext.expressions import index_key_name
-from pgevolve.sqltext.type_names import SERIAL_BASE, fk_compatible
+from pgevolve.sqltext.type_names import SERIAL_BASE, fk_compatible, fk_narrower
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,7 +206,16 @@ def _types_match(ctx: Context, table: TableSpec, target: TableSpec, ref: _Refere
     problems = []
     for column, ref_column, path in zip(ref.columns, ref.ref_columns, ref.column_paths, strict=True):
         mine, theirs = ctx.column_type(table.name, column), ctx.column_type(target.name, ref_column)
-        if mine is None or theirs is None or fk_compatible(mine, theirs):
+        if mine is None or theirs is None:
+            continue
+        if fk_compatible(mine, theirs):
+            if fk_narrower(mine, theirs):
+                # PostgreSQL accepts it (one operator family); a key past the narrower range cannot be referenced.
+                problems.append(table.doc.problem(
+                    path, f"column '{column}' is {mine.canonical} but {target.name}.{ref_column} is "
+                    f"{theirs.canonical}: rows whose key is past {mine.canonical}'s range cannot be referenced",
+                    hint=f"write type: {SERIAL_BASE.get(theirs.canonical, theirs.canonical)} on column '{column}'",
+                    severity="warning"))
             continue
         wanted = SERIAL_BASE.get(theirs.canonical, theirs.canonical)
         problems.append(table.doc.problem(

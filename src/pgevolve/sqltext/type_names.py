@@ -188,15 +188,31 @@ def enum_reference(text: str, enums: frozenset[str], schema: str) -> tuple[str, 
     return (text, dims) if text in enums else None
 
 
-def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
-    """Whether a foreign key from one type to the other is accepted (same type, serial <-> its integer)."""
-    # PostgreSQL needs an equality operator between the two types; modifiers do not matter
-    # (varchar(20) may reference varchar(40)), and text and varchar share text's operators.
-    def family(t: ResolvedType) -> tuple[str, bool]:
-        base = SERIAL_BASE.get(t.base, t.base)
-        return ("text" if base == "character varying" else base), t.is_array
+_INTEGER_WIDTHS = {"smallint": 2, "integer": 4, "bigint": 8}
 
-    return family(referencing) == family(referenced)
+
+def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
+    """Whether a foreign key from one type to the other is accepted: the same type family.
+
+    PostgreSQL needs an equality operator of the referenced key's operator family between the two
+    types; modifiers do not matter (varchar(20) may reference varchar(40)), text and varchar share
+    text's operators, and smallint, integer and bigint (serials included) are one family
+    (``integer_ops``): ``integer REFERENCES t (bigint)`` is accepted (see ``fk_narrower``).
+    """
+    return _fk_family(referencing) == _fk_family(referenced)
+
+
+def fk_narrower(referencing: ResolvedType, referenced: ResolvedType) -> bool:
+    """Whether an integer-family referencing column is narrower than the key it references."""
+    mine, theirs = (SERIAL_BASE.get(t.base, t.base) for t in (referencing, referenced))
+    return _INTEGER_WIDTHS.get(mine, 0) < _INTEGER_WIDTHS.get(theirs, 0) and mine in _INTEGER_WIDTHS
+
+
+def _fk_family(t: ResolvedType) -> tuple[str, bool]:
+    base = SERIAL_BASE.get(t.base, t.base)
+    if base in _INTEGER_WIDTHS:
+        base = "integer"
+    return ("text" if base == "character varying" else base), t.is_array
 
 
 def is_text_like(t: ResolvedType) -> bool:
