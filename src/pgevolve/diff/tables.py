@@ -131,13 +131,21 @@ def _effective(column: model.Column) -> model.Column:
     base = SERIAL_TYPES.get(column.type.lower())
     if base is None:
         return column
-    return replace(column, type=base, nullable=False, default="nextval('serial'::regclass)")
+    return replace(column, type=base, nullable=False, default=_SERIAL_DEFAULT)
+
+
+# What _effective gives a serial column's default: its own sequence, whatever the sequence's name.
+_SERIAL_DEFAULT = "nextval(<its own sequence>)"
 
 
 def _same_default(old: str | None, new: str | None) -> bool:
-    # A serial column's sequence keeps its name when the table or column is
-    # renamed: any two nextval() defaults count as the same serial default.
-    return old == new or (nextval_sequence(old) is not None and nextval_sequence(new) is not None)
+    # A serial column's sequence keeps its name when the table or column is renamed: a serial
+    # matches any nextval() default. Two nextval() defaults of named sequences are compared as
+    # text: drawing from another sequence is another default (issue 11 item 6).
+    if old == new:
+        return True
+    serial = _SERIAL_DEFAULT in (old, new)
+    return serial and nextval_sequence(new if old == _SERIAL_DEFAULT else old) is not None
 
 
 def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[Change]:

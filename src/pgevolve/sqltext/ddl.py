@@ -13,12 +13,10 @@ from typing import assert_never
 
 from pgevolve import model
 from pgevolve.sqltext import storage
-from pgevolve.sqltext.expression_facts import nextval_sequence
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal, quote_qualified, sequence_name
 from pgevolve.sqltext.type_changes import parse_type
 from pgevolve.sqltext.type_names import SERIAL_TYPES, enum_reference
 
-_SERIAL_OF = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
 # The index access methods the format and the catalog reader know: written bare, never from free text.
 INDEX_METHODS = ("btree", "hash", "gist", "spgist", "gin", "brin")
 
@@ -79,14 +77,14 @@ def drop_type(name: str, scope: Scope) -> str:
 # -- tables and columns -------------------------------------------------------------------------
 
 def serial_type(table: str, column: model.Column) -> str | None:
-    """serial/bigserial/smallserial when the column is one (declared so, or read back from a catalog)."""
-    if column.type.lower() in SERIAL_TYPES:
-        return column.type.lower()
-    sequence = nextval_sequence(column.default)
-    own = sequence_name(table, column.name)
-    if sequence is None or sequence.rsplit(".", 1)[-1].strip('"') != own:
-        return None
-    return _SERIAL_OF.get(parse_type(column.type).base)
+    """serial/bigserial/smallserial when the column is declared so (the catalog reader spells a true serial so).
+
+    Only the type says it: a ``nextval('item_id_seq')`` default on an integer column is a standalone
+    sequence the column draws from, kept as it is even when its name looks like a serial's (issue 11
+    item 6): turning it into ``serial`` would make the sequence owned, restart it and change its type.
+    """
+    del table  # kept for the callers' symmetry with sequence_name(table, column)
+    return column.type.lower() if column.type.lower() in SERIAL_TYPES else None
 
 
 def column_definition(table: str, column: model.Column, scope: Scope) -> str:
