@@ -77,7 +77,7 @@ def compile_schema(schema_dir: Path) -> Compiled:
 def _sources_key(schema_dir: Path) -> str | None:
     """A key over every YAML file's path and bytes; None when the directory cannot be read."""
     try:
-        files = sorted(p for p in schema_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        files = sorted(p for p in schema_dir.rglob("*") if p.suffix in (".yaml", ".yml", ".sql") and p.is_file())
         parts = [f"{p.relative_to(schema_dir)}\0".encode() + p.read_bytes() for p in files]
     except OSError:
         return None
@@ -112,7 +112,9 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
 
     sources = _sources_key(schema_dir)
     summary = cache.load("summary", sources) if sources else None
-    if isinstance(summary, dict) and "extensions" in summary:
+    # A project with prerequisites checks them on the target every time (a fingerprint of the catalog
+    # does not say whether a function exists): the full path, with the canonical form from the cache.
+    if isinstance(summary, dict) and "extensions" in summary and not summary.get("prerequisites"):
         catalog = _read(target.dsn, summary["schema"], timeouts)
         actual, listed = catalog.database, frozenset(summary["extensions"])
         if summary.get(catalog.server_version) == _fingerprint(_listed_extensions_only(actual, listed)):
@@ -136,6 +138,13 @@ def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tupl
                  for e in actual.extensions if e.name not in listed)
 
 
+def _present_prerequisites(dsn: str, desired: model.Database) -> tuple[model.Prerequisite, ...]:
+    from pgevolve.catalog.prerequisites import present_prerequisites
+
+    with connect(dsn) as conn:
+        return present_prerequisites(conn, desired.schema, desired.prerequisites)
+
+
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
                 timeouts: CatalogTimeouts | None) -> Planned:
     from pgevolve.diff import diff
@@ -147,10 +156,17 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     actual, unmanaged, version = catalog.database, catalog.unmanaged, catalog.server_version
     setup = tuple(obj.setup for obj in unmanaged if obj.setup)
     canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn, setup=setup)
+    prerequisites = compiled.desired.prerequisites
+    if prerequisites:
+        # The catalog reader does not model them: the desired ones are set on both sides, the target's
+        # being those it already has, so the differ creates the missing ones and nothing else.
+        canonical = replace(canonical, prerequisites=prerequisites)
+        actual = replace(actual, prerequisites=_present_prerequisites(target.dsn, canonical))
     if sources and not dev_url:
         summary = cache.load("summary", sources)
         summary = summary if isinstance(summary, dict) else {}
         summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical),
+                        "prerequisites": bool(prerequisites),
                         "extensions": sorted(e.name for e in compiled.desired.extensions)})
         cache.store("summary", sources, summary)
     changes = diff(actual, canonical, compiled.hints)

@@ -67,10 +67,12 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
         try:
             # As in apply and in introspection: unqualified names resolve in the owned schema.
             conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(desired.schema),))
-            if setup:
+            if setup or desired.prerequisites:
                 conn.execute(create_schema(desired.schema))
+            _run_prerequisites(conn, desired)
+            if setup:
                 _run_setup(conn, setup)
-            conn.execute(schema_sql(desired))
+            conn.execute(schema_sql(desired, prerequisites=False))
         except psycopg.Error as exc:
             raise ExecutionFailed(
                 f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}"
@@ -103,6 +105,28 @@ def _require_extensions(conn: psycopg.Connection, desired: model.Database) -> No
         f"({version[0] if version else 'unknown version'}): install {'them' if len(missing) > 1 else 'it'} on the "
         f"server, point --database-url (or --dev-url) at one that has {'them' if len(missing) > 1 else 'it'}, or "
         f"remove {'them' if len(missing) > 1 else 'it'} from the YAML{hints}")
+
+
+def _run_prerequisites(conn: psycopg.Connection, desired: model.Database) -> None:
+    """schema/prerequisites.sql, before the target's own objects (``setup``), which may be the same ones:
+    a failure here is the file's, and says which statement."""
+    from pgevolve.sqltext.ddl import Scope, create_extension
+
+    if not desired.prerequisites:
+        return
+    scope = Scope.of(desired)
+    # The prerequisites may use the extensions' types and functions (created IF NOT EXISTS: again below).
+    for extension in model.sort_by_name(desired.extensions):
+        conn.execute(create_extension(extension, scope))
+    conn.execute("SELECT set_config('check_function_bodies', 'off', false)")
+    for item in desired.prerequisites:
+        try:
+            with conn.transaction():
+                conn.execute(item.sql)
+        except psycopg.Error as exc:
+            raise ExecutionFailed(f"prerequisites.sql line {item.line} ({item.kind} {item.name}) does not build on "
+                                  f"PostgreSQL: {_diagnostic(exc)}") from None
+    conn.execute("SELECT set_config('check_function_bodies', 'on', false)")
 
 
 def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:

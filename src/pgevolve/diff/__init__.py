@@ -13,6 +13,7 @@ from pgevolve.changes import (
     Change,
     CreateExtension,
     CreateIndex,
+    CreatePrerequisite,
     CreateSchema,
     DropForeignKey,
     DropIndex,
@@ -36,6 +37,7 @@ def diff(actual: model.Database, desired: model.Database, hints: model.Hints | N
         *_extensions(actual, desired),
         *renamed.changes,
         *diff_enums(renamed.actual, desired),
+        *_prerequisites(actual, desired),
         *diff_tables(renamed.actual, desired),
     ]
     changes = _without_index_swaps(changes) if any(isinstance(c, ReplaceEnum) for c in changes) else changes
@@ -66,6 +68,12 @@ def _schema(actual: model.Database, desired: model.Database) -> list[Change]:
     if desired.schema != "public" and _is_empty(actual) and not _is_empty(desired):
         return [CreateSchema(name=desired.schema)]
     return []
+
+
+def _prerequisites(actual: model.Database, desired: model.Database) -> list[Change]:
+    # Created when missing, in the file's order; never altered or dropped (the DBA's SQL, see docs/format.md).
+    present = set(actual.prerequisites)
+    return [CreatePrerequisite(prerequisite=p) for p in desired.prerequisites if p not in present]
 
 
 def _extensions(actual: model.Database, desired: model.Database) -> list[Change]:

@@ -95,6 +95,7 @@ class StepKind(StrEnum):
     CREATE_EXTENSION = "create_extension"
     CREATE_INDEX = "create_index"
     CREATE_INDEX_CONCURRENTLY = "create_index_concurrently"
+    CREATE_PREREQUISITE = "create_prerequisite"
     CREATE_SCHEMA = "create_schema"
     CREATE_SEQUENCE = "create_sequence"
     CREATE_SYNC_FUNCTION = "create_sync_function"

@@ -18,6 +18,7 @@ from pgevolve.changes import (
     CreateEnum,
     CreateExtension,
     CreateIndex,
+    CreatePrerequisite,
     CreateSchema,
     CreateTable,
     DropCheck,
@@ -64,6 +65,8 @@ def summarize(change: Change) -> str:
             return f"Installs extension {_c(ext.name)}"
         case SetExtensionSchema(name=name):
             return f"Moves extension {_c(name)} to another schema"
+        case CreatePrerequisite(prerequisite=item):
+            return f"Creates {item.kind} {item.name} (prerequisites.sql line {item.line})"
         case CreateEnum(enum=enum):
             return f"Creates list of values {_c(enum.name)}: {', '.join(enum.values)}"
         case AddEnumValue(enum=enum, value=value):

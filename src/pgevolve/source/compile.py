@@ -41,6 +41,7 @@ def compile_project(project: Project) -> tuple[model.Database, model.Hints]:
         ),
         tables=model.sort_by_name(tables),
         sync_triggers=_sync_triggers(project),
+        prerequisites=project.prerequisites,
     )
     return database, compile_hints(project)
 
@@ -82,7 +83,7 @@ def sql_default(value: Scalar | None) -> str | None:
 
 
 def _table(project: Project, spec: TableSpec, namer: Namer) -> model.Table:
-    types = {c.name: resolve_type(c.type, project.enums) for c in spec.columns}
+    types = {c.name: resolve_type(c.type, project.enums, project.declared) for c in spec.columns}
     lowered = {c.name: _lower(project, spec, c) for c in spec.columns if _is_jsonb_spec(c, types[c.name])}
     pk_columns = spec.primary_key_columns
     columns = tuple(_column(c, types[c.name], lowered.get(c.name), c.name in pk_columns) for c in spec.columns)

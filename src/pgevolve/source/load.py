@@ -6,11 +6,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pgevolve import model
 from pgevolve.errors import Problem, SpecError
 from pgevolve.source.marked_yaml import Document, load_document
 from pgevolve.source.project import EnumSpec, Project, enum_specs, table_spec
 from pgevolve.source.semantic import check_project
 from pgevolve.source.validate import FileKind, schema_problems, without_unknown_keys
+from pgevolve.sqltext.prerequisites import FILE_NAME as PREREQUISITES_FILE
+from pgevolve.sqltext.prerequisites import PrerequisiteError, parse_prerequisites
 
 PROJECT_FILE = "pgevolve.yaml"
 
@@ -40,6 +43,7 @@ def load_project(schema_dir: Path) -> Project:
     tables = [_read(path, "tableFile", problems) for path in _yaml_files(schema_dir / "tables")]
     shapes = [_read(path, "shapeFile", problems) for path in _yaml_files(schema_dir / "shapes")]
     project = _assemble(schema_dir, project_file, tables, shapes, problems)
+    project = replace(project, prerequisites=_prerequisites(schema_dir / PREREQUISITES_FILE, project.schema, problems))
     problems += check_project(
         project,
         broken_tables=frozenset(r.name("table") for r in tables if not r.valid),
@@ -49,6 +53,19 @@ def load_project(schema_dir: Path) -> Project:
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems)
     return replace(project, warnings=tuple(problems))
+
+
+def _prerequisites(path: Path, schema: str, problems: list[Problem]) -> tuple[model.Prerequisite, ...]:
+    """schema/prerequisites.sql, when there is one: the objects the tables need that the format does not manage."""
+    if not path.is_file():
+        return ()
+    try:
+        return parse_prerequisites(path.read_text(encoding="utf-8"), schema)
+    except PrerequisiteError as exc:
+        problems.append(Problem(file=str(path), line=exc.line, column=1, message=str(exc), hint=exc.hint))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(file=str(path), line=0, column=0, message=f"cannot be read: {exc}"))
+    return ()
 
 
 def _yaml_files(directory: Path) -> list[Path]:

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pgevolve import model
 from pgevolve.errors import Problem
 from pgevolve.source.marked_yaml import Document, NodePath
+from pgevolve.sqltext.prerequisites import declared_types
+from pgevolve.sqltext.type_names import Declared
 
 Scalar = str | int | float | bool
 _COLUMN_KEYS = (
@@ -182,6 +185,12 @@ class Project:
     root: Path = Path("schema")
     project_doc: Document | None = None
     shape_docs: dict[str, Document] = field(default_factory=dict)
+    prerequisites: tuple[model.Prerequisite, ...] = ()  # schema/prerequisites.sql, in the file's order
+
+    @property
+    def declared(self) -> Declared:
+        """The domains and types that prerequisites.sql creates: usable as column types."""
+        return Declared(self.schema, declared_types(self.prerequisites))
 
     def table(self, name: str) -> TableSpec | None:
         """The table called ``name``, or None."""

@@ -407,14 +407,26 @@ def comment_on(target: str, table: str | None, name: str, comment: str | None, s
 
 # -- the whole schema -------------------------------------------------------------------------
 
-def schema_sql(db: model.Database) -> str:
-    """DDL that builds ``db`` in an empty database: runs as-is with ``psql -v ON_ERROR_STOP=1``."""
+def prerequisites_sql(prerequisites: Sequence[model.Prerequisite]) -> list[str]:
+    """schema/prerequisites.sql's statements for a build from empty: function bodies are checked when they run
+    (a function may name a table that is created after it)."""
+    if not prerequisites:
+        return []
+    return ["SET check_function_bodies = off", *(p.sql for p in prerequisites), "RESET check_function_bodies"]
+
+
+def schema_sql(db: model.Database, *, prerequisites: bool = True) -> str:
+    """DDL that builds ``db`` in an empty database: runs as-is with ``psql -v ON_ERROR_STOP=1``.
+
+    ``prerequisites``: with the statements of schema/prerequisites.sql (after the enums, before the tables).
+    """
     scope = Scope.of(db)
     tables = model.sort_by_name(db.tables)
     sections = [
         [create_schema(db.schema)] if db.schema != "public" else [],
         [create_extension(e, scope) for e in model.sort_by_name(db.extensions)],
         [create_enum(e, scope) for e in model.sort_by_name(db.enums)],
+        prerequisites_sql(db.prerequisites) if prerequisites else [],
         [create_table(t, scope) for t in tables],
         # Indexes before foreign keys: a foreign key may reference a unique index that is no constraint.
         [create_index(t.name, i, scope, concurrently=False) for t in tables for i in model.sort_by_name(t.indexes)],

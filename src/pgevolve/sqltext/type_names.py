@@ -21,9 +21,10 @@ import pglast
 from pglast import ast
 
 from pgevolve.errors import did_you_mean
+from pgevolve.sqltext.expression_facts import server_ident
 from pgevolve.sqltext.expressions import string_names
 
-TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags"]
+TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags", "declared"]
 
 # Internal name -> format_type spelling, for types that take no modifier.
 _PLAIN = {
@@ -133,6 +134,33 @@ class ResolvedType:
     extension: str | None = None  # the extension the type comes from
 
 
+@dataclass(frozen=True, slots=True)
+class DeclaredType:
+    """A type the project declares outside the format (a domain or type of schema/prerequisites.sql):
+    its schema (None: the owned schema) and name."""
+
+    schema: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """The declared types and the owned schema they are spelled against (format_type's search_path)."""
+
+    schema: str
+    types: frozenset[DeclaredType] = frozenset()
+
+    def find(self, names: list[str]) -> str | None:
+        """format_type's spelling of ``[schema.]name`` when it is declared, else None."""
+        schema = names[0] if len(names) > 1 else self.schema
+        if DeclaredType(schema, names[-1]) not in self.types and not (
+                schema == self.schema and DeclaredType(None, names[-1]) in self.types):
+            return None
+        if schema == self.schema:
+            return server_ident(names[-1])
+        return f"{server_ident(schema)}.{server_ident(names[-1])}"
+
+
 class TypeNameError(ValueError):
     """A type text that is not a type pgevolve can use; carries a hint."""
 
@@ -141,8 +169,11 @@ class TypeNameError(ValueError):
         self.hint = hint
 
 
-def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
-    """The canonical type for a column's ``type:``; TypeNameError when there is none."""
+def resolve_type(text: str, enums: Collection[str] = (), declared: Declared | None = None) -> ResolvedType:
+    """The canonical type for a column's ``type:``; TypeNameError when there is none.
+
+    ``declared``: the domains and types of schema/prerequisites.sql, usable by name or ``schema.name``.
+    """
     stripped = text.strip()
     if stripped == "custom_fields":
         return ResolvedType(canonical="jsonb", base="jsonb", kind="custom_fields")
@@ -152,7 +183,7 @@ def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
     if enum is not None:
         return enum
     type_name = _parse(stripped)
-    return _from_type_name(text, type_name, enums)
+    return _from_type_name(text, type_name, enums, declared)
 
 
 def canonical_type(text: str, enums: Collection[str] = ()) -> str:
@@ -252,14 +283,21 @@ def _parse(text: str) -> ast.TypeName:
     return cast.typeName
 
 
-def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str]) -> ResolvedType:
+def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str],
+                    declared: Declared | None = None) -> ResolvedType:
     names = string_names(type_name.names)
     name = names[-1]
     schema = names[0] if len(names) > 1 else None
     modifiers = _modifiers(text, type_name)
     is_array = bool(type_name.arrayBounds)
+    found = declared.find(names) if declared is not None and schema != "pg_catalog" and len(names) <= 2 else None
+    if found is not None:
+        if modifiers:
+            raise TypeNameError(f"'{text}': a domain or declared type takes no modifier")
+        return _make(found, found, "declared", is_array)
     if schema not in (None, "pg_catalog") and name not in EXTENSION_TYPES:
-        raise TypeNameError(f"unknown type '{text}'", "schema-qualified types are not supported; use a project enum")
+        raise TypeNameError(f"unknown type '{text}'", "a type of another schema is declared in "
+                            "schema/prerequisites.sql (CREATE TYPE / CREATE DOMAIN), or is a project enum")
     if name in _SERIAL:
         return _serial(text, name, modifiers, is_array)
     if name in EXTENSION_TYPES:
