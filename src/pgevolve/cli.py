@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
@@ -397,15 +398,29 @@ def import_(
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
     actual, unmanaged = read_database(target.dsn, schema)
+    actual = replace(actual, prerequisites=_prerequisites(target.dsn, schema))
     result = render_project(actual)
     written = write_project(result.files, out)
+    # Objects of the owned schema written to prerequisites.sql are said once, below.
+    written_out = {(p.kind, p.name.split("(")[0].rsplit(".", 1)[-1].strip('"')) for p in actual.prerequisites}
     for obj in unmanaged:
-        _err(f"skipped (not managed by pgevolve): {obj.describe()}")
+        if (obj.kind, obj.name.split("(")[0]) not in written_out:
+            _err(f"skipped (not managed by pgevolve): {obj.describe()}")
+    for item in actual.prerequisites:
+        _err(f"written to prerequisites.sql (created when missing, never changed): {item.kind} {item.name}")
     for prop in _table_settings(target.dsn, schema):
         _err(f"skipped (not managed by pgevolve): {prop.property} of {prop.kind} {prop.object}: {prop.live}")
     for reason in result.skipped:
         _err(f"skipped: {reason}")
     print(f"{out}: {len(written)} file(s) written for {len(actual.tables)} tables")
+
+
+def _prerequisites(dsn: str, schema: str) -> tuple[Any, ...]:
+    from pgevolve.catalog.prerequisites import read_prerequisites
+    from pgevolve.server.connect import connect
+
+    with connect(dsn) as conn:
+        return read_prerequisites(conn, schema)
 
 
 def _table_settings(dsn: str, schema: str) -> list[HandProperty]:

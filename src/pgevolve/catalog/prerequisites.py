@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 
 from pgevolve import model
-from pgevolve.sqltext.ident import quote_ident
+from pgevolve.sqltext.ident import quote_ident, sequence_name
+from pgevolve.sqltext.prerequisites import parse_prerequisites
 
 # How the server looks each kind up by the name the prerequisite gives it (NULL when absent).
 _LOOKUP = {
@@ -30,3 +31,23 @@ def present_prerequisites(conn: psycopg.Connection, schema: str,
         row = conn.execute(f"SELECT {lookups}", [p.name for p in prerequisites]).fetchone()  # noqa: S608
     found = row or ()
     return tuple(p for p, present in zip(prerequisites, found, strict=True) if present)
+
+
+def read_prerequisites(conn: psycopg.Connection, schema: str) -> tuple[model.Prerequisite, ...]:
+    """What the owned schema's tables need that the format does not manage, as the statements that create it
+    (``pgevolve import`` writes them to schema/prerequisites.sql): schemas first, then in creation order."""
+    from pgevolve.catalog.introspect import run_query
+    from pgevolve.catalog.snapshot import read_consistently
+
+    rows = read_consistently(conn, schema, lambda: run_query(conn, "prerequisites", schema, None))
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {quote_ident(s)}"
+                  for s in dict.fromkeys(r["schema"] for r in rows) if s != schema]
+    statements += [r["create"].strip().rstrip(";") for r in rows if not _serial_sequence(r, schema)]
+    return parse_prerequisites(";\n\n".join(statements) + ";\n" if statements else "", schema)
+
+
+def _serial_sequence(row: dict[str, object], schema: str) -> bool:
+    """A serial's own sequence (the format says ``serial``): owned by a column and named after it."""
+    table, column = row["owner_table"], row["owner_column"]
+    return (row["kind"] == "sequence" and row["schema"] == schema and isinstance(table, str)
+            and isinstance(column, str) and row["name"] == sequence_name(table, column))

@@ -18,6 +18,7 @@ from pgevolve import model
 from pgevolve.importer.emit import document
 from pgevolve.importer.tables import Scope, table_data
 from pgevolve.sqltext import ident
+from pgevolve.sqltext.prerequisites import FILE_NAME as PREREQUISITES_FILE
 
 PROJECT_FILE = "pgevolve.yaml"
 _SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -36,6 +37,8 @@ def render_project(db: model.Database) -> ImportResult:
     files = {PROJECT_FILE: document(
         project_data(db, skipped), header=_header(db.schema, "../generated"), aligned=("enums",)
     )}
+    if db.prerequisites:
+        files[PREREQUISITES_FILE] = prerequisites_text(db)
     scope = Scope.of(db)
     for table, file_name in zip(db.tables, table_file_names(db.tables), strict=True):
         data = table_data(table, scope, skipped)
@@ -43,6 +46,17 @@ def render_project(db: model.Database) -> ImportResult:
             header = _header(db.schema, "../../generated")
             files[f"tables/{file_name}"] = document(data, header=header, aligned=("columns",))
     return ImportResult(files=files, skipped=tuple(skipped))
+
+
+def prerequisites_text(db: model.Database) -> str:
+    """schema/prerequisites.sql: the statements that create what the tables need, with a header saying whose it is."""
+    header = (
+        f"-- Imported by pgevolve from schema {json.dumps(db.schema)}: what the tables need that the YAML format does\n"
+        "-- not manage. pgevolve creates each object here when the database lacks it (before the tables, and in\n"
+        "-- its scratch database), and never alters or drops one: changing an existing object is the DBA's.\n"
+        "-- This is SQL that pgevolve runs as written: have it reviewed by the database's owners (CODEOWNERS).\n"
+    )
+    return header + "\n" + "".join(f"{item.sql};\n\n" for item in db.prerequisites).rstrip("\n") + "\n"
 
 
 def write_project(files: dict[str, str], out_dir: Path) -> list[Path]:
