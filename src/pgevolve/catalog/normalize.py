@@ -60,7 +60,7 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
     not model them, so they never show up in the desired model.
     """
     from pgevolve.catalog import introspect
-    from pgevolve.sqltext.ddl import create_schema, schema_sql
+    from pgevolve.sqltext.ddl import create_schema, external_table_stubs, schema_sql
 
     with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
         _require_extensions(conn, desired)
@@ -72,6 +72,9 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
             _run_prerequisites(conn, desired)
             if setup:
                 _run_setup(conn, setup)
+            stubs = external_table_stubs(desired)
+            if stubs:
+                conn.execute(";\n".join(stubs))
             conn.execute(schema_sql(desired, prerequisites=False))
         except psycopg.Error as exc:
             raise ExecutionFailed(

@@ -35,7 +35,8 @@ def present_prerequisites(conn: psycopg.Connection, schema: str,
 
 def read_prerequisites(conn: psycopg.Connection, schema: str) -> tuple[model.Prerequisite, ...]:
     """What the owned schema's tables need that the format does not manage, as the statements that create it
-    (``pgevolve import`` writes them to schema/prerequisites.sql): schemas first, then in creation order."""
+    (``pgevolve import`` writes them to schema/prerequisites.sql): schemas first, then sequences, types,
+    domains and functions, each by name."""
     from pgevolve.catalog.introspect import run_query
     from pgevolve.catalog.snapshot import read_consistently
 

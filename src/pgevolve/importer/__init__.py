@@ -73,9 +73,14 @@ def write_project(files: dict[str, str], out_dir: Path) -> list[Path]:
 def project_data(db: model.Database, skipped: list[str]) -> dict[str, Any]:
     """``pgevolve.yaml``: the owned schema, its extensions and enum types."""
     data: dict[str, Any] = {"schema": db.schema}
+    external = sorted({fk.ref_schema for t in db.tables for fk in t.foreign_keys
+                       if fk.ref_schema is not None and fk.ref_schema != db.schema})
+    if external:
+        data["external_schemas"] = external
     extensions = [e for e in db.extensions if _extension_ok(e, db.schema, skipped)]
     if extensions:
-        data["extensions"] = [e.name for e in extensions]
+        data["extensions"] = [e.name if e.schema in (None, db.schema) else {"name": e.name, "schema": e.schema}
+                              for e in extensions]
     enums = [e for e in db.enums if _enum_ok(e, skipped)]
     if enums:
         data["enums"] = {e.name: _enum(e) for e in enums}
@@ -88,9 +93,6 @@ def _extension_ok(extension: model.Extension, schema: str, skipped: list[str]) -
     if not _EXTENSION_NAME.fullmatch(extension.name):
         skipped.append(f"extension {name}: the format accepts letters, digits, '_', '-' and '.'; not imported")
         return False
-    if extension.schema not in (None, schema):
-        skipped.append(f"extension {name} is installed in schema {ident.quote_ident(extension.schema)}; "
-                       "the format installs it in the owned schema")
     return True
 
 

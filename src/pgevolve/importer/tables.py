@@ -223,13 +223,10 @@ def _check(check: model.CheckConstraint) -> dict[str, Any]:
 
 
 def _foreign_key(table: str, fk: model.ForeignKey, scope: Scope, skipped: list[str]) -> dict[str, Any] | None:
-    """The table-level form of a foreign key; None (and a note) for one into another schema."""
+    """The table-level form of a foreign key (``schema:`` for a table of another schema, which pgevolve.yaml
+    names in external_schemas); None, and a note, for one to a table that is not imported."""
     label = where(table, "foreign key", fk.name)
-    if not scope.owns(fk.ref_schema):
-        skipped.append(f"{label}: references {ident.qualify(fk.ref_schema, fk.ref_table)} outside the owned "
-                       "schema; not imported")
-        return None
-    if fk.ref_table not in scope.tables:
+    if scope.owns(fk.ref_schema) and fk.ref_table not in scope.tables:
         skipped.append(f"{label}: references table {ident.quote_ident(fk.ref_table)}, which is not imported; "
                        "not imported")
         return None
@@ -237,7 +234,8 @@ def _foreign_key(table: str, fk: model.ForeignKey, scope: Scope, skipped: list[s
     if not _is_default(fk.name, ident.foreign_key_name(table, fk.columns), scope):
         data["name"] = fk.name
     data["columns"] = list(fk.columns)
-    data["references"] = {"table": fk.ref_table, "columns": list(fk.ref_columns)}
+    schema = {} if scope.owns(fk.ref_schema) else {"schema": fk.ref_schema}
+    data["references"] = {**schema, "table": fk.ref_table, "columns": list(fk.ref_columns)}
     data.update(_actions(fk))
     data.update(_timing(fk))
     if not fk.valid:

@@ -28,8 +28,14 @@ def create_schema(change: CreateSchema, ctx: Context) -> list[Step]:
 
 def create_extension(change: CreateExtension, ctx: Context) -> list[Step]:
     sql = ddl.create_extension(change.extension, ctx.scope)
-    return [draft(Phase.EXTENSIONS, StepKind.CREATE_EXTENSION, change.extension.name, sql, Hazard.SAFE,
-                  "Installs the extension's functions and types; no table is touched.")]
+    where = change.extension.schema
+    steps = []
+    if where is not None and where != ctx.scope.schema:
+        # WITH SCHEMA needs the schema to exist; an extensions schema is often made for it alone.
+        steps.append(draft(Phase.SCHEMA, StepKind.CREATE_SCHEMA, where, ddl.create_schema(where), Hazard.SAFE,
+                           "Creates the extension's schema unless it exists."))
+    return [*steps, draft(Phase.EXTENSIONS, StepKind.CREATE_EXTENSION, change.extension.name, sql, Hazard.SAFE,
+                          "Installs the extension's functions and types; no table is touched.")]
 
 
 def set_extension_schema(change: SetExtensionSchema, ctx: Context) -> list[Step]:

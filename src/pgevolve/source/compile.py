@@ -35,7 +35,7 @@ def compile_project(project: Project) -> tuple[model.Database, model.Hints]:
     tables = [_table(project, spec, namer) for spec in sorted(project.tables, key=lambda t: t.name)]
     database = model.Database(
         schema=project.schema,
-        extensions=tuple(model.Extension(name=name) for name in sorted(project.extensions)),
+        extensions=tuple(_extension(project, name) for name in sorted(project.extensions)),
         enums=model.sort_by_name(
             model.EnumType(name=e.name, values=e.values, comment=e.description) for e in project.enums.values()
         ),
@@ -44,6 +44,12 @@ def compile_project(project: Project) -> tuple[model.Database, model.Hints]:
         prerequisites=project.prerequisites,
     )
     return database, compile_hints(project)
+
+
+def _extension(project: Project, name: str) -> model.Extension:
+    # The catalog reader says None for the owned schema: so does the compiled model.
+    schema = project.extension_schemas.get(name)
+    return model.Extension(name=name, schema=None if schema == project.schema else schema)
 
 
 def _sync_triggers(project: Project) -> tuple[model.SyncTrigger, ...]:
@@ -92,7 +98,7 @@ def _table(project: Project, spec: TableSpec, namer: Namer) -> model.Table:
     uniques = list(_uniques(spec, namer))
     checks = [*_checks(spec, namer, types),
               *(c for low in lowered.values() for c in _claimed_checks(low.checks, namer))]
-    foreign_keys = list(_foreign_keys(spec, namer))
+    foreign_keys = list(_foreign_keys(spec, namer, project.schema))
     indexes = [_index(spec, i, namer) for i in spec.indexes]
     indexes += [i for low in lowered.values() for i in _claimed_indexes(low.indexes, namer)]
     return model.Table(
@@ -201,7 +207,12 @@ def _enum_check(column: str, values: tuple[str, ...] | list[str], resolved: Reso
     return f"{name} IN ({listed})"
 
 
-def _foreign_keys(spec: TableSpec, namer: Namer) -> Iterator[model.ForeignKey]:
+def _foreign_schema(schema: str | None, owned: str) -> str | None:
+    """None for the owned schema, as the catalog reader says it."""
+    return None if schema in (None, owned) else schema
+
+
+def _foreign_keys(spec: TableSpec, namer: Namer, owned: str) -> Iterator[model.ForeignKey]:
     for column in spec.columns:
         if column.reference is None:
             continue
@@ -211,6 +222,7 @@ def _foreign_keys(spec: TableSpec, namer: Namer) -> Iterator[model.ForeignKey]:
             columns=(column.name,),
             ref_table=ref_table,
             ref_columns=(ref_column,),
+            ref_schema=_foreign_schema(column.reference_schema, owned),
             on_delete=_ACTIONS[column.on_delete],
             on_update=_ACTIONS[column.on_update],
         )
@@ -220,6 +232,7 @@ def _foreign_keys(spec: TableSpec, namer: Namer) -> Iterator[model.ForeignKey]:
             columns=fk.columns,
             ref_table=fk.ref_table,
             ref_columns=fk.ref_columns,
+            ref_schema=_foreign_schema(fk.ref_schema, owned),
             on_delete=_ACTIONS[fk.on_delete],
             on_update=_ACTIONS[fk.on_update],
             deferrable=fk.deferrable,

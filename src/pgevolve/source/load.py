@@ -107,7 +107,9 @@ def _assemble(
             problems += _add_shape(shape_docs, read.doc)
     return Project(
         schema=settings["schema"],
-        extensions=tuple(settings.get("extensions") or ()),
+        extensions=tuple(e if isinstance(e, str) else e["name"] for e in settings.get("extensions") or ()),
+        external_schemas=tuple(settings.get("external_schemas") or ()),
+        extension_schemas={e["name"]: e["schema"] for e in settings.get("extensions") or () if isinstance(e, dict)},
         enums=settings["enums"],
         tables=tuple(table_spec(r.doc) for r in tables if r.valid and r.doc is not None),
         shapes={name: doc.data for name, doc in shape_docs.items()},

@@ -33,7 +33,7 @@ class ColumnSpec:
     default: Scalar | None = None  # SQL text, or a bare YAML number / boolean
     primary_key: bool = False
     unique: bool = False
-    references: str | None = None  # "table.column"
+    references: str | None = None  # "table.column", or "schema.table.column" (an external schema)
     on_delete: str = "no action"
     on_update: str = "no action"
     enum: tuple[str, ...] | None = None
@@ -55,8 +55,14 @@ class ColumnSpec:
         """(table, column) of ``references``."""
         if self.references is None:
             return None
-        table, _, column = self.references.partition(".")
-        return table, column
+        parts = self.references.split(".")
+        return parts[-2], parts[-1]
+
+    @property
+    def reference_schema(self) -> str | None:
+        """The schema of ``references: schema.table.column``; None when written table.column."""
+        parts = (self.references or "").split(".")
+        return parts[0] if len(parts) == 3 else None
 
     @property
     def promotion(self) -> tuple[str, str] | None:
@@ -93,6 +99,7 @@ class CheckSpec:
 class ForeignKeySpec:
     columns: tuple[str, ...]
     ref_table: str
+    ref_schema: str | None = None  # None: the owned schema
     ref_columns: tuple[str, ...]
     on_delete: str = "no action"
     on_update: str = "no action"
@@ -178,6 +185,8 @@ class Project:
 
     schema: str
     extensions: tuple[str, ...] = ()
+    extension_schemas: dict[str, str] = field(default_factory=dict)  # name -> schema, when written { name, schema }
+    external_schemas: tuple[str, ...] = ()  # schemas whose tables foreign keys reference, never planned
     enums: dict[str, EnumSpec] = field(default_factory=dict)
     tables: tuple[TableSpec, ...] = ()
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict)  # shape name -> the shape file's data
@@ -257,6 +266,7 @@ def _foreign_key(value: dict[str, Any], path: NodePath) -> ForeignKeySpec:
     return ForeignKeySpec(
         columns=tuple(value["columns"]),
         ref_table=value["references"]["table"],
+        ref_schema=value["references"].get("schema"),
         ref_columns=tuple(value["references"]["columns"]),
         on_delete=value.get("on_delete", "no action"),
         on_update=value.get("on_update", "no action"),

@@ -407,6 +407,32 @@ def comment_on(target: str, table: str | None, name: str, comment: str | None, s
 
 # -- the whole schema -------------------------------------------------------------------------
 
+def external_table_stubs(db: model.Database) -> list[str]:
+    """For the scratch database only: a stand-in for each table of an external schema that a foreign key
+    references, with the referenced columns (typed like the referencing ones) and a UNIQUE on each set, so
+    that the foreign keys build there and read back as they do on the target (where the real table is)."""
+    scope = Scope.of(db)
+    columns: dict[tuple[str, str], dict[str, str]] = {}
+    keys: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+    for table in model.sort_by_name(db.tables):
+        for fk in model.sort_by_name(table.foreign_keys):
+            if fk.ref_schema is None or fk.ref_schema == db.schema:
+                continue
+            target = (fk.ref_schema, fk.ref_table)
+            for mine, theirs in zip(fk.columns, fk.ref_columns, strict=True):
+                column = table.column(mine)
+                typed = scope.type(serial_base(column.type)) if column is not None else "text"
+                columns.setdefault(target, {}).setdefault(theirs, typed)
+            if fk.ref_columns not in keys.setdefault(target, []):
+                keys[target].append(fk.ref_columns)
+    statements = [create_schema(s) for s in sorted({s for s, _ in columns})]
+    for (schema, name), typed in sorted(columns.items()):
+        lines = [f"{quote_ident(c)} {t}" for c, t in typed.items()]
+        lines += [f"UNIQUE ({_columns(k)})" for k in keys[(schema, name)]]
+        statements.append(f"CREATE TABLE IF NOT EXISTS {qualify(schema, name)} ({', '.join(lines)})")
+    return statements
+
+
 def prerequisites_sql(prerequisites: Sequence[model.Prerequisite]) -> list[str]:
     """schema/prerequisites.sql's statements for a build from empty: function bodies are checked when they run
     (a function may name a table that is created after it)."""
@@ -424,6 +450,7 @@ def schema_sql(db: model.Database, *, prerequisites: bool = True) -> str:
     tables = model.sort_by_name(db.tables)
     sections = [
         [create_schema(db.schema)] if db.schema != "public" else [],
+        [create_schema(s) for s in sorted({e.schema for e in db.extensions if e.schema} - {db.schema})],
         [create_extension(e, scope) for e in model.sort_by_name(db.extensions)],
         [create_enum(e, scope) for e in model.sort_by_name(db.enums)],
         prerequisites_sql(db.prerequisites) if prerequisites else [],

@@ -302,7 +302,9 @@ def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str],
         return _serial(text, name, modifiers, is_array)
     if name in EXTENSION_TYPES:
         args = f"({','.join(modifiers)})" if modifiers else ""
-        return _make(name + args, name, "extension", is_array, extension=EXTENSION_TYPES[name])
+        # An extension installed in another schema: format_type names its types with that schema.
+        where = f"{server_ident(schema)}." if schema not in (None, "pg_catalog") else ""
+        return _make(where + name + args, name, "extension", is_array, extension=EXTENSION_TYPES[name])
     base, canonical = _builtin(text, name, modifiers, enums)
     return _make(canonical, base, "builtin", is_array)
 

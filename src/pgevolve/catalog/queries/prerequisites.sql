@@ -6,7 +6,8 @@
 -- their indexes. Left out: extension members, pg_catalog and information_schema, the owned schema's enums
 -- (pgevolve.yaml has them), identity sequences, tables' row types; a serial's own sequence is told by its
 -- owner (owner_table, owner_column) and left out by the caller, which knows the default names.
--- create: the statement that creates it, names qualified; ordered by kind rank, then creation order (oid).
+-- create: the statement that creates it, names qualified. Ordered so that a rebuilt database reads back the same:
+-- sequences, enum types, domains (on a type or enum), functions (on any of them); then by schema and name.
 WITH RECURSIVE owned_tables AS (
     SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND c.relkind = 'r'
@@ -41,7 +42,7 @@ WITH RECURSIVE owned_tables AS (
     FROM needed nd
 )
 SELECT kind, name, create_sql AS create, schema, owner_table, owner_column FROM (
-    SELECT 2 AS rank, p.oid, 'function' AS kind, p.proname AS name, n.nspname AS schema, pg_get_functiondef(p.oid) AS create_sql,
+    SELECT 4 AS rank, p.oid, 'function' AS kind, p.proname AS name, n.nspname AS schema, pg_get_functiondef(p.oid) AS create_sql,
            NULL::name AS owner_table, NULL::name AS owner_column
     FROM objects o JOIN pg_proc p ON o.classid = 'pg_proc'::regclass AND p.oid = o.objid
     JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -66,7 +67,7 @@ SELECT kind, name, create_sql AS create, schema, owner_table, owner_column FROM 
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid
                       AND d.deptype = 'i')
     UNION ALL
-    SELECT 2, t.oid, 'domain', t.typname, n.nspname,
+    SELECT 3, t.oid, 'domain', t.typname, n.nspname,
            format('CREATE DOMAIN %%I.%%I AS %%s', n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod))
            || CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
                    THEN ' COLLATE ' || (SELECT format('%%I.%%I', cn.nspname, co.collname) FROM pg_collation co
@@ -94,4 +95,4 @@ SELECT kind, name, create_sql AS create, schema, owner_table, owner_column FROM 
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', %(schema)s)
       AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
 ) found
-ORDER BY rank, oid
+ORDER BY rank, schema, name, create_sql
