@@ -113,14 +113,13 @@ def _require_extensions(conn: psycopg.Connection, desired: model.Database) -> No
 def _run_prerequisites(conn: psycopg.Connection, desired: model.Database) -> None:
     """schema/prerequisites.sql, before the target's own objects (``setup``), which may be the same ones:
     a failure here is the file's, and says which statement."""
-    from pgevolve.sqltext.ddl import Scope, create_extension
+    from pgevolve.sqltext.ddl import extension_statements
 
     if not desired.prerequisites:
         return
-    scope = Scope.of(desired)
     # The prerequisites may use the extensions' types and functions (created IF NOT EXISTS: again below).
-    for extension in model.sort_by_name(desired.extensions):
-        conn.execute(create_extension(extension, scope))
+    for statement in extension_statements(desired):
+        conn.execute(statement)
     conn.execute("SELECT set_config('check_function_bodies', 'off', false)")
     for item in desired.prerequisites:
         try:

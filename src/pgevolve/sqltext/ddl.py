@@ -407,6 +407,14 @@ def comment_on(target: str, table: str | None, name: str, comment: str | None, s
 
 # -- the whole schema -------------------------------------------------------------------------
 
+def extension_statements(db: model.Database) -> list[str]:
+    """CREATE EXTENSION IF NOT EXISTS for each listed one, after the schemas they are installed in."""
+    scope = Scope.of(db)
+    schemas = sorted({e.schema for e in db.extensions if e.schema} - {db.schema})
+    extensions = [create_extension(e, scope) for e in model.sort_by_name(db.extensions)]
+    return [*(create_schema(s) for s in schemas), *extensions]
+
+
 def external_table_stubs(db: model.Database) -> list[str]:
     """For the scratch database only: a stand-in for each table of an external schema that a foreign key
     references, with the referenced columns (typed like the referencing ones) and a UNIQUE on each set, so
@@ -450,8 +458,7 @@ def schema_sql(db: model.Database, *, prerequisites: bool = True) -> str:
     tables = model.sort_by_name(db.tables)
     sections = [
         [create_schema(db.schema)] if db.schema != "public" else [],
-        [create_schema(s) for s in sorted({e.schema for e in db.extensions if e.schema} - {db.schema})],
-        [create_extension(e, scope) for e in model.sort_by_name(db.extensions)],
+        extension_statements(db),
         [create_enum(e, scope) for e in model.sort_by_name(db.enums)],
         prerequisites_sql(db.prerequisites) if prerequisites else [],
         [create_table(t, scope) for t in tables],
