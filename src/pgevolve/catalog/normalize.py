@@ -71,7 +71,7 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
                 conn.execute(create_schema(desired.schema))
             _run_prerequisites(conn, desired)
             if setup:
-                _run_setup(conn, setup)
+                _run_setup(conn, _without_serial_sequences(setup, desired))
             stubs = external_table_stubs(desired)
             if stubs:
                 conn.execute(";\n".join(stubs))
@@ -129,6 +129,18 @@ def _run_prerequisites(conn: psycopg.Connection, desired: model.Database) -> Non
             raise ExecutionFailed(f"prerequisites.sql line {item.line} ({item.kind} {item.name}) does not build on "
                                   f"PostgreSQL: {_diagnostic(exc)}") from None
     conn.execute("SELECT set_config('check_function_bodies', 'on', false)")
+
+
+def _without_serial_sequences(setup: tuple[str, ...], desired: model.Database) -> tuple[str, ...]:
+    """The target's standalone sequences, but those a serial column of the desired model will create under
+    its own name (PostgreSQL would name the serial's sequence ``..._seq1`` instead: another default)."""
+    from pgevolve.sqltext.ddl import Scope, serial_type
+    from pgevolve.sqltext.ident import sequence_name
+
+    scope = Scope.of(desired)
+    serials = {f"CREATE SEQUENCE {scope.name(sequence_name(t.name, c.name))} "
+               for t in desired.tables for c in t.columns if serial_type(t.name, c)}
+    return tuple(s for s in setup if not any(s.startswith(prefix) for prefix in serials))
 
 
 def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:

@@ -33,6 +33,7 @@ from pgevolve.changes import (
 )
 from pgevolve.diff.keys import diff_keys
 from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns, same_but_casts
+from pgevolve.sqltext.ident import sequence_name
 from pgevolve.sqltext.type_names import SERIAL_TYPES, canonical_type
 
 
@@ -102,7 +103,7 @@ def _columns(old: model.Table, new: model.Table) -> list[Change]:
         if before is None:
             changes.append(AddColumn(table=new.name, column=column))
             continue
-        what = column_changes(before, column)
+        what = column_changes(before, column, table=new.name)
         if what:
             changes.append(AlterColumn(table=new.name, old=before, new=column, changes=what))
         recreated = "generated" in what and column.generated is not None  # it brings its comment back itself
@@ -112,13 +113,14 @@ def _columns(old: model.Table, new: model.Table) -> list[Change]:
     return changes
 
 
-def column_changes(old: model.Column, new: model.Column) -> frozenset[ColumnChange]:
+def column_changes(old: model.Column, new: model.Column, *, table: str | None = None) -> frozenset[ColumnChange]:
     """What differs between two versions of a column (comments aside)."""
     a, b = _effective(old), _effective(new)
+    own = sequence_name(table, new.name) if table is not None else None
     differs: dict[ColumnChange, bool] = {
         "type": canonical_type(a.type) != canonical_type(b.type),
         "nullable": a.nullable != b.nullable,
-        "default": not _same_default(a.default, b.default),
+        "default": not _same_default(a.default, b.default, own),
         "identity": a.identity != b.identity,
         "generated": a.generated != b.generated,
         "collation": a.collation != b.collation,
@@ -138,14 +140,18 @@ def _effective(column: model.Column) -> model.Column:
 _SERIAL_DEFAULT = "nextval(<its own sequence>)"
 
 
-def _same_default(old: str | None, new: str | None) -> bool:
+def _same_default(old: str | None, new: str | None, own: str | None = None) -> bool:
     # A serial column's sequence keeps its name when the table or column is renamed: a serial
-    # matches any nextval() default. Two nextval() defaults of named sequences are compared as
-    # text: drawing from another sequence is another default (issue 11 item 6).
+    # matches a nextval() default of another name. Under the serial's own name, the catalog reader
+    # would have said serial had the column owned it: that one is standalone, and the serial takes
+    # it over. Two nextval() defaults of named sequences are compared as text: drawing from another
+    # sequence is another default (issue 11 item 6).
     if old == new:
         return True
-    serial = _SERIAL_DEFAULT in (old, new)
-    return serial and nextval_sequence(new if old == _SERIAL_DEFAULT else old) is not None
+    if _SERIAL_DEFAULT not in (old, new):
+        return False
+    sequence = nextval_sequence(new if old == _SERIAL_DEFAULT else old)
+    return sequence is not None and sequence.rsplit(".", 1)[-1].strip('"') != own
 
 
 def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[Change]:

@@ -130,6 +130,13 @@ def _add_serial(change: AlterColumn, ctx: Context) -> list[Step]:
     """Becomes serial: its own sequence, the nextval() default, and the sequence moved past existing values."""
     table, new, scope = change.table, change.new, ctx.scope
     obj, rel = f"{table}.{new.name}", (ctx.relation(table),)
+    own = sequence_name(table, new.name)
+    if (nextval_sequence(change.old.default) or "").rsplit(".", 1)[-1].strip('"') == own:
+        # A standalone sequence of the serial's own name, which the column already draws from: it is taken over.
+        take = draft(Phase.COLUMNS, StepKind.ALTER_SEQUENCE, obj, ddl.own_sequence(table, new, scope), Hazard.SAFE,
+                     "The sequence the column draws from becomes the column's own (dropped with it); catalog-only.",
+                     relations=rel)
+        return [take, _sync_sequence(table, new.name, ctx, identity=False)]
     return [
         draft(Phase.COLUMNS, StepKind.CREATE_SEQUENCE, obj, ddl.create_owned_sequence(table, new, scope), Hazard.SAFE,
               "A new sequence, owned by the column (dropped with it).", relations=rel),

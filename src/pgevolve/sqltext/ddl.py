@@ -233,6 +233,12 @@ def create_owned_sequence(table: str, column: model.Column, scope: Scope) -> str
     return f"CREATE SEQUENCE IF NOT EXISTS {sequence} AS {as_type} OWNED BY {owner}"
 
 
+def own_sequence(table: str, column: model.Column, scope: Scope) -> str:
+    """ALTER SEQUENCE ... AS ... OWNED BY: a standalone sequence of a serial's name becomes the column's."""
+    sequence = scope.name(sequence_name(table, column.name))
+    return f"ALTER SEQUENCE {sequence} AS {serial_base(column.type)} OWNED BY {scope.name(table)}.{quote_ident(column.name)}"
+
+
 def serial_base(type_text: str) -> str:
     """The integer type under a serial spelling (``bigserial`` -> ``bigint``); other types as they are."""
     return SERIAL_TYPES.get(type_text.lower(), parse_type(type_text).base)

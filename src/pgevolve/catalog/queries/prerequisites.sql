@@ -9,8 +9,12 @@
 -- create: the statement that creates it, names qualified. Ordered so that a rebuilt database reads back the same:
 -- sequences, enum types, domains (on a type or enum), functions (on any of them); then by schema and name.
 WITH RECURSIVE owned_tables AS (
+    -- the managed tables: tables.sql's conditions (partitions, inheritance children, extension tables aside)
     SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = %(schema)s AND c.relkind = 'r'
+    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition
+      AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype = 'e')
 ), roots AS (
     SELECT 'pg_class'::regclass AS classid, oid AS objid FROM owned_tables
     UNION ALL
