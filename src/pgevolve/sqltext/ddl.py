@@ -236,7 +236,8 @@ def create_owned_sequence(table: str, column: model.Column, scope: Scope) -> str
 def own_sequence(table: str, column: model.Column, scope: Scope) -> str:
     """ALTER SEQUENCE ... AS ... OWNED BY: a standalone sequence of a serial's name becomes the column's."""
     sequence = scope.name(sequence_name(table, column.name))
-    return f"ALTER SEQUENCE {sequence} AS {serial_base(column.type)} OWNED BY {scope.name(table)}.{quote_ident(column.name)}"
+    owner = f"{scope.name(table)}.{quote_ident(column.name)}"
+    return f"ALTER SEQUENCE {sequence} AS {serial_base(column.type)} OWNED BY {owner}"
 
 
 def serial_base(type_text: str) -> str:
