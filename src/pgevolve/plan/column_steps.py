@@ -13,7 +13,7 @@ from pgevolve.plan.table_steps import add_column_hazard
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns
 from pgevolve.sqltext.ident import make_object_name, quote_ident, sequence_name
-from pgevolve.sqltext.type_changes import Conversion, conversion
+from pgevolve.sqltext.type_changes import Conversion, conversion, through_text
 from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 _TYPE_HAZARD = {
@@ -108,7 +108,10 @@ def _alter_type(change: AlterColumn, ctx: Context) -> Step:
         hazard, reason = Hazard.LOCKS, "A new collation rebuilds the column's indexes under an ACCESS EXCLUSIVE lock."
     # Without USING, PostgreSQL applies the assignment cast, which raises on a value too
     # long for varchar(n); an explicit cast (USING col::varchar(n)) would truncate silently.
-    sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT)
+    if "type" in change.changes and through_text(old.type, new.type):
+        sql = ddl.retype_through_text(change.table, new, ctx.scope)
+    else:
+        sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT)
     return draft(Phase.COLUMNS, StepKind.ALTER_COLUMN_TYPE, f"{change.table}.{change.new.name}", sql, hazard, reason,
                  relations=(ctx.relation(change.table),))
 

@@ -18,6 +18,7 @@ from pgevolve.plan.key_steps import is_loosening
 from pgevolve.plan.steps import Precheck
 from pgevolve.sqltext.ddl import Scope
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
+from pgevolve.sqltext.type_changes import through_text
 from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 SAMPLE_SIZE = 5
@@ -163,6 +164,8 @@ def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column)
                       f"{table.name}.{new.name} TYPE {new.type}", f"values longer than {limit[2]} characters")]
     if old.type in ("text", "character varying") and new.type in ("text", "character varying"):
         return []
+    if through_text(old.type, new.type):  # from one enum (or domain) of another schema to another: as the step does
+        column = f"{column}::text"
     cast = f"{column}::{new.type}" if new.type.replace(" ", "").isidentifier() else f"CAST({column} AS {new.type})"
     source = qualify(schema, table.name)
     return [Precheck(
