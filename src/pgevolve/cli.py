@@ -530,7 +530,8 @@ def _deployment(planfile: Path | None, schema_dir: Path, target: Any, dev_url: s
 
     if planfile is not None:
         saved = load_plan(planfile)
-        return Deployment(plan=saved.plan, schema=saved.schema, catalog_objects=saved.catalog_objects,
+        return Deployment(plan=saved.plan, schema=saved.schema, others=saved.others,
+                          catalog_objects=saved.catalog_objects,
                           schema_dir=schema_dir if schema_dir.is_dir() else None,
                           yaml_fingerprint=saved.yaml_fingerprint, saved=True)
     planned = plan_against(schema_dir, target, dev_url=dev_url, timeouts=timeouts)

@@ -6,7 +6,8 @@ Rendering (text, SQL, JSON, Markdown) is ``plan.render``; applying is ``apply``.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -167,6 +168,7 @@ class Precheck:
     sample_sql: str | None  # up to SAMPLE_SIZE rows: keys of offending rows, as text
     cast_only: bool = False  # count_sql raises (with the bad value) instead of counting: PG15 has no soft cast
     setup_sql: tuple[str, ...] = ()  # run first, in the same rolled-back transaction (temporary functions)
+    schema: str | None = None  # the owned schema whose search_path it runs under; None: the plan's
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Precheck:
@@ -195,6 +197,9 @@ class Step:
     # the counts apply runs before any DDL: the rows this step would fail on (see plan.prechecks).
     # The change is where the step comes from, not what it does: two plans with the same statements
     # are equal even when their changes list a table's indexes in another order.
+    # The owned schema whose search_path it runs under (another schema of a project with several); None: the
+    # plan's. Expressions are spelled as PostgreSQL prints them with search_path that schema.
+    schema: str | None = None
     change: Change | None = field(default=None, compare=False)
     prechecks: tuple[Precheck, ...] = ()
 
@@ -323,3 +328,18 @@ class Plan:
         changes = tuple(decode_change(c) for c in data.get("changes", ()))
         return cls(steps=tuple(Step.from_dict(s, changes) for s in data["steps"]),
                    blockers=tuple(data.get("blockers", ())))
+
+
+def merge_plans(plans: Sequence[tuple[str | None, Plan]]) -> Plan:
+    """One plan from the plans of several owned schemas (``None``: the project's schema): each step keeps
+    its schema, and the steps run phase by phase across schemas, so that every table of every schema exists
+    before a foreign key between two of them is added (and is dropped after the foreign keys that use it)."""
+    keyed: list[tuple[tuple[int, bool, int, int], Step]] = []
+    for position, (schema, plan) in enumerate(plans):
+        for ordinal, step in enumerate(plan.steps):
+            if schema is not None:
+                checks = tuple(replace(c, schema=schema) for c in step.prechecks)
+                step = replace(step, schema=schema, prechecks=checks)
+            keyed.append(((step.phase.value, not step.transactional, position, ordinal), step))
+    keyed.sort(key=lambda pair: pair[0])
+    return Plan(steps=tuple(step for _, step in keyed), blockers=tuple(b for _, p in plans for b in p.blockers))

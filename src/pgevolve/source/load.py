@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from pgevolve import model
-from pgevolve.errors import Problem, SpecError
+from pgevolve.errors import Problem, SpecError, did_you_mean
 from pgevolve.source.marked_yaml import Document, load_document
-from pgevolve.source.project import EnumSpec, Project, enum_specs, table_spec
+from pgevolve.source.project import EnumSpec, Project, enum_specs, schema_specs, table_spec
 from pgevolve.source.semantic import check_project
 from pgevolve.source.validate import FileKind, schema_problems, without_unknown_keys
 from pgevolve.sqltext.prerequisites import FILE_NAME as PREREQUISITES_FILE
@@ -44,11 +44,13 @@ def load_project(schema_dir: Path) -> Project:
     shapes = [_read(path, "shapeFile", problems) for path in _yaml_files(schema_dir / "shapes")]
     project = _assemble(schema_dir, project_file, tables, shapes, problems)
     project = replace(project, prerequisites=_prerequisites(schema_dir / PREREQUISITES_FILE, project.schema, problems))
-    problems += check_project(
-        project,
-        broken_tables=frozenset(r.name("table") for r in tables if not r.valid),
-        broken_shapes=frozenset(r.name("shape") for r in shapes if not r.valid),
-    )
+    project = _by_schema(project, _schema_settings(project_file), problems)
+    for part in project.parts:
+        problems += check_project(
+            part,
+            broken_tables=frozenset(r.name("table") for r in tables if not r.valid),
+            broken_shapes=frozenset(r.name("shape") for r in shapes if not r.valid),
+        )
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems)
@@ -68,10 +70,45 @@ def _prerequisites(path: Path, schema: str, problems: list[Problem]) -> tuple[mo
     return ()
 
 
+def _schema_settings(project_file: _Read | None) -> dict[str, dict[str, EnumSpec]]:
+    if project_file is None or project_file.doc is None or not project_file.valid:
+        return {}
+    return schema_specs(project_file.doc.data)
+
+
+def _by_schema(project: Project, schemas: dict[str, dict[str, EnumSpec]], problems: list[Problem]) -> Project:
+    """The project's tables split by owned schema: its own, and one project per other schema (``others``).
+
+    Each part sees the other owned schemas as external ones: a foreign key into another is written with its
+    schema (``references: { schema: ..., table: ..., columns: [...] }``), as one into an external schema.
+    """
+    owned = (project.schema, *(s for s in schemas if s != project.schema))
+    tables: dict[str, list[Any]] = {s: [] for s in owned}
+    for table in project.tables:
+        where = table.schema or project.schema
+        if where in tables:
+            tables[where].append(table)
+            continue
+        hint = did_you_mean(where, owned)
+        problems.append(table.doc.problem(("schema",), f"schema '{where}' is not owned by the project",
+                                          value=where, hint=hint or f"add it to pgevolve.yaml: schemas: [{where}]"))
+
+    def external(schema: str) -> tuple[str, ...]:
+        return (*project.external_schemas, *(s for s in owned if s != schema))
+
+    others = tuple(
+        replace(project, schema=schema, tables=tuple(tables[schema]), enums=schemas[schema], extensions=(),
+                extension_schemas={}, prerequisites=(), project_doc=None, external_schemas=external(schema))
+        for schema in owned[1:])
+    return replace(project, tables=tuple(tables[project.schema]), external_schemas=external(project.schema),
+                   others=others)
+
+
 def _yaml_files(directory: Path) -> list[Path]:
+    """The YAML files of ``directory`` and its folders (tables/<schema>/ for the tables of another schema)."""
     if not directory.is_dir():
         return []
-    files = [p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")]
+    files = [p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")]
     return sorted(p for p in files if p.is_file())
 
 

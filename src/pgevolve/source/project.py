@@ -144,6 +144,7 @@ class TableSpec:
     columns: tuple[ColumnSpec, ...]
     description: str | None = None
     renamed_from: str | None = None
+    schema: str | None = None  # the owned schema it lives in; None: the project's schema
     primary_key: KeySpec | None = None
     uniques: tuple[KeySpec, ...] = ()
     checks: tuple[CheckSpec, ...] = ()
@@ -195,6 +196,19 @@ class Project:
     project_doc: Document | None = None
     shape_docs: dict[str, Document] = field(default_factory=dict)
     prerequisites: tuple[model.Prerequisite, ...] = ()  # schema/prerequisites.sql, in the file's order
+    # The other owned schemas (schemas: in pgevolve.yaml), each a project of its own tables and enums whose
+    # external_schemas include every other owned schema; their tables say ``schema:``. Compiled one by one.
+    others: tuple[Project, ...] = ()
+
+    @property
+    def owned_schemas(self) -> tuple[str, ...]:
+        """Every schema the project owns: its schema first."""
+        return (self.schema, *(p.schema for p in self.others))
+
+    @property
+    def parts(self) -> tuple[Project, ...]:
+        """This project and the other schemas' ones."""
+        return (self, *self.others)
 
     @property
     def declared(self) -> Declared:
@@ -206,14 +220,23 @@ class Project:
         return next((t for t in self.tables if t.name == name), None)
 
 
-def enum_specs(data: dict[str, Any]) -> dict[str, EnumSpec]:
-    """The project file's ``enums``: a list of values, or a mapping with values and description."""
+def enum_specs(data: dict[str, Any], at: NodePath = ()) -> dict[str, EnumSpec]:
+    """The project file's ``enums`` (at ``at``): a list of values, or a mapping with values and description."""
     enums = {}
     for name, value in (data.get("enums") or {}).items():
         values = value if isinstance(value, list) else value["values"]
         description = None if isinstance(value, list) else value.get("description")
-        enums[name] = EnumSpec(name=name, values=tuple(values), description=description, path=("enums", name))
+        enums[name] = EnumSpec(name=name, values=tuple(values), description=description, path=(*at, "enums", name))
     return enums
+
+
+def schema_specs(data: dict[str, Any]) -> dict[str, dict[str, EnumSpec]]:
+    """The project file's ``schemas``: the other owned schemas, each with its enum types."""
+    found: dict[str, dict[str, EnumSpec]] = {}
+    for i, item in enumerate(data.get("schemas") or ()):
+        name = item if isinstance(item, str) else item["name"]
+        found[name] = {} if isinstance(item, str) else enum_specs(item, ("schemas", i))
+    return found
 
 
 def table_spec(doc: Document) -> TableSpec:
@@ -226,6 +249,7 @@ def table_spec(doc: Document) -> TableSpec:
         columns=tuple(_column(name, raw) for name, raw in data["columns"].items()),
         description=data.get("description"),
         renamed_from=data.get("renamed_from"),
+        schema=data.get("schema"),
         primary_key=_key(pk, ("primary_key",)) if pk is not None else None,
         uniques=tuple(_key(u, ("unique", i)) for i, u in enumerate(data.get("unique") or ())),
         checks=tuple(_check(c, ("checks", i)) for i, c in enumerate(data.get("checks") or ())),

@@ -422,7 +422,7 @@ def extension_statements(db: model.Database) -> list[str]:
     return [*(create_schema(s) for s in schemas), *extensions]
 
 
-def external_table_stubs(db: model.Database) -> list[str]:
+def external_table_stubs(db: model.Database, owned: Iterable[str] = ()) -> list[str]:
     """For the scratch database only: a stand-in for each table of an external schema that a foreign key
     references, with the referenced columns (typed like the referencing ones) and a UNIQUE on each set, so
     that the foreign keys build there and read back as they do on the target (where the real table is)."""
@@ -431,7 +431,7 @@ def external_table_stubs(db: model.Database) -> list[str]:
     keys: dict[tuple[str, str], list[tuple[str, ...]]] = {}
     for table in model.sort_by_name(db.tables):
         for fk in model.sort_by_name(table.foreign_keys):
-            if fk.ref_schema is None or fk.ref_schema == db.schema:
+            if fk.ref_schema is None or fk.ref_schema == db.schema or fk.ref_schema in owned:
                 continue
             target = (fk.ref_schema, fk.ref_table)
             for mine, theirs in zip(fk.columns, fk.ref_columns, strict=True):
@@ -461,6 +461,14 @@ def schema_sql(db: model.Database, *, prerequisites: bool = True) -> str:
 
     ``prerequisites``: with the statements of schema/prerequisites.sql (after the enums, before the tables).
     """
+    sections = schema_sections(db, prerequisites=prerequisites)
+    return "".join("".join(f"{s};\n" for s in section) + "\n" for section in sections if section)
+
+
+def schema_sections(db: model.Database, *, prerequisites: bool = True) -> list[list[str]]:
+    """The statements of ``schema_sql`` in its fixed sections (schema, extensions, enums, prerequisites, tables,
+    indexes, replica identities, foreign keys, comments, sync triggers): several owned schemas are built
+    section by section, each under its own search_path, so that a foreign key finds every table."""
     scope = Scope.of(db)
     tables = model.sort_by_name(db.tables)
     sections = [
@@ -478,7 +486,7 @@ def schema_sql(db: model.Database, *, prerequisites: bool = True) -> str:
         list(_comments(db, scope)),
         list(_sync_triggers(db, scope)),
     ]
-    return "".join("".join(f"{s};\n" for s in section) + "\n" for section in sections if section)
+    return sections
 
 
 def _sync_triggers(db: model.Database, scope: Scope) -> Iterable[str]:
