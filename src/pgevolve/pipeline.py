@@ -88,10 +88,15 @@ def compile_schema(schema_dir: Path) -> Compiled:
     project = load_project(schema_dir)
     desired, hints = compile_project(project)
     compiled = Compiled(project=project, desired=desired, hints=hints,
-                        others=tuple(compile_project(other) for other in project.others))
+                        others=tuple(_without_prerequisites(compile_project(other)) for other in project.others))
     if key:
         cache.store("compiled", key, compiled)
     return compiled
+
+
+def _without_prerequisites(compiled: tuple[model.Database, model.Hints]) -> tuple[model.Database, model.Hints]:
+    """Another owned schema's model: the prerequisites are created once, with the project's schema."""
+    return replace(compiled[0], prerequisites=()), compiled[1]
 
 
 def _sources_key(schema_dir: Path) -> str | None:
@@ -190,13 +195,14 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
                         "extensions": sorted(e.name for e in compiled.desired.extensions)})
         cache.store("summary", sources, summary)
     plans = [_plan_part(actual, canonical, hints, catalog.unmanaged)
-             for actual, canonical, (_, hints), catalog in zip(actuals, canonicals, parts, strict=True)]
+             for actual, canonical, (_, hints), catalog in zip(actuals, canonicals, parts, catalogs, strict=True)]
     plan = plans[0] if len(plans) == 1 else merge_plans(
         [(None if i == 0 else canonicals[i].schema, p) for i, p in enumerate(plans)])
     listed = frozenset(e.name for e in compiled.desired.extensions)
-    unmanaged = catalogs[0].unmanaged + tuple(
-        replace(obj, name=f"{catalog.database.schema}.{obj.name}") for catalog in catalogs[1:]
-        for obj in catalog.unmanaged)
+    # Another schema's objects are named with it (those outside every owned schema already are, once).
+    unmanaged = tuple(dict.fromkeys(catalogs[0].unmanaged + tuple(
+        obj if (obj.detail or "").startswith("in schema") else replace(obj, name=f"{c.database.schema}.{obj.name}")
+        for c in catalogs[1:] for obj in c.unmanaged)))
     return Planned(schema_dir=schema_dir, target=target, actual=actuals[0], desired=canonicals[0], plan=plan,
                    unmanaged=unmanaged + _unlisted_extensions(actuals[0], listed),
                    known=compiled, catalog_objects=merged_objects(catalogs),

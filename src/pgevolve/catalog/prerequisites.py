@@ -33,22 +33,31 @@ def present_prerequisites(conn: psycopg.Connection, schema: str,
     return tuple(p for p, present in zip(prerequisites, found, strict=True) if present)
 
 
-def read_prerequisites(conn: psycopg.Connection, schema: str) -> tuple[model.Prerequisite, ...]:
-    """What the owned schema's tables need that the format does not manage, as the statements that create it
+def read_prerequisites(conn: psycopg.Connection, schema: str,
+                       others: tuple[str, ...] = ()) -> tuple[model.Prerequisite, ...]:
+    """What the owned schemas' tables need that the format does not manage, as the statements that create it
     (``pgevolve import`` writes them to schema/prerequisites.sql): schemas first, then sequences, types,
-    domains and functions, each by name."""
+    domains and functions, each by name. ``others``: the project's other owned schemas; every text is read
+    with search_path the project's schema, as apply runs it."""
     from pgevolve.catalog.introspect import run_query
     from pgevolve.catalog.snapshot import read_consistently
 
-    rows = read_consistently(conn, schema, lambda: run_query(conn, "prerequisites", schema, None))
+    owned = (schema, *others)
+    rows = [row for s in owned
+            for row in read_consistently(conn, schema, lambda s=s: run_query(conn, "prerequisites", s, None))
+            if not _serial_sequence(row, owned) and not (row["kind"] == "type" and row["schema"] in owned)]
+    rows.sort(key=lambda r: (_RANK[r["kind"]], r["schema"], r["name"], r["create"]))
     statements = [f"CREATE SCHEMA IF NOT EXISTS {quote_ident(s)}"
-                  for s in dict.fromkeys(r["schema"] for r in rows) if s != schema]
-    statements += [r["create"].strip().rstrip(";") for r in rows if not _serial_sequence(r, schema)]
+                  for s in sorted({r["schema"] for r in rows} - set(owned))]
+    statements += dict.fromkeys(r["create"].strip().rstrip(";") for r in rows)
     return parse_prerequisites(";\n\n".join(statements) + ";\n" if statements else "", schema)
 
 
-def _serial_sequence(row: dict[str, object], schema: str) -> bool:
+_RANK = {"sequence": 1, "type": 2, "domain": 3, "function": 4}  # as queries/prerequisites.sql orders them
+
+
+def _serial_sequence(row: dict[str, object], owned: tuple[str, ...]) -> bool:
     """A serial's own sequence (the format says ``serial``): owned by a column and named after it."""
     table, column = row["owner_table"], row["owner_column"]
-    return (row["kind"] == "sequence" and row["schema"] == schema and isinstance(table, str)
+    return (row["kind"] == "sequence" and row["schema"] in owned and isinstance(table, str)
             and isinstance(column, str) and row["name"] == sequence_name(table, column))

@@ -79,8 +79,10 @@ def _schema_settings(project_file: _Read | None) -> dict[str, dict[str, EnumSpec
 def _by_schema(project: Project, schemas: dict[str, dict[str, EnumSpec]], problems: list[Problem]) -> Project:
     """The project's tables split by owned schema: its own, and one project per other schema (``others``).
 
-    Each part sees the other owned schemas as external ones: a foreign key into another is written with its
-    schema (``references: { schema: ..., table: ..., columns: [...] }``), as one into an external schema.
+    Each part keeps the prerequisites (their domains and types are column types everywhere; the project's
+    schema creates them) and sees the other owned schemas as external ones: a foreign key into another is
+    written with its schema (``references: { schema: ..., table: ..., columns: [...] }``), as one into an
+    external schema.
     """
     owned = (project.schema, *(s for s in schemas if s != project.schema))
     tables: dict[str, list[Any]] = {s: [] for s in owned}
@@ -98,7 +100,7 @@ def _by_schema(project: Project, schemas: dict[str, dict[str, EnumSpec]], proble
 
     others = tuple(
         replace(project, schema=schema, tables=tuple(tables[schema]), enums=schemas[schema], extensions=(),
-                extension_schemas={}, prerequisites=(), project_doc=None, external_schemas=external(schema))
+                extension_schemas={}, project_doc=None, external_schemas=external(schema))
         for schema in owned[1:])
     return replace(project, tables=tuple(tables[project.schema]), external_schemas=external(project.schema),
                    others=others)
