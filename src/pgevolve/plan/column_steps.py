@@ -120,6 +120,12 @@ def _drop_serial(change: AlterColumn, ctx: Context) -> list[Step]:
     """No longer serial: its default goes, then the sequence it owned (an identity can then take its name)."""
     sequence = nextval_sequence(change.old.default) or sequence_name(change.table, change.old.name)
     rel = (ctx.relation(change.table),)
+    if _draws_from(change.new.default, sequence_name(change.table, change.new.name)):
+        # The column goes on drawing from the same sequence, which becomes standalone (kept, values and all).
+        return [draft(Phase.COLUMNS, StepKind.ALTER_SEQUENCE, f"{change.table}.{change.new.name}",
+                      ddl.disown_sequence(sequence_name(change.table, change.new.name), ctx.scope), Hazard.SAFE,
+                      "The sequence no longer belongs to the column (it stays, as a standalone one); catalog-only.",
+                      relations=rel)]
     return [
         _step(change, ctx, StepKind.DROP_DEFAULT, ddl.drop_default, Hazard.SAFE,
               "Existing rows keep their values; only new rows were drawing from the serial sequence."),
@@ -129,12 +135,16 @@ def _drop_serial(change: AlterColumn, ctx: Context) -> list[Step]:
     ]
 
 
+def _draws_from(default: str | None, sequence: str) -> bool:
+    """Whether ``default`` is ``nextval()`` of ``sequence`` (by name, however qualified)."""
+    return (nextval_sequence(default) or "").rsplit(".", 1)[-1].strip('"') == sequence
+
+
 def _add_serial(change: AlterColumn, ctx: Context) -> list[Step]:
     """Becomes serial: its own sequence, the nextval() default, and the sequence moved past existing values."""
     table, new, scope = change.table, change.new, ctx.scope
     obj, rel = f"{table}.{new.name}", (ctx.relation(table),)
-    own = sequence_name(table, new.name)
-    if (nextval_sequence(change.old.default) or "").rsplit(".", 1)[-1].strip('"') == own:
+    if _draws_from(change.old.default, sequence_name(table, new.name)):
         # A standalone sequence of the serial's own name, which the column already draws from: it is taken over.
         take = draft(Phase.COLUMNS, StepKind.ALTER_SEQUENCE, obj, ddl.own_sequence(table, new, scope), Hazard.SAFE,
                      "The sequence the column draws from becomes the column's own (dropped with it); catalog-only.",

@@ -240,6 +240,11 @@ def own_sequence(table: str, column: model.Column, scope: Scope) -> str:
     return f"ALTER SEQUENCE {sequence} AS {serial_base(column.type)} OWNED BY {owner}"
 
 
+def disown_sequence(name: str, scope: Scope) -> str:
+    """ALTER SEQUENCE ... OWNED BY NONE: a serial's sequence becomes a standalone one."""
+    return f"ALTER SEQUENCE {scope.name(name)} OWNED BY NONE"
+
+
 def serial_base(type_text: str) -> str:
     """The integer type under a serial spelling (``bigserial`` -> ``bigint``); other types as they are."""
     return SERIAL_TYPES.get(type_text.lower(), parse_type(type_text).base)
