@@ -171,11 +171,15 @@ def _run_prerequisites(conn: psycopg.Connection, desired: model.Database) -> Non
 def _without_serial_sequences(setup: tuple[str, ...], desired: tuple[model.Database, ...]) -> tuple[str, ...]:
     """The target's standalone sequences, but those a serial column of the desired model will create under
     its own name (PostgreSQL would name the serial's sequence ``..._seq1`` instead: another default)."""
-    from pgevolve.sqltext.ddl import Scope, serial_type
+    from pgevolve.sqltext.ddl import serial_type
+    from pgevolve.sqltext.expression_facts import server_ident
     from pgevolve.sqltext.ident import sequence_name
 
-    serials = {f"CREATE SEQUENCE {Scope.of(db).name(sequence_name(t.name, c.name))} "
-               for db in desired for t in db.tables for c in t.columns if serial_type(t.name, c)}
+    names = [(db.schema, sequence_name(t.name, c.name)) for db in desired for t in db.tables for c in t.columns
+             if serial_type(t.name, c)]
+    # unmanaged.sql spells the name with quote_ident (quoted only when needed); ddl always quotes.
+    serials = {f"CREATE SEQUENCE {spell(schema)}.{spell(name)} " for schema, name in names
+               for spell in (server_ident, quote_ident)}
     return tuple(s for s in setup if not any(s.startswith(prefix) for prefix in serials))
 
 

@@ -149,7 +149,10 @@ def _add_serial(change: AlterColumn, ctx: Context) -> list[Step]:
         take = draft(Phase.COLUMNS, StepKind.ALTER_SEQUENCE, obj, ddl.own_sequence(table, new, scope), Hazard.SAFE,
                      "The sequence the column draws from becomes the column's own (dropped with it); catalog-only.",
                      relations=rel)
-        return [take, _sync_sequence(table, new.name, ctx, identity=False)]
+        default = _step(change, ctx, StepKind.SET_DEFAULT, ddl.set_default, Hazard.SAFE,
+                        "New rows draw from the column's own sequence, as before; existing rows are not touched.",
+                        ddl.serial_default(table, new.name, scope))
+        return [take, default, _sync_sequence(table, new.name, ctx, identity=False)]
     return [
         draft(Phase.COLUMNS, StepKind.CREATE_SEQUENCE, obj, ddl.create_owned_sequence(table, new, scope), Hazard.SAFE,
               "A new sequence, owned by the column (dropped with it).", relations=rel),
