@@ -339,7 +339,8 @@ def merge_plans(plans: Sequence[tuple[str | None, Plan]]) -> Plan:
         for ordinal, step in enumerate(plan.steps):
             if schema is not None:
                 checks = tuple(replace(c, schema=schema) for c in step.prechecks)
-                step = replace(step, schema=schema, prechecks=checks)
+                summary = f"{step.summary} (schema {schema})" if step.summary else step.summary
+                step = replace(step, schema=schema, prechecks=checks, summary=summary)
             keyed.append(((step.phase.value, not step.transactional, position, ordinal), step))
     keyed.sort(key=lambda pair: pair[0])
     return Plan(steps=tuple(step for _, step in keyed), blockers=tuple(b for _, p in plans for b in p.blockers))

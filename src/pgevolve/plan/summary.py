@@ -56,6 +56,11 @@ def _columns(names: tuple[str, ...]) -> str:
     return ", ".join(_c(n) for n in names)
 
 
+def _referenced(fk: model.ForeignKey) -> str:
+    """The referenced table; with its schema when that is another one."""
+    return f"{fk.ref_schema}.{fk.ref_table}" if fk.ref_schema else fk.ref_table
+
+
 def summarize(change: Change) -> str:
     """One sentence: what the change does, without SQL."""
     match change:
@@ -117,9 +122,9 @@ def summarize(change: Change) -> str:
         case DropCheck(table=table, check=check):
             return f"Removes rule {_c(check.name)} from {_c(table)}"
         case AddForeignKey(table=table, foreign_key=fk):
-            return f"Links {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)}"
+            return f"Links {_c(table)} ({_columns(fk.columns)}) to {_c(_referenced(fk))}"
         case DropForeignKey(table=table, foreign_key=fk):
-            return f"Unlinks {_c(table)} ({_columns(fk.columns)}) from {_c(fk.ref_table)}"
+            return f"Unlinks {_c(table)} ({_columns(fk.columns)}) from {_c(_referenced(fk))}"
         case AlterForeignKey(table=table, new=fk):
             timing = "initially deferred" if fk.initially_deferred else "deferrable" if fk.deferrable else "immediate"
             return f"Makes the link from {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)} {timing}"
