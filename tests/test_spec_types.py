@@ -5,7 +5,14 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pgevolve.sqltext.type_names import ResolvedType, TypeNameError, canonical_type, fk_compatible, fk_narrower, resolve_type
+from pgevolve.sqltext.type_names import (
+    ResolvedType,
+    TypeNameError,
+    canonical_type,
+    fk_compatible,
+    fk_narrower,
+    resolve_type,
+)
 
 CANONICAL = {
     "int": "integer",
