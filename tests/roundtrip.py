@@ -38,16 +38,20 @@ def read_tree(directory: Path) -> dict[str, str]:
     return {str(p.relative_to(directory)): p.read_text() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def round_trip(databases: DatabaseFactory, original: str, work: Path, *, schema: str = "public") -> dict[str, str]:
-    """Run the whole round trip on ``schema`` of the database ``original``; the imported files."""
+def round_trip(databases: DatabaseFactory, original: str, work: Path, *, schema: str = "public",
+               others: tuple[str, ...] = (), external: str | None = None) -> dict[str, str]:
+    """Run the whole round trip on ``schema`` (and the project's ``others`` owned schemas) of the database
+    ``original``; the imported files. ``external``: SQL that the empty database gets first (the tables of an
+    external schema, which their owner makes)."""
     imported, reimported = work / "imported", work / "reimported"
-    _step("import", "import", "--database-url", original, "--schema", schema, "--out", imported)
+    schemas = [arg for s in (schema, *others) for arg in ("--schema", s)]
+    _step("import", "import", "--database-url", original, *schemas, "--out", imported)
     _step("validate the imported YAML", "validate", "--schema-dir", imported)
     _step("plan against the same database", "plan", "--schema-dir", imported, "--database-url", original)
-    rebuilt = databases.create()
+    rebuilt = databases.create(external)
     _step("apply on an empty database", "apply", "--schema-dir", imported, "--database-url", rebuilt, "--yes")
     _step("plan against the rebuilt database", "plan", "--schema-dir", imported, "--database-url", rebuilt)
-    _step("import the rebuilt database", "import", "--database-url", rebuilt, "--schema", schema, "--out", reimported)
+    _step("import the rebuilt database", "import", "--database-url", rebuilt, *schemas, "--out", reimported)
     first, second = read_tree(imported), read_tree(reimported)
     if first != second:
         changed = sorted(name for name in first.keys() | second.keys() if first.get(name) != second.get(name))

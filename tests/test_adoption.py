@@ -23,7 +23,8 @@ pytestmark = pytest.mark.usefixtures("private_cache")
 def test_import_writes_the_golden_yaml_and_round_trips(case: Path, databases: DatabaseFactory,
                                                        tmp_path: Path) -> None:
     original = databases.create((case / "before.sql").read_text())
-    imported = round_trip(databases, original, tmp_path)
+    external = case / "prerequisites.sql"  # what a real target has before pgevolve runs (auth.users)
+    imported = round_trip(databases, original, tmp_path, external=external.read_text() if external.exists() else None)
     assert imported == read_tree(case / "schema")
 
 

@@ -60,7 +60,8 @@ def test_options_of_keys_indexes_and_tables_are_read(databases: DatabaseFactory)
 
 
 def test_what_the_format_cannot_express_is_unmanaged_not_modelled(databases: DatabaseFactory) -> None:
-    """Left out of the model (so no plan drops it) and reported, with why."""
+    """Left out of the model (so no plan drops it) and reported, with why; a foreign key into another schema is
+    modelled."""
     dsn = databases.create("""
         CREATE EXTENSION pg_trgm;
         CREATE SCHEMA auth; CREATE TABLE auth.users (id integer PRIMARY KEY);
@@ -79,7 +80,10 @@ def test_what_the_format_cannot_express_is_unmanaged_not_modelled(databases: Dat
     db, unmanaged = read(dsn)
     doc, scratch = db.table("doc"), db.table("scratch")
     assert doc is not None and scratch is not None
-    assert doc.foreign_keys == () and scratch.foreign_keys == ()
+    # A plain table of another schema is modelled (issue 11 item 5): referenced as auth.users.
+    assert doc.foreign_keys == (m.ForeignKey(name="doc_owner_fkey", columns=("owner",), ref_table="users",
+                                             ref_columns=("id",), ref_schema="auth"),)
+    assert scratch.foreign_keys == ()
     assert [i.name for i in doc.indexes] == ["doc_plain"]
     assert (doc.replica_identity, doc.replica_identity_index) == ("default", None)  # not modelled: hands off
     found = {(u.kind, u.name): u.detail for u in unmanaged if u.kind in ("index", "foreign key")}
@@ -89,7 +93,6 @@ def test_what_the_format_cannot_express_is_unmanaged_not_modelled(databases: Dat
         ("index", "doc_c"): "on doc: a collation of its own on a key",
         ("index", "doc_siglen"): "on doc: operator class parameters",
         ("foreign key", "doc_id_fkey"): "on doc references part",
-        ("foreign key", "doc_owner_fkey"): "on doc references auth.users",
         ("foreign key", "scratch_id_fkey"): "on scratch references doc MATCH FULL",
     }
     # Properties a fresh build lacks: drift --strict and import report them (hand_properties.sql).
@@ -102,3 +105,32 @@ def test_what_the_format_cannot_express_is_unmanaged_not_modelled(databases: Dat
         ("scratch.body", "storage"): "EXTERNAL",
         ("doc.name", "compression"): "pglz",
     }
+
+
+def test_prerequisites_are_what_the_managed_tables_need(databases: DatabaseFactory) -> None:
+    """Issue 11 item 12: import's prerequisites.sql holds the functions, domains, types of other schemas and
+    sequences the managed tables use (through pg_depend, transitively), not a serial's own sequence, nor what
+    only a view, a trigger or a partition uses; and each is created only where missing."""
+    from pgevolve.catalog.prerequisites import present_prerequisites, read_prerequisites
+
+    dsn = databases.create("""
+        CREATE FUNCTION positive(integer) RETURNS boolean IMMUTABLE LANGUAGE sql AS 'SELECT $1 > 0';
+        CREATE DOMAIN qty AS integer CONSTRAINT qty_check CHECK (positive(VALUE));
+        CREATE SCHEMA other; CREATE TYPE other.kind AS ENUM ('a');
+        CREATE SEQUENCE n_seq AS integer START 7;
+        CREATE TABLE t (id serial PRIMARY KEY, q qty, k other.kind[], n integer DEFAULT nextval('n_seq'));
+        CREATE FUNCTION only_view() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+        CREATE VIEW v AS SELECT only_view();
+        CREATE SEQUENCE part_seq;
+        CREATE TABLE part (id integer DEFAULT nextval('part_seq')) PARTITION BY RANGE (id);
+    """)
+    with psycopg.connect(dsn) as conn:
+        found = read_prerequisites(conn, "public")
+        assert [(p.kind, p.name) for p in found] == [
+            ("schema", '"other"'), ("sequence", '"public"."n_seq"'), ("type", '"other"."kind"'),
+            ("domain", '"public"."qty"'), ("function", '"public"."positive"(integer)')]
+        assert "START WITH 7" in found[1].sql and "AS integer" in found[1].sql
+        assert present_prerequisites(conn, "public", found) == found
+    empty = databases.create("CREATE SCHEMA other")
+    with psycopg.connect(empty) as conn:
+        assert present_prerequisites(conn, "public", found) == (found[0],)

@@ -205,7 +205,7 @@ def _cases() -> dict[str, tuple[model.Database, model.Database, str]]:
             t(n), t(replace(n, nullable=False, identity="BY DEFAULT")), "INSERT INTO t VALUES (1)"),
         "identity dropped": (t(replace(n, nullable=False, identity="ALWAYS")), t(replace(n, nullable=False)), ""),
         "integer becomes serial": (
-            t(n), t(replace(n, nullable=False, default="nextval('t_n_seq'::regclass)")), "INSERT INTO t VALUES (5)"),
+            t(n), t(replace(n, type="serial", nullable=False)), "INSERT INTO t VALUES (5)"),
         "collation changes": (
             t(Column(name="s", type="text"), indexes=(Index(name="t_s_idx", keys=(IndexKey(column="s"),)),)),
             t(Column(name="s", type="text", collation="C"),

@@ -316,3 +316,16 @@ def test_alter_column_type_rebuilds_what_differs_only_in_casts() -> None:
     # A predicate that changes for real is still replaced (built aside, then swapped).
     other = replace(new, indexes=(replace(new_index, where="((zip)::text <> '0'::text)"),))
     assert [type(c).__name__ for c in diff(db(old), db(other), NO_HINTS)] == ["AlterColumn", "ReplaceIndex"]
+
+
+def test_two_nextval_defaults_of_different_sequences_differ() -> None:
+    """Issue 11 item 6: drawing from another sequence is another default; a serial matches its own
+    sequence whatever its name (a renamed table keeps its sequence's old name)."""
+    from pgevolve.diff.tables import column_changes
+
+    item = model.Column(name="id", type="integer", nullable=False, default="nextval('item_id_seq'::regclass)")
+    other = replace(item, default="nextval('other_seq'::regclass)")
+    assert column_changes(item, other) == frozenset({"default"})
+    assert column_changes(item, item) == frozenset()
+    assert column_changes(replace(item, default="nextval('old_id_seq'::regclass)"),
+                          replace(item, type="serial", default=None)) == frozenset()

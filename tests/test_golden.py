@@ -10,11 +10,11 @@ reading the catalog after every unit; then the four oracles:
 4. after each unit (transaction or statement outside one), every guarantee that both the old and
    the new schema give holds (``windows``).
 
-A case without `schema/pgevolve.yaml` gets `schema: public`. `prerequisites.sql`, when present,
-creates the unmanaged objects the YAML refers to (a sequence a default draws from) in the fresh
-database, as they would exist on any real target. A case without plan.txt fails; set
-PGEVOLVE_UPDATE_GOLDENS=1 to write (or rewrite) plan.txt files from the current output.
-PGEVOLVE_ORACLE_STATS=<file> appends one JSON line per case (rows, units, windows) for the figures.
+A case without `schema/pgevolve.yaml` gets `schema: public`. `prerequisites.sql` beside `schema/`, when
+present, creates the objects the YAML refers to but does not create (a sequence a default draws from, a
+table of an external schema) in the fresh database, as they would exist on any real target. A case
+without plan.txt fails; set PGEVOLVE_UPDATE_GOLDENS=1 to write (or rewrite) plan.txt files from the
+current output. PGEVOLVE_ORACLE_STATS=<file> appends one JSON line per case (rows, units, windows).
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ def test_golden_case(case: Path, databases: DatabaseFactory, tmp_path: Path) -> 
 
     again = plan_against(schema_dir, Target(migrated, "test"))
     assert again.plan.is_empty, render_text(again.plan, color=False)
-    assert same_catalog(read_database(migrated, schema)[0], read_database(fresh, schema)[0],
-                        planned.compiled.hints)
+    for owned in planned.schemas:  # every owned schema
+        assert same_catalog(read_database(migrated, owned)[0], read_database(fresh, owned)[0],
+                            planned.compiled.hints), owned
     assert_rows_kept(filled, migrated, schema)
 
 

@@ -5,24 +5,29 @@ Random catalogs, written as SQL the way applications and DBAs write them, mix wh
 DEFERRABLE keys, NOT VALID and NO INHERIT constraints, storage parameters, REPLICA IDENTITY, tables
 without columns) with what it does not (views, functions, triggers, policies, partitions, indexes with
 storage parameters or a collation of their own, foreign keys to a partitioned table or MATCH FULL, an
-unmanaged storage parameter, UNLOGGED, column settings). For each: import; the YAML validates; the plan
-against the same database is empty; and a database built from the YAML has the same managed catalog.
+unmanaged storage parameter, UNLOGGED, column settings), and what import writes to prerequisites.sql or
+names as external (issue 11 part B: an extension in another schema and its type, a standalone sequence a
+default draws from, a domain, a function a generated column calls, a foreign key to a table of another
+schema). For each: import; the YAML validates; the plan against the same database is empty; and a database
+built from the YAML (with the external table in place) has the same managed catalog and prerequisites.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import DatabaseFactory
 from oracles import same_catalog
 from pgevolve import model as m
 from pgevolve.apply.run import execute_plan
+from pgevolve.catalog.prerequisites import read_prerequisites
 from pgevolve.importer import render_project, write_project
 from pgevolve.pipeline import plan_against, read_database
 from pgevolve.plan.render import render_text
@@ -142,6 +147,38 @@ def unmanaged_sql(draw: st.DrawFn, tables: list[str], with_text: list[str]) -> l
     return statements
 
 
+EXTERNAL = ["CREATE SCHEMA auth", "CREATE TABLE auth.users (id integer PRIMARY KEY)"]
+
+
+@st.composite
+def prerequisite_sql(draw: st.DrawFn) -> list[str]:
+    """A table that needs what the YAML format does not manage: import writes it to prerequisites.sql (or, for
+    the table of another schema, names the schema external)."""
+    kinds = draw(st.lists(st.sampled_from(["extension schema", "sequence", "domain", "function", "external fk"]),
+                          min_size=1, max_size=5, unique=True))
+    before: list[str] = []
+    columns = ["id integer PRIMARY KEY"]
+    after: list[str] = []
+    if "sequence" in kinds:
+        before.append("CREATE SEQUENCE item_seq AS bigint START 1000 INCREMENT 5")
+        columns[0] = "id bigint DEFAULT nextval('item_seq') PRIMARY KEY"
+    if "extension schema" in kinds:
+        before += ["CREATE SCHEMA ext", "CREATE EXTENSION citext WITH SCHEMA ext"]
+        columns.append("email ext.citext DEFAULT 'x'::ext.citext")
+        after.append("CREATE INDEX extra_email_idx ON extra (email)")
+    if "domain" in kinds:
+        before.append("CREATE DOMAIN posint AS integer CONSTRAINT posint_check CHECK (VALUE > 0)")
+        columns.append("qty posint")
+    if "function" in kinds:
+        before.append("CREATE FUNCTION dbl(integer) RETURNS integer IMMUTABLE LANGUAGE sql AS 'SELECT $1 * 2'")
+        columns += ["n integer", "n2 integer GENERATED ALWAYS AS (dbl(n)) STORED"]
+        after.append("CREATE INDEX extra_dbl_idx ON extra (dbl(n))")
+    if "external fk" in kinds:
+        before += EXTERNAL
+        columns.append("user_id integer REFERENCES auth.users (id)")
+    return [*before, f"CREATE TABLE extra ({', '.join(columns)})", *after]
+
+
 @st.composite
 def catalog(draw: st.DrawFn) -> list[str]:
     statements: list[str] = []
@@ -155,6 +192,8 @@ def catalog(draw: st.DrawFn) -> list[str]:
         with_text += [name] if " a text" in created[0] else []
     if draw(st.booleans()):
         statements.append("CREATE TABLE marker ()")
+    if draw(st.booleans()):
+        statements += draw(prerequisite_sql())
     return statements + draw(unmanaged_sql(names, with_text))
 
 
@@ -162,6 +201,17 @@ def catalog(draw: st.DrawFn) -> list[str]:
 @settings(max_examples=EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(statements=catalog())
+@example(statements=[  # every kind prerequisites.sql and external_schemas hold, at once
+    "CREATE TABLE t0 (id integer PRIMARY KEY, b integer)",
+    "CREATE SEQUENCE item_seq AS bigint START 1000 INCREMENT 5", "CREATE SCHEMA ext",
+    "CREATE EXTENSION citext WITH SCHEMA ext",
+    "CREATE DOMAIN posint AS integer CONSTRAINT posint_check CHECK (VALUE > 0)",
+    "CREATE FUNCTION dbl(integer) RETURNS integer IMMUTABLE LANGUAGE sql AS 'SELECT $1 * 2'", *EXTERNAL,
+    "CREATE TABLE extra (id bigint DEFAULT nextval('item_seq') PRIMARY KEY, email ext.citext DEFAULT "
+    "'x'::ext.citext, qty posint, n integer, n2 integer GENERATED ALWAYS AS (dbl(n)) STORED, "
+    "user_id integer REFERENCES auth.users (id), t0_b integer REFERENCES t0 (id))",
+    "CREATE INDEX extra_email_idx ON extra (email)", "CREATE INDEX extra_dbl_idx ON extra (dbl(n))",
+])
 def test_a_plan_against_the_imported_database_is_empty(databases: DatabaseFactory,
                                                        tmp_path_factory: pytest.TempPathFactory,
                                                        statements: list[str]) -> None:
@@ -169,16 +219,27 @@ def test_a_plan_against_the_imported_database_is_empty(databases: DatabaseFactor
     os.environ["PGEVOLVE_CACHE_DIR"] = str(root / "cache")
     source = databases.create(";\n".join(statements))
     actual, _ = read_database(source, "public")
+    with psycopg.connect(source) as conn:
+        actual = replace(actual, prerequisites=read_prerequisites(conn, "public"))
     schema = root / "schema"
     write_project(render_project(actual).files, schema)
     load_project(schema)  # import never writes YAML its own validator refuses (SpecError otherwise)
     planned = plan_against(schema, Target(source, "test"))
     assert planned.plan.is_empty, "\n".join(statements) + "\n\n" + render_text(planned.plan, color=False)
-    rebuilt = databases.create()
+    # An external schema's table exists wherever the project is applied: its owner made it.
+    rebuilt = databases.create(";\n".join(EXTERNAL) if EXTERNAL[0] in statements else None)
     execute_plan(rebuilt, plan_against(schema, Target(rebuilt, "test")).plan)
-    assert same_catalog(read_database(rebuilt, "public")[0], actual), "\n".join(statements)
+    assert same_catalog(read_database(rebuilt, "public")[0], replace(actual, prerequisites=())), "\n".join(statements)
     # Nothing managed is lost silently: PostgreSQL's own text of every managed index and constraint.
     assert definitions(rebuilt, actual) == definitions(source, actual), "\n".join(statements)
+    assert prerequisites(rebuilt) == prerequisites(source), "\n".join(statements)
+    assert plan_against(schema, Target(rebuilt, "test")).plan.is_empty, "\n".join(statements)
+
+
+def prerequisites(dsn: str) -> dict[str, str]:
+    """What import wrote to prerequisites.sql, as the server describes it (a sequence's type, start and step)."""
+    with psycopg.connect(dsn) as conn:
+        return {p.name: p.sql for p in read_prerequisites(conn, "public")}
 
 
 def definitions(dsn: str, managed: m.Database) -> dict[tuple[str, str], str]:

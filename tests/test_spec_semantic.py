@@ -483,3 +483,59 @@ def test_a_foreign_key_to_a_deferrable_key_is_refused(tmp_path: Path) -> None:
     }
     problem = only(problems_of(tmp_path, files), "tables/t.yaml", 4, 38)
     assert "a(id) is DEFERRABLE, and PostgreSQL cannot reference it" in problem.message
+
+
+def test_an_integer_referencing_a_bigint_key_is_a_warning(tmp_path: Path) -> None:
+    """Issue 11 item 3: PostgreSQL accepts integer-family foreign keys (one operator family)."""
+    found = problems_of(tmp_path, {
+        "tables/acct.yaml": t("  id: { type: bigserial, primary_key: true }\n", name="acct"),
+        "tables/note.yaml": t(ID + "  acct_id: { type: integer, references: acct.id }\n"
+                              "  small_id: { type: smallint, references: acct.id }\n", name="note"),
+        "tables/wide.yaml": t(ID + "  acct_id: { type: bigint, references: note.id }\n", name="wide"),
+    })
+    assert [p for p in found if p.severity == "error"] == []
+    warnings = [p.message for p in found if p.severity == "warning"]
+    assert any("column 'acct_id' is integer but acct.id is bigserial" in m for m in warnings), warnings
+    assert any("column 'small_id' is smallint" in m for m in warnings), warnings
+    assert not any("wide" in m or "note.id" in m for m in warnings), warnings
+
+
+def test_prerequisites_sql_may_only_create_objects(tmp_path: Path) -> None:
+    """Issue 11 item 12: prerequisites.sql is SQL pgevolve runs; a statement that creates nothing is refused,
+    with its line."""
+    found = problems_of(tmp_path, {
+        "prerequisites.sql": "CREATE DOMAIN year AS integer;\n\n-- a comment\nDROP TABLE leads;\n",
+        "tables/t.yaml": t(ID + "  y: { type: year }\n"),
+    })
+    problem = only(found, "prerequisites.sql", 4, 1)
+    assert "may only create functions, procedures, domains, types, sequences and schemas" in problem.message
+    assert "DropStmt" in problem.message
+
+
+def test_types_of_prerequisites_and_schemas_named_external(tmp_path: Path) -> None:
+    """Issue 11 items 5 and 9: a domain and a type of another schema declared in prerequisites.sql are column
+    types; a foreign key into another schema needs it listed in external_schemas (or owned)."""
+    files = {
+        "prerequisites.sql": "CREATE DOMAIN year AS integer;\nCREATE SCHEMA other;\n"
+                             "CREATE TYPE other.kind AS ENUM ('a');\n",
+        "tables/t.yaml": t(ID + "  y: { type: year }\n  k: { type: \"other.kind[]\" }\n"
+                           "  u: { type: uuid, references: auth.users.id }\n"),
+    }
+    found = problems_of(tmp_path, files)
+    assert [p.message for p in found if p.severity == "error"] == [
+        "'references' of column 'u' names schema 'auth', which pgevolve.yaml does not list in external_schemas"]
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "unknown").mkdir()
+    ok = [p for p in problems_of(tmp_path / "ok", files, project="schema: public\nexternal_schemas: [auth]\n")
+          if p.severity == "error"]
+    assert ok == []
+    unknown = problems_of(tmp_path / "unknown", {"tables/t.yaml": t(ID + "  k: { type: other.kind }\n")})
+    assert any("unknown type 'other.kind'" in p.message and "prerequisites.sql" in (p.hint or "") for p in unknown)
+
+
+def test_a_table_of_a_schema_the_project_does_not_own(tmp_path: Path) -> None:
+    """Issue 11 item 14: a table's schema: is the project's or one of its schemas:."""
+    found = problems_of(tmp_path, {"tables/t.yaml": "table: t\nschema: billng\ncolumns:\n" + ID},
+                        project="schema: public\nschemas: [billing]\n")
+    problem = only(found, "tables/t.yaml", 2, 9)
+    assert problem.message == "schema 'billng' is not owned by the project" and "billing" in (problem.hint or "")

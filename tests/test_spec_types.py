@@ -5,7 +5,14 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pgevolve.sqltext.type_names import ResolvedType, TypeNameError, canonical_type, fk_compatible, resolve_type
+from pgevolve.sqltext.type_names import (
+    ResolvedType,
+    TypeNameError,
+    canonical_type,
+    fk_compatible,
+    fk_narrower,
+    resolve_type,
+)
 
 CANONICAL = {
     "int": "integer",
@@ -144,11 +151,22 @@ def test_canonical_type_keeps_unknown_text() -> None:
         ("int4", "integer", True),
         ("varchar(20)", "varchar(40)", True),
         ("text", "varchar(40)", True),
-        ("integer", "bigint", False),
+        ("integer", "bigint", True),  # one operator family (integer_ops): PostgreSQL accepts it
+        ("bigint", "serial", True),
+        ("smallint", "serial", True),
         ("uuid", "integer", False),
-        ("integer", "bigserial", False),
+        ("integer", "numeric", False),
+        ("integer", "text", False),
         ("text[]", "text", False),
     ],
 )
 def test_foreign_key_compatibility(mine: str, theirs: str, ok: bool) -> None:
     assert fk_compatible(resolve_type(mine), resolve_type(theirs)) is ok
+
+
+@pytest.mark.parametrize(("mine", "theirs", "narrower"), [
+    ("integer", "bigserial", True), ("smallint", "integer", True), ("bigint", "serial", False),
+    ("integer", "serial", False), ("text", "text", False),
+])
+def test_foreign_key_narrower(mine: str, theirs: str, narrower: bool) -> None:
+    assert fk_narrower(resolve_type(mine), resolve_type(theirs)) is narrower

@@ -39,6 +39,13 @@ class SetExtensionSchema:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CreatePrerequisite:
+    """A statement of schema/prerequisites.sql whose object the database lacks (never altered or dropped)."""
+
+    prerequisite: model.Prerequisite
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateEnum:
     enum: model.EnumType
 
@@ -342,6 +349,7 @@ Change = (
     CreateSchema
     | CreateExtension
     | SetExtensionSchema
+    | CreatePrerequisite
     | CreateEnum
     | AddEnumValue
     | ReplaceEnum
@@ -393,7 +401,8 @@ def table_of(change: Change) -> str | None:
               | DropForeignKey() | AlterForeignKey() | ValidateConstraint() | RenameConstraint() | CreateIndex()
               | DropIndex() | ReplaceIndex() | RenameIndex() | SetComment() | PromoteColumn()):
             return change.table
-        case (CreateSchema() | CreateExtension() | SetExtensionSchema() | CreateEnum() | AddEnumValue()
+        case (CreateSchema() | CreateExtension() | SetExtensionSchema() | CreatePrerequisite() | CreateEnum()
+              | AddEnumValue()
               | ReplaceEnum() | DropEnum()):
             return None
         case _:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
@@ -167,7 +168,7 @@ def validate(schema_dir: SchemaDir = Path("schema")) -> None:
     project = load_project(schema_dir)
     for warning in project.warnings:
         _err(warning.render())
-    tables = len(project.tables)
+    tables = sum(len(part.tables) for part in project.parts)
     shapes = len(project.shapes)
     print(f"{schema_dir}: valid ({tables} tables, {shapes} shapes)")
 
@@ -387,8 +388,9 @@ def drift(
 def import_(
     out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Directory to write the YAML project into.")],
     database_url: DatabaseUrl = None,
-    schema: Annotated[str, typer.Option("--schema", metavar="NAME", help="The PostgreSQL schema to import.")]
-    = "public",
+    schema: Annotated[list[str] | None, typer.Option(
+        "--schema", metavar="NAME", help="The PostgreSQL schema to import (default public); repeat it for a project "
+        "of several schemas, the first being the project's schema.")] = None,
 ) -> None:
     """Write YAML for an existing database; what the format does not cover is listed as skipped.
 
@@ -402,16 +404,32 @@ def import_(
 
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
-    actual, unmanaged = read_database(target.dsn, schema)
-    result = render_project(actual)
+    schemas = list(dict.fromkeys(schema or ["public"]))
+    read = [read_database(target.dsn, s) for s in schemas]
+    actual, unmanaged = read[0][0], tuple(o for _, found in read for o in found)
+    actual = replace(actual, prerequisites=_prerequisites(target.dsn, schemas))
+    result = render_project(actual, tuple(db for db, _ in read[1:]))
     written = write_project(result.files, out)
+    # Objects of the owned schema written to prerequisites.sql are said once, below.
+    written_out = {(p.kind, p.name.split("(")[0].rsplit(".", 1)[-1].strip('"')) for p in actual.prerequisites}
     for obj in unmanaged:
-        _err(f"skipped (not managed by pgevolve): {_name(obj.describe())}")
-    for prop in _table_settings(target.dsn, schema):
+        if (obj.kind, obj.name.split("(")[0]) not in written_out:
+            _err(f"skipped (not managed by pgevolve): {_name(obj.describe())}")
+    for item in actual.prerequisites:
+        _err(_name(f"written to prerequisites.sql (created when missing, never changed): {item.kind} {item.name}"))
+    for prop in (p for s in schemas for p in _table_settings(target.dsn, s)):
         _err(_name(f"skipped (not managed by pgevolve): {prop.property} of {prop.kind} {prop.object}: {prop.live}"))
     for reason in result.skipped:
         _err(f"skipped: {_name(reason)}")
-    print(f"{out}: {len(written)} file(s) written for {len(actual.tables)} tables")
+    print(f"{out}: {len(written)} file(s) written for {sum(len(db.tables) for db, _ in read)} tables")
+
+
+def _prerequisites(dsn: str, schemas: list[str]) -> tuple[Any, ...]:
+    from pgevolve.catalog.prerequisites import read_prerequisites
+    from pgevolve.server.connect import connect
+
+    with connect(dsn) as conn:
+        return read_prerequisites(conn, schemas[0], tuple(schemas[1:]))
 
 
 def _table_settings(dsn: str, schema: str) -> list[HandProperty]:
@@ -522,7 +540,8 @@ def _deployment(planfile: Path | None, schema_dir: Path, target: Any, dev_url: s
 
     if planfile is not None:
         saved = load_plan(planfile)
-        return Deployment(plan=saved.plan, schema=saved.schema, catalog_objects=saved.catalog_objects,
+        return Deployment(plan=saved.plan, schema=saved.schema, others=saved.others,
+                          catalog_objects=saved.catalog_objects,
                           schema_dir=schema_dir if schema_dir.is_dir() else None,
                           yaml_fingerprint=saved.yaml_fingerprint, saved=True)
     planned = plan_against(schema_dir, target, dev_url=dev_url, timeouts=timeouts)

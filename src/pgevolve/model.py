@@ -166,6 +166,24 @@ class SyncTrigger:
     function: str = ""
 
 
+PrerequisiteKind = Literal["function", "procedure", "domain", "type", "sequence", "schema"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prerequisite:
+    """An object the tables need that the format does not manage (schema/prerequisites.sql).
+
+    Created when missing, never altered or dropped: its SQL is the project DBA's. ``name`` is how the
+    server names it back (``to_regprocedure``/``to_regtype``/``to_regclass``/``to_regnamespace`` text):
+    ``"public"."convert_ts"(character varying)``, ``"public"."year"``.
+    """
+
+    kind: PrerequisiteKind
+    name: str
+    sql: str = field(default="", compare=False)  # the statement as written, without its ";" (in repr: cache keys)
+    line: int = field(default=0, compare=False, repr=False)  # where it starts in prerequisites.sql
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Database:
     schema: str = "public"
@@ -173,6 +191,9 @@ class Database:
     enums: tuple[EnumType, ...] = ()
     tables: tuple[Table, ...] = ()
     sync_triggers: tuple[SyncTrigger, ...] = ()  # promoted_from columns, sorted by (table, column)
+    # In the file's order (each may use the ones before it). The catalog reader never fills it: the
+    # pipeline sets the desired ones that the target already has (catalog.prerequisites).
+    prerequisites: tuple[Prerequisite, ...] = ()
 
     def sync_trigger(self, table: str, column: str) -> SyncTrigger | None:
         return next((s for s in self.sync_triggers if (s.table, s.column) == (table, column)), None)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pgevolve import cache, model
 from pgevolve.catalog import Catalog, CatalogTimeouts, read_catalog
 from pgevolve.catalog.fingerprint import object_fingerprints
-from pgevolve.catalog.normalize import canonicalize
+from pgevolve.catalog.normalize import canonicalize_many
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
 
@@ -24,6 +24,13 @@ class Compiled:
     project: Project
     desired: model.Database
     hints: model.Hints
+    # The other owned schemas (schemas: in pgevolve.yaml), each compiled on its own.
+    others: tuple[tuple[model.Database, model.Hints], ...] = ()
+
+    @property
+    def parts(self) -> tuple[tuple[model.Database, model.Hints], ...]:
+        """(desired, hints) of every owned schema, the project's first."""
+        return ((self.desired, self.hints), *self.others)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,13 @@ class Planned:
     # The catalog the plan was made against, one fingerprint per object (catalog.fingerprint):
     # apply compares it with the catalog it finds once it holds the advisory lock.
     catalog_objects: dict[str, str] = field(default_factory=dict)
+    # The other owned schemas (schemas: in pgevolve.yaml): (actual, desired) of each, as actual/desired above.
+    others: tuple[tuple[model.Database, model.Database], ...] = ()
+
+    @property
+    def schemas(self) -> tuple[str, ...]:
+        """Every owned schema: the project's first."""
+        return (self.desired.schema, *(desired.schema for _, desired in self.others))
 
     @property
     def compiled(self) -> Compiled:
@@ -45,17 +59,22 @@ class Planned:
         return self.known if self.known is not None else compile_schema(self.schema_dir)
 
     def differences(self) -> tuple[Change, ...]:
-        """Every difference between the database and the YAML (none when the plan is empty)."""
+        """Every difference between the database and the YAML (none when the plan is empty); the other owned
+        schemas' too."""
         from pgevolve.diff import diff
 
-        return () if self.plan.is_empty else tuple(diff(self.actual, self.desired, self.compiled.hints))
+        if self.plan.is_empty:
+            return ()
+        hints = [hints for _, hints in self.compiled.parts]
+        pairs = [(self.actual, self.desired), *self.others]
+        return tuple(c for (actual, desired), h in zip(pairs, hints, strict=True) for c in diff(actual, desired, h))
 
     def save(self, path: Path) -> None:
         """Write the plan and what it was computed from (``pgevolve plan --out``)."""
         from pgevolve.apply.saved import save_plan
 
         save_plan(path, plan=self.plan, schema=self.desired.schema, catalog_objects=self.catalog_objects,
-                  yaml_desired=self.compiled.desired, database=self.target.describe())
+                  yaml_desired=self.compiled.desired, database=self.target.describe(), others=self.schemas[1:])
 
 
 def compile_schema(schema_dir: Path) -> Compiled:
@@ -68,7 +87,8 @@ def compile_schema(schema_dir: Path) -> Compiled:
 
     project = load_project(schema_dir)
     desired, hints = compile_project(project)
-    compiled = Compiled(project=project, desired=desired, hints=hints)
+    compiled = Compiled(project=project, desired=desired, hints=hints,
+                        others=tuple(_without_prerequisites(compile_project(other)) for other in project.others))
     if key:
         cache.store("compiled", key, compiled)
     return compiled
@@ -82,6 +102,11 @@ _MAX_SOURCE_BYTES = 1024 * 1024  # source/yaml_limits.MAX_FILE_BYTES
 _MAX_SOURCE_FILES = 20_000  # source/load.MAX_FILES per directory
 
 
+def _without_prerequisites(compiled: tuple[model.Database, model.Hints]) -> tuple[model.Database, model.Hints]:
+    """Another owned schema's model: the prerequisites are created once, with the project's schema."""
+    return replace(compiled[0], prerequisites=()), compiled[1]
+
+
 def _sources_key(schema_dir: Path) -> str | None:
     """A key over every file load_project can read (path and bytes); None: no cache, load_project says why.
 
@@ -91,14 +116,16 @@ def _sources_key(schema_dir: Path) -> str | None:
     """
     try:
         root = schema_dir.resolve()
-        files = [schema_dir / "pgevolve.yaml"]
+        files = [schema_dir / "pgevolve.yaml", schema_dir / "prerequisites.sql"]
         for name in _SOURCE_DIRECTORIES:
             if (schema_dir / name).is_dir():
-                files += sorted(p for p in (schema_dir / name).iterdir() if p.suffix in (".yaml", ".yml"))
+                files += sorted(p for p in (schema_dir / name).rglob("*") if p.suffix in (".yaml", ".yml"))
         if len(files) > _MAX_SOURCE_FILES:
             return None
         parts = []
         for path in files:
+            if path.name == "prerequisites.sql" and not path.exists() and not path.is_symlink():
+                continue  # the one optional file
             if not path.is_file() or not path.resolve().is_relative_to(root):
                 return None
             if path.stat().st_size > _MAX_SOURCE_BYTES:
@@ -137,7 +164,9 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
 
     sources = _sources_key(schema_dir)
     summary = cache.load("summary", sources) if sources else None
-    if isinstance(summary, dict) and "extensions" in summary:
+    # A project with prerequisites checks them on the target every time (a fingerprint of the catalog
+    # does not say whether a function exists): the full path, with the canonical form from the cache.
+    if isinstance(summary, dict) and "extensions" in summary and not summary.get("prerequisites"):
         catalog = _read(target.dsn, summary["schema"], timeouts)
         actual, listed = catalog.database, frozenset(summary["extensions"])
         if summary.get(catalog.server_version) == _fingerprint(_listed_extensions_only(actual, listed)):
@@ -161,27 +190,66 @@ def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tupl
                  for e in actual.extensions if e.name not in listed)
 
 
+def _present_prerequisites(dsn: str, desired: model.Database) -> tuple[model.Prerequisite, ...]:
+    from pgevolve.catalog.prerequisites import present_prerequisites
+
+    with connect(dsn) as conn:
+        return present_prerequisites(conn, desired.schema, desired.prerequisites)
+
+
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
                 timeouts: CatalogTimeouts | None) -> Planned:
+    from pgevolve.plan.steps import merge_plans
+
+    compiled = compile_schema(schema_dir)
+    parts = compiled.parts
+    catalogs = [_read(target.dsn, desired.schema, timeouts) for desired, _ in parts]
+    setup = tuple(obj.setup for catalog in catalogs for obj in catalog.unmanaged if obj.setup)
+    canonicals = canonicalize_many(tuple(desired for desired, _ in parts), server_dsn=dev_url or target.dsn,
+                                   setup=setup)
+    actuals = [catalog.database for catalog in catalogs]
+    prerequisites = compiled.desired.prerequisites
+    if prerequisites:
+        # The catalog reader does not model them: the desired ones are set on both sides, the target's
+        # being those it already has, so the differ creates the missing ones and nothing else.
+        canonicals = (replace(canonicals[0], prerequisites=prerequisites), *canonicals[1:])
+        actuals[0] = replace(actuals[0], prerequisites=_present_prerequisites(target.dsn, canonicals[0]))
+    if sources and not dev_url and not compiled.others:
+        summary = cache.load("summary", sources)
+        summary = summary if isinstance(summary, dict) else {}
+        summary.update({"schema": compiled.desired.schema, catalogs[0].server_version: _fingerprint(canonicals[0]),
+                        "prerequisites": bool(prerequisites),
+                        "extensions": sorted(e.name for e in compiled.desired.extensions)})
+        cache.store("summary", sources, summary)
+    plans = [_plan_part(actual, canonical, hints, catalog.unmanaged)
+             for actual, canonical, (_, hints), catalog in zip(actuals, canonicals, parts, catalogs, strict=True)]
+    plan = plans[0] if len(plans) == 1 else merge_plans(
+        [(None if i == 0 else canonicals[i].schema, p) for i, p in enumerate(plans)])
+    listed = frozenset(e.name for e in compiled.desired.extensions)
+    # Another schema's objects are named with it (those outside every owned schema already are, once).
+    unmanaged = tuple(dict.fromkeys(catalogs[0].unmanaged + tuple(
+        obj if (obj.detail or "").startswith("in schema") else replace(obj, name=f"{c.database.schema}.{obj.name}")
+        for c in catalogs[1:] for obj in c.unmanaged)))
+    return Planned(schema_dir=schema_dir, target=target, actual=actuals[0], desired=canonicals[0], plan=plan,
+                   unmanaged=unmanaged + _unlisted_extensions(actuals[0], listed),
+                   known=compiled, catalog_objects=merged_objects(catalogs),
+                   others=tuple(zip(actuals[1:], canonicals[1:], strict=True)))
+
+
+def _plan_part(actual: model.Database, desired: model.Database, hints: model.Hints,
+               unmanaged: tuple[UnmanagedObject, ...]) -> Plan:
+    """The plan of one owned schema."""
     from pgevolve.diff import as_matched, diff
     from pgevolve.plan.blockers import find_blockers
     from pgevolve.plan.planner import plan_changes
 
-    compiled = compile_schema(schema_dir)
-    catalog = _read(target.dsn, compiled.desired.schema, timeouts)
-    actual, unmanaged, version = catalog.database, catalog.unmanaged, catalog.server_version
-    setup = tuple(obj.setup for obj in unmanaged if obj.setup)
-    canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn, setup=setup)
-    if sources and not dev_url:
-        summary = cache.load("summary", sources)
-        summary = summary if isinstance(summary, dict) else {}
-        summary.update({"schema": compiled.desired.schema, version: _fingerprint(canonical),
-                        "extensions": sorted(e.name for e in compiled.desired.extensions)})
-        cache.store("summary", sources, summary)
-    changes = diff(actual, canonical, compiled.hints)
-    plan = plan_changes(changes, actual, as_matched(actual, canonical, compiled.hints))
-    plan = replace(plan, blockers=find_blockers(changes, unmanaged, actual, compiled.hints))
-    listed = frozenset(e.name for e in compiled.desired.extensions)
-    return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical, plan=plan,
-                   unmanaged=unmanaged + _unlisted_extensions(actual, listed),
-                   known=compiled, catalog_objects=_objects(catalog))
+    changes = diff(actual, desired, hints)
+    plan = plan_changes(changes, actual, as_matched(actual, desired, hints))
+    return replace(plan, blockers=find_blockers(changes, unmanaged, actual, hints))
+
+
+def merged_objects(catalogs: list[Catalog]) -> dict[str, str]:
+    """The fingerprints of every owned schema's catalog; another schema's keys start with its name."""
+    from pgevolve.catalog.fingerprint import schemas_fingerprints
+
+    return schemas_fingerprints([(c.database, c.unmanaged) for c in catalogs])

@@ -31,7 +31,7 @@ from pgevolve.apply.safety import (
 )
 from pgevolve.apply.saved import plan_fingerprint
 from pgevolve.catalog import CatalogTimeouts, read_catalog
-from pgevolve.catalog.fingerprint import object_fingerprints
+from pgevolve.catalog.fingerprint import schemas_fingerprints
 from pgevolve.errors import ExecutionFailed, Interrupted, PgevolveError, Refused
 from pgevolve.plan.render import render_sql
 from pgevolve.plan.steps import Phase, Plan
@@ -52,6 +52,7 @@ class Deployment:
     schema_dir: Path | None
     yaml_fingerprint: str | None
     saved: bool = False  # a plan file: applied exactly as saved, or refused when the catalog changed
+    others: tuple[str, ...] = ()  # the project's other owned schemas: their catalogs are checked too
 
     @classmethod
     def of(cls, planned: Any, *, schema_dir: Path | None = None) -> Deployment:
@@ -59,7 +60,8 @@ class Deployment:
         from pgevolve.apply.codec import fingerprint
 
         return cls(plan=planned.plan, schema=planned.desired.schema, catalog_objects=planned.catalog_objects,
-                   schema_dir=schema_dir, yaml_fingerprint=fingerprint(planned.compiled.desired))
+                   schema_dir=schema_dir, yaml_fingerprint=fingerprint(planned.compiled.desired),
+                   others=planned.schemas[1:])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,8 +156,9 @@ def _fresh(conn: psycopg.Connection, entry: int, deployment: Deployment, options
     """
     timeouts = CatalogTimeouts(lock_timeout=options.apply.lock_timeout)
     for _ in range(REPLANS + 1):
-        catalog = read_catalog(conn, deployment.schema, timeouts=timeouts)
-        changed = stale_text(deployment.catalog_objects, object_fingerprints(catalog.database, catalog.unmanaged))
+        catalogs = [read_catalog(conn, s, timeouts=timeouts) for s in (deployment.schema, *deployment.others)]
+        found = schemas_fingerprints([(c.database, c.unmanaged) for c in catalogs])
+        changed = stale_text(deployment.catalog_objects, found)
         if changed is None:
             return deployment
         if deployment.saved or hooks.replan is None:

@@ -74,6 +74,7 @@ class RunState:
     committed: int = 0
     group: tuple[int, int] = (0, 0)
     notes: list[str] = field(default_factory=list)  # what cleanup did or could not do
+    search_path: str | None = None  # the schema the session's search_path names now
 
     def committed_text(self) -> str:
         """'Steps 1-4 of 9 are committed; step 5 (its transaction: steps 5-7) was rolled back.'"""
@@ -113,16 +114,19 @@ def run_steps(conn: psycopg.Connection, plan: Plan, options: ApplyOptions,
     """
     state = state or RunState(total=len(plan.steps))
     set_session(conn, options)
+    state.search_path = options.search_path
     for group in plan.groups():
         state.group = (state.current + 1, state.current + len(group.steps))
         if group.transactional:
             with _reported(state), conn.transaction():
                 for step in group.steps:
                     _begin(state, step, on_step, watch)
+                    _use_schema(conn, step, options, state)
                     _run_with_retry(conn, step, options, watch, in_transaction=True)
         else:
             for step in group.steps:
                 _begin(state, step, on_step, watch)
+                _use_schema(conn, step, options, state)
                 with _reported(state):
                     if step.batch is not None:
                         run_batched(conn, step, options.batches(), on_batch=on_batch)
@@ -138,6 +142,14 @@ def _begin(state: RunState, step: Step, on_step: StepCallback | None, watch: Blo
         watch.forget()
     if on_step:
         on_step(state.current, step)
+
+
+def _use_schema(conn: psycopg.Connection, step: Step, options: ApplyOptions, state: RunState) -> None:
+    """search_path the step's own schema (a project with several owned schemas), as its text was read."""
+    wanted = step.schema or options.search_path
+    if wanted and wanted != state.search_path:
+        conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(wanted),))
+        state.search_path = wanted
 
 
 def set_session(conn: psycopg.Connection, options: ApplyOptions) -> None:
@@ -176,7 +188,7 @@ def _built_index(step: Step, options: ApplyOptions) -> str | None:
     """The qualified name of the index a CREATE INDEX CONCURRENTLY step builds (its ``object``)."""
     if step.kind != "create_index_concurrently":
         return None
-    return qualify(options.search_path, step.object)
+    return qualify(step.schema or options.search_path, step.object)
 
 
 def _run_outside_transaction(conn: psycopg.Connection, step: Step, options: ApplyOptions,

@@ -93,6 +93,9 @@ def run_prechecks(conn: psycopg.Connection, checks: Sequence[Precheck], rename_s
         for sql in rename_sql:
             conn.execute(sql)
         for check in checks:
+            where = check.schema or search_path
+            if where:  # a check of another owned schema reads its own schema's names
+                conn.execute("SELECT set_config('search_path', %s, true)", (quote_ident(where),))
             failure = _run_check(conn, check)
             if failure:
                 failures.append(failure)

@@ -41,6 +41,7 @@ _DIGEST = "digest"
 class SavedPlan:
     plan: Plan
     schema: str  # the owned schema
+    others: tuple[str, ...]  # the project's other owned schemas (schemas: in pgevolve.yaml)
     catalog_objects: dict[str, str]  # the catalog it was planned against (catalog.fingerprint)
     actual_fingerprint: str
     yaml_fingerprint: str
@@ -53,7 +54,7 @@ def plan_fingerprint(plan: Plan) -> str:
 
 
 def save_plan(path: Path, *, plan: Plan, schema: str, catalog_objects: dict[str, str],
-              yaml_desired: model.Database, database: str) -> None:
+              yaml_desired: model.Database, database: str, others: tuple[str, ...] = ()) -> None:
     """Write a plan to ``path`` as JSON, with one fingerprint per catalog object it was planned against.
 
     ``yaml_desired`` is the compiled YAML, whose fingerprint history records; ``database`` says
@@ -65,6 +66,7 @@ def save_plan(path: Path, *, plan: Plan, schema: str, catalog_objects: dict[str,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": database,
         "schema": schema,
+        "others": list(others),
         "actual_fingerprint": catalog_fingerprint(catalog_objects),
         "yaml_fingerprint": codec.fingerprint(yaml_desired),
         "plan": plan.to_dict(),
@@ -113,6 +115,7 @@ def load_plan(path: Path) -> SavedPlan:
         return SavedPlan(
             plan=Plan.from_dict(data["plan"]),
             schema=data["schema"],
+            others=tuple(data.get("others", ())),
             catalog_objects=data["catalog"],
             actual_fingerprint=data["actual_fingerprint"],
             yaml_fingerprint=data["yaml_fingerprint"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pgevolve import model
@@ -47,6 +47,17 @@ def _objects(db: model.Database, unmanaged: tuple[model.UnmanagedObject, ...]) -
 def object_fingerprints(db: model.Database, unmanaged: tuple[model.UnmanagedObject, ...]) -> dict[str, str]:
     """Object key -> fingerprint of its definition."""
     return {key: _digest(value) for key, value in _objects(db, unmanaged)}
+
+
+def schemas_fingerprints(
+        catalogs: Sequence[tuple[model.Database, tuple[model.UnmanagedObject, ...]]]) -> dict[str, str]:
+    """``object_fingerprints`` of every owned schema (the project's first); another schema's keys start with
+    its name (``sales: table orders``)."""
+    merged: dict[str, str] = {}
+    for position, (db, unmanaged) in enumerate(catalogs):
+        prefix = f"{db.schema}: " if position else ""
+        merged.update({prefix + key: value for key, value in object_fingerprints(db, unmanaged).items()})
+    return merged
 
 
 def catalog_fingerprint(objects: dict[str, str]) -> str:

@@ -73,7 +73,8 @@ def read_model(conn: psycopg.Connection, schema: str, stats: QueryStats | None =
     # relkind 'r' tables); only the tables query decides what is managed.
     managed = {t["oid"] for t in tables}
     constraints = _by_table([_named_keys(c, names) for c in run_query(conn, "constraints", schema, stats)
-                             if c["table_oid"] in managed and _managed_constraint(c, managed)])
+                             if c["table_oid"] in managed and _managed_constraint({**c, "owned_schema": schema},
+                                                                                  managed)])
     indexes = _by_table(run_query(conn, "indexes", schema, stats))
     promotions = run_query(conn, "promotions", schema, stats)
     return model.Database(
@@ -92,9 +93,12 @@ def read_model(conn: psycopg.Connection, schema: str, stats: QueryStats | None =
 
 
 def _managed_constraint(row: dict[str, Any], managed: set[int]) -> bool:
-    """A foreign key to a table that is not managed (another schema, a partitioned table), or MATCH FULL,
-    is not in the format: unmanaged.sql reports it, and leaving it out here keeps plans off it."""
-    return row["type"] != "f" or (row["ref_oid"] in managed and row["match_type"] == "s")
+    """A foreign key to a table that is not a plain one (a partitioned table, a partition, an inheritance
+    child, an extension's), or MATCH FULL, is not in the format: unmanaged.sql reports it, and leaving it
+    out here keeps plans off it. A plain table of another schema is referenced as ``schema.table``."""
+    if row["type"] != "f" or row["match_type"] != "s":
+        return bool(row["type"] != "f")
+    return bool(row["ref_oid"] in managed or (row["ref_schema"] != row.get("owned_schema") and row["ref_plain"]))
 
 
 def _sync_trigger(row: dict[str, Any]) -> model.SyncTrigger:

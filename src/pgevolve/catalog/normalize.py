@@ -59,23 +59,65 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
     or ``CHECK (is_valid_vin(vin))`` builds here as it does on the target. Introspection does
     not model them, so they never show up in the desired model.
     """
-    from pgevolve.catalog import introspect
-    from pgevolve.sqltext.ddl import create_schema, schema_sql
+    return materialize_many((desired,), server_dsn=server_dsn, setup=setup)[0]
 
+
+def canonicalize_many(desired: tuple[model.Database, ...], *, server_dsn: str, use_cache: bool = True,
+                      setup: tuple[str, ...] = ()) -> tuple[model.Database, ...]:
+    """``canonicalize`` for the owned schemas of a project with several, built together in one scratch database
+    (a foreign key or a column type of one names a table or a type of another)."""
+    if len(desired) == 1:
+        return (canonicalize(desired[0], server_dsn=server_dsn, use_cache=use_cache, setup=setup),)
+    with connect(server_dsn) as conn:
+        version = conn.info.server_version
+    key = cache.key_of(str(version), repr(desired), *setup)
+    loaded = cache.load("canonical", key) if use_cache else None
+    if isinstance(loaded, tuple):
+        return loaded
+    result = materialize_many(desired, server_dsn=server_dsn, setup=setup)
+    if use_cache:
+        cache.store("canonical", key, result)
+    return result
+
+
+def materialize_many(desired: tuple[model.Database, ...], *, server_dsn: str,
+                     setup: tuple[str, ...] = ()) -> tuple[model.Database, ...]:
+    """``materialize`` for one or more owned schemas (the project's first): each schema's sections in turn,
+    each under its own search_path, then each schema read back under it."""
+    from pgevolve.catalog import introspect
+    from pgevolve.sqltext.ddl import create_schema, external_table_stubs, schema_sections
+
+    primary = desired[0]
+    owned = [d.schema for d in desired]
     with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
-        _require_extensions(conn, desired)
+        _require_extensions(conn, primary)
         try:
             # As in apply and in introspection: unqualified names resolve in the owned schema.
-            conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(desired.schema),))
+            _search_path(conn, primary.schema)
+            if setup or primary.prerequisites or len(desired) > 1:
+                for schema in owned:
+                    conn.execute(create_schema(schema))
+            _run_prerequisites(conn, primary)
             if setup:
-                conn.execute(create_schema(desired.schema))
-                _run_setup(conn, setup)
-            conn.execute(schema_sql(desired))
+                _run_setup(conn, _without_serial_sequences(setup, desired))
+            stubs = [s for d in desired for s in external_table_stubs(d, owned)]
+            if stubs:
+                conn.execute(";\n".join(dict.fromkeys(stubs)))
+            sections = [schema_sections(d, prerequisites=False) for d in desired]
+            for index in range(len(sections[0])):
+                for db, own in zip(desired, sections, strict=True):
+                    if own[index]:
+                        _search_path(conn, db.schema)
+                        conn.execute("".join(f"{s};\n" for s in own[index]))
         except psycopg.Error as exc:
             raise ExecutionFailed(
                 f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}"
             ) from None
-        return introspect(conn, desired.schema)
+        return tuple(introspect(conn, d.schema) for d in desired)
+
+
+def _search_path(conn: psycopg.Connection, schema: str) -> None:
+    conn.execute("SELECT set_config('search_path', %s, false)", (quote_ident(schema),))
 
 
 # Extensions that PostgreSQL itself has replaced: said when the server lacks them.
@@ -103,6 +145,42 @@ def _require_extensions(conn: psycopg.Connection, desired: model.Database) -> No
         f"({version[0] if version else 'unknown version'}): install {'them' if len(missing) > 1 else 'it'} on the "
         f"server, point --database-url (or --dev-url) at one that has {'them' if len(missing) > 1 else 'it'}, or "
         f"remove {'them' if len(missing) > 1 else 'it'} from the YAML{hints}")
+
+
+def _run_prerequisites(conn: psycopg.Connection, desired: model.Database) -> None:
+    """schema/prerequisites.sql, before the target's own objects (``setup``), which may be the same ones:
+    a failure here is the file's, and says which statement."""
+    from pgevolve.sqltext.ddl import extension_statements
+
+    if not desired.prerequisites:
+        return
+    # The prerequisites may use the extensions' types and functions (created IF NOT EXISTS: again below).
+    for statement in extension_statements(desired):
+        conn.execute(statement)
+    conn.execute("SELECT set_config('check_function_bodies', 'off', false)")
+    for item in desired.prerequisites:
+        try:
+            with conn.transaction():
+                conn.execute(item.sql)
+        except psycopg.Error as exc:
+            raise ExecutionFailed(f"prerequisites.sql line {item.line} ({item.kind} {item.name}) does not build on "
+                                  f"PostgreSQL: {_diagnostic(exc)}") from None
+    conn.execute("SELECT set_config('check_function_bodies', 'on', false)")
+
+
+def _without_serial_sequences(setup: tuple[str, ...], desired: tuple[model.Database, ...]) -> tuple[str, ...]:
+    """The target's standalone sequences, but those a serial column of the desired model will create under
+    its own name (PostgreSQL would name the serial's sequence ``..._seq1`` instead: another default)."""
+    from pgevolve.sqltext.ddl import serial_type
+    from pgevolve.sqltext.expression_facts import server_ident
+    from pgevolve.sqltext.ident import sequence_name
+
+    names = [(db.schema, sequence_name(t.name, c.name)) for db in desired for t in db.tables for c in t.columns
+             if serial_type(t.name, c)]
+    # unmanaged.sql spells the name with quote_ident (quoted only when needed); ddl always quotes.
+    serials = {f"CREATE SEQUENCE {spell(schema)}.{spell(name)} " for schema, name in names
+               for spell in (server_ident, quote_ident)}
+    return tuple(s for s in setup if not any(s.startswith(prefix) for prefix in serials))
 
 
 def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:

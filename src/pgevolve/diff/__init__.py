@@ -12,6 +12,7 @@ from pgevolve import model
 from pgevolve.changes import (
     Change,
     CreateExtension,
+    CreatePrerequisite,
     CreateSchema,
     SetExtensionSchema,
 )
@@ -34,6 +35,7 @@ def diff(actual: model.Database, desired: model.Database, hints: model.Hints | N
         *_extensions(actual, desired),
         *renamed.changes,
         *diff_enums(renamed.actual, desired),
+        *_prerequisites(actual, desired),
         *diff_tables(renamed.actual, desired),
     ]
     changes = absorb_enum_dependents(changes, renamed.actual, desired)
@@ -57,6 +59,12 @@ def _schema(actual: model.Database, desired: model.Database) -> list[Change]:
     if desired.schema != "public" and _is_empty(actual) and not _is_empty(desired):
         return [CreateSchema(name=desired.schema)]
     return []
+
+
+def _prerequisites(actual: model.Database, desired: model.Database) -> list[Change]:
+    # Created when missing, in the file's order; never altered or dropped (the DBA's SQL, see docs/format.md).
+    present = set(actual.prerequisites)
+    return [CreatePrerequisite(prerequisite=p) for p in desired.prerequisites if p not in present]
 
 
 def _extensions(actual: model.Database, desired: model.Database) -> list[Change]:

@@ -33,6 +33,7 @@ from pgevolve.changes import (
 )
 from pgevolve.diff.keys import diff_keys
 from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns, same_but_casts
+from pgevolve.sqltext.ident import sequence_name
 from pgevolve.sqltext.type_names import SERIAL_TYPES, canonical_type
 
 
@@ -105,7 +106,7 @@ def _columns(old: model.Table, new: model.Table) -> list[Change]:
         if before is None:
             changes.append(AddColumn(table=new.name, column=column))
             continue
-        what = column_changes(before, column)
+        what = column_changes(before, column, table=new.name)
         if what:
             changes.append(AlterColumn(table=new.name, old=before, new=column, changes=what))
         recreated = "generated" in what and column.generated is not None  # it brings its comment back itself
@@ -115,13 +116,14 @@ def _columns(old: model.Table, new: model.Table) -> list[Change]:
     return changes
 
 
-def column_changes(old: model.Column, new: model.Column) -> frozenset[ColumnChange]:
+def column_changes(old: model.Column, new: model.Column, *, table: str | None = None) -> frozenset[ColumnChange]:
     """What differs between two versions of a column (comments aside)."""
     a, b = _effective(old), _effective(new)
+    own = sequence_name(table, new.name) if table is not None else None
     differs: dict[ColumnChange, bool] = {
         "type": canonical_type(a.type) != canonical_type(b.type),
         "nullable": a.nullable != b.nullable,
-        "default": not _same_default(a.default, b.default),
+        "default": not _same_default(a.default, b.default, own),
         "identity": a.identity != b.identity,
         "generated": a.generated != b.generated,
         "collation": a.collation != b.collation,
@@ -134,13 +136,25 @@ def _effective(column: model.Column) -> model.Column:
     base = SERIAL_TYPES.get(column.type.lower())
     if base is None:
         return column
-    return replace(column, type=base, nullable=False, default="nextval('serial'::regclass)")
+    return replace(column, type=base, nullable=False, default=_SERIAL_DEFAULT)
 
 
-def _same_default(old: str | None, new: str | None) -> bool:
-    # A serial column's sequence keeps its name when the table or column is
-    # renamed: any two nextval() defaults count as the same serial default.
-    return old == new or (nextval_sequence(old) is not None and nextval_sequence(new) is not None)
+# What _effective gives a serial column's default: its own sequence, whatever the sequence's name.
+_SERIAL_DEFAULT = "nextval(<its own sequence>)"
+
+
+def _same_default(old: str | None, new: str | None, own: str | None = None) -> bool:
+    # A serial column's sequence keeps its name when the table or column is renamed: a serial
+    # matches a nextval() default of another name. Under the serial's own name, the catalog reader
+    # would have said serial had the column owned it: that one is standalone, and the serial takes
+    # it over. Two nextval() defaults of named sequences are compared as text: drawing from another
+    # sequence is another default (issue 11 item 6).
+    if old == new:
+        return True
+    if _SERIAL_DEFAULT not in (old, new):
+        return False
+    sequence = nextval_sequence(new if old == _SERIAL_DEFAULT else old)
+    return sequence is not None and sequence.rsplit(".", 1)[-1].strip('"') != own
 
 
 def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[Change]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from pgevolve import model
 from pgevolve.importer.emit import document
 from pgevolve.importer.tables import Scope, table_data
 from pgevolve.sqltext import ident
+from pgevolve.sqltext.prerequisites import FILE_NAME as PREREQUISITES_FILE
 
 PROJECT_FILE = "pgevolve.yaml"
 _SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -30,19 +31,46 @@ class ImportResult:
     skipped: tuple[str, ...]  # what the format cannot express, one sentence each
 
 
-def render_project(db: model.Database) -> ImportResult:
-    """The YAML project files for ``db``, and what could not be written in them."""
+def render_project(db: model.Database, others: tuple[model.Database, ...] = ()) -> ImportResult:
+    """The YAML project files for ``db`` (and the project's other owned schemas, ``others``: their tables under
+    tables/<schema>/, with ``schema:``), and what could not be written in them."""
     skipped: list[str] = []
     files = {PROJECT_FILE: document(
-        project_data(db, skipped), header=_header(db.schema, "../generated"), aligned=("enums",)
+        project_data(db, skipped, others), header=_header(db.schema, "../generated"), aligned=("enums",)
     )}
+    if db.prerequisites:
+        files[PREREQUISITES_FILE] = prerequisites_text(db)
+    files.update(_table_files(db, skipped, folder="tables"))
+    for other in others:
+        # The prerequisites' domains and types are column types in every owned schema.
+        other = replace(other, prerequisites=db.prerequisites)
+        files.update(_table_files(other, skipped, folder=f"tables/{_folder_name(other.schema)}"))
+    return ImportResult(files=files, skipped=tuple(skipped))
+
+
+def _table_files(db: model.Database, skipped: list[str], *, folder: str) -> dict[str, str]:
     scope = Scope.of(db)
+    files = {}
+    depth = "../" * (folder.count("/") + 2)
     for table, file_name in zip(db.tables, table_file_names(db.tables), strict=True):
         data = table_data(table, scope, skipped)
         if data is not None:
-            header = _header(db.schema, "../../generated")
-            files[f"tables/{file_name}"] = document(data, header=header, aligned=("columns",))
-    return ImportResult(files=files, skipped=tuple(skipped))
+            if folder != "tables":  # a table of another owned schema says which
+                data = {"table": data.pop("table"), "schema": db.schema, **data}
+            header = _header(db.schema, f"{depth}generated")
+            files[f"{folder}/{file_name}"] = document(data, header=header, aligned=("columns",))
+    return files
+
+
+def prerequisites_text(db: model.Database) -> str:
+    """schema/prerequisites.sql: the statements that create what the tables need, with a header saying whose it is."""
+    header = (
+        f"-- Imported by pgevolve from schema {json.dumps(db.schema)}: what the tables need that the YAML format does\n"
+        "-- not manage. pgevolve creates each object here when the database lacks it (before the tables, and in\n"
+        "-- its scratch database), and never alters or drops one: changing an existing object is the DBA's.\n"
+        "-- This is SQL that pgevolve runs as written: have it reviewed by the database's owners (CODEOWNERS).\n"
+    )
+    return header + "\n" + "".join(f"{item.sql};\n\n" for item in db.prerequisites).rstrip("\n") + "\n"
 
 
 def write_project(files: dict[str, str], out_dir: Path) -> list[Path]:
@@ -56,16 +84,32 @@ def write_project(files: dict[str, str], out_dir: Path) -> list[Path]:
     return written
 
 
-def project_data(db: model.Database, skipped: list[str]) -> dict[str, Any]:
-    """``pgevolve.yaml``: the owned schema, its extensions and enum types."""
+def project_data(db: model.Database, skipped: list[str], others: tuple[model.Database, ...] = ()) -> dict[str, Any]:
+    """``pgevolve.yaml``: the owned schema, the other owned ones, its extensions and enum types."""
     data: dict[str, Any] = {"schema": db.schema}
+    owned = {db.schema, *(o.schema for o in others)}
+    if others:
+        data["schemas"] = [_schema_entry(o, skipped) for o in others]
+    external = sorted({fk.ref_schema for d in (db, *others) for t in d.tables for fk in t.foreign_keys
+                       if fk.ref_schema is not None and fk.ref_schema not in owned})
+    if external:
+        data["external_schemas"] = external
     extensions = [e for e in db.extensions if _extension_ok(e, db.schema, skipped)]
     if extensions:
-        data["extensions"] = [e.name for e in extensions]
+        data["extensions"] = [e.name if e.schema in (None, db.schema) else {"name": e.name, "schema": e.schema}
+                              for e in extensions]
     enums = [e for e in db.enums if _enum_ok(e, skipped)]
     if enums:
         data["enums"] = {e.name: _enum(e) for e in enums}
     return data
+
+
+def _schema_entry(db: model.Database, skipped: list[str]) -> str | dict[str, Any]:
+    """Another owned schema in ``schemas:``: its name, with its enum types when it has some."""
+    enums = [e for e in db.enums if _enum_ok(e, skipped)]
+    if not enums:
+        return db.schema
+    return {"name": db.schema, "enums": {e.name: _enum(e) for e in enums}}
 
 
 def _extension_ok(extension: model.Extension, schema: str, skipped: list[str]) -> bool:
@@ -74,9 +118,6 @@ def _extension_ok(extension: model.Extension, schema: str, skipped: list[str]) -
     if not _EXTENSION_NAME.fullmatch(extension.name):
         skipped.append(f"extension {name}: the format accepts letters, digits, '_', '-' and '.'; not imported")
         return False
-    if extension.schema not in (None, schema):
-        skipped.append(f"extension {name} is installed in schema {ident.quote_ident(extension.schema)}; "
-                       "the format installs it in the owned schema")
     return True
 
 
@@ -93,6 +134,14 @@ def _enum(enum: model.EnumType) -> list[str] | dict[str, Any]:
     if enum.comment is None:
         return list(enum.values)
     return {"values": list(enum.values), "description": enum.comment}
+
+
+def _folder_name(schema: str) -> str:
+    """The folder of a schema's tables: its name, or a safe spelling with a hash suffix."""
+    if _SAFE_FILE_NAME.fullmatch(schema):
+        return schema
+    digest = hashlib.sha256(schema.encode()).hexdigest()[:8]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", schema).lstrip(".")[:40] + f"-{digest}"
 
 
 def table_file_names(tables: tuple[model.Table, ...]) -> list[str]:

@@ -16,7 +16,8 @@ from pgevolve import model
 from pgevolve.importer.indexes import index_data
 from pgevolve.importer.spelling import default, sql, sql_type, where
 from pgevolve.sqltext import ident, storage
-from pgevolve.sqltext.type_names import TypeNameError, enum_reference, resolve_type
+from pgevolve.sqltext.prerequisites import declared_types
+from pgevolve.sqltext.type_names import Declared, TypeNameError, enum_reference, resolve_type
 
 _Key = list[str] | dict[str, Any]  # `[a, b]` or `{ columns: [a, b], name: x }`
 IDENTITY = {"ALWAYS": "always", "BY DEFAULT": "by default"}
@@ -33,13 +34,15 @@ class Scope:
     # table): the compiler would number a default away from them, so they are always written.
     shared_names: frozenset[str]
     tables: frozenset[str]  # the tables that get a file: a foreign key to any other is not imported
+    declared: Declared  # the domains and types written to prerequisites.sql
 
     @classmethod
     def of(cls, db: model.Database) -> Scope:
         counts = Counter(name for t in db.tables for name in _constraint_names(t))
         shared = frozenset(name for name, count in counts.items() if count > 1)
         tables = frozenset(t.name for t in db.tables)
-        return cls(schema=db.schema, enums=frozenset(e.name for e in db.enums), shared_names=shared, tables=tables)
+        return cls(schema=db.schema, enums=frozenset(e.name for e in db.enums), shared_names=shared, tables=tables,
+                   declared=Declared(db.schema, declared_types(db.prerequisites)))
 
     def owns(self, ref_schema: str | None) -> bool:
         return ref_schema in (None, self.schema)
@@ -179,7 +182,7 @@ def _type(text: str, scope: Scope) -> str:
 def _check_type(table: str, column: model.Column, scope: Scope, skipped: list[str]) -> None:
     """Note a type the format does not know (a domain, a type from another schema): written as is."""
     try:
-        resolve_type(_type(column.type, scope), scope.enums)
+        resolve_type(_type(column.type, scope), scope.enums, scope.declared)
     except TypeNameError as exc:
         skipped.append(f"column {ident.quote_ident(column.name)} on table {ident.quote_ident(table)}: {exc}; "
                        "written as is: the YAML does not validate until the type is changed")
@@ -220,13 +223,10 @@ def _check(check: model.CheckConstraint) -> dict[str, Any]:
 
 
 def _foreign_key(table: str, fk: model.ForeignKey, scope: Scope, skipped: list[str]) -> dict[str, Any] | None:
-    """The table-level form of a foreign key; None (and a note) for one into another schema."""
+    """The table-level form of a foreign key (``schema:`` for a table of another schema, which pgevolve.yaml
+    names in external_schemas); None, and a note, for one to a table that is not imported."""
     label = where(table, "foreign key", fk.name)
-    if not scope.owns(fk.ref_schema):
-        skipped.append(f"{label}: references {ident.qualify(fk.ref_schema, fk.ref_table)} outside the owned "
-                       "schema; not imported")
-        return None
-    if fk.ref_table not in scope.tables:
+    if scope.owns(fk.ref_schema) and fk.ref_table not in scope.tables:
         skipped.append(f"{label}: references table {ident.quote_ident(fk.ref_table)}, which is not imported; "
                        "not imported")
         return None
@@ -234,7 +234,8 @@ def _foreign_key(table: str, fk: model.ForeignKey, scope: Scope, skipped: list[s
     if not _is_default(fk.name, ident.foreign_key_name(table, fk.columns), scope):
         data["name"] = fk.name
     data["columns"] = list(fk.columns)
-    data["references"] = {"table": fk.ref_table, "columns": list(fk.ref_columns)}
+    schema = {} if scope.owns(fk.ref_schema) else {"schema": fk.ref_schema}
+    data["references"] = {**schema, "table": fk.ref_table, "columns": list(fk.ref_columns)}
     data.update(_actions(fk))
     data.update(_timing(fk))
     if not fk.valid:

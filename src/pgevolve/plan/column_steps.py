@@ -13,7 +13,7 @@ from pgevolve.plan.table_steps import add_column_hazard
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns
 from pgevolve.sqltext.ident import make_object_name, quote_ident, sequence_name
-from pgevolve.sqltext.type_changes import Conversion, conversion
+from pgevolve.sqltext.type_changes import Conversion, conversion, through_text
 from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 _TYPE_HAZARD = {
@@ -108,7 +108,10 @@ def _alter_type(change: AlterColumn, ctx: Context) -> Step:
         hazard, reason = Hazard.LOCKS, "A new collation rebuilds the column's indexes under an ACCESS EXCLUSIVE lock."
     # Without USING, PostgreSQL applies the assignment cast, which raises on a value too
     # long for varchar(n); an explicit cast (USING col::varchar(n)) would truncate silently.
-    sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT)
+    if "type" in change.changes and through_text(old.type, new.type):
+        sql = ddl.retype_through_text(change.table, new, ctx.scope)
+    else:
+        sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT)
     return draft(Phase.COLUMNS, StepKind.ALTER_COLUMN_TYPE, f"{change.table}.{change.new.name}", sql, hazard, reason,
                  relations=(ctx.relation(change.table),))
 
@@ -117,6 +120,12 @@ def _drop_serial(change: AlterColumn, ctx: Context) -> list[Step]:
     """No longer serial: its default goes, then the sequence it owned (an identity can then take its name)."""
     sequence = nextval_sequence(change.old.default) or sequence_name(change.table, change.old.name)
     rel = (ctx.relation(change.table),)
+    if _draws_from(change.new.default, sequence_name(change.table, change.new.name)):
+        # The column goes on drawing from the same sequence, which becomes standalone (kept, values and all).
+        return [draft(Phase.COLUMNS, StepKind.ALTER_SEQUENCE, f"{change.table}.{change.new.name}",
+                      ddl.disown_sequence(sequence_name(change.table, change.new.name), ctx.scope), Hazard.SAFE,
+                      "The sequence no longer belongs to the column (it stays, as a standalone one); catalog-only.",
+                      relations=rel)]
     return [
         _step(change, ctx, StepKind.DROP_DEFAULT, ddl.drop_default, Hazard.SAFE,
               "Existing rows keep their values; only new rows were drawing from the serial sequence."),
@@ -126,10 +135,24 @@ def _drop_serial(change: AlterColumn, ctx: Context) -> list[Step]:
     ]
 
 
+def _draws_from(default: str | None, sequence: str) -> bool:
+    """Whether ``default`` is ``nextval()`` of ``sequence`` (by name, however qualified)."""
+    return (nextval_sequence(default) or "").rsplit(".", 1)[-1].strip('"') == sequence
+
+
 def _add_serial(change: AlterColumn, ctx: Context) -> list[Step]:
     """Becomes serial: its own sequence, the nextval() default, and the sequence moved past existing values."""
     table, new, scope = change.table, change.new, ctx.scope
     obj, rel = f"{table}.{new.name}", (ctx.relation(table),)
+    if _draws_from(change.old.default, sequence_name(table, new.name)):
+        # A standalone sequence of the serial's own name, which the column already draws from: it is taken over.
+        take = draft(Phase.COLUMNS, StepKind.ALTER_SEQUENCE, obj, ddl.own_sequence(table, new, scope), Hazard.SAFE,
+                     "The sequence the column draws from becomes the column's own (dropped with it); catalog-only.",
+                     relations=rel)
+        default = _step(change, ctx, StepKind.SET_DEFAULT, ddl.set_default, Hazard.SAFE,
+                        "New rows draw from the column's own sequence, as before; existing rows are not touched.",
+                        ddl.serial_default(table, new.name, scope))
+        return [take, default, _sync_sequence(table, new.name, ctx, identity=False)]
     return [
         draft(Phase.COLUMNS, StepKind.CREATE_SEQUENCE, obj, ddl.create_owned_sequence(table, new, scope), Hazard.SAFE,
               "A new sequence, owned by the column (dropped with it).", relations=rel),

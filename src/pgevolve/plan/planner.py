@@ -26,6 +26,7 @@ from pgevolve.changes import (
     CreateEnum,
     CreateExtension,
     CreateIndex,
+    CreatePrerequisite,
     CreateSchema,
     CreateTable,
     DropCheck,
@@ -111,6 +112,8 @@ def steps_for(change: Change, ctx: Context) -> list[Step]:
             return type_steps.create_extension(change, ctx)
         case SetExtensionSchema():
             return type_steps.set_extension_schema(change, ctx)
+        case CreatePrerequisite():
+            return type_steps.create_prerequisite(change, ctx)
         case CreateEnum():
             return type_steps.create_enum(change, ctx)
         case AddEnumValue():

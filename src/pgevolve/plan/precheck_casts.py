@@ -22,7 +22,7 @@ from pgevolve.sqltext.ddl import Scope
 from pgevolve.sqltext.expression_facts import rename_column_refs
 from pgevolve.sqltext.fragments import dollar_quote
 from pgevolve.sqltext.ident import make_object_name, qualify, quote_ident, quote_literal
-from pgevolve.sqltext.type_changes import Conversion, conversion, parse_type
+from pgevolve.sqltext.type_changes import Conversion, conversion, parse_type, through_text
 from pgevolve.sqltext.type_names import SERIAL_TYPES, canonical_type, enum_reference
 
 SAMPLE_SIZE = 5
@@ -71,7 +71,10 @@ def cast_prechecks(schema: str, table: model.Table, old: model.Column, new: mode
         return [enum_members(schema, table, new, desired_enums[target[0]], target[1], subject)]
     new_type = scope.type(new.type)
     tester = pg_temp_name("pgevolve_converts", subject)
-    value = f"value::{new_type}" if how is Conversion.EXPLICIT else "value"  # as column_steps writes the step
+    # As column_steps writes the step: from one enum (or domain) of another schema to another through text.
+    text = "text" + "[]" * parse_type(new.type).array_dims
+    value = f"value::{text}::{new_type}" if through_text(old.type, new.type) else (
+        f"value::{new_type}" if how is Conversion.EXPLICIT else "value")
     setup = (f"CREATE OR REPLACE FUNCTION {tester}(value {scope.type(old.type)}) RETURNS boolean "
              "LANGUAGE plpgsql AS " + dollar_quote(
                  f"\nDECLARE converted {new_type};\nBEGIN\n    converted := {value};\n    RETURN true;\n"

@@ -125,8 +125,15 @@ def render_sql(plan: Plan, *, search_path: str | None = None, display: bool = Fa
     if search_path is not None:
         settings += f"SET search_path = {quote_ident(search_path)};\n"
     parts = [header + settings]
+    current = search_path
     for group in groups:
-        body = "".join(_sql_step(step, display) for step in group.steps)
+        body = ""
+        for step in group.steps:
+            wanted = step.schema or search_path
+            if wanted is not None and wanted != current:  # a step of another owned schema: its search_path
+                body += f"SET search_path = {quote_ident(wanted)};\n"
+                current = wanted
+            body += _sql_step(step, display)
         parts.append(f"BEGIN;\n{body}COMMIT;\n" if group.transactional else body)
     return "\n".join(parts)
 

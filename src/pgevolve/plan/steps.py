@@ -6,7 +6,8 @@ Rendering (text, SQL, JSON, Markdown) is ``plan.render``; applying is ``apply``.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -114,6 +115,7 @@ class StepKind(StrEnum):
     CREATE_EXTENSION = "create_extension"
     CREATE_INDEX = "create_index"
     CREATE_INDEX_CONCURRENTLY = "create_index_concurrently"
+    CREATE_PREREQUISITE = "create_prerequisite"
     CREATE_SCHEMA = "create_schema"
     CREATE_SEQUENCE = "create_sequence"
     CREATE_SYNC_FUNCTION = "create_sync_function"
@@ -184,6 +186,7 @@ class Precheck:
     count_sql: str  # one row, one column: the number of offending rows
     sample_sql: str | None  # up to SAMPLE_SIZE rows: keys of offending rows, as text
     setup_sql: tuple[str, ...] = ()  # run first, in the same rolled-back transaction (temporary functions)
+    schema: str | None = None  # the owned schema whose search_path it runs under; None: the plan's
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Precheck:
@@ -213,6 +216,9 @@ class Step:
     # the counts apply runs before any DDL: the rows this step would fail on (see plan.prechecks).
     # The change is where the step comes from, not what it does: two plans with the same statements
     # are equal even when their changes list a table's indexes in another order.
+    # The owned schema whose search_path it runs under (another schema of a project with several); None: the
+    # plan's. Expressions are spelled as PostgreSQL prints them with search_path that schema.
+    schema: str | None = None
     change: Change | None = field(default=None, compare=False)
     prechecks: tuple[Precheck, ...] = ()
 
@@ -341,3 +347,19 @@ class Plan:
         changes = tuple(decode_change(c) for c in data.get("changes", ()))
         return cls(steps=tuple(Step.from_dict(s, changes) for s in data["steps"]),
                    blockers=tuple(data.get("blockers", ())))
+
+
+def merge_plans(plans: Sequence[tuple[str | None, Plan]]) -> Plan:
+    """One plan from the plans of several owned schemas (``None``: the project's schema): each step keeps
+    its schema, and the steps run phase by phase across schemas, so that every table of every schema exists
+    before a foreign key between two of them is added (and is dropped after the foreign keys that use it)."""
+    keyed: list[tuple[tuple[int, bool, int, int], Step]] = []
+    for position, (schema, plan) in enumerate(plans):
+        for ordinal, step in enumerate(plan.steps):
+            if schema is not None:
+                checks = tuple(replace(c, schema=schema) for c in step.prechecks)
+                summary = f"{step.summary} (schema {schema})" if step.summary else step.summary
+                step = replace(step, schema=schema, prechecks=checks, summary=summary)
+            keyed.append(((step.phase.value, not step.transactional, position, ordinal), step))
+    keyed.sort(key=lambda pair: pair[0])
+    return Plan(steps=tuple(step for _, step in keyed), blockers=tuple(b for _, p in plans for b in p.blockers))

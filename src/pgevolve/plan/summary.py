@@ -18,6 +18,7 @@ from pgevolve.changes import (
     CreateEnum,
     CreateExtension,
     CreateIndex,
+    CreatePrerequisite,
     CreateSchema,
     CreateTable,
     DropCheck,
@@ -55,6 +56,11 @@ def _columns(names: tuple[str, ...]) -> str:
     return ", ".join(_c(n) for n in names)
 
 
+def _referenced(fk: model.ForeignKey) -> str:
+    """The referenced table; with its schema when that is another one."""
+    return f"{fk.ref_schema}.{fk.ref_table}" if fk.ref_schema else fk.ref_table
+
+
 def summarize(change: Change) -> str:
     """One sentence: what the change does, without SQL."""
     match change:
@@ -64,6 +70,8 @@ def summarize(change: Change) -> str:
             return f"Installs extension {_c(ext.name)}"
         case SetExtensionSchema(name=name):
             return f"Moves extension {_c(name)} to another schema"
+        case CreatePrerequisite(prerequisite=item):
+            return f"Creates {item.kind} {item.name} (prerequisites.sql line {item.line})"
         case CreateEnum(enum=enum):
             return f"Creates list of values {_c(enum.name)}: {', '.join(enum.values)}"
         case AddEnumValue(enum=enum, value=value):
@@ -118,9 +126,9 @@ def summarize(change: Change) -> str:
         case AddForeignKey(table=table, foreign_key=fk, replaces=model.ForeignKey()):
             return f"Changes the link from {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)}"
         case AddForeignKey(table=table, foreign_key=fk):
-            return f"Links {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)}"
+            return f"Links {_c(table)} ({_columns(fk.columns)}) to {_c(_referenced(fk))}"
         case DropForeignKey(table=table, foreign_key=fk):
-            return f"Unlinks {_c(table)} ({_columns(fk.columns)}) from {_c(fk.ref_table)}"
+            return f"Unlinks {_c(table)} ({_columns(fk.columns)}) from {_c(_referenced(fk))}"
         case AlterForeignKey(table=table, new=fk):
             timing = "initially deferred" if fk.initially_deferred else "deferrable" if fk.deferrable else "immediate"
             return f"Makes the link from {_c(table)} ({_columns(fk.columns)}) to {_c(fk.ref_table)} {timing}"

@@ -9,6 +9,7 @@ from pgevolve.changes import (
     AddEnumValue,
     CreateEnum,
     CreateExtension,
+    CreatePrerequisite,
     CreateSchema,
     DropEnum,
     ReplaceEnum,
@@ -19,6 +20,7 @@ from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.ident import make_object_name
+from pgevolve.sqltext.prerequisites import run_text
 
 
 def create_schema(change: CreateSchema, ctx: Context) -> list[Step]:
@@ -28,14 +30,28 @@ def create_schema(change: CreateSchema, ctx: Context) -> list[Step]:
 
 def create_extension(change: CreateExtension, ctx: Context) -> list[Step]:
     sql = ddl.create_extension(change.extension, ctx.scope)
-    return [draft(Phase.EXTENSIONS, StepKind.CREATE_EXTENSION, change.extension.name, sql, Hazard.SAFE,
-                  "Installs the extension's functions and types; no table is touched.")]
+    where = change.extension.schema
+    steps = []
+    if where is not None and where != ctx.scope.schema:
+        # WITH SCHEMA needs the schema to exist; an extensions schema is often made for it alone.
+        steps.append(draft(Phase.SCHEMA, StepKind.CREATE_SCHEMA, where, ddl.create_schema(where), Hazard.SAFE,
+                           "Creates the extension's schema unless it exists."))
+    return [*steps, draft(Phase.EXTENSIONS, StepKind.CREATE_EXTENSION, change.extension.name, sql, Hazard.SAFE,
+                          "Installs the extension's functions and types; no table is touched.")]
 
 
 def set_extension_schema(change: SetExtensionSchema, ctx: Context) -> list[Step]:
     sql = ddl.set_extension_schema(change.name, change.new_schema or ctx.scope.schema)
     return [draft(Phase.EXTENSIONS, StepKind.ALTER_EXTENSION, change.name, sql, Hazard.LOCKS,
                   "Moves the extension's functions and types; SQL that names them by the old schema breaks.")]
+
+
+def create_prerequisite(change: CreatePrerequisite, ctx: Context) -> list[Step]:
+    # After the enums (a domain may be of one), before the tables (a default or generated column may call it).
+    item = change.prerequisite
+    return [draft(Phase.ENUMS, StepKind.CREATE_PREREQUISITE, item.name, run_text(item), Hazard.SAFE,
+                  "Creates an object the tables need, from prerequisites.sql (the DBA's SQL, run as written); "
+                  "no table is touched.")]
 
 
 def create_enum(change: CreateEnum, ctx: Context) -> list[Step]:

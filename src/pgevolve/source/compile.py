@@ -39,14 +39,21 @@ def compile_project(project: Project) -> tuple[model.Database, model.Hints]:
         unnamed |= {(spec.name, name) for name in defaults}
     database = model.Database(
         schema=project.schema,
-        extensions=tuple(model.Extension(name=name) for name in sorted(project.extensions)),
+        extensions=tuple(_extension(project, name) for name in sorted(project.extensions)),
         enums=model.sort_by_name(
             model.EnumType(name=e.name, values=e.values, comment=e.description) for e in project.enums.values()
         ),
         tables=model.sort_by_name(tables),
         sync_triggers=_sync_triggers(project),
+        prerequisites=project.prerequisites,
     )
     return database, replace(compile_hints(project), unnamed_indexes=frozenset(unnamed))
+
+
+def _extension(project: Project, name: str) -> model.Extension:
+    # The catalog reader says None for the owned schema: so does the compiled model.
+    schema = project.extension_schemas.get(name)
+    return model.Extension(name=name, schema=None if schema == project.schema else schema)
 
 
 def _sync_triggers(project: Project) -> tuple[model.SyncTrigger, ...]:
@@ -87,7 +94,7 @@ def sql_default(value: Scalar | None) -> str | None:
 
 def _table(project: Project, spec: TableSpec, namer: Namer) -> tuple[model.Table, tuple[str, ...]]:
     """The table, and the default names given to its indexes written without ``name:``."""
-    types = {c.name: resolve_type(c.type, project.enums) for c in spec.columns}
+    types = {c.name: resolve_type(c.type, project.enums, project.declared) for c in spec.columns}
     lowered = {c.name: _lower(project, spec, c) for c in spec.columns if _is_jsonb_spec(c, types[c.name])}
     pk_columns = spec.primary_key_columns
     columns = tuple(_column(c, types[c.name], lowered.get(c.name), c.name in pk_columns) for c in spec.columns)
@@ -96,7 +103,7 @@ def _table(project: Project, spec: TableSpec, namer: Namer) -> tuple[model.Table
     uniques = list(_uniques(spec, namer))
     checks = [*_checks(spec, namer, types),
               *(c for low in lowered.values() for c in _claimed_checks(low.checks, namer))]
-    foreign_keys = list(_foreign_keys(spec, namer))
+    foreign_keys = list(_foreign_keys(spec, namer, project.schema))
     indexes = [_index(spec, i, namer) for i in spec.indexes]
     defaults = tuple(index.name for index, written in zip(indexes, spec.indexes, strict=True) if not written.name)
     indexes += [i for low in lowered.values() for i in _claimed_indexes(low.indexes, namer)]
@@ -207,7 +214,12 @@ def _enum_check(column: str, values: tuple[str, ...] | list[str], resolved: Reso
     return f"{name} IN ({listed})"
 
 
-def _foreign_keys(spec: TableSpec, namer: Namer) -> Iterator[model.ForeignKey]:
+def _foreign_schema(schema: str | None, owned: str) -> str | None:
+    """None for the owned schema, as the catalog reader says it."""
+    return None if schema in (None, owned) else schema
+
+
+def _foreign_keys(spec: TableSpec, namer: Namer, owned: str) -> Iterator[model.ForeignKey]:
     for column in spec.columns:
         if column.reference is None:
             continue
@@ -217,6 +229,7 @@ def _foreign_keys(spec: TableSpec, namer: Namer) -> Iterator[model.ForeignKey]:
             columns=(column.name,),
             ref_table=ref_table,
             ref_columns=(ref_column,),
+            ref_schema=_foreign_schema(column.reference_schema, owned),
             on_delete=_ACTIONS[column.on_delete],
             on_update=_ACTIONS[column.on_update],
         )
@@ -226,6 +239,7 @@ def _foreign_keys(spec: TableSpec, namer: Namer) -> Iterator[model.ForeignKey]:
             columns=fk.columns,
             ref_table=fk.ref_table,
             ref_columns=fk.ref_columns,
+            ref_schema=_foreign_schema(fk.ref_schema, owned),
             on_delete=_ACTIONS[fk.on_delete],
             on_update=_ACTIONS[fk.on_update],
             deferrable=fk.deferrable,

@@ -8,11 +8,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pgevolve.errors import Problem, SpecError
+from pgevolve import model
+from pgevolve.errors import Problem, SpecError, did_you_mean
 from pgevolve.source.marked_yaml import Document, NodePath, load_document
-from pgevolve.source.project import EnumSpec, Project, enum_specs, table_spec
+from pgevolve.source.project import EnumSpec, Project, enum_specs, schema_specs, table_spec
 from pgevolve.source.semantic import check_project
 from pgevolve.source.validate import FileKind, schema_problems, without_unknown_keys
+from pgevolve.source.yaml_limits import MAX_FILE_BYTES
+from pgevolve.sqltext.prerequisites import FILE_NAME as PREREQUISITES_FILE
+from pgevolve.sqltext.prerequisites import PrerequisiteError, parse_prerequisites
 
 PROJECT_FILE = "pgevolve.yaml"
 MAX_FILES = 10_000  # table files, and shape files, per project
@@ -43,19 +47,79 @@ def load_project(schema_dir: Path) -> Project:
     tables = [_read(path, "tableFile", problems) for path in _yaml_files(schema_dir, "tables", problems)]
     shapes = [_read(path, "shapeFile", problems) for path in _yaml_files(schema_dir, "shapes", problems)]
     project = _assemble(schema_dir, project_file, tables, shapes, problems)
-    problems += check_project(
-        project,
-        broken_tables=frozenset(r.name("table") for r in tables if not r.valid),
-        broken_shapes=frozenset(r.name("shape") for r in shapes if not r.valid),
-    )
+    project = replace(project, prerequisites=_prerequisites(schema_dir / PREREQUISITES_FILE, project.schema, problems))
+    project = _by_schema(project, _schema_settings(project_file), problems)
+    for part in project.parts:
+        problems += check_project(
+            part,
+            broken_tables=frozenset(r.name("table") for r in tables if not r.valid),
+            broken_shapes=frozenset(r.name("shape") for r in shapes if not r.valid),
+        )
     problems.sort(key=lambda p: (p.file, p.line, p.column))
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems)
     return replace(project, warnings=tuple(problems))
 
 
+def _prerequisites(path: Path, schema: str, problems: list[Problem]) -> tuple[model.Prerequisite, ...]:
+    """schema/prerequisites.sql, when there is one: the objects the tables need that the format does not manage."""
+    if not path.is_file():
+        return ()
+    if not _inside(path, path.parent):
+        problems.append(_outside_problem(path))
+        return ()
+    if path.stat().st_size > MAX_FILE_BYTES:
+        problems.append(Problem(file=str(path), line=0, column=0, message=f"{path.stat().st_size:,} bytes; "
+                                f"pgevolve reads files of at most {MAX_FILE_BYTES:,} bytes"))
+        return ()
+    try:
+        return parse_prerequisites(path.read_text(encoding="utf-8"), schema)
+    except PrerequisiteError as exc:
+        problems.append(Problem(file=str(path), line=exc.line, column=1, message=str(exc), hint=exc.hint))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(file=str(path), line=0, column=0, message=f"cannot be read: {exc}"))
+    return ()
+
+
+def _schema_settings(project_file: _Read | None) -> dict[str, dict[str, EnumSpec]]:
+    if project_file is None or project_file.doc is None or not project_file.valid:
+        return {}
+    return schema_specs(project_file.doc.data)
+
+
+def _by_schema(project: Project, schemas: dict[str, dict[str, EnumSpec]], problems: list[Problem]) -> Project:
+    """The project's tables split by owned schema: its own, and one project per other schema (``others``).
+
+    Each part keeps the prerequisites (their domains and types are column types everywhere; the project's
+    schema creates them) and sees the other owned schemas as external ones: a foreign key into another is
+    written with its schema (``references: { schema: ..., table: ..., columns: [...] }``), as one into an
+    external schema.
+    """
+    owned = (project.schema, *(s for s in schemas if s != project.schema))
+    tables: dict[str, list[Any]] = {s: [] for s in owned}
+    for table in project.tables:
+        where = table.schema or project.schema
+        if where in tables:
+            tables[where].append(table)
+            continue
+        hint = did_you_mean(where, owned)
+        problems.append(table.doc.problem(("schema",), f"schema '{where}' is not owned by the project",
+                                          value=where, hint=hint or f"add it to pgevolve.yaml: schemas: [{where}]"))
+
+    def external(schema: str) -> tuple[str, ...]:
+        return (*project.external_schemas, *(s for s in owned if s != schema))
+
+    others = tuple(
+        replace(project, schema=schema, tables=tuple(tables[schema]), enums=schemas[schema], extensions=(),
+                extension_schemas={}, project_doc=None, external_schemas=external(schema))
+        for schema in owned[1:])
+    return replace(project, tables=tuple(tables[project.schema]), external_schemas=external(project.schema),
+                   others=others)
+
+
 def _yaml_files(schema_dir: Path, name: str, problems: list[Problem]) -> list[Path]:
-    """The YAML files of tables/ or shapes/; a problem for what looks like one and cannot be read as one."""
+    """The YAML files of tables/ or shapes/ and their folders (tables/<schema>/ for another owned schema's
+    tables); a problem for what looks like one and cannot be read as one."""
     directory = schema_dir / name
     if not directory.exists() and not directory.is_symlink():
         return []
@@ -64,7 +128,7 @@ def _yaml_files(schema_dir: Path, name: str, problems: list[Problem]) -> list[Pa
                                 "directory (or a symbolic link to nothing)", hint=f"make {directory.name}/ a "
                                 "directory with one YAML file per table or shape"))
         return []
-    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+    files = sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
     if len(files) > MAX_FILES:
         problems.append(Problem(file=str(directory), line=0, column=0, message=f"{len(files):,} YAML files; "
                                 f"pgevolve reads at most {MAX_FILES:,} per directory"))
@@ -130,7 +194,9 @@ def _assemble(
             problems += _add_shape(shape_docs, read.doc)
     return Project(
         schema=settings["schema"],
-        extensions=tuple(settings.get("extensions") or ()),
+        extensions=tuple(e if isinstance(e, str) else e["name"] for e in settings.get("extensions") or ()),
+        external_schemas=tuple(settings.get("external_schemas") or ()),
+        extension_schemas={e["name"]: e["schema"] for e in settings.get("extensions") or () if isinstance(e, dict)},
         enums=settings["enums"],
         tables=tuple(table_spec(r.doc) for r in tables if r.valid and r.doc is not None),
         shapes={name: doc.data for name, doc in shape_docs.items()},

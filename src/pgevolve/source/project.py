@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pgevolve import model
 from pgevolve.errors import Problem
 from pgevolve.source.marked_yaml import Document, NodePath
+from pgevolve.sqltext.prerequisites import declared_types
+from pgevolve.sqltext.type_names import Declared
 
 Scalar = str | int | float | bool
 _COLUMN_KEYS = (
@@ -30,7 +33,7 @@ class ColumnSpec:
     default: Scalar | None = None  # SQL text, or a bare YAML number / boolean
     primary_key: bool = False
     unique: bool = False
-    references: str | None = None  # "table.column"
+    references: str | None = None  # "table.column", or "schema.table.column" (an external schema)
     on_delete: str = "no action"
     on_update: str = "no action"
     enum: tuple[str, ...] | None = None
@@ -52,8 +55,14 @@ class ColumnSpec:
         """(table, column) of ``references``."""
         if self.references is None:
             return None
-        table, _, column = self.references.partition(".")
-        return table, column
+        parts = self.references.split(".")
+        return parts[-2], parts[-1]
+
+    @property
+    def reference_schema(self) -> str | None:
+        """The schema of ``references: schema.table.column``; None when written table.column."""
+        parts = (self.references or "").split(".")
+        return parts[0] if len(parts) == 3 else None
 
     @property
     def promotion(self) -> tuple[str, str] | None:
@@ -90,6 +99,7 @@ class CheckSpec:
 class ForeignKeySpec:
     columns: tuple[str, ...]
     ref_table: str
+    ref_schema: str | None = None  # None: the owned schema
     ref_columns: tuple[str, ...]
     on_delete: str = "no action"
     on_update: str = "no action"
@@ -134,6 +144,7 @@ class TableSpec:
     columns: tuple[ColumnSpec, ...]
     description: str | None = None
     renamed_from: str | None = None
+    schema: str | None = None  # the owned schema it lives in; None: the project's schema
     primary_key: KeySpec | None = None
     uniques: tuple[KeySpec, ...] = ()
     checks: tuple[CheckSpec, ...] = ()
@@ -185,6 +196,8 @@ class Project:
 
     schema: str
     extensions: tuple[str, ...] = ()
+    extension_schemas: dict[str, str] = field(default_factory=dict)  # name -> schema, when written { name, schema }
+    external_schemas: tuple[str, ...] = ()  # schemas whose tables foreign keys reference, never planned
     enums: dict[str, EnumSpec] = field(default_factory=dict)
     tables: tuple[TableSpec, ...] = ()
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict)  # shape name -> the shape file's data
@@ -192,20 +205,48 @@ class Project:
     root: Path = Path("schema")
     project_doc: Document | None = None
     shape_docs: dict[str, Document] = field(default_factory=dict)
+    prerequisites: tuple[model.Prerequisite, ...] = ()  # schema/prerequisites.sql, in the file's order
+    # The other owned schemas (schemas: in pgevolve.yaml), each a project of its own tables and enums whose
+    # external_schemas include every other owned schema; their tables say ``schema:``. Compiled one by one.
+    others: tuple[Project, ...] = ()
+
+    @property
+    def owned_schemas(self) -> tuple[str, ...]:
+        """Every schema the project owns: its schema first."""
+        return (self.schema, *(p.schema for p in self.others))
+
+    @property
+    def parts(self) -> tuple[Project, ...]:
+        """This project and the other schemas' ones."""
+        return (self, *self.others)
+
+    @property
+    def declared(self) -> Declared:
+        """The domains and types that prerequisites.sql creates: usable as column types."""
+        return Declared(self.schema, declared_types(self.prerequisites))
 
     def table(self, name: str) -> TableSpec | None:
         """The table called ``name``, or None."""
         return next((t for t in self.tables if t.name == name), None)
 
 
-def enum_specs(data: dict[str, Any]) -> dict[str, EnumSpec]:
-    """The project file's ``enums``: a list of values, or a mapping with values and description."""
+def enum_specs(data: dict[str, Any], at: NodePath = ()) -> dict[str, EnumSpec]:
+    """The project file's ``enums`` (at ``at``): a list of values, or a mapping with values and description."""
     enums = {}
     for name, value in (data.get("enums") or {}).items():
         values = value if isinstance(value, list) else value["values"]
         description = None if isinstance(value, list) else value.get("description")
-        enums[name] = EnumSpec(name=name, values=tuple(values), description=description, path=("enums", name))
+        enums[name] = EnumSpec(name=name, values=tuple(values), description=description, path=(*at, "enums", name))
     return enums
+
+
+def schema_specs(data: dict[str, Any]) -> dict[str, dict[str, EnumSpec]]:
+    """The project file's ``schemas``: the other owned schemas, each with its enum types."""
+    found: dict[str, dict[str, EnumSpec]] = {}
+    for i, item in enumerate(data.get("schemas") or ()):
+        name = item if isinstance(item, str) else item["name"]
+        found[name] = {} if isinstance(item, str) else enum_specs(item, ("schemas", i))
+    return found
 
 
 def table_spec(doc: Document) -> TableSpec:
@@ -218,6 +259,7 @@ def table_spec(doc: Document) -> TableSpec:
         columns=tuple(_column(name, raw) for name, raw in data["columns"].items()),
         description=data.get("description"),
         renamed_from=data.get("renamed_from"),
+        schema=data.get("schema"),
         primary_key=_key(pk, ("primary_key",)) if pk is not None else None,
         uniques=tuple(_key(u, ("unique", i)) for i, u in enumerate(data.get("unique") or ())),
         checks=tuple(_check(c, ("checks", i)) for i, c in enumerate(data.get("checks") or ())),
@@ -258,6 +300,7 @@ def _foreign_key(value: dict[str, Any], path: NodePath) -> ForeignKeySpec:
     return ForeignKeySpec(
         columns=tuple(value["columns"]),
         ref_table=value["references"]["table"],
+        ref_schema=value["references"].get("schema"),
         ref_columns=tuple(value["references"]["columns"]),
         on_delete=value.get("on_delete", "no action"),
         on_update=value.get("on_update", "no action"),

@@ -39,7 +39,7 @@ def check_project(project: Project, *, broken_tables: frozenset[str], broken_sha
     tables, problems = _first_of_each(project.tables)
     types: dict[tuple[str, str], ResolvedType] = {}
     for table in tables.values():
-        resolved, type_problems = resolve_column_types(table, project.enums)
+        resolved, type_problems = resolve_column_types(table, project.enums, project.declared)
         types.update({(table.name, column): t for column, t in resolved.items()})
         problems += type_problems
     ctx = Context(project=project, tables=tables, types=types, broken_tables=broken_tables,

@@ -10,21 +10,29 @@ from pgevolve.source.marked_yaml import NodePath
 from pgevolve.source.project import ColumnSpec, TableSpec
 from pgevolve.source.validate import describe
 from pgevolve.sqltext.fragments import collation_sql
-from pgevolve.sqltext.type_names import ResolvedType, TypeNameError, is_integer, is_text_like, resolve_type
+from pgevolve.sqltext.type_names import (
+    Declared,
+    ResolvedType,
+    TypeNameError,
+    is_integer,
+    is_text_like,
+    resolve_type,
+)
 
 # Keys that make no sense on pgevolve's own jsonb columns, which fix their type, default and nullability.
 _NOT_ON_SPECIAL = ("default", "enum", "shape", "items", "identity", "generated", "references", "primary_key",
                    "unique", "collation")
 
 
-def resolve_column_types(table: TableSpec, enums: Collection[str]) -> tuple[dict[str, ResolvedType], list[Problem]]:
+def resolve_column_types(table: TableSpec, enums: Collection[str],
+                         declared: Declared | None = None) -> tuple[dict[str, ResolvedType], list[Problem]]:
     """The resolved type of every column whose type is known; errors for the others."""
     types: dict[str, ResolvedType] = {}
     problems: list[Problem] = []
     for column in table.columns:
         path = (*column.path, "type")
         try:
-            types[column.name] = resolve_type(column.type, enums)
+            types[column.name] = resolve_type(column.type, enums, declared)
         except TypeNameError as exc:
             problems.append(table.doc.problem(path, f"{describe(path)}: {exc}", value=column.type, hint=exc.hint))
     return types, problems

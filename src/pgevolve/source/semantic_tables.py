@@ -13,7 +13,7 @@ from pgevolve.source.validate import describe
 from pgevolve.sqltext import ident
 from pgevolve.sqltext.expressions import index_key_name
 from pgevolve.sqltext.fragments import opclass_sql
-from pgevolve.sqltext.type_names import SERIAL_BASE, fk_compatible
+from pgevolve.sqltext.type_names import SERIAL_BASE, fk_compatible, fk_narrower
 
 # PostgreSQL's MaxHeapAttributeNumber: no table can have more columns.
 MAX_COLUMNS = 1600
@@ -26,6 +26,7 @@ class _Reference:
     columns: tuple[str, ...]
     ref_table: str
     ref_columns: tuple[str, ...]
+    ref_schema: str | None  # None: the owned schema
     actions: dict[str, str]  # "on_delete" / "on_update" -> action
     path: NodePath  # the FK (table-level) or the column's `references`
     table_path: NodePath
@@ -175,13 +176,15 @@ def _references(table: TableSpec) -> list[_Reference]:
         path = (*column.path, "references")
         actions = {"on_delete": column.on_delete, "on_update": column.on_update}
         found.append(_Reference(columns=(column.name,), ref_table=ref_table, ref_columns=(ref_column,),
-                                actions=actions, path=path, table_path=path, column_paths=(path,)))
+                                ref_schema=column.reference_schema, actions=actions,
+                                path=path, table_path=path, column_paths=(path,)))
     for fk in table.foreign_keys:
         ref_path = (*fk.path, "references")
         actions = {"on_delete": fk.on_delete, "on_update": fk.on_update}
         column_paths = tuple((*ref_path, "columns", i) for i in range(len(fk.ref_columns)))
         found.append(_Reference(columns=fk.columns, ref_table=fk.ref_table, ref_columns=fk.ref_columns,
-                                actions=actions, path=fk.path, table_path=(*ref_path, "table"),
+                                ref_schema=fk.ref_schema, actions=actions,
+                                path=fk.path, table_path=(*ref_path, "table"),
                                 column_paths=column_paths))
     return found
 
@@ -189,6 +192,8 @@ def _references(table: TableSpec) -> list[_Reference]:
 def _reference(ctx: Context, table: TableSpec, ref: _Reference) -> list[Problem]:
     doc = table.doc
     local = [] if ref.path[-1] == "references" else _columns_exist(table, [(ref.path, ref.columns)])
+    if ref.ref_schema not in (None, ctx.project.schema):
+        return local + _external(ctx, table, ref)
     target = ctx.tables.get(ref.ref_table)
     if target is None:
         if ref.ref_table in ctx.broken_tables:
@@ -208,6 +213,17 @@ def _reference(ctx: Context, table: TableSpec, ref: _Reference) -> list[Problem]
     return _types_match(ctx, table, target, ref) + _unique_target(table, target, ref) + _set_null(ctx, table, ref)
 
 
+def _external(ctx: Context, table: TableSpec, ref: _Reference) -> list[Problem]:
+    """A table of another schema: that schema is named external (its tables are not the project's to check:
+    PostgreSQL says when one is missing)."""
+    if ref.ref_schema in ctx.project.external_schemas:
+        return []
+    where = ref.path if ref.path[-1] == "references" else (*ref.path, "references", "schema")
+    return [table.doc.problem(where, f"{describe(where)} names schema '{ref.ref_schema}', which pgevolve.yaml does "
+                              "not list in external_schemas", value=ref.ref_schema,
+                              hint=f"add it: external_schemas: [{ref.ref_schema}]")]
+
+
 def _renamed_hint(ctx: Context, name: str) -> str | None:
     renamed = next((t.name for t in ctx.tables.values() if t.renamed_from == name), None)
     return f"table '{name}' is renamed to '{renamed}'" if renamed else None
@@ -217,7 +233,16 @@ def _types_match(ctx: Context, table: TableSpec, target: TableSpec, ref: _Refere
     problems = []
     for column, ref_column, path in zip(ref.columns, ref.ref_columns, ref.column_paths, strict=True):
         mine, theirs = ctx.column_type(table.name, column), ctx.column_type(target.name, ref_column)
-        if mine is None or theirs is None or fk_compatible(mine, theirs):
+        if mine is None or theirs is None or "declared" in (mine.kind, theirs.kind):
+            continue  # a domain's base type is the prerequisites' business: PostgreSQL says if it does not fit
+        if fk_compatible(mine, theirs):
+            if fk_narrower(mine, theirs):
+                # PostgreSQL accepts it (one operator family); a key past the narrower range cannot be referenced.
+                problems.append(table.doc.problem(
+                    path, f"column '{column}' is {mine.canonical} but {target.name}.{ref_column} is "
+                    f"{theirs.canonical}: rows whose key is past {mine.canonical}'s range cannot be referenced",
+                    hint=f"write type: {SERIAL_BASE.get(theirs.canonical, theirs.canonical)} on column '{column}'",
+                    severity="warning"))
             continue
         wanted = SERIAL_BASE.get(theirs.canonical, theirs.canonical)
         problems.append(table.doc.problem(

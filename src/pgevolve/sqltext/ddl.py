@@ -17,13 +17,11 @@ from typing import assert_never
 from pgevolve import model
 from pgevolve.errors import UnsafeSql
 from pgevolve.sqltext import storage
-from pgevolve.sqltext.expression_facts import nextval_sequence
 from pgevolve.sqltext.fragments import collation_sql, default_sql, expression_sql, opclass_sql, safe_type
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal, sequence_name
 from pgevolve.sqltext.type_changes import parse_type
 from pgevolve.sqltext.type_names import SERIAL_TYPES, enum_reference
 
-_SERIAL_OF = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
 # The index access methods the format and the catalog reader know: written bare, never from free text.
 INDEX_METHODS = ("btree", "hash", "gist", "spgist", "gin", "brin")
 
@@ -84,14 +82,14 @@ def drop_type(name: str, scope: Scope) -> str:
 # -- tables and columns -------------------------------------------------------------------------
 
 def serial_type(table: str, column: model.Column) -> str | None:
-    """serial/bigserial/smallserial when the column is one (declared so, or read back from a catalog)."""
-    if column.type.lower() in SERIAL_TYPES:
-        return column.type.lower()
-    sequence = nextval_sequence(column.default)
-    own = sequence_name(table, column.name)
-    if sequence is None or sequence.rsplit(".", 1)[-1].strip('"') != own:
-        return None
-    return _SERIAL_OF.get(parse_type(column.type).base)
+    """serial/bigserial/smallserial when the column is declared so (the catalog reader spells a true serial so).
+
+    Only the type says it: a ``nextval('item_id_seq')`` default on an integer column is a standalone
+    sequence the column draws from, kept as it is even when its name looks like a serial's (issue 11
+    item 6): turning it into ``serial`` would make the sequence owned, restart it and change its type.
+    """
+    del table  # kept for the callers' symmetry with sequence_name(table, column)
+    return column.type.lower() if column.type.lower() in SERIAL_TYPES else None
 
 
 def column_definition(table: str, column: model.Column, scope: Scope) -> str:
@@ -260,6 +258,18 @@ def create_owned_sequence(table: str, column: model.Column, scope: Scope) -> str
     owner = f"{scope.name(table)}.{quote_ident(column.name)}"
     as_type = serial_base(column.type)
     return f"CREATE SEQUENCE IF NOT EXISTS {sequence} AS {as_type} OWNED BY {owner}"
+
+
+def own_sequence(table: str, column: model.Column, scope: Scope) -> str:
+    """ALTER SEQUENCE ... AS ... OWNED BY: a standalone sequence of a serial's name becomes the column's."""
+    sequence = scope.name(sequence_name(table, column.name))
+    owner = f"{scope.name(table)}.{quote_ident(column.name)}"
+    return f"ALTER SEQUENCE {sequence} AS {serial_base(column.type)} OWNED BY {owner}"
+
+
+def disown_sequence(name: str, scope: Scope) -> str:
+    """ALTER SEQUENCE ... OWNED BY NONE: a serial's sequence becomes a standalone one."""
+    return f"ALTER SEQUENCE {scope.name(name)} OWNED BY NONE"
 
 
 def serial_base(type_text: str) -> str:
@@ -439,14 +449,68 @@ def comment_on(target: str, table: str | None, name: str, comment: str | None, s
 
 # -- the whole schema -------------------------------------------------------------------------
 
-def schema_sql(db: model.Database) -> str:
-    """DDL that builds ``db`` in an empty database: runs as-is with ``psql -v ON_ERROR_STOP=1``."""
+def extension_statements(db: model.Database) -> list[str]:
+    """CREATE EXTENSION IF NOT EXISTS for each listed one, after the schemas they are installed in."""
+    scope = Scope.of(db)
+    schemas = sorted({e.schema for e in db.extensions if e.schema} - {db.schema})
+    extensions = [create_extension(e, scope) for e in model.sort_by_name(db.extensions)]
+    return [*(create_schema(s) for s in schemas), *extensions]
+
+
+def external_table_stubs(db: model.Database, owned: Iterable[str] = ()) -> list[str]:
+    """For the scratch database only: a stand-in for each table of an external schema that a foreign key
+    references, with the referenced columns (typed like the referencing ones) and a UNIQUE on each set, so
+    that the foreign keys build there and read back as they do on the target (where the real table is)."""
+    scope = Scope.of(db)
+    columns: dict[tuple[str, str], dict[str, str]] = {}
+    keys: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+    for table in model.sort_by_name(db.tables):
+        for fk in model.sort_by_name(table.foreign_keys):
+            if fk.ref_schema is None or fk.ref_schema == db.schema or fk.ref_schema in owned:
+                continue
+            target = (fk.ref_schema, fk.ref_table)
+            for mine, theirs in zip(fk.columns, fk.ref_columns, strict=True):
+                column = table.column(mine)
+                typed = scope.type(serial_base(column.type)) if column is not None else "text"
+                columns.setdefault(target, {}).setdefault(theirs, typed)
+            if fk.ref_columns not in keys.setdefault(target, []):
+                keys[target].append(fk.ref_columns)
+    statements = [create_schema(s) for s in sorted({s for s, _ in columns})]
+    for (schema, name), definitions in sorted(columns.items()):
+        lines = [f"{quote_ident(c)} {t}" for c, t in definitions.items()]
+        lines += [f"UNIQUE ({_columns(k)})" for k in keys[(schema, name)]]
+        statements.append(f"CREATE TABLE IF NOT EXISTS {qualify(schema, name)} ({', '.join(lines)})")
+    return statements
+
+
+def prerequisites_sql(prerequisites: Sequence[model.Prerequisite]) -> list[str]:
+    """schema/prerequisites.sql's statements for a build from empty: function bodies are checked when they run
+    (a function may name a table that is created after it)."""
+    if not prerequisites:
+        return []
+    return ["SET check_function_bodies = off", *(p.sql for p in prerequisites), "RESET check_function_bodies"]
+
+
+def schema_sql(db: model.Database, *, prerequisites: bool = True) -> str:
+    """DDL that builds ``db`` in an empty database: runs as-is with ``psql -v ON_ERROR_STOP=1``.
+
+    ``prerequisites``: with the statements of schema/prerequisites.sql (after the enums, before the tables).
+    """
+    sections = schema_sections(db, prerequisites=prerequisites)
+    return "".join("".join(f"{s};\n" for s in section) + "\n" for section in sections if section)
+
+
+def schema_sections(db: model.Database, *, prerequisites: bool = True) -> list[list[str]]:
+    """The statements of ``schema_sql`` in its fixed sections (schema, extensions, enums, prerequisites, tables,
+    indexes, replica identities, foreign keys, comments, sync triggers): several owned schemas are built
+    section by section, each under its own search_path, so that a foreign key finds every table."""
     scope = Scope.of(db)
     tables = model.sort_by_name(db.tables)
     sections = [
         [create_schema(db.schema)] if db.schema != "public" else [],
-        [create_extension(e, scope) for e in model.sort_by_name(db.extensions)],
+        extension_statements(db),
         [create_enum(e, scope) for e in model.sort_by_name(db.enums)],
+        prerequisites_sql(db.prerequisites) if prerequisites else [],
         [create_table(t, scope) for t in tables],
         # Indexes before foreign keys: a foreign key may reference a unique index that is no constraint.
         [create_index(t.name, i, scope, concurrently=False) for t in tables for i in model.sort_by_name(t.indexes)],
@@ -457,7 +521,7 @@ def schema_sql(db: model.Database) -> str:
         list(_comments(db, scope)),
         list(_sync_triggers(db, scope)),
     ]
-    return "".join("".join(f"{s};\n" for s in section) + "\n" for section in sections if section)
+    return sections
 
 
 def _sync_triggers(db: model.Database, scope: Scope) -> Iterable[str]:

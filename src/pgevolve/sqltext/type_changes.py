@@ -119,3 +119,17 @@ def _other_pair(a: TypeName, b: TypeName) -> Conversion:
     if a.base in numeric_like and b.base in numeric_like:
         return Conversion.ROUNDING  # to an integer, a float or a scale: fractional or low digits are lost
     return Conversion.EXPLICIT
+
+
+def through_text(old: str, new: str) -> bool:
+    """Whether a column changes from one user-defined type (an enum or domain of another schema) to another:
+    PostgreSQL has no cast between two enums, so the value goes through text (``col::text::new``)."""
+    from pgevolve.sqltext.type_names import TypeNameError, resolve_type
+
+    def user_defined(text: str) -> bool:
+        try:
+            return resolve_type(text).kind == "declared"
+        except TypeNameError:
+            return True
+
+    return old != new and user_defined(old) and user_defined(new)

@@ -21,10 +21,11 @@ import pglast
 from pglast import ast
 
 from pgevolve.errors import did_you_mean
+from pgevolve.sqltext.expression_facts import server_ident
 from pgevolve.sqltext.expressions import string_names
 from pgevolve.sqltext.ident import quote_name
 
-TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags"]
+TypeKind = Literal["builtin", "serial", "enum", "extension", "custom_fields", "tags", "declared"]
 
 # Internal name -> format_type spelling, for types that take no modifier.
 _PLAIN = {
@@ -135,6 +136,33 @@ class ResolvedType:
     extension: str | None = None  # the extension the type comes from
 
 
+@dataclass(frozen=True, slots=True)
+class DeclaredType:
+    """A type the project declares outside the format (a domain or type of schema/prerequisites.sql):
+    its schema (None: the owned schema) and name."""
+
+    schema: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """The declared types and the owned schema they are spelled against (format_type's search_path)."""
+
+    schema: str
+    types: frozenset[DeclaredType] = frozenset()
+
+    def find(self, names: list[str]) -> str | None:
+        """format_type's spelling of ``[schema.]name`` when it is declared, else None."""
+        schema = names[0] if len(names) > 1 else self.schema
+        if DeclaredType(schema, names[-1]) not in self.types and not (
+                schema == self.schema and DeclaredType(None, names[-1]) in self.types):
+            return None
+        if schema == self.schema:
+            return server_ident(names[-1])
+        return f"{server_ident(schema)}.{server_ident(names[-1])}"
+
+
 class TypeNameError(ValueError):
     """A type text that is not a type pgevolve can use; carries a hint."""
 
@@ -143,8 +171,11 @@ class TypeNameError(ValueError):
         self.hint = hint
 
 
-def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
-    """The canonical type for a column's ``type:``; TypeNameError when there is none."""
+def resolve_type(text: str, enums: Collection[str] = (), declared: Declared | None = None) -> ResolvedType:
+    """The canonical type for a column's ``type:``; TypeNameError when there is none.
+
+    ``declared``: the domains and types of schema/prerequisites.sql, usable by name or ``schema.name``.
+    """
     stripped = text.strip()
     if len(stripped) > _MAX_TYPE_CHARACTERS:
         raise TypeNameError(f"a type of {len(stripped):,} characters is no type pgevolve reads")
@@ -156,7 +187,7 @@ def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
     if enum is not None:
         return enum
     type_name = _parse(stripped)
-    return _from_type_name(text, type_name, enums)
+    return _from_type_name(text, type_name, enums, declared)
 
 
 def canonical_type(text: str, enums: Collection[str] = ()) -> str:
@@ -214,15 +245,31 @@ def enum_reference(text: str, enums: frozenset[str], schema: str) -> tuple[str, 
     return (text, dims) if text in enums else None
 
 
-def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
-    """Whether a foreign key from one type to the other is accepted (same type, serial <-> its integer)."""
-    # PostgreSQL needs an equality operator between the two types; modifiers do not matter
-    # (varchar(20) may reference varchar(40)), and text and varchar share text's operators.
-    def family(t: ResolvedType) -> tuple[str, bool]:
-        base = SERIAL_BASE.get(t.base, t.base)
-        return ("text" if base == "character varying" else base), t.is_array
+_INTEGER_WIDTHS = {"smallint": 2, "integer": 4, "bigint": 8}
 
-    return family(referencing) == family(referenced)
+
+def fk_compatible(referencing: ResolvedType, referenced: ResolvedType) -> bool:
+    """Whether a foreign key from one type to the other is accepted: the same type family.
+
+    PostgreSQL needs an equality operator of the referenced key's operator family between the two
+    types; modifiers do not matter (varchar(20) may reference varchar(40)), text and varchar share
+    text's operators, and smallint, integer and bigint (serials included) are one family
+    (``integer_ops``): ``integer REFERENCES t (bigint)`` is accepted (see ``fk_narrower``).
+    """
+    return _fk_family(referencing) == _fk_family(referenced)
+
+
+def fk_narrower(referencing: ResolvedType, referenced: ResolvedType) -> bool:
+    """Whether an integer-family referencing column is narrower than the key it references."""
+    mine, theirs = (SERIAL_BASE.get(t.base, t.base) for t in (referencing, referenced))
+    return _INTEGER_WIDTHS.get(mine, 0) < _INTEGER_WIDTHS.get(theirs, 0) and mine in _INTEGER_WIDTHS
+
+
+def _fk_family(t: ResolvedType) -> tuple[str, bool]:
+    base = SERIAL_BASE.get(t.base, t.base)
+    if base in _INTEGER_WIDTHS:
+        base = "integer"
+    return ("text" if base == "character varying" else base), t.is_array
 
 
 def is_text_like(t: ResolvedType) -> bool:
@@ -272,18 +319,28 @@ def _other_clauses(stmt: ast.SelectStmt) -> bool:
     return any(getattr(stmt, name) for name in getattr(type(stmt), "__slots__", ()) if name != "targetList")
 
 
-def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str]) -> ResolvedType:
+def _from_type_name(text: str, type_name: ast.TypeName, enums: Collection[str],
+                    declared: Declared | None = None) -> ResolvedType:
     names = string_names(type_name.names)
     name = names[-1]
     schema = names[0] if len(names) > 1 else None
     modifiers = _modifiers(text, type_name)
     is_array = bool(type_name.arrayBounds)
+    found = declared.find(names) if declared is not None and schema != "pg_catalog" and len(names) <= 2 else None
+    if found is not None:
+        if modifiers:
+            raise TypeNameError(f"'{text}': a domain or declared type takes no modifier")
+        return _make(found, found, "declared", is_array)
     if schema not in (None, "pg_catalog") and name not in EXTENSION_TYPES:
-        raise TypeNameError(f"unknown type '{text}'", "schema-qualified types are not supported; use a project enum")
+        raise TypeNameError(f"unknown type '{text}'", "a type of another schema is declared in "
+                            "schema/prerequisites.sql (CREATE TYPE / CREATE DOMAIN), or is a project enum")
     if name in _SERIAL:
         return _serial(text, name, modifiers, is_array)
     if name in EXTENSION_TYPES:
-        return _make(name + modifier_text(modifiers), name, "extension", is_array, extension=EXTENSION_TYPES[name])
+        # An extension installed in another schema: format_type names its types with that schema.
+        where = f"{server_ident(schema)}." if schema not in (None, "pg_catalog") else ""
+        return _make(where + name + modifier_text(modifiers), name, "extension", is_array,
+                     extension=EXTENSION_TYPES[name])
     base, canonical = _builtin(text, name, modifiers, enums)
     return _make(canonical, base, "builtin", is_array)
 

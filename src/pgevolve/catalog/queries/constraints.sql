@@ -24,6 +24,12 @@ SELECT con.conrelid AS table_oid,
        con.convalidated AS valid,
        con.connoinherit AS no_inherit,
        con.confmatchtype AS match_type,
+       -- A foreign key is modelled when it references a plain table (of any schema): not a partitioned table,
+       -- a partition, an inheritance child or a table of an extension (unmanaged.sql lists those).
+       (ref.relkind = 'r' AND NOT ref.relispartition
+        AND NOT EXISTS (SELECT 1 FROM pg_inherits ri WHERE ri.inhrelid = ref.oid)
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ref.oid
+                        AND d.deptype = 'e')) AS ref_plain,
        -- PRIMARY KEY / UNIQUE: the INCLUDE columns and NULLS NOT DISTINCT of the index behind it
        -- (indnullsnotdistinct, PostgreSQL 15+, read through to_jsonb so that older servers read false).
        CASE WHEN con.contype IN ('p', 'u') THEN

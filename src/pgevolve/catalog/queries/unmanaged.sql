@@ -129,8 +129,10 @@ SELECT kind, name, detail, depends_on, setup FROM (
       -- NOT IN over one hashed set (pg_constraint has no index on conindid), as in indexes.sql.
       AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
     UNION ALL
-    -- Foreign keys of managed tables to a table that is not one (another schema, a partitioned table,
-    -- a partition, an inheritance child), or MATCH FULL: introspect.py leaves them out of the model.
+    -- Foreign keys of managed tables to a table that is not a plain one (a partitioned table, a partition,
+    -- an inheritance child, an extension's: in any schema), or MATCH FULL: introspect.py leaves them out of
+    -- the model (constraints.sql's ref_plain; kept in step). A plain table of the owned schema that is not
+    -- managed cannot be (tables.sql manages every plain table there).
     SELECT 'foreign key', con.conname, 'on ' || c.relname || ' references ' || con.confrelid::regclass::text
            || CASE WHEN con.confmatchtype = 'f' THEN ' MATCH FULL' ELSE '' END,
            NULL, NULL
@@ -140,7 +142,7 @@ SELECT kind, name, detail, depends_on, setup FROM (
     WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition AND con.contype = 'f'
       AND con.conparentid = 0
       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
-      AND (refns.nspname <> %(schema)s OR ref.relkind <> 'r' OR ref.relispartition OR con.confmatchtype <> 's'
+      AND (ref.relkind <> 'r' OR ref.relispartition OR con.confmatchtype <> 's'
            OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ref.oid)
            OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ref.oid
                       AND d.deptype = 'e'))

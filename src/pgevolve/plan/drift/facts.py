@@ -147,6 +147,8 @@ def differences(change: ch.Change, actual: model.Database) -> list[Difference]:
                                yaml=new or actual.schema)]
         case ch.CreateEnum(enum=enum):
             return [Difference(kind="enum", object=enum.name, property=None, live=None, yaml=_list(enum.values))]
+        case ch.CreatePrerequisite(prerequisite=item):
+            return [Difference(kind=item.kind, object=item.name, property=None, live=None, yaml=True)]
         case ch.DropEnum(enum=enum):
             return [Difference(kind="enum", object=enum.name, property=None, live=_list(enum.values), yaml=None)]
         case ch.AddEnumValue(enum=enum, value=value):

@@ -1,5 +1,5 @@
 -- The hands-off rule: indexes and foreign keys the format cannot express are reported by import and
--- plan, never dropped or rebuilt.
+-- plan, never dropped or rebuilt; the foreign key to auth.users is imported, with auth named external.
 CREATE EXTENSION pg_trgm;
 CREATE SCHEMA auth;
 CREATE TABLE auth.users (id uuid PRIMARY KEY);

@@ -1,0 +1,102 @@
+-- What the owned schema's managed tables need that the format does not manage, for `pgevolve import` to
+-- write as schema/prerequisites.sql: functions called by defaults, generated columns, CHECKs and indexes,
+-- domains and types (of any schema but pg_catalog) used as column types, sequences that defaults draw from;
+-- and, transitively, what those need (a domain's base type and CHECK functions, a function's argument and
+-- result types). Found through pg_depend from the tables, their columns' defaults, their constraints and
+-- their indexes. Left out: extension members, pg_catalog and information_schema, the owned schema's enums
+-- (pgevolve.yaml has them), identity sequences, tables' row types; a serial's own sequence is told by its
+-- owner (owner_table, owner_column) and left out by the caller, which knows the default names.
+-- create: the statement that creates it, names qualified. Ordered so that a rebuilt database reads back the same:
+-- sequences, enum types, domains (on a type or enum), functions (on any of them); then by schema and name.
+WITH RECURSIVE owned_tables AS (
+    -- the managed tables: tables.sql's conditions (partitions, inheritance children, extension tables aside)
+    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition
+      AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype = 'e')
+), roots AS (
+    SELECT 'pg_class'::regclass AS classid, oid AS objid FROM owned_tables
+    UNION ALL
+    SELECT 'pg_attrdef'::regclass, ad.oid FROM pg_attrdef ad WHERE ad.adrelid IN (SELECT oid FROM owned_tables)
+    UNION ALL
+    SELECT 'pg_constraint'::regclass, con.oid FROM pg_constraint con WHERE con.conrelid IN (SELECT oid FROM owned_tables)
+    UNION ALL
+    SELECT 'pg_class'::regclass, i.indexrelid FROM pg_index i WHERE i.indrelid IN (SELECT oid FROM owned_tables)
+), needed(classid, objid) AS (
+    SELECT d.refclassid, d.refobjid
+    FROM roots r JOIN pg_depend d ON d.classid = r.classid AND d.objid = r.objid
+    WHERE d.deptype = 'n' AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
+    UNION
+    -- what a needed type or function needs in turn (a domain's CHECK is a pg_constraint of the type)
+    SELECT d.refclassid, d.refobjid
+    FROM needed nd
+    JOIN pg_depend d ON (d.classid = nd.classid AND d.objid = nd.objid)
+                     OR (nd.classid = 'pg_type'::regclass AND d.classid = 'pg_constraint'::regclass
+                         AND d.objid IN (SELECT oid FROM pg_constraint WHERE contypid = nd.objid))
+    WHERE d.deptype = 'n' AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
+), extension_members AS (
+    SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+), objects AS (
+    -- arrays stand for their element type
+    SELECT DISTINCT CASE WHEN nd.classid = 'pg_type'::regclass THEN
+                        coalesce((SELECT NULLIF(t.typelem, 0) FROM pg_type t
+                                  WHERE t.oid = nd.objid AND t.typcategory = 'A'), nd.objid)
+                    ELSE nd.objid END AS objid, nd.classid
+    FROM needed nd
+)
+SELECT kind, name, create_sql AS create, schema, owner_table, owner_column FROM (
+    SELECT 4 AS rank, p.oid, 'function' AS kind, p.proname AS name, n.nspname AS schema, pg_get_functiondef(p.oid) AS create_sql,
+           NULL::name AS owner_table, NULL::name AS owner_column
+    FROM objects o JOIN pg_proc p ON o.classid = 'pg_proc'::regclass AND p.oid = o.objid
+    JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.prokind IN ('f', 'p')
+      AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
+    UNION ALL
+    SELECT 1, s.oid, 'sequence', s.relname, n.nspname,
+           format('CREATE SEQUENCE %%I.%%I AS %%s INCREMENT BY %%s MINVALUE %%s MAXVALUE %%s START WITH %%s CACHE %%s%%s',
+                  n.nspname, s.relname, format_type(seq.seqtypid, NULL), seq.seqincrement, seq.seqmin, seq.seqmax,
+                  seq.seqstart, seq.seqcache, CASE WHEN seq.seqcycle THEN ' CYCLE' ELSE '' END),
+           -- the column that owns it (serial): import leaves out a serial's own sequence
+           (SELECT t.relname FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid
+            WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype = 'a'
+              AND t.relnamespace = s.relnamespace),
+           (SELECT a.attname FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+            WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype = 'a')
+    FROM objects o JOIN pg_class s ON o.classid = 'pg_class'::regclass AND s.oid = o.objid AND s.relkind = 'S'
+    JOIN pg_sequence seq ON seq.seqrelid = s.oid
+    JOIN pg_namespace n ON n.oid = s.relnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid
+                      AND d.deptype = 'i')
+    UNION ALL
+    SELECT 3, t.oid, 'domain', t.typname, n.nspname,
+           format('CREATE DOMAIN %%I.%%I AS %%s', n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod))
+           || CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
+                   THEN ' COLLATE ' || (SELECT format('%%I.%%I', cn.nspname, co.collname) FROM pg_collation co
+                                        JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation)
+                   ELSE '' END
+           || CASE WHEN t.typdefault IS NOT NULL THEN ' DEFAULT ' || t.typdefault ELSE '' END
+           || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END
+           || coalesce((SELECT string_agg(format(' CONSTRAINT %%I %%s', con.conname, pg_get_constraintdef(con.oid)),
+                                          '' ORDER BY con.conname)
+                        FROM pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c'), ''),
+           NULL, NULL
+    FROM objects o JOIN pg_type t ON o.classid = 'pg_type'::regclass AND t.oid = o.objid AND t.typtype = 'd'
+    JOIN pg_type bt ON bt.oid = t.typbasetype
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
+    UNION ALL
+    SELECT 2, t.oid, 'type', t.typname, n.nspname,
+           format('CREATE TYPE %%I.%%I AS ENUM (%%s)', n.nspname, t.typname,
+                  (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+                   FROM pg_enum e WHERE e.enumtypid = t.oid)),
+           NULL, NULL
+    FROM objects o JOIN pg_type t ON o.classid = 'pg_type'::regclass AND t.oid = o.objid AND t.typtype = 'e'
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', %(schema)s)
+      AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
+) found
+ORDER BY rank, schema, name, create_sql
