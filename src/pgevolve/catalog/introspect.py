@@ -19,6 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from pgevolve import model
+from pgevolve.catalog.shadows import set_aside
 from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently
 from pgevolve.sqltext import ident
 
@@ -75,7 +76,8 @@ def read_model(conn: psycopg.Connection, schema: str, stats: QueryStats | None =
                              if c["table_oid"] in managed])
     indexes = _by_table(run_query(conn, "indexes", schema, stats))
     promotions = run_query(conn, "promotions", schema, stats)
-    return model.Database(
+    retypes = run_query(conn, "shadows", schema, stats)
+    return set_aside(model.Database(
         schema=schema,
         extensions=model.sort_by_name(
             [model.Extension(name=e["name"], schema=None if e["schema"] == schema else e["schema"])
@@ -87,7 +89,7 @@ def read_model(conn: psycopg.Connection, schema: str, stats: QueryStats | None =
                    schema) for t in tables
         ]),
         sync_triggers=tuple(sorted((_sync_trigger(p) for p in promotions), key=lambda s: (s.table, s.column))),
-    )
+    ), retypes)
 
 
 def _sync_trigger(row: dict[str, Any]) -> model.SyncTrigger:
@@ -135,7 +137,21 @@ def _table(row: dict[str, Any], columns: list[dict[str, Any]], constraints: list
         foreign_keys=model.sort_by_name([_foreign_key(f, schema) for f in by_type["f"]]),
         indexes=model.sort_by_name(indexes),
         comment=row["comment"],
+        row_count=_row_count(row),
     )
+
+
+# PostgreSQL's MaxHeapTuplesPerPage: no 8 kB heap page holds more than 291 rows (a row takes at least
+# its 24-byte header and a 4-byte line pointer), so a never-analyzed table holds at most size / 28 rows.
+_SMALLEST_ROW_BYTES = 28
+
+
+def _row_count(row: dict[str, Any]) -> model.RowCount | None:
+    if row.get("reltuples") is not None and row["reltuples"] >= 0:
+        return model.RowCount(rows=int(row["reltuples"]))
+    if row.get("heap_bytes") is not None:
+        return model.RowCount(rows=int(row["heap_bytes"]) // _SMALLEST_ROW_BYTES, source="size")
+    return None
 
 
 def _column(table: str, row: dict[str, Any]) -> model.Column:

@@ -21,6 +21,7 @@ from pgevolve.changes import (
     SetExtensionSchema,
 )
 from pgevolve.diff.enums import diff_enums, rebuild_enum_dependents
+from pgevolve.diff.online import online_changes
 from pgevolve.diff.promotions import diff_promotions
 from pgevolve.diff.renames import apply_renames
 from pgevolve.diff.tables import diff_tables
@@ -40,6 +41,7 @@ def diff(actual: model.Database, desired: model.Database, hints: model.Hints | N
     ]
     changes = _without_index_swaps(changes) if any(isinstance(c, ReplaceEnum) for c in changes) else changes
     changes += rebuild_enum_dependents(changes, renamed.actual, desired)
+    changes = online_changes(changes, renamed.actual, desired, hints or model.Hints())
     return changes + diff_promotions(renamed.actual, desired, changes)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from pgevolve import model
-from pgevolve.changes import AlterColumn, Change, DropColumn, DropTable, ReplaceEnum
+from pgevolve.changes import AlterColumn, Change, DropColumn, DropTable, ReplaceEnum, RetypeOnline
 
 if TYPE_CHECKING:
     from pgevolve.model import UnmanagedObject
@@ -55,6 +55,11 @@ def _touched(changes: Sequence[Change]) -> Iterator[tuple[str, str | None, str]]
             case ReplaceEnum(columns=columns):
                 for table, column in columns:
                     yield table, column.name, "changes the type of"
+            case RetypeOnline(tables=tables):
+                # The swap renames the column aside and drops it: a dependent would follow the old one.
+                for online in tables:
+                    for retyped in online.columns:
+                        yield online.name, retyped.new.name, "changes the type of (online: swaps in a new column)"
 
 
 def _actual_names(table: str, column: str | None, actual: model.Database,

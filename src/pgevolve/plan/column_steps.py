@@ -96,7 +96,11 @@ def _alter_type(change: AlterColumn, ctx: Context) -> Step:
     old, new = _plain(change.old), _plain(change.new)
     if "type" in change.changes:
         how = conversion(old.type, new.type)
+        if change.using is not None and how in (Conversion.COERCIBLE, Conversion.WIDENING):
+            how = Conversion.EXPLICIT  # the YAML's own conversion: a rewrite, which may fail on a row
         hazard, reason = _TYPE_HAZARD[how]
+        if change.using is not None:
+            reason += f" Each value is converted by the YAML's `using: {change.using}`."
         if how is Conversion.COERCIBLE and _expression_indexes(ctx.actual.table(change.table), change.old.name):
             # PostgreSQL reuses a plain index's storage on a binary-coercible change, but never
             # that of an index whose expressions or predicate use the column: those are rebuilt.
@@ -108,7 +112,10 @@ def _alter_type(change: AlterColumn, ctx: Context) -> Step:
         hazard, reason = Hazard.LOCKS, "A new collation rebuilds the column's indexes under an ACCESS EXCLUSIVE lock."
     # Without USING, PostgreSQL applies the assignment cast, which raises on a value too
     # long for varchar(n); an explicit cast (USING col::varchar(n)) would truncate silently.
-    sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT)
+    sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT,
+                                expression=change.using if "type" in change.changes else None)
+    if change.in_place is not None:
+        reason += " " + change.in_place
     return draft(Phase.COLUMNS, StepKind.ALTER_COLUMN_TYPE, f"{change.table}.{change.new.name}", sql, hazard, reason,
                  relations=(ctx.relation(change.table),))
 

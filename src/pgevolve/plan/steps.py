@@ -51,25 +51,28 @@ class Phase(IntEnum):
 
     SCHEMA = 1
     EXTENSIONS = 2
-    RENAMES = 3  # tables and columns, first: every later statement uses the desired names
-    DROP_FOREIGN_KEYS = 4
-    DROP_CONSTRAINTS = 5
-    DROP_INDEXES = 6
-    RENAME_KEYS = 7  # constraints and indexes, once the names they take are free
-    ENUMS = 8
-    TABLES = 9
-    COLUMNS = 10
-    CHECKS = 11  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
-    INDEXES = 12  # also the unique indexes that primary keys and UNIQUE constraints will use
-    VALIDATE_CHECKS = 13
-    NOT_NULL = 14  # after the CHECK (col IS NOT NULL) that proves it is validated
-    KEYS = 15  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
-    FOREIGN_KEYS = 16  # after every table and key they may reference
-    VALIDATE_FOREIGN_KEYS = 17
-    DROP_COLUMNS = 18
-    DROP_TABLES = 19
-    DROP_ENUMS = 20
-    COMMENTS = 21
+    # What an interrupted online type change left and no longer needs (its sync trigger names columns
+    # in its body), before any rename; the old column of a finished one, before a new one takes its name.
+    CLEANUP = 3
+    RENAMES = 4  # tables and columns, first: every later statement uses the desired names
+    DROP_FOREIGN_KEYS = 5
+    DROP_CONSTRAINTS = 6
+    DROP_INDEXES = 7
+    RENAME_KEYS = 8  # constraints and indexes, once the names they take are free
+    ENUMS = 9
+    TABLES = 10
+    COLUMNS = 11
+    CHECKS = 12  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
+    INDEXES = 13  # also the unique indexes that primary keys and UNIQUE constraints will use
+    VALIDATE_CHECKS = 14
+    NOT_NULL = 15  # after the CHECK (col IS NOT NULL) that proves it is validated
+    KEYS = 16  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
+    FOREIGN_KEYS = 17  # after every table and key they may reference
+    VALIDATE_FOREIGN_KEYS = 18
+    DROP_COLUMNS = 19
+    DROP_TABLES = 20
+    DROP_ENUMS = 21
+    COMMENTS = 22
 
 
 class StepKind(StrEnum):
@@ -87,6 +90,7 @@ class StepKind(StrEnum):
     ALTER_EXTENSION = "alter_extension"
     ALTER_FOREIGN_KEY = "alter_foreign_key"
     ALTER_SEQUENCE = "alter_sequence"
+    ANALYZE = "analyze"
     BACKFILL = "backfill"
     COMMENT = "comment"
     CREATE_ENUM = "create_enum"
@@ -114,6 +118,7 @@ class StepKind(StrEnum):
     DROP_SYNC_FUNCTION = "drop_sync_function"
     DROP_SYNC_TRIGGER = "drop_sync_trigger"
     DROP_TABLE = "drop_table"
+    LOCK_TABLES = "lock_tables"
     RENAME_COLUMN = "rename_column"
     RENAME_CONSTRAINT = "rename_constraint"
     RENAME_ENUM = "rename_enum"

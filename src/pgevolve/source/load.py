@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pgevolve.errors import Problem, SpecError
+from pgevolve.model import ONLINE_FROM_ROWS
 from pgevolve.source.marked_yaml import Document, load_document
 from pgevolve.source.project import EnumSpec, Project, enum_specs, table_spec
 from pgevolve.source.semantic import check_project
@@ -92,6 +93,7 @@ def _assemble(
         schema=settings["schema"],
         extensions=tuple(settings.get("extensions") or ()),
         enums=settings["enums"],
+        online_from_rows=int(settings.get("online_from_rows", ONLINE_FROM_ROWS)),
         tables=tuple(table_spec(r.doc) for r in tables if r.valid and r.doc is not None),
         shapes={name: doc.data for name, doc in shape_docs.items()},
         root=schema_dir,
