@@ -77,7 +77,7 @@ def online_changes(changes: list[Change], actual: model.Database, desired: model
             used |= set(progress)
             changes = _go_online(group, progress, actual, desired, changes, hints.online_from_rows)
         else:
-            notes = {id(c): _in_place_note(c, group, rows, refusal, hints.online_from_rows) for c in group}
+            notes = {id(c): _in_place_note(c, group, actual, refusal, hints.online_from_rows) for c in group}
             changes = [replace(c, in_place=notes[id(c)]) if isinstance(c, AlterColumn) and id(c) in notes else c
                        for c in changes]
     leftovers: list[Change] = [AbandonShadow(shadow=s) for s in actual.shadows if (s.table, s.column) not in used]
@@ -126,6 +126,18 @@ def _resumes(shadow: model.ShadowColumn, change: AlterColumn) -> bool:
 def _rows(actual: model.Database, table: str) -> int:
     found = actual.table(table)
     return found.row_count.rows if found is not None and found.row_count is not None else 0
+
+
+def _size_text(actual: model.Database, table: str) -> str:
+    """'`t` has about 1,200 rows', '`t` has at most about 300 rows (never analyzed: ...)', '`t` is empty'."""
+    found = actual.table(table)
+    count = found.row_count if found is not None else None
+    rows = count.rows if count is not None else 0
+    if count is not None and count.source == "size":
+        if rows == 0:
+            return f"`{table}` is empty"
+        return f"`{table}` has at most about {rows:,} rows (never analyzed: bounded by its size)"
+    return f"`{table}` has about {rows:,} row{'s' * (rows != 1)}"
 
 
 # -- groups -----------------------------------------------------------------------------------
@@ -196,16 +208,18 @@ def _column_refusal(change: AlterColumn, actual: model.Database) -> str | None:
     return None
 
 
-def _in_place_note(change: AlterColumn, group: list[AlterColumn], rows: int, refusal: str | None,
+def _in_place_note(change: AlterColumn, group: list[AlterColumn], actual: model.Database, refusal: str | None,
                    threshold: int) -> str:
-    tables = sorted({c.table for c in group})
-    size = f"about {rows:,} row{'s' * (rows != 1)}"
-    where = f"`{tables[0]}` has {size}" if len(tables) == 1 else f"the largest of {_names(tables)} has {size}"
+    tables = sorted({c.table for c in group}, key=lambda t: (-_rows(actual, t), t))
+    largest, rows = tables[0], _rows(actual, tables[0])
+    where = _size_text(actual, largest)
+    if len(tables) > 1:
+        where += f" (the largest of {_names(sorted(tables))}, changed together: a foreign key links them)"
     if refusal is not None and rows >= threshold:
-        return (f"In place although {where} (online from {threshold:,}, online_from_rows): {refusal}, which "
+        return (f"In place although {where} (online from {threshold:,} rows, online_from_rows): {refusal}, which "
                 "the online shape (shadow column, backfill, swap) does not handle.")
-    return (f"In place: {where}, under online_from_rows ({threshold:,}): one rewrite under the lock is "
-            "quicker there than a shadow column, a backfill and a swap.")
+    return (f"In place: {where}, under online_from_rows ({threshold:,}): one rewrite under the lock is quicker "
+            "there than a shadow column, a backfill and a swap.")
 
 
 def _names(tables: list[str]) -> str:
