@@ -220,6 +220,8 @@ def after_swap(change: RetypeOnline, ctx: Context) -> list[Step]:
 
 
 def drop_old_column(table: str, retired: str, lossy: bool, ctx: Context) -> Step:
-    return draft(Phase.DROP_COLUMNS, StepKind.DROP_COLUMN, f"{table}.{retired}",
+    # Right after the swap, in a transaction of its own (before the foreign keys' VALIDATE, which may
+    # take long): until it is gone, an INSERT without a column list would fill the old column.
+    return draft(Phase.FOREIGN_KEYS, StepKind.DROP_COLUMN, f"{table}.{retired}",
                  ddl.drop_column(table, retired, ctx.scope), Hazard.DESTRUCTIVE if lossy else Hazard.SAFE,
-                 DROP_OLD_LOSSY if lossy else DROP_OLD, relations=(ctx.relation(table),))
+                 DROP_OLD_LOSSY if lossy else DROP_OLD, isolated=True, relations=(ctx.relation(table),))
