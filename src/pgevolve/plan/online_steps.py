@@ -28,7 +28,7 @@ from pgevolve.sqltext import ddl
 from pgevolve.sqltext import online_sql as sql
 from pgevolve.sqltext.expression_facts import rename_column_refs, same_but_casts
 from pgevolve.sqltext.ident import make_object_name, quote_ident, retype_name, sequence_name, temporary_index_name
-from pgevolve.sqltext.type_changes import Conversion, conversion
+from pgevolve.sqltext.type_changes import Conversion, conversion, parse_type
 from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 SHADOW = ("The shadow column: the new version of `{column}`, of the new type, nullable and without a default, "
@@ -37,17 +37,22 @@ SHADOW = ("The shadow column: the new version of `{column}`, of the new type, nu
 FUNCTION = ("The sync trigger's function: sets the shadow to the converted value of every row written; its "
             "settings (search_path, TimeZone, DateStyle, ...) are apply's, so a row the application writes "
             "converts as a backfilled one. Catalog-only.")
+FUNCTION_PLAIN = ("The sync trigger's function: sets the shadow to the converted value of every row written (an "
+                  "UPDATE that leaves the column as it was keeps a filled shadow). Catalog-only.")
 MARKER = "Marks the function as pgevolve's, with the change it serves, so an interrupted apply is resumed."
 TRIGGER = ("From now on every INSERT and UPDATE fills the shadow (a value that does not convert makes that write "
            "fail, as it would after an in-place change). A brief SHARE ROW EXCLUSIVE lock.")
 WIDEN = ("The serial sequence takes the new type (its range) before the swap, while the column still uses "
          "it; catalog-only.")
-BACKFILL = ("Fills the shadow for the existing rows, in {how}, each its own short transaction under lock_timeout, "
-            "sized to hold its row locks about --batch-time (default 75 ms, at most --batch-size rows): a writer "
+FAILS = "Fails if a value does not convert (pre-checked with a count before anything runs)."
+KEEPS = "Every value converts as it is: it cannot fail."
+HELD = " It cannot fail: {} held for the old values, which the new column keeps as they were."
+BACKFILL = ("Fills the shadows for the existing rows (one pass for all of the table's), in {how}, each its own "
+            "short transaction under lock_timeout, sized to hold its row locks about --batch-time (default 75 ms, at "
+            "most --batch-size rows): a writer "
             "waits at most for one short batch. The table's GIN pending lists are merged between batches. "
             "Progress is recorded in pgevolve.backfill_progress in each batch's transaction: a rerun after an "
-            "interruption resumes after the last finished batch. Fails if a value does not convert (pre-checked "
-            "with a count before anything runs).")
+            "interruption resumes after the last finished batch. " + FAILS)
 ANALYZE = ("Statistics of the shadow, so that queries are planned well from the swap on (statistics belong to "
            "the column, and the shadow becomes it). Reads a sample under a SHARE UPDATE EXCLUSIVE lock: reads "
            "and writes go on.")
@@ -67,7 +72,7 @@ def before_swap(change: RetypeOnline, ctx: Context) -> list[Step]:
     for table in change.tables:
         for column in table.columns:
             steps += _prepare(table, column, ctx)
-            steps += _backfill(table, column, ctx)
+        steps += _backfill(table, ctx)
         steps += _checks_aside(table, ctx)
         steps += _indexes_aside(table, ctx)
     return steps
@@ -81,6 +86,20 @@ def is_explicit(column: OnlineColumn) -> bool:
 
 def shadow_type(column: OnlineColumn) -> str:
     return SERIAL_TYPES.get(column.new.type.lower(), column.new.type)
+
+
+def keeps_values(column: OnlineColumn) -> bool:
+    """The conversion keeps every value as it is (integer -> bigint, varchar widened): it cannot fail, and
+    what held for the old values (unique, a CHECK, NOT NULL, a foreign key) holds for the new ones."""
+    if column.using is not None:
+        return False
+    old, new = (SERIAL_TYPES.get(t.lower(), t) for t in (column.old.type, column.new.type))
+    return conversion(old, new) in (Conversion.COERCIBLE, Conversion.WIDENING)
+
+
+def carried_over(table: OnlineTable, columns: frozenset[str]) -> bool:
+    """Every retyped column among ``columns`` keeps its values."""
+    return all(keeps_values(c) for c in table.columns if c.new.name in columns)
 
 
 def trigger_name(table: str, column: OnlineColumn) -> str:
@@ -103,12 +122,18 @@ def _prepare(table: OnlineTable, column: OnlineColumn, ctx: Context) -> list[Ste
         new_type = ctx.scope.type(shadow_type(column))
         value = sql.converted(column.old.name, new_type, column.using, explicit=is_explicit(column), row="NEW")
         name = trigger_name(table.name, column)
+        old_base, new_base = (parse_type(SERIAL_TYPES.get(t.lower(), t)).base for t in (column.old.type,
+                                                                                           column.new.type))
+        plain = column.using is None
+        unchanged = sql.unchanged_condition(column.old.name) if plain and sql.comparable(old_base) else None
+        frozen = not plain or sql.reads_settings(old_base, new_base)
         steps += [
             draft(Phase.COLUMNS, StepKind.ADD_COLUMN, f"{table.name}.{column.shadow}",
                   ddl.add_column(table.name, shadow, ctx.scope), Hazard.SAFE, SHADOW.format(column=column.new.name),
                   relations=rel, together=together),
             draft(Phase.COLUMNS, StepKind.CREATE_SYNC_FUNCTION, obj,
-                  sql.create_retype_function(schema, name, column.shadow, value), Hazard.SAFE, FUNCTION,
+                  sql.create_retype_function(schema, name, column.shadow, value, unchanged=unchanged, frozen=frozen),
+                  Hazard.SAFE, FUNCTION if frozen else FUNCTION_PLAIN,
                   relations=rel, together=together),
             draft(Phase.COLUMNS, StepKind.COMMENT, obj,
                   sql.comment_retype_function(schema, marker(table.name, column, backfilled=False)), Hazard.SAFE,
@@ -132,29 +157,41 @@ def _widen_sequence(table: OnlineTable, column: OnlineColumn, ctx: Context) -> l
                   relations=(ctx.relation(table.name),))]
 
 
-def _backfill(table: OnlineTable, column: OnlineColumn, ctx: Context) -> list[Step]:
+def _backfill(table: OnlineTable, ctx: Context) -> list[Step]:
+    """One batched pass fills every shadow of the table that needs it; then the shadows are analyzed."""
     name, schema = table.name, ctx.scope.schema
     qualified, rel = ctx.scope.name(name), (ctx.relation(name),)
+    pending_columns = [c for c in table.columns if c.progress is None or not c.progress.backfilled]
     steps = []
-    if column.progress is None or not column.progress.backfilled:
-        new_type = ctx.scope.type(shadow_type(column))
-        value = sql.converted(column.old.name, new_type, column.using, explicit=is_explicit(column))
-        shadow = quote_ident(column.shadow)
-        update = f"UPDATE {qualified} SET {shadow} = {value}"
-        pending = f"{shadow} IS NULL AND {sql.needs_value(column.old.name, column.using)}"
+    if pending_columns:
+        sets, pendings = [], []
+        for column in pending_columns:
+            new_type = ctx.scope.type(shadow_type(column))
+            value = sql.converted(column.old.name, new_type, column.using, explicit=is_explicit(column))
+            sets.append(f"{quote_ident(column.shadow)} = {value}")
+            needs = sql.needs_value(column.old.name, column.using)
+            pendings.append(f"{quote_ident(column.shadow)} IS NULL AND {needs}")
+        update = f"UPDATE {qualified} SET {', '.join(sets)}"
+        pending = pendings[0] if len(pendings) == 1 else " OR ".join(f"({p})" for p in pendings)
+        columns = [c.new.name for c in pending_columns]
         batch = Batched(
-            target=f"retype {schema}.{name}.{column.new.name}", table=qualified,
+            target=f"retype {schema}.{name}.{'+'.join(columns)}", table=qualified,
             key_columns=tuple(quote_ident(k) for k in table.key_columns),
             key_types=tuple(SERIAL_TYPES.get(t.lower(), t) for t in table.key_types),
-            update=update, pending=pending, instance=column_instance(qualified, column.shadow),
-            finish=sql.comment_retype_function(schema, marker(name, column, backfilled=True)),
+            update=update, pending=pending, instance=column_instance(qualified, pending_columns[0].shadow),
+            finish=";\n".join(sql.comment_retype_function(schema, marker(name, c, backfilled=True))
+                              for c in pending_columns),
         )
         how = "primary-key batches" if table.key_columns else "batches of page ranges (the table has no primary key)"
-        steps.append(draft(Phase.COLUMNS, StepKind.BACKFILL, f"{name}.{column.shadow}", f"{update} WHERE {pending}",
-                           Hazard.DATA, BACKFILL.format(how=how), transactional=False, relations=rel, batch=batch))
-    steps.append(draft(Phase.COLUMNS, StepKind.ANALYZE, f"{name}.{column.shadow}",
-                       f"ANALYZE {qualified} ({quote_ident(column.shadow)})", Hazard.SAFE, ANALYZE,
-                       transactional=False, relations=rel))
+        hazard, reason = Hazard.DATA, BACKFILL.format(how=how)
+        if all(keeps_values(c) for c in pending_columns):
+            hazard, reason = Hazard.SAFE, reason.replace(FAILS, KEEPS)
+        steps.append(draft(Phase.COLUMNS, StepKind.BACKFILL, f"{name}.{'+'.join(columns)}",
+                           f"{update} WHERE {pending}", hazard, reason, transactional=False, relations=rel,
+                           batch=batch))
+    shadows = ", ".join(quote_ident(c.shadow) for c in table.columns)
+    steps.append(draft(Phase.COLUMNS, StepKind.ANALYZE, f"{name}.{'+'.join(c.shadow for c in table.columns)}",
+                       f"ANALYZE {qualified} ({shadows})", Hazard.SAFE, ANALYZE, transactional=False, relations=rel))
     return steps
 
 
@@ -228,10 +265,38 @@ def _checks_aside(table: OnlineTable, ctx: Context) -> list[Step]:
                                relations=rel))
         if have is None or not same or not have.valid:
             failure = "an existing row violates the check" if what else "the shadow holds NULL where the column may not"
+            hazard, reason = Hazard.DATA, VALIDATE_ASIDE.format(failure)
+            held = _held_check(table, wanted, check)
+            if held:
+                hazard, reason = Hazard.SAFE, reason + HELD.format(held)
             steps.append(draft(Phase.VALIDATE_CHECKS, StepKind.VALIDATE_CONSTRAINT, obj,
-                               ddl.validate_constraint(table.name, check.name, ctx.scope), Hazard.DATA,
-                               VALIDATE_ASIDE.format(failure), isolated=True, relations=rel))
+                               ddl.validate_constraint(table.name, check.name, ctx.scope), hazard, reason,
+                               isolated=True, relations=rel))
     return steps
+
+
+def _held_check(table: OnlineTable, wanted: model.CheckConstraint | None, aside: model.CheckConstraint) -> str:
+    """What makes the CHECK on the shadow unable to fail ("" when nothing does)."""
+    if wanted is None:  # the helper NOT NULL CHECK
+        column = next(c for c in table.columns if helper_check_name(table.name, c) == aside.name)
+        return "NOT NULL" if keeps_values(column) and not column.old.nullable else ""
+    old = next((c for c in table.old_checks if c.name == wanted.name), None)
+    if old is None or not old.valid or not same_but_casts(old.expression, wanted.expression):
+        return ""
+    return f"the CHECK `{old.name}`" if carried_over(table, frozenset(c.new.name for c in table.columns)) else ""
+
+
+def _held_unique(table: OnlineTable, wanted: model.Index | model.PrimaryKey | model.UniqueConstraint) -> bool:
+    """A unique index on the shadows whose keys were already unique on the old columns, which kept their values."""
+    if isinstance(wanted, model.Index):
+        held = any(i.unique and i.name == wanted.name and (i.keys, i.where, i.include) ==
+                   (wanted.keys, wanted.where, wanted.include) for i in table.old_indexes)
+        columns = frozenset(k.column for k in wanted.keys if k.column)
+    else:
+        keys = [k for k in (table.old_primary_key, *table.old_uniques) if k is not None]
+        held = any(k.name == wanted.name and k.columns == wanted.columns for k in keys)
+        columns = frozenset(wanted.columns)
+    return held and carried_over(table, columns)
 
 
 def aside_indexes(table: OnlineTable) -> list[tuple[model.Index, str, model.Index | model.PrimaryKey |
@@ -254,7 +319,7 @@ def aside_indexes(table: OnlineTable) -> list[tuple[model.Index, str, model.Inde
 def _indexes_aside(table: OnlineTable, ctx: Context) -> list[Step]:
     have = {i.name: i for c in table.columns if c.progress for i in c.progress.indexes}
     steps = []
-    for index, what, _ in aside_indexes(table):
+    for index, what, wanted in aside_indexes(table):
         rel = (ctx.relation(table.name), ctx.relation(index.name))
         found = have.get(index.name)
         if found is not None and found.valid and _index_from_shadows(replace(found, comment=None), table) == \
@@ -266,9 +331,12 @@ def _indexes_aside(table: OnlineTable, ctx: Context) -> list[Step]:
                                transactional=False, relations=rel))
         failure = ("fails if the converted values hold duplicates." if index.unique else
                    "a failed build leaves an INVALID index that the next plan drops and builds again.")
+        hazard = Hazard.DATA if index.unique else Hazard.SAFE
+        if index.unique and _held_unique(table, wanted):
+            hazard, failure = Hazard.SAFE, ("it cannot fail on duplicates: the old values were unique, and the new "
+                                            "column keeps them as they were.")
         steps.append(draft(Phase.INDEXES, StepKind.CREATE_INDEX_CONCURRENTLY, index.name,
-                           ddl.create_index(table.name, index, ctx.scope, concurrently=True),
-                           Hazard.DATA if index.unique else Hazard.SAFE,
+                           ddl.create_index(table.name, index, ctx.scope, concurrently=True), hazard,
                            INDEX_ASIDE.format(what=what, failure=failure), transactional=False, relations=rel))
     return steps
 

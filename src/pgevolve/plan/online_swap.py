@@ -23,7 +23,14 @@ from dataclasses import replace
 from pgevolve import model
 from pgevolve.changes import OnlineColumn, OnlineTable, RetypeOnline
 from pgevolve.plan.context import Context, draft
-from pgevolve.plan.online_steps import aside_checks, aside_indexes, before_swap, helper_check_name, trigger_name
+from pgevolve.plan.online_steps import (
+    aside_checks,
+    aside_indexes,
+    before_swap,
+    helper_check_name,
+    keeps_values,
+    trigger_name,
+)
 from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext import online_sql as sql
@@ -61,6 +68,8 @@ RENAME_INDEX = "The index built on the shadow takes its name."
 RENAME_CHECK = "The CHECK built on the shadow takes its name."
 REHOOK = ("Added again NOT VALID in the swap's transaction: rows written from its commit on are checked; the "
           "existing ones are checked by VALIDATE below.")
+VALIDATE_HELD = (" It cannot fail: the foreign key held before the swap, and its columns keep their values as they "
+                 "were.")
 VALIDATE = ("Scans under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on); fails if a row references a "
             "missing row.")
 DROP_OLD = ("Drops the old column: catalog-only, a brief ACCESS EXCLUSIVE lock (its space is reused as rows are "
@@ -208,15 +217,28 @@ def _numbering(table: OnlineTable, column: OnlineColumn, retired: str, ctx: Cont
 def after_swap(change: RetypeOnline, ctx: Context) -> list[Step]:
     """Each re-added foreign key validated; each old column dropped."""
     steps = []
-    for owner, _, wanted in change.foreign_keys:
+    for owner, live, wanted in change.foreign_keys:
         if wanted is not None and wanted.valid:
+            hazard, reason = Hazard.DATA, VALIDATE
+            if _held_foreign_key(change, owner, live, wanted):
+                hazard, reason = Hazard.SAFE, VALIDATE + VALIDATE_HELD
             steps.append(draft(Phase.VALIDATE_FOREIGN_KEYS, StepKind.VALIDATE_CONSTRAINT, f"{owner}.{wanted.name}",
-                               ddl.validate_constraint(owner, wanted.name, ctx.scope), Hazard.DATA, VALIDATE,
+                               ddl.validate_constraint(owner, wanted.name, ctx.scope), hazard, reason,
                                isolated=True, relations=(ctx.relation(owner), ctx.relation(wanted.ref_table))))
     for online in change.tables:
         for column in online.columns:
             steps.append(drop_old_column(online.name, retired_column_name(column.new.name), column.lossy, ctx))
     return steps
+
+
+def _held_foreign_key(change: RetypeOnline, owner: str, live: model.ForeignKey | None,
+                      wanted: model.ForeignKey) -> bool:
+    """The foreign key held, valid, before the swap, with this definition, and its columns kept their values."""
+    if live is None or not live.valid or replace(live, valid=True) != wanted:
+        return False
+    touched = {(t.name, c.new.name): c for t in change.tables for c in t.columns}
+    pairs = [(owner, c) for c in wanted.columns] + [(wanted.ref_table, c) for c in wanted.ref_columns]
+    return all(keeps_values(touched[p]) for p in pairs if p in touched)
 
 
 def drop_old_column(table: str, retired: str, lossy: bool, ctx: Context) -> Step:

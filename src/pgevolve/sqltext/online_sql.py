@@ -56,17 +56,48 @@ def _dollar_tag(body: str) -> str:
     return tag
 
 
-def create_retype_function(schema: str, name: str, shadow: str, value: str) -> str:
-    """The function of the sync trigger: ``NEW.<shadow> := <value>`` on every written row.
+def create_retype_function(schema: str, name: str, shadow: str, value: str, *, unchanged: str | None,
+                           frozen: bool) -> str:
+    """The function of the sync trigger: ``NEW.<shadow> := <value>`` on every row written.
 
-    ``search_path`` is the owned schema (unqualified names in a ``using:`` resolve as they do for apply,
-    and nothing an application puts on its path is called), the settings a conversion reads are apply's.
+    ``unchanged``: a condition on NEW and OLD that holds when an UPDATE leaves what the conversion reads as
+    it was; such an UPDATE keeps a shadow already filled (the backfill's own UPDATE among them: the
+    trigger then costs a comparison, not a conversion). ``frozen``: the conversion may read session
+    settings or call functions: the function runs with apply's settings (TimeZone, DateStyle, ...) and
+    the owned schema's search_path (nothing an application puts on its path is called), so a row the
+    application writes converts exactly as a backfilled one, as ALTER TYPE would have converted it.
     """
-    body = f"BEGIN\n    NEW.{quote_ident(shadow)} := {value};\n    RETURN NEW;\nEND\n"
+    target = f"NEW.{quote_ident(shadow)}"
+    body = "BEGIN\n"
+    if unchanged is not None:
+        body += (f"    IF TG_OP = 'UPDATE' AND {target} IS NOT NULL AND {unchanged} THEN\n"
+                 "        RETURN NEW;\n    END IF;\n")
+    body += f"    {target} := {value};\n    RETURN NEW;\nEND\n"
     tag = _dollar_tag(body)
-    settings = "".join(f" SET {quote_ident(setting)} FROM CURRENT" for setting in _FROZEN_SETTINGS)
-    return (f"CREATE FUNCTION {qualify(schema, name)}() RETURNS trigger LANGUAGE plpgsql "
-            f"SET search_path = {quote_ident(schema)}, pg_temp{settings} AS {tag}\n{body}{tag}")
+    settings = ""
+    if frozen:
+        settings = f" SET search_path = {quote_ident(schema)}, pg_temp" + "".join(
+            f" SET {quote_ident(setting)} FROM CURRENT" for setting in _FROZEN_SETTINGS)
+    return f"CREATE FUNCTION {qualify(schema, name)}() RETURNS trigger LANGUAGE plpgsql{settings} AS {tag}\n{body}{tag}"
+
+
+def unchanged_condition(column: str) -> str:
+    return f"NEW.{quote_ident(column)} IS NOT DISTINCT FROM OLD.{quote_ident(column)}"
+
+
+# Conversions between these read no session setting (a timestamp or a float printed as text does).
+_SETTING_FREE = frozenset({"smallint", "integer", "bigint", "numeric", "boolean", "uuid", "text", "character varying",
+                           "character", "citext", "jsonb", "bit", "bit varying", "inet", "cidr", "macaddr"})
+# Types without an equality operator: a changed value cannot be told by IS DISTINCT FROM.
+_NO_EQUALITY = frozenset({"json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle"})
+
+
+def reads_settings(old_base: str, new_base: str) -> bool:
+    return not (old_base in _SETTING_FREE and new_base in _SETTING_FREE)
+
+
+def comparable(base: str) -> bool:
+    return base not in _NO_EQUALITY
 
 
 def retype_marker(shadow: model.ShadowColumn) -> str:
