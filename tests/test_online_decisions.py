@@ -190,7 +190,8 @@ def _load(tmp_path: Path, columns: str, project: str = "schema: public\n") -> st
 @pytest.mark.parametrize(("columns", "expected"), [
     ('  at: { type: timestamptz, using: "to_timestamp(at)" }\n', "ok {('t', 'at'): 'to_timestamp(at)'} 100000"),
     ('  at: { type: timestamptz, using: "to_timestamp(att)" }\n', "names column 'att', which table 't' does not have"),
-    ('  at: { type: timestamptz, using: "to_timestamp(at)); drop table t; --" }\n', "closes a parenthesis it did not open"),
+    ('  at: { type: timestamptz, using: "to_timestamp(at)); drop table t; --" }\n',
+     "closes a parenthesis it did not open"),
     ('  at: { type: timestamptz, using: "(SELECT max(id) FROM t)" }\n', "must not contain a subquery"),
     ('  at: { type: timestamptz, renamed_from: epoch, using: "to_timestamp(epoch)" }\n',
      "names column 'epoch', which is renamed to 'at' first"),
