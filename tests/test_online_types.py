@@ -245,3 +245,23 @@ def test_a_value_that_does_not_convert_is_refused_before_anything_changes(db: st
     assert code == 3, out
     assert "contacts.email" in out and "7" in out, out
     assert read_database(db, "public")[0] == catalog  # no shadow, no trigger: nothing changed
+
+
+def test_the_plan_and_the_pull_request_comment_say_online_and_why(databases: DatabaseFactory,
+                                                                   tmp_path: Path) -> None:
+    dsn = databases.create(BIG.format(rows=3_000))
+    schema = _big_schema(tmp_path)
+    code, text = cli("plan", "--schema-dir", str(schema), "--database-url", dsn)
+    assert code == 2, text
+    assert ("online: shadow column, batched backfill, one short swap (`events` has ≈3,000 rows, online from 1,000)"
+            in text), text
+    code, comment = cli("plan", "--schema-dir", str(schema), "--database-url", dsn, "--format", "markdown")
+    assert code == 2, comment
+    risk = comment.split("**Risk**")[1].split("<details>")[0]
+    assert "`events` (3,000 rows" in risk and "`event_notes` (300 rows" in risk, risk
+    assert "a shadow column of the new type, kept equal by a trigger, is filled in short batches" in risk, risk
+    assert "swapped in by one short transaction that reads no row" in risk, risk
+    assert "can fail" not in risk, risk  # integer -> bigint keeps every value: nothing can fail
+    small = _big_schema(tmp_path / "small", threshold=100_000)
+    code, text = cli("plan", "--schema-dir", str(small), "--database-url", dsn)
+    assert "In place: `events` has about 3,000 rows" in text and "under online_from_rows (100,000)" in text, text

@@ -31,7 +31,7 @@ def render_comment(*, plan: Plan, data_lines: list[str] | None, traced: list[Cha
 
 def _data_section(plan: Plan, data_lines: list[str] | None, traced: list[ChangeSteps], base: str | None) -> list[str]:
     if data_lines is None:
-        lines = [f"- {_sentence(what(item.change))}" for item in traced]
+        lines = list(dict.fromkeys(f"- {_sentence(what(item.change))}" for item in traced))
         heading = "**What changes** (the database against the YAML)"
     else:
         lines = [f"- {line}" for line in data_lines]
