@@ -265,3 +265,30 @@ def test_the_plan_and_the_pull_request_comment_say_online_and_why(databases: Dat
     small = _big_schema(tmp_path / "small", threshold=100_000)
     code, text = cli("plan", "--schema-dir", str(small), "--database-url", dsn)
     assert "In place: `events` has about 3,000 rows" in text and "under online_from_rows (100,000)" in text, text
+
+
+@pytest.mark.parametrize("threshold", [0, 100_000])
+def test_a_using_conversion_that_fails_on_a_row_is_refused_in_either_shape(db: str, tmp_path: Path,
+                                                                          threshold: int) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE codes (id integer PRIMARY KEY, code text)")
+        conn.execute("INSERT INTO codes SELECT g, g::text FROM generate_series(1, 20) g")
+        conn.execute("UPDATE codes SET code = '' WHERE id = 3")
+        conn.execute("UPDATE codes SET code = 'x12' WHERE id = 11")
+    schema = tmp_path / "schema"
+    (schema / "tables").mkdir(parents=True)
+    (schema / "pgevolve.yaml").write_text(f"schema: public\nonline_from_rows: {threshold}\n")
+    (schema / "tables" / "codes.yaml").write_text(
+        "table: codes\ncolumns:\n  id: { type: integer, primary_key: true }\n"
+        "  code: { type: integer, using: \"nullif(code, '')::integer\" }\n")
+    catalog = read_database(db, "public")[0]
+    code, out = _apply(schema, db)
+    assert code == 3, out
+    assert "codes.code" in out and "1 rows whose value does not convert" in out and "e.g. 11" in out, out
+    assert read_database(db, "public")[0] == catalog
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("UPDATE codes SET code = '12' WHERE id = 11")
+    code, out = _apply(schema, db)
+    assert code == 0, out
+    assert _scalar(db, "SELECT string_agg(coalesce(code::text, 'null'), ',' ORDER BY id) FROM codes WHERE id IN "
+                       "(3, 11)") == "null,12"

@@ -10,6 +10,7 @@ builds the SQL; ``apply`` runs it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 
 from pgevolve import changes as ch
@@ -41,7 +42,10 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
             found = []
             if "nullable" in what and not new.nullable:
                 found.append(_not_null(actual.schema, table, new.name))
-            if "type" in what and change.using is None:  # TODO(online): the using: conversion, after rows lands
+            if "type" in what and change.using is not None:
+                found.append(_converts(actual.schema, table, new, change.using, frozenset(e.name for e in
+                                                                                         actual.enums)))
+            elif "type" in what:
                 found += _cast(actual.schema, table, _plain(old), _plain(new))
             return found
         case ch.AddColumn(column=column) if not column.nullable and column.default is None and not column.identity:
@@ -173,6 +177,33 @@ def _cast(schema: str, table: model.Table, old: model.Column, new: model.Column)
         sample_sql=None,
         cast_only=True,
     )]
+
+
+def _converts(schema: str, table: model.Table, new: model.Column, using: str, enums: frozenset[str]) -> Precheck:
+    """Rows whose ``using:`` conversion fails, counted by trying it on each row.
+
+    A temporary plpgsql function takes the row (the table's row type: the conversion may read any of
+    its columns), assigns the conversion to a variable of the new type, as ALTER TYPE ... USING and the
+    online shape's trigger and backfill assign it to the column, and catches the error.
+    """
+    from pgevolve.sqltext.expression_facts import qualify_column_refs
+
+    column_type = Scope(schema, enums).type(_plain(new).type)
+    convert = qualify_column_refs(using, "pgevolve_row") or using
+    subject = f"{table.name}.{new.name} TYPE {new.type} USING {using}"
+    tester = f"pg_temp.pgevolve_converts_{hashlib.sha1(subject.encode()).hexdigest()[:12]}"
+    setup = (f"CREATE OR REPLACE FUNCTION {tester}(pgevolve_row {qualify(schema, table.name)}) RETURNS boolean "
+             f"LANGUAGE plpgsql AS $pgevolve$\nDECLARE converted {column_type};\nBEGIN\n"
+             f"    converted := ({convert});\n    RETURN true;\n"
+             "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n$pgevolve$")
+    alias = "pgevolve_row"
+    source = f"{qualify(schema, table.name)} {alias}"
+    condition = f"NOT {tester}({alias})"
+    return Precheck(
+        subject=subject, problem=f"rows whose value does not convert to {new.type}",
+        count_sql=f"SELECT count(*) FROM {source} WHERE {condition}",
+        sample_sql=f"SELECT {_key_expr(table, alias)} FROM {source} WHERE {condition} LIMIT {SAMPLE_SIZE}",
+        setup_sql=(setup,))
 
 
 def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums: frozenset[str]) -> list[Precheck]:
