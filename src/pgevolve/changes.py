@@ -92,6 +92,24 @@ class RenameTable:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SetStorage:
+    """ALTER TABLE ... SET / RESET (storage parameters): ``set`` (name, canonical value), ``reset`` names."""
+
+    table: str
+    set: tuple[tuple[str, str], ...] = ()
+    reset: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetReplicaIdentity:
+    """ALTER TABLE ... REPLICA IDENTITY: what logical replication logs of an updated or deleted row."""
+
+    table: str
+    identity: model.ReplicaIdentity
+    index: str | None = None  # with "index"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AddColumn:
     table: str
     column: model.Column
@@ -396,6 +414,8 @@ Change = (
     | CreateTable
     | DropTable
     | RenameTable
+    | SetStorage
+    | SetReplicaIdentity
     | AddColumn
     | DropColumn
     | RenameColumn
@@ -441,7 +461,8 @@ def table_of(change: Change) -> str | None:
             return column.table
         case AbandonShadow(shadow=shadow):
             return shadow.table
-        case (AddColumn() | DropColumn() | RenameColumn() | AlterColumn() | AddPrimaryKey() | DropPrimaryKey()
+        case (SetStorage() | SetReplicaIdentity() | AddColumn() | DropColumn() | RenameColumn() | AlterColumn()
+              | AddPrimaryKey() | DropPrimaryKey()
               | AddUnique() | DropUnique() | ReplaceKey() | AddCheck() | DropCheck() | AddForeignKey()
               | DropForeignKey() | AlterForeignKey() | ValidateConstraint() | RenameConstraint() | CreateIndex()
               | DropIndex() | ReplaceIndex() | RenameIndex() | SetComment() | PromoteColumn()):

@@ -24,6 +24,7 @@ ONLINE_FROM_ROWS = 100_000
 
 ReferentialAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
 IdentityKind = Literal["ALWAYS", "BY DEFAULT"]
+ReplicaIdentity = Literal["default", "full", "nothing", "index"]
 
 
 class _HasName(Protocol):
@@ -63,12 +64,17 @@ class Column:
 class PrimaryKey:
     name: str
     columns: tuple[str, ...]
+    include: tuple[str, ...] = ()  # INCLUDE columns of its index
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UniqueConstraint:
     name: str
     columns: tuple[str, ...]
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False  # PostgreSQL 15+: two NULLs count as equal
     deferrable: bool = False
     initially_deferred: bool = False
 
@@ -77,7 +83,10 @@ class UniqueConstraint:
 class CheckConstraint:
     name: str
     expression: str  # the boolean expression, without the CHECK keyword
-    valid: bool = True  # False while NOT VALID (left by an interrupted online add)
+    # False while NOT VALID: left by an interrupted online add, or declared (not_valid: true), in which
+    # case a valid one in the catalog satisfies it too (PostgreSQL cannot un-validate a constraint).
+    valid: bool = True
+    no_inherit: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,7 +109,9 @@ class IndexKey:
 
     column: str | None = None
     expression: str | None = None
-    opclass: str | None = None  # only when not the type's default
+    # Only when not the type's default: a name, or schema.name when it lives outside pg_catalog and the
+    # owned schema (each part an identifier as written, quoted by sqltext.ddl).
+    opclass: str | None = None
     descending: bool = False
     nulls_first: bool | None = None  # None: the default for the direction
 
@@ -113,6 +124,7 @@ class Index:
     method: str = "btree"
     where: str | None = None
     include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False
     comment: str | None = None
     valid: bool = True  # False for an INVALID index left by a failed concurrent build
 
@@ -138,6 +150,11 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[Index, ...] = ()
     comment: str | None = None
+    # Storage parameters the format manages (fillfactor, autovacuum_*, toast.*): (name, canonical value),
+    # sorted by name; see sqltext.storage. Others in the catalog are left alone.
+    storage: tuple[tuple[str, str], ...] = ()
+    replica_identity: ReplicaIdentity = "default"
+    replica_identity_index: str | None = None  # with "index": the unique index (or key) it uses
     # The live table's size (catalog only; the compiled YAML has none). Not part of what the table is:
     # two reads of an unchanged schema are equal whatever autovacuum did in between.
     row_count: RowCount | None = field(default=None, compare=False, repr=False)
@@ -264,7 +281,9 @@ class UnmanagedObject:
 
 def key_index(key: PrimaryKey | UniqueConstraint) -> Index:
     """The unique index a primary key or UNIQUE constraint stands on, named like the constraint."""
-    return Index(name=key.name, keys=tuple(IndexKey(column=c) for c in key.columns), unique=True)
+    nulls_not_distinct = isinstance(key, UniqueConstraint) and key.nulls_not_distinct
+    return Index(name=key.name, keys=tuple(IndexKey(column=c) for c in key.columns), unique=True,
+                 include=key.include, nulls_not_distinct=nulls_not_distinct)
 
 
 def sort_by_name(items: Iterable[_Named]) -> tuple[_Named, ...]:

@@ -49,6 +49,7 @@ from pgevolve.changes import (
     ReplaceKey,
     RetypeOnline,
     SetComment,
+    SetReplicaIdentity,
     ValidateConstraint,
 )
 from pgevolve.sqltext.expression_facts import referenced_columns
@@ -132,8 +133,10 @@ def _size_text(actual: model.Database, table: str) -> str:
     """'`t` has about 1,200 rows', '`t` has at most about 300 rows (never analyzed: ...)', '`t` is empty'."""
     found = actual.table(table)
     count = found.row_count if found is not None else None
-    rows = count.rows if count is not None else 0
-    if count is not None and count.source == "size":
+    if count is None:  # a model not read from a catalog
+        return f"no size is known for `{table}`"
+    rows = count.rows
+    if count.source == "size":
         if rows == 0:
             return f"`{table}` is empty"
         return f"`{table}` has at most about {rows:,} rows (never analyzed: bounded by its size)"
@@ -379,4 +382,6 @@ def _absorbs(touched: _Touched, change: Change) -> bool:
             return (table, item.name) in touched.constraints
         case RenameConstraint(table=table, old=old, new=new):
             return (table, old) in touched.constraints or (table, new) in touched.constraints
+        case SetReplicaIdentity(table=table, identity="index", index=index):
+            return (table, index or "") in touched.indexes  # set on the rebuilt index in the swap
     return False

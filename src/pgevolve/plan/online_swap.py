@@ -65,6 +65,8 @@ OLD_NOT_NULL = "The old column no longer takes writes: it may be NULL in new row
 RETIRED = "Marks the old column as pgevolve's, to be dropped (by the next step, or the next apply if interrupted)."
 ATTACH = "Attaches the index built on the shadow as {what} (renaming it `{name}`): no scan."
 RENAME_INDEX = "The index built on the shadow takes its name."
+REPLICA_IDENTITY = ("Logical replication identifies rows by the index built on the shadow, as it did by the old one "
+                    "(the flag belongs to the index). Catalog-only.")
 RENAME_CHECK = "The CHECK built on the shadow takes its name."
 REHOOK = ("Added again NOT VALID in the swap's transaction: rows written from its commit on are checked; the "
           "existing ones are checked by VALIDATE below.")
@@ -144,6 +146,12 @@ def _swap_table(table: OnlineTable, ctx: Context) -> list[Step]:
         if wanted_check is not None:
             add(StepKind.RENAME_CONSTRAINT, f"{name}.{wanted_check.name}",
                 ddl.rename_constraint(name, check.name, wanted_check.name, scope), RENAME_CHECK)
+    desired = ctx.desired.table(name)
+    rebuilt = {wanted.name for _, _, wanted in aside_indexes(table)}
+    if desired is not None and desired.replica_identity == "index" and desired.replica_identity_index in rebuilt:
+        add(StepKind.SET_REPLICA_IDENTITY, name, ddl.set_replica_identity(name, "index",
+                                                                         desired.replica_identity_index, scope),
+            REPLICA_IDENTITY)
     return steps
 
 
