@@ -292,3 +292,30 @@ def test_a_using_conversion_that_fails_on_a_row_is_refused_in_either_shape(db: s
     assert code == 0, out
     assert _scalar(db, "SELECT string_agg(coalesce(code::text, 'null'), ',' ORDER BY id) FROM codes WHERE id IN "
                        "(3, 11)") == "null,12"
+
+
+def test_a_bounded_backfill_stops_at_the_largest_key_it_started_with(db: str) -> None:
+    """Rows inserted while it runs were written by the trigger: the batches do not chase them (the keys 9 and
+    10 also check that the bound is compared as a key, not as text)."""
+    from pgevolve.apply.backfill import BatchOptions, run_batched
+    from pgevolve.plan.steps import Batched, Hazard, Phase, Step
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id integer PRIMARY KEY, v integer, v_new bigint)")
+        conn.execute("INSERT INTO t (id, v) SELECT g, g FROM generate_series(1, 10) g")
+    spec = Batched(target="retype public.t.v", table='"public"."t"', key_columns=('"id"',), key_types=("integer",),
+                   update='UPDATE "public"."t" SET "v_new" = "v"', pending='"v_new" IS NULL AND "v" IS NOT NULL',
+                   instance="SELECT 't'", bounded=True)
+    step = Step(phase=Phase.COLUMNS, kind=StepKind.BACKFILL, object="t.v", sql="", hazard=Hazard.SAFE, reason="",
+                summary="", transactional=False, batch=spec)
+
+    def insert_more(_: object, __: object) -> None:  # an application inserting under the trigger
+        conn.execute("INSERT INTO t SELECT g, g, g FROM generate_series((SELECT max(id) + 1 FROM t), "
+                     "(SELECT max(id) + 3 FROM t)) g")
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        progress = run_batched(conn, step, BatchOptions(batch_size=2, target=0, pause=0), on_batch=insert_more)
+        last = conn.execute("SELECT last_key FROM pgevolve.backfill_progress").fetchone()
+        unfilled = conn.execute("SELECT count(*) FROM t WHERE v_new IS NULL").fetchone()
+    assert progress.done and progress.rows == 10 and unfilled == (0,)
+    assert last is not None and last[0] == ["10"] and progress.batches <= 6, (last, progress)

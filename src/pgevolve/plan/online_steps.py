@@ -181,6 +181,7 @@ def _backfill(table: OnlineTable, ctx: Context) -> list[Step]:
             update=update, pending=pending, instance=column_instance(qualified, pending_columns[0].shadow),
             finish=";\n".join(sql.comment_retype_function(schema, marker(name, c, backfilled=True))
                               for c in pending_columns),
+            bounded=True,
         )
         how = "primary-key batches" if table.key_columns else "batches of page ranges (the table has no primary key)"
         hazard, reason = Hazard.DATA, BACKFILL.format(how=how)

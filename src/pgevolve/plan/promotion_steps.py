@@ -94,6 +94,7 @@ def _backfill(change: PromoteColumn, ctx: Context) -> Step:
         # With drop_key, the promotion is done when the key is gone: the last step marks it.
         finish=None if trigger.drop_key else sql.comment_sync_function(ctx.scope.schema,
                                                                       replace(trigger, backfilled=True)),
+        bounded=True,  # the sync trigger copies the key of every row inserted since it exists
     )
     return draft(Phase.COLUMNS, StepKind.BACKFILL, f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
                  BACKFILL if change.key_columns else BACKFILL_NO_KEY, transactional=False,

@@ -159,6 +159,9 @@ class Batched:
     pending: str  # the rows this change still has to touch
     instance: str  # a query returning one text value
     finish: str | None = None
+    # Rows inserted once the change's trigger exists are written by it: the batches stop at the largest
+    # key the table holds when the backfill starts, instead of chasing the application's inserts.
+    bounded: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
