@@ -205,3 +205,15 @@ def test_using_is_checked_like_every_expression(tmp_path: Path, columns: str, ex
 def test_online_from_rows_is_a_project_setting(tmp_path: Path) -> None:
     assert _load(tmp_path, "", "schema: public\nonline_from_rows: 0\n").endswith(" 0")
     assert "online_from_rows" in _load(tmp_path / "b", "", "schema: public\nonline_from_rows: -1\n")
+
+
+def test_a_saved_plan_is_stale_once_an_online_change_has_started_or_swapped() -> None:
+    from pgevolve.catalog.fingerprint import changed_objects, object_fingerprints
+
+    before = object_fingerprints(_db(_events(rows=10)), ())
+    shadow = model.ShadowColumn(table="events", column="id", shadow="id_pgevolve_new", type="bigint")
+    started = object_fingerprints(_db(_events(rows=10), shadows=(shadow,)), ())
+    assert changed_objects(before, started) == ["online type change events.id: added"]
+    retired = model.RetiredColumn(table="events", name="id_pgevolve_old", replaced_by="id")
+    swapped = object_fingerprints(_db(_events("bigint", rows=10), retired_columns=(retired,)), ())
+    assert "old column events.id_pgevolve_old: added" in changed_objects(before, swapped)
