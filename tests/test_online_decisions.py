@@ -217,3 +217,15 @@ def test_a_saved_plan_is_stale_once_an_online_change_has_started_or_swapped() ->
     retired = model.RetiredColumn(table="events", name="id_pgevolve_old", replaced_by="id")
     swapped = object_fingerprints(_db(_events("bigint", rows=10), retired_columns=(retired,)), ())
     assert "old column events.id_pgevolve_old: added" in changed_objects(before, swapped)
+
+
+def test_the_pull_request_says_a_type_change_and_its_conversion_in_the_products_words() -> None:
+    from pgevolve.review.yaml_changes import column_lines
+    from pgevolve.source.project import ColumnSpec
+
+    old = ColumnSpec(name="created_epoch", type="bigint")
+    new = ColumnSpec(name="created_epoch", type="timestamptz", using="to_timestamp(created_epoch)")
+    assert column_lines("sessions", old, new) == [
+        "`sessions.created_epoch` changes type from `bigint` to `timestamptz`, each value converted by "
+        "`to_timestamp(created_epoch)`."]
+    assert column_lines("sessions", new, replace(new, using=None)) == []  # no type change: using does nothing
