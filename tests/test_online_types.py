@@ -319,3 +319,15 @@ def test_a_bounded_backfill_stops_at_the_largest_key_it_started_with(db: str) ->
         unfilled = conn.execute("SELECT count(*) FROM t WHERE v_new IS NULL").fetchone()
     assert progress.done and progress.rows == 10 and unfilled == (0,)
     assert last is not None and last[0] == ["10"] and progress.batches <= 6, (last, progress)
+
+
+def test_an_unmanaged_object_on_the_table_blocks_the_online_shape_and_not_the_in_place_one(
+        db: str, tmp_path: Path) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(BIG.format(rows=2_000))  # type: ignore[arg-type]
+        conn.execute("CREATE STATISTICS events_stats ON id, account_id FROM events")
+    code, out = cli("plan", "--schema-dir", str(_big_schema(tmp_path)), "--database-url", db)
+    assert code == 2 and "BLOCKED: statistics events_stats (on events)" in out and "online_from_rows" in out, out
+    code, out = _apply(_big_schema(tmp_path / "in_place", threshold=1_000_000), db)
+    assert code == 0, out
+    assert _scalar(db, "SELECT count(*) FROM pg_statistic_ext WHERE stxname = 'events_stats'") == 1

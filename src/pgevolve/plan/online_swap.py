@@ -89,7 +89,10 @@ def retype_online(change: RetypeOnline, ctx: Context) -> list[Step]:
 def swap(change: RetypeOnline, ctx: Context) -> list[Step]:
     """The one swap transaction of the whole change."""
     tag = f"swap online {change.tables[0].name}"
+    # Dropping or adding a foreign key locks the table it references too: every one is taken up front.
     tables = [t.name for t in change.tables] + [table for table, _, _ in change.foreign_keys]
+    tables += [fk.ref_table for _, live, wanted in change.foreign_keys for fk in (live, wanted)
+               if fk is not None and fk.ref_schema is None]
     first = change.tables[0].name
     steps = [_step(StepKind.LOCK_TABLES, first, sql.lock_tables(ctx.scope.schema, tables), LOCK, ctx, tables)]
     for owner, live, _ in change.foreign_keys:
