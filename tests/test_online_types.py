@@ -56,7 +56,7 @@ def _apply(schema_dir: Path, dsn: str, *extra: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("case", ["identity_key_with_foreign_keys_online", "serial_key_online",
-                                  "epoch_to_timestamptz_using_online"])
+                                  "epoch_to_timestamptz_using_online", "everything_on_the_column_online"])
 def test_stopped_after_any_unit_the_next_apply_resumes_and_converges(
         case: str, databases: DatabaseFactory, tmp_path: Path) -> None:
     schema_dir = _schema(case, tmp_path)
