@@ -245,8 +245,8 @@ def _batch_body(conn: psycopg.Connection, spec: Batched, instance: str, last: li
         [*params, size - 1]).fetchone()
     finished = bound is None
     upto = f" AND {keys} <= {_placeholders(spec)}" if bound else ""
-    changed = conn.execute(
-        f"{update} WHERE {after}{upto} AND {pending}",
+    changed = conn.execute(  # pending in parentheses: an OR in it must not escape the key range
+        f"{update} WHERE {after}{upto} AND ({pending})",
         [*params, *(bound or ())]).rowcount
     new_last = list(bound) if bound else last
     _record(conn, spec, instance, new_last, changed, finished=finished)
@@ -277,7 +277,7 @@ def _page_batch_body(conn: psycopg.Connection, spec: Batched, instance: str, las
     upto = min(first + size, end)
     update, pending = spec.update.replace("%", "%%"), spec.pending.replace("%", "%%")
     changed = conn.execute(
-        f"{update} WHERE ctid >= %s::tid AND ctid < %s::tid AND {pending}",
+        f"{update} WHERE ctid >= %s::tid AND ctid < %s::tid AND ({pending})",
         (f"({first},0)", f"({upto},0)")).rowcount
     position = [str(upto), str(in_pass + changed)]
     _record(conn, spec, instance, position, changed, finished=False)

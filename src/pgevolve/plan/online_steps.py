@@ -172,7 +172,7 @@ def _backfill(table: OnlineTable, ctx: Context) -> list[Step]:
             needs = sql.needs_value(column.old.name, column.using)
             pendings.append(f"{quote_ident(column.shadow)} IS NULL AND {needs}")
         update = f"UPDATE {qualified} SET {', '.join(sets)}"
-        pending = pendings[0] if len(pendings) == 1 else " OR ".join(f"({p})" for p in pendings)
+        pending = pendings[0] if len(pendings) == 1 else "(" + " OR ".join(f"({p})" for p in pendings) + ")"
         columns = [c.new.name for c in pending_columns]
         batch = Batched(
             target=f"retype {schema}.{name}.{'+'.join(columns)}", table=qualified,
