@@ -125,7 +125,7 @@ def test_enum_with_a_value_removed_is_replaced_with_the_columns_that_use_it() ->
 
 
 # A type change that rewrites the table says why it runs in place (diff.online); these models have no size.
-IN_PLACE = ("In place: no size is known for `t`, under online_from_rows (100,000): one rewrite under the lock is "
+IN_PLACE = ("In place: no size is known for `t`, under online_from_rows (50,000): one rewrite under the lock is "
             "quicker there than a shadow column, a backfill and a swap.")
 
 

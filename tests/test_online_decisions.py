@@ -69,7 +69,7 @@ def test_the_same_change_on_a_small_table_stays_in_place_and_says_why() -> None:
     assert all(isinstance(c, AlterColumn) for c in changes)
     notes = {c.in_place for c in changes if isinstance(c, AlterColumn)}
     assert notes == {"In place: `events` has about 500 rows (the largest of `event_notes`, `events`, changed "
-                     "together: a foreign key links them), under online_from_rows (100,000): one rewrite under the "
+                     "together: a foreign key links them), under online_from_rows (50,000): one rewrite under the "
                      "lock is quicker there than a shadow column, a backfill and a swap."}
 
 
@@ -188,7 +188,7 @@ def _load(tmp_path: Path, columns: str, project: str = "schema: public\n") -> st
 
 
 @pytest.mark.parametrize(("columns", "expected"), [
-    ('  at: { type: timestamptz, using: "to_timestamp(at)" }\n', "ok {('t', 'at'): 'to_timestamp(at)'} 100000"),
+    ('  at: { type: timestamptz, using: "to_timestamp(at)" }\n', "ok {('t', 'at'): 'to_timestamp(at)'} 50000"),
     ('  at: { type: timestamptz, using: "to_timestamp(att)" }\n', "names column 'att', which table 't' does not have"),
     ('  at: { type: timestamptz, using: "to_timestamp(at)); drop table t; --" }\n',
      "closes a parenthesis it did not open"),

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
 # The default of ``online_from_rows``: under it, the in-place ALTER COLUMN ... TYPE rewrite is faster and
-# simpler and holds its ACCESS EXCLUSIVE lock well under a second (bench/online_type.py measures it).
-ONLINE_FROM_ROWS = 100_000
+# simpler, and holds its ACCESS EXCLUSIVE lock for a fraction of a second (bench/online_type.py: 0.3-0.4 s at
+# 50,000 rows of its table, 1-2.7 s at 100,000 on a 2-core machine).
+ONLINE_FROM_ROWS = 50_000
 
 ReferentialAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
 IdentityKind = Literal["ALWAYS", "BY DEFAULT"]
