@@ -149,6 +149,9 @@ class AlterColumn:
 
     ``indexes``: for a column dropped and added again (a new generation expression), the desired
     indexes on it: DROP COLUMN takes the old ones along, and they are built again in its transaction.
+    ``using``: the YAML's conversion of the old value (``USING``) when the type changes.
+    ``in_place``: why a type change that rewrites the table runs in place rather than online
+    (the table is small, or the online shape cannot do it), for the plan to say.
     """
 
     table: str
@@ -156,6 +159,8 @@ class AlterColumn:
     new: model.Column
     changes: frozenset[ColumnChange]
     indexes: tuple[model.Index, ...] = ()
+    using: str | None = None
+    in_place: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -345,6 +350,79 @@ class DropSyncTrigger:
     trigger: model.SyncTrigger
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnlineColumn:
+    """One column of an online type change: as the table has it, as the YAML wants it, and its shadow."""
+
+    table: str
+    old: model.Column
+    new: model.Column
+    shadow: str  # the shadow column's name ("<column>_pgevolve_new")
+    using: str | None = None  # the YAML's conversion; None: the cast (USING col::type where no assignment cast)
+    progress: model.ShadowColumn | None = None  # what an interrupted apply left; None: nothing yet
+    lossy: bool = False  # the conversion rounds or narrows (in place it would be destructive)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnlineTable:
+    """A table of an online type change: its retyped columns and what stands on them.
+
+    ``old_*``: the table's keys, indexes and CHECKs that involve a retyped column (dropped in the
+    swap); ``new_*``: the YAML's (built on the shadows beforehand, attached or renamed in the swap).
+    Backfill batches are cut by ``key_columns`` (the live primary key; none: page ranges).
+    """
+
+    name: str
+    columns: tuple[OnlineColumn, ...]
+    rows: model.RowCount | None = None
+    key_columns: tuple[str, ...] = ()
+    key_types: tuple[str, ...] = ()
+    old_primary_key: model.PrimaryKey | None = None
+    new_primary_key: model.PrimaryKey | None = None
+    old_uniques: tuple[model.UniqueConstraint, ...] = ()
+    new_uniques: tuple[model.UniqueConstraint, ...] = ()
+    old_indexes: tuple[model.Index, ...] = ()
+    new_indexes: tuple[model.Index, ...] = ()
+    old_checks: tuple[model.CheckConstraint, ...] = ()
+    new_checks: tuple[model.CheckConstraint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetypeOnline:
+    """Type changes that would rewrite a large table, made without holding a lock while it is rewritten.
+
+    Per column: a shadow column of the new type, a trigger that keeps it equal to the converted
+    value, a batched resumable backfill; per table, its keys, indexes and CHECKs on the column
+    built on the shadow (CONCURRENTLY, NOT VALID); then one short transaction for all ``tables``
+    swaps the columns and attaches what was built; the old columns are dropped last. Tables whose
+    retyped columns are linked by a foreign key are one change (one swap). ``foreign_keys``:
+    (table, live, desired) of the foreign keys on a retyped column, either side: dropped in the
+    swap and added again NOT VALID in it, validated after. ``absorbed``: the differ's changes
+    this one makes itself (drift and the review describe them). ``online_from_rows``: the
+    threshold that chose this shape.
+    """
+
+    tables: tuple[OnlineTable, ...]
+    foreign_keys: tuple[tuple[str, model.ForeignKey | None, model.ForeignKey | None], ...] = ()
+    absorbed: tuple[Change, ...] = ()
+    online_from_rows: int = model.ONLINE_FROM_ROWS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropRetiredColumn:
+    """The old column of a finished online type change (its values live on in the new column)."""
+
+    column: model.RetiredColumn
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AbandonShadow:
+    """An online type change left half-way that the YAML no longer asks for: its shadow column,
+    trigger and function go (pgevolve's own objects; the column itself is untouched)."""
+
+    shadow: model.ShadowColumn
+
+
 Change = (
     CreateSchema
     | CreateExtension
@@ -383,6 +461,9 @@ Change = (
     | PromoteColumn
     | DropSyncTrigger
     | RenameSyncTrigger
+    | RetypeOnline
+    | DropRetiredColumn
+    | AbandonShadow
 )
 
 
@@ -395,6 +476,12 @@ def table_of(change: Change) -> str | None:
             return new
         case DropSyncTrigger(trigger=trigger) | RenameSyncTrigger(trigger=trigger):
             return trigger.table
+        case RetypeOnline(tables=tables):
+            return tables[0].name
+        case DropRetiredColumn(column=column):
+            return column.table
+        case AbandonShadow(shadow=shadow):
+            return shadow.table
         case (SetStorage() | SetReplicaIdentity() | AddColumn() | DropColumn() | RenameColumn() | AlterColumn()
               | AddPrimaryKey() | DropPrimaryKey()
               | AddUnique() | DropUnique() | ReplaceKey() | AddCheck() | DropCheck() | AddForeignKey()

@@ -18,6 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
+# The default of ``online_from_rows``: under it, the in-place ALTER COLUMN ... TYPE rewrite is faster and
+# simpler, and holds its ACCESS EXCLUSIVE lock for a fraction of a second (bench/online_type.py: 0.3-0.4 s at
+# 50,000 rows of its table, 1-2.7 s at 100,000 on a 2-core machine).
+ONLINE_FROM_ROWS = 50_000
+
 ReferentialAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
 IdentityKind = Literal["ALWAYS", "BY DEFAULT"]
 ReplicaIdentity = Literal["default", "full", "nothing", "index"]
@@ -126,6 +131,17 @@ class Index:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RowCount:
+    """How many rows a live table holds, as the catalog estimates it (never counted: plans stay cheap)."""
+
+    rows: int
+    # "statistics": pg_class.reltuples (as of the last VACUUM, ANALYZE or CREATE INDEX); "size": never
+    # analyzed, bounded by the heap's size at 28 bytes a row (the smallest a row can take): an upper
+    # bound, which errs towards the online shape.
+    source: Literal["statistics", "size"] = "statistics"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Table:
     name: str
     columns: tuple[Column, ...]
@@ -140,6 +156,9 @@ class Table:
     storage: tuple[tuple[str, str], ...] = ()
     replica_identity: ReplicaIdentity = "default"
     replica_identity_index: str | None = None  # with "index": the unique index (or key) it uses
+    # The live table's size (catalog only; the compiled YAML has none). Not part of what the table is:
+    # two reads of an unchanged schema are equal whatever autovacuum did in between.
+    row_count: RowCount | None = field(default=None, compare=False, repr=False)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -185,6 +204,38 @@ class Prerequisite:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ShadowColumn:
+    """An online type change in progress, as the catalog shows it (see ``plan/online_steps.py``).
+
+    ``shadow`` is a column of the new type that pgevolve's trigger keeps equal to the conversion of
+    ``column``; ``backfilled`` once every existing row has it. ``indexes`` and ``checks``: what has
+    been built on the shadow so far (its copies of the column's indexes, keys and CHECKs, NOT VALID
+    or INVALID when interrupted), under their temporary names. Introspection takes the shadow and
+    what stands on it out of the table, so the differ sees the table as the application does.
+    """
+
+    table: str
+    column: str
+    shadow: str
+    type: str  # the shadow's type, as format_type prints it
+    using: str | None = None  # the conversion written in the YAML; None: the cast of the column
+    backfilled: bool = False
+    indexes: tuple[Index, ...] = ()
+    checks: tuple[CheckConstraint, ...] = ()
+    function: str = ""  # the sync trigger's function (the trigger has the same name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetiredColumn:
+    """The old column of a finished online type change, kept under another name until its own drop."""
+
+    table: str
+    name: str  # its name now: "<column>_pgevolve_old"
+    replaced_by: str  # the column that took its place
+    lossy: bool = False  # the conversion rounds or narrows: dropping the old values needs --allow-destructive
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Database:
     schema: str = "public"
     extensions: tuple[Extension, ...] = ()
@@ -194,6 +245,9 @@ class Database:
     # In the file's order (each may use the ones before it). The catalog reader never fills it: the
     # pipeline sets the desired ones that the target already has (catalog.prerequisites).
     prerequisites: tuple[Prerequisite, ...] = ()
+    # Online type changes an interrupted apply left (the catalog only), sorted by (table, column).
+    shadows: tuple[ShadowColumn, ...] = ()
+    retired_columns: tuple[RetiredColumn, ...] = ()
 
     def sync_trigger(self, table: str, column: str) -> SyncTrigger | None:
         return next((s for s in self.sync_triggers if (s.table, s.column) == (table, column)), None)
@@ -226,6 +280,12 @@ class Hints:
     # (table, default name) of each index written without ``name:``: its identity is its definition,
     # and it keeps the name the live index of that definition has (diff.index_names).
     unnamed_indexes: frozenset[tuple[str, str]] = frozenset()
+    # ``using:`` of a column: (table, column) -> the expression that converts the column's old value
+    # when its type changes (column names as the YAML names them).
+    conversions: dict[tuple[str, str], str] = field(default_factory=dict)
+    # A type change that rewrites a table of at least this many rows (pg_class.reltuples) runs online:
+    # shadow column, sync trigger, batched backfill, swap (pgevolve.yaml ``online_from_rows``).
+    online_from_rows: int = ONLINE_FROM_ROWS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -40,6 +40,10 @@ def _objects(db: model.Database, unmanaged: tuple[model.UnmanagedObject, ...]) -
             yield f"index {index.name}", (table.name, index)
     for trigger in db.sync_triggers:
         yield f"promotion {trigger.table}.{trigger.column}", trigger
+    for shadow in db.shadows:  # an online type change in progress: where it stands is what the plan resumes
+        yield f"online type change {shadow.table}.{shadow.column}", shadow
+    for retired in db.retired_columns:
+        yield f"old column {retired.table}.{retired.name}", retired
     for obj in unmanaged:
         yield f"{obj.kind} {obj.name}", (obj.detail, obj.depends_on)
 

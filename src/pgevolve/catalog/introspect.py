@@ -19,6 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from pgevolve import model
+from pgevolve.catalog.shadows import set_aside
 from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently
 from pgevolve.sqltext import ident, storage
 
@@ -77,7 +78,8 @@ def read_model(conn: psycopg.Connection, schema: str, stats: QueryStats | None =
                                                                                   managed)])
     indexes = _by_table(run_query(conn, "indexes", schema, stats))
     promotions = run_query(conn, "promotions", schema, stats)
-    return model.Database(
+    retypes = run_query(conn, "shadows", schema, stats)
+    return set_aside(model.Database(
         schema=schema,
         extensions=model.sort_by_name(
             [model.Extension(name=e["name"], schema=None if e["schema"] == schema else e["schema"])
@@ -89,7 +91,7 @@ def read_model(conn: psycopg.Connection, schema: str, stats: QueryStats | None =
                    schema) for t in tables
         ]),
         sync_triggers=tuple(sorted((_sync_trigger(p) for p in promotions), key=lambda s: (s.table, s.column))),
-    )
+    ), retypes)
 
 
 def _managed_constraint(row: dict[str, Any], managed: set[int]) -> bool:
@@ -148,7 +150,21 @@ def _table(row: dict[str, Any], columns: list[dict[str, Any]], constraints: list
         comment=row["comment"],
         storage=_storage([*(row["reloptions"] or ()), *(f"toast.{o}" for o in row["toast_reloptions"] or ())]),
         **_replica_identity(row, {c["name"] for c in constraints} | {i.name for i in indexes}),
+        row_count=_row_count(row),
     )
+
+
+# PostgreSQL's MaxHeapTuplesPerPage: no 8 kB heap page holds more than 291 rows (a row takes at least
+# its 24-byte header and a 4-byte line pointer), so a never-analyzed table holds at most size / 28 rows.
+_SMALLEST_ROW_BYTES = 28
+
+
+def _row_count(row: dict[str, Any]) -> model.RowCount | None:
+    if row.get("reltuples") is not None and row["reltuples"] >= 0:
+        return model.RowCount(rows=int(row["reltuples"]))
+    if row.get("heap_bytes") is not None:
+        return model.RowCount(rows=int(row["heap_bytes"]) // _SMALLEST_ROW_BYTES, source="size")
+    return None
 
 
 def _storage(reloptions: list[str]) -> tuple[tuple[str, str], ...]:

@@ -18,6 +18,7 @@ from pgevolve.changes import (
 )
 from pgevolve.diff.enums import absorb_enum_dependents, diff_enums
 from pgevolve.diff.index_names import bind_unnamed_indexes
+from pgevolve.diff.online import online_changes
 from pgevolve.diff.promotions import diff_promotions
 from pgevolve.diff.renames import apply_renames
 from pgevolve.diff.tables import diff_tables
@@ -39,6 +40,7 @@ def diff(actual: model.Database, desired: model.Database, hints: model.Hints | N
         *diff_tables(renamed.actual, desired),
     ]
     changes = absorb_enum_dependents(changes, renamed.actual, desired)
+    changes = online_changes(changes, renamed.actual, desired, hints)
     return changes + diff_promotions(renamed.actual, desired, changes)
 
 

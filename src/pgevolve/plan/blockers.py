@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from pgevolve import model
-from pgevolve.changes import AlterColumn, Change, DropColumn, DropTable, ReplaceEnum
+from pgevolve.changes import AlterColumn, Change, DropColumn, DropTable, ReplaceEnum, RetypeOnline
 
 if TYPE_CHECKING:
     from pgevolve.model import UnmanagedObject
@@ -25,10 +25,10 @@ _ON_THE_TABLE = ("trigger", "policy", "rule")  # dropped together with the table
 def find_blockers(changes: Sequence[Change], unmanaged: Sequence[UnmanagedObject], actual: model.Database,
                   hints: model.Hints) -> tuple[str, ...]:
     """One sentence per (change, unmanaged object) that PostgreSQL would refuse."""
+    found: list[str] = list(_online_blockers(changes, unmanaged, actual, hints))
     dependents = [obj for obj in unmanaged if obj.depends_on]
     if not dependents:
-        return ()
-    found: list[str] = []
+        return tuple(dict.fromkeys(found))
     for table, column, verb in _touched(changes):
         source_table, source_column = _actual_names(table, column, actual, hints)
         for obj in dependents:
@@ -38,6 +38,28 @@ def find_blockers(changes: Sequence[Change], unmanaged: Sequence[UnmanagedObject
                              f"while it exists, and pgevolve leaves unmanaged objects alone (drop or change it "
                              f"first, and create it again afterwards)")
     return tuple(dict.fromkeys(found))
+
+
+# Unmanaged objects that belong to a table (its detail reads "on <table>..."), which an online type change
+# cannot carry over: they stand on the old column, and go with it when it is dropped.
+_ON_THE_OLD_COLUMN = ("index", "statistics", "exclusion constraint", "foreign key")
+
+
+def _online_blockers(changes: Sequence[Change], unmanaged: Sequence[UnmanagedObject], actual: model.Database,
+                     hints: model.Hints) -> Iterator[str]:
+    for change in changes:
+        if not isinstance(change, RetypeOnline):
+            continue
+        for online in change.tables:
+            source, _ = _actual_names(online.name, None, actual, hints)
+            for obj in unmanaged:
+                if obj.kind in _ON_THE_OLD_COLUMN and (obj.detail or "").startswith(f"on {source}"):
+                    columns = ", ".join(c.new.name for c in online.columns)
+                    yield (f"{obj.kind} {obj.name} ({obj.detail}), which pgevolve does not manage, may stand on "
+                           f"{online.name}.{columns}, whose type this plan changes online: the old column is "
+                           f"dropped after the swap, and it would go with it (drop it first and create it again "
+                           f"afterwards, or raise online_from_rows above the table's rows to change the type in "
+                           f"place)")
 
 
 def _touched(changes: Sequence[Change]) -> Iterator[tuple[str, str | None, str]]:
@@ -55,6 +77,11 @@ def _touched(changes: Sequence[Change]) -> Iterator[tuple[str, str | None, str]]
             case ReplaceEnum(columns=columns):
                 for table, column in columns:
                     yield table, column.name, "changes the type of"
+            case RetypeOnline(tables=tables):
+                # The swap renames the column aside and drops it: a dependent would follow the old one.
+                for online in tables:
+                    for retyped in online.columns:
+                        yield online.name, retyped.new.name, "changes the type of (online: swaps in a new column)"
 
 
 def _actual_names(table: str, column: str | None, actual: model.Database,

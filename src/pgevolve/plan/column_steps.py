@@ -96,7 +96,11 @@ def _alter_type(change: AlterColumn, ctx: Context) -> Step:
     old, new = _plain(change.old), _plain(change.new)
     if "type" in change.changes:
         how = conversion(old.type, new.type)
+        if change.using is not None and how in (Conversion.COERCIBLE, Conversion.WIDENING):
+            how = Conversion.EXPLICIT  # the YAML's own conversion: a rewrite, which may fail on a row
         hazard, reason = _TYPE_HAZARD[how]
+        if change.using is not None:
+            reason += f" Each value is converted by the YAML's `using: {change.using}`."
         if how is Conversion.COERCIBLE and _expression_indexes(ctx.actual.table(change.table), change.old.name):
             # PostgreSQL reuses a plain index's storage on a binary-coercible change, but never
             # that of an index whose expressions or predicate use the column: those are rebuilt.
@@ -111,7 +115,10 @@ def _alter_type(change: AlterColumn, ctx: Context) -> Step:
     if "type" in change.changes and through_text(old.type, new.type):
         sql = ddl.retype_through_text(change.table, new, ctx.scope)
     else:
-        sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT)
+        sql = ddl.alter_column_type(change.table, new, ctx.scope, using=how is Conversion.EXPLICIT,
+                                    expression=change.using if "type" in change.changes else None)
+    if change.in_place is not None:
+        reason += " " + change.in_place
     return draft(Phase.COLUMNS, StepKind.ALTER_COLUMN_TYPE, f"{change.table}.{change.new.name}", sql, hazard, reason,
                  relations=(ctx.relation(change.table),))
 

@@ -14,6 +14,7 @@ from typing import assert_never
 
 from pgevolve import model
 from pgevolve.changes import (
+    AbandonShadow,
     AddCheck,
     AddColumn,
     AddEnumValue,
@@ -35,6 +36,7 @@ from pgevolve.changes import (
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
+    DropRetiredColumn,
     DropSyncTrigger,
     DropTable,
     DropUnique,
@@ -47,6 +49,7 @@ from pgevolve.changes import (
     ReplaceEnum,
     ReplaceIndex,
     ReplaceKey,
+    RetypeOnline,
     SetComment,
     SetExtensionSchema,
     SetReplicaIdentity,
@@ -55,7 +58,16 @@ from pgevolve.changes import (
     table_of,
 )
 from pgevolve.diff import as_matched, diff
-from pgevolve.plan import column_steps, key_steps, promotion_steps, swap_steps, table_steps, type_steps
+from pgevolve.plan import (
+    column_steps,
+    key_steps,
+    online_steps,
+    online_swap,
+    promotion_steps,
+    swap_steps,
+    table_steps,
+    type_steps,
+)
 from pgevolve.plan.context import Context
 from pgevolve.plan.prechecks import prechecks_for
 from pgevolve.plan.steps import Plan, Precheck, Step, StepKind
@@ -172,5 +184,11 @@ def steps_for(change: Change, ctx: Context) -> list[Step]:
             return promotion_steps.drop_sync_trigger(change, ctx)
         case RenameSyncTrigger():
             return promotion_steps.rename_sync_trigger(change, ctx)
+        case RetypeOnline():
+            return online_swap.retype_online(change, ctx)
+        case DropRetiredColumn():
+            return online_steps.drop_retired_column(change, ctx)
+        case AbandonShadow():
+            return online_steps.abandon_shadow(change, ctx)
         case _:
             assert_never(change)

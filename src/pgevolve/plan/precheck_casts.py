@@ -125,8 +125,6 @@ def pg_temp_name(prefix: str, subject: str) -> str:
     return f"pg_temp.{prefix}_{hashlib.sha1(subject.encode()).hexdigest()[:12]}"
 
 
-
-
 def plain(column: model.Column) -> model.Column:
     """A serial column as its integer type: the type a cast can name."""
     return dataclasses.replace(column, type=SERIAL_TYPES.get(column.type.lower(), column.type))

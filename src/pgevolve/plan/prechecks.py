@@ -20,6 +20,7 @@ from pgevolve.plan.precheck_casts import (
     cast_prechecks,
     converted_source,
     key_expr,
+    pg_temp_name,
     plain,
     removed_values,
     scan,
@@ -60,7 +61,10 @@ def _for_change(change: ch.Change, actual: model.Database, desired: model.Databa
             found = []
             if "nullable" in what and not new.nullable:
                 found.append(_not_null(actual.schema, table, new.name))
-            if "type" in what:
+            if "type" in what and change.using is not None:
+                found.append(_converts(actual.schema, table, new, change.using, frozenset(e.name for e in
+                                                                                         actual.enums)))
+            elif "type" in what:
                 found += cast_prechecks(actual.schema, table, plain(old), plain(new), enums)
             return found
         case ch.AddColumn(column=column) if (not column.nullable and column.default is None and not column.identity
@@ -93,6 +97,9 @@ def _for_change(change: ch.Change, actual: model.Database, desired: model.Databa
                                 converted_source(actual.schema, table, wanted, used, enums))]
         case ch.PromoteColumn():
             return _promotion(actual.schema, table, change, frozenset(e.name for e in actual.enums))
+        case ch.RetypeOnline(absorbed=absorbed):
+            # What rows would break: the same as for the changes it makes up for (casts, NOT NULL, keys, CHECKs).
+            return [check for item in absorbed for check in _for_change(item, actual, desired)]
         case ch.AddForeignKey(foreign_key=fk) | ch.ValidateConstraint(constraint=model.ForeignKey() as fk):
             referenced = actual.table(fk.ref_table) if fk.ref_schema in (None, actual.schema) else None
             return [_orphans(actual.schema, table, fk)] if referenced or fk.ref_schema else []
@@ -183,6 +190,34 @@ def _duplicates(schema: str, table: model.Table, name: str, keys: list[str], whe
     sample = f"SELECT concat_ws(', ', {labels}) || ' (' || n || ' rows)' FROM ({grouped}) d LIMIT {SAMPLE_SIZE}"
     return Precheck(subject=f"{table.name} UNIQUE {name}", problem="duplicate keys", count_sql=count,
                     sample_sql=sample, setup_sql=setup_sql)
+
+
+def _converts(schema: str, table: model.Table, new: model.Column, using: str, enums: frozenset[str]) -> Precheck:
+    """Rows whose ``using:`` conversion fails, counted by trying it on each row.
+
+    A temporary plpgsql function takes the row (the table's row type: the conversion may read any of
+    its columns), assigns the conversion to a variable of the new type, as ALTER TYPE ... USING and the
+    online shape's trigger and backfill assign it to the column, and catches the error.
+    """
+    from pgevolve.sqltext.expression_facts import qualify_column_refs
+
+    column_type = Scope(schema, enums).type(plain(new).type)
+    checked = expression_sql(using, "conversion (using:)")
+    convert = qualify_column_refs(checked, "pgevolve_row") or checked
+    subject = f"{table.name}.{new.name} TYPE {new.type} USING {using}"
+    tester = pg_temp_name("pgevolve_converts", subject)
+    body = (f"\nDECLARE converted {column_type};\nBEGIN\n    converted := ({convert});\n    RETURN true;\n"
+            "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n")
+    setup = (f"CREATE OR REPLACE FUNCTION {tester}(pgevolve_row {qualify(schema, table.name)}) RETURNS boolean "
+             f"LANGUAGE plpgsql AS {dollar_quote(body)}")
+    alias = "pgevolve_row"
+    source = f"{qualify(schema, table.name)} {alias}"
+    condition = f"NOT {tester}({alias})"
+    return Precheck(
+        subject=subject, problem=f"rows whose value does not convert to {new.type}",
+        count_sql=f"SELECT count(*) FROM {source} WHERE {condition}",
+        sample_sql=f"SELECT {key_expr(table, alias)} FROM {source} WHERE {condition} LIMIT {SAMPLE_SIZE}",
+        setup_sql=(setup,))
 
 
 def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums: frozenset[str]) -> list[Precheck]:

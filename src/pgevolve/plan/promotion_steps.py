@@ -66,7 +66,7 @@ def _drop_key(change: PromoteColumn, ctx: Context) -> Step:
         target=f"drop_key {ctx.scope.schema}.{table}.{column.name}", table=qualified,
         key_columns=tuple(quote_ident(k) for k in change.key_columns),
         key_types=tuple(safe_type(SERIAL_TYPES.get(t.lower(), t)) for t in change.key_types),
-        update=update, pending=pending, instance=_instance(qualified, column.name),
+        update=update, pending=pending, instance=column_instance(qualified, column.name),
         finish=sql.comment_sync_function(ctx.scope.schema, replace(trigger, backfilled=True)),
     )
     return draft(Phase.DROP_COLUMNS, StepKind.DROP_KEY, f"{table}.{trigger.source_column}.{trigger.key}",
@@ -74,7 +74,7 @@ def _drop_key(change: PromoteColumn, ctx: Context) -> Step:
                  relations=(ctx.relation(table),), batch=batch)
 
 
-def _instance(qualified: str, column: str) -> str:
+def column_instance(qualified: str, column: str) -> str:
     """The column's identity (table oid and attnum): a column dropped and promoted again starts over."""
     return (f"SELECT attrelid::text || ':' || attnum FROM pg_attribute WHERE attrelid = "
             f"{quote_literal(qualified)}::regclass AND attname = {quote_literal(column)}")
@@ -91,10 +91,11 @@ def _backfill(change: PromoteColumn, ctx: Context) -> Step:
         target=f"backfill {ctx.scope.schema}.{table}.{column.name}", table=qualified,
         key_columns=tuple(quote_ident(k) for k in change.key_columns),
         key_types=tuple(safe_type(SERIAL_TYPES.get(t.lower(), t)) for t in change.key_types),
-        update=update, pending=pending, instance=_instance(qualified, column.name),
+        update=update, pending=pending, instance=column_instance(qualified, column.name),
         # With drop_key, the promotion is done when the key is gone: the last step marks it.
         finish=None if trigger.drop_key else sql.comment_sync_function(ctx.scope.schema,
                                                                       replace(trigger, backfilled=True)),
+        bounded=True,  # the sync trigger copies the key of every row inserted since it exists
     )
     return draft(Phase.BACKFILLS, StepKind.BACKFILL, f"{table}.{column.name}", f"{update} WHERE {pending}", Hazard.DATA,
                  BACKFILL if change.key_columns else BACKFILL_NO_KEY, transactional=False,

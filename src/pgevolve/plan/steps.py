@@ -67,31 +67,34 @@ class Phase(IntEnum):
     # ALTER TYPE ... ADD VALUE runs outside any transaction; first, so that it never splits the
     # transaction that swaps a CHECK naming the new value (a moment without the CHECK otherwise).
     ENUM_VALUES = 3
-    RENAMES = 4  # tables and columns, first: every later statement uses the desired names
-    DROP_FOREIGN_KEYS = 5
-    DROP_CONSTRAINTS = 6
-    DROP_INDEXES = 7
-    RENAME_KEYS = 8  # constraints and indexes, once the names they take are free
+    # What an interrupted online type change left and no longer needs (its sync trigger names columns
+    # in its body), before any rename; the old column of a finished one, before a new one takes its name.
+    CLEANUP = 4
+    RENAMES = 5  # tables and columns, first: every later statement uses the desired names
+    DROP_FOREIGN_KEYS = 6
+    DROP_CONSTRAINTS = 7
+    DROP_INDEXES = 8
+    RENAME_KEYS = 9  # constraints and indexes, once the names they take are free
     # A CHECK replaced by this plan whose column an ALTER COLUMN below retypes or recreates: dropped
     # here, added back in CHECKS, in the same transaction (nothing runs outside one in between).
-    UNHOOK = 9
-    ENUMS = 10
-    TABLES = 11
-    COLUMNS = 12
-    CHECKS = 13  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
-    BACKFILLS = 14  # a promotion's batches, outside any transaction: after the CHECKs new rows must meet
-    INDEXES = 15  # also the unique indexes that primary keys and UNIQUE constraints will use
-    VALIDATE_CHECKS = 16
-    NOT_NULL = 17  # after the CHECK (col IS NOT NULL) that proves it is validated
-    KEYS = 18  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
+    UNHOOK = 10
+    ENUMS = 11
+    TABLES = 12
+    COLUMNS = 13  # also an online type change's shadow column, sync trigger and backfill
+    CHECKS = 14  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
+    BACKFILLS = 15  # a promotion's batches, outside any transaction: after the CHECKs new rows must meet
+    INDEXES = 16  # also the unique indexes that primary keys and UNIQUE constraints will use
+    VALIDATE_CHECKS = 17
+    NOT_NULL = 18  # after the CHECK (col IS NOT NULL) that proves it is validated
+    KEYS = 19  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed; an online swap
     # DROP NOT NULL, once the keys are swapped: a column leaving the primary key is NOT NULL until then.
-    DROP_NOT_NULL = 19
-    FOREIGN_KEYS = 20  # after every table and key they may reference
-    VALIDATE_FOREIGN_KEYS = 21
-    DROP_COLUMNS = 22
-    DROP_TABLES = 23
-    DROP_ENUMS = 24
-    COMMENTS = 25
+    DROP_NOT_NULL = 20
+    FOREIGN_KEYS = 21  # after every table and key they may reference; an online change's old column dropped
+    VALIDATE_FOREIGN_KEYS = 22
+    DROP_COLUMNS = 23
+    DROP_TABLES = 24
+    DROP_ENUMS = 25
+    COMMENTS = 26
 
 
 class StepKind(StrEnum):
@@ -109,6 +112,7 @@ class StepKind(StrEnum):
     ALTER_EXTENSION = "alter_extension"
     ALTER_FOREIGN_KEY = "alter_foreign_key"
     ALTER_SEQUENCE = "alter_sequence"
+    ANALYZE = "analyze"
     BACKFILL = "backfill"
     COMMENT = "comment"
     CREATE_ENUM = "create_enum"
@@ -137,6 +141,7 @@ class StepKind(StrEnum):
     DROP_SYNC_FUNCTION = "drop_sync_function"
     DROP_SYNC_TRIGGER = "drop_sync_trigger"
     DROP_TABLE = "drop_table"
+    LOCK_TABLES = "lock_tables"
     RENAME_COLUMN = "rename_column"
     RENAME_CONSTRAINT = "rename_constraint"
     RENAME_ENUM = "rename_enum"
@@ -175,6 +180,9 @@ class Batched:
     pending: str  # the rows this change still has to touch
     instance: str  # a query returning one text value
     finish: str | None = None
+    # Rows inserted once the change's trigger exists are written by it: the batches stop at the largest
+    # key the table holds when the backfill starts, instead of chasing the application's inserts.
+    bounded: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

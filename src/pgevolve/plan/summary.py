@@ -6,6 +6,7 @@ from typing import assert_never
 
 from pgevolve import model
 from pgevolve.changes import (
+    AbandonShadow,
     AddCheck,
     AddColumn,
     AddEnumValue,
@@ -27,6 +28,7 @@ from pgevolve.changes import (
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
+    DropRetiredColumn,
     DropSyncTrigger,
     DropTable,
     DropUnique,
@@ -39,6 +41,7 @@ from pgevolve.changes import (
     ReplaceEnum,
     ReplaceIndex,
     ReplaceKey,
+    RetypeOnline,
     SetComment,
     SetExtensionSchema,
     SetReplicaIdentity,
@@ -156,6 +159,14 @@ def summarize(change: Change) -> str:
                     "the application writes the column itself")
         case RenameSyncTrigger(trigger=t):
             return (f"Renames the sync trigger of {_c(f'{t.table}.{t.column}')} after its table's new name")
+        case RetypeOnline():
+            return _online(change)
+        case DropRetiredColumn(column=r):
+            return (f"Drops {_c(f'{r.table}.{r.name}')}, the old column of an online type change of "
+                    f"{_c(f'{r.table}.{r.replaced_by}')} that an earlier apply swapped")
+        case AbandonShadow(shadow=s):
+            return (f"Removes the unfinished online type change of {_c(f'{s.table}.{s.column}')} that an "
+                    "interrupted apply left (the YAML no longer asks for it as it was)")
         case _:
             assert_never(change)
 
@@ -187,6 +198,23 @@ def _key(key: model.IndexKey) -> str:
     if key.nulls_first is not None:
         words += " nulls first" if key.nulls_first else " nulls last"
     return words
+
+
+def _online(change: RetypeOnline) -> str:
+    """Which columns change, online, and why: the rows of the largest table against the threshold."""
+    columns = ", ".join(f"{_c(f'{t.name}.{c.new.name}')} ({_c(c.old.type)} → {_c(c.new.type)})"
+                        for t in change.tables for c in t.columns)
+    sized = [(t.rows.rows, t.name, t.rows.source) for t in change.tables if t.rows is not None]
+    resumed = any(c.progress is not None for t in change.tables for c in t.columns)
+    why = []
+    if sized:
+        rows, table, source = max(sized)
+        estimate = "≈" if source == "statistics" else "at most ≈"
+        why.append(f"{_c(table)} has {estimate}{rows:,} rows, online from {change.online_from_rows:,}")
+    if resumed:
+        why.append("resuming an interrupted apply")
+    return (f"Changes the type of {columns} online: shadow column, batched backfill, one short swap"
+            + (f" ({'; '.join(why)})" if why else ""))
 
 
 def _options(key: model.PrimaryKey | model.UniqueConstraint) -> str:

@@ -33,7 +33,7 @@ def render_comment(*, plan: Plan, data_lines: list[str] | None, traced: list[Cha
 
 def _data_section(plan: Plan, data_lines: list[str] | None, traced: list[ChangeSteps], base: str | None) -> list[str]:
     if data_lines is None:
-        lines = [f"- {printable(_sentence(what(item.change)), keep='')}" for item in traced]
+        lines = list(dict.fromkeys(f"- {printable(_sentence(what(item.change)), keep='')}" for item in traced))
         heading = "**What changes** (the database against the YAML)"
     else:
         lines = [f"- {printable(line, keep='')}" for line in data_lines]

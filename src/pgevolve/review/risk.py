@@ -53,9 +53,13 @@ def trace(changes: list[ch.Change], actual: model.Database, desired: model.Datab
             added.setdefault(change.table, set()).add(change.column.name)
     traced = []
     for change in changes:
+        steps = tuple(steps_for(change, ctx))
+        if isinstance(change, ch.RetypeOnline):  # one change over several tables: each is sized on its own
+            traced += [ChangeSteps(change=change, table=t.name, steps=steps, new_table=False, on_new_columns=False)
+                       for t in change.tables]
+            continue
         table = ch.table_of(change)
-        traced.append(ChangeSteps(change=change, table=table, steps=tuple(steps_for(change, ctx)),
-                                  new_table=table in created,
+        traced.append(ChangeSteps(change=change, table=table, steps=steps, new_table=table in created,
                                   on_new_columns=_only_new_columns(change, added.get(table or "", set()))))
     return traced
 
@@ -91,9 +95,13 @@ def _index_columns(index: model.Index) -> set[str]:
     return found
 
 
-def what(change: ch.Change) -> str:
-    """The change in a few words, indexes by what they index."""
+def what(change: ch.Change, table: str | None = None) -> str:
+    """The change in a few words, indexes by what they index (an online type change: ``table``'s columns)."""
     match change:
+        case ch.RetypeOnline(tables=tables) if table is not None:
+            columns = [f"{c(t.name + '.' + col.new.name)} ({c(col.old.type)} → {c(col.new.type)})"
+                       for t in tables for col in t.columns if t.name == table]
+            return f"the type of {', '.join(columns)}, online"
         case ch.CreateIndex(index=index) | ch.ReplaceIndex(new=index) | ch.DropIndex(index=index):
             return f"the {'unique ' if index.unique else ''}index on {index_subject(index)} ({c(index.name)})"
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
@@ -117,6 +125,21 @@ def index_subject(index: model.Index) -> str:
     method = f" ({index.method})" if index.method != "btree" else ""
     where = f" where {c(index.where)}" if index.where else ""
     return f"{keys}{method}{where}"
+
+
+ONLINE = ("a shadow column of the new type, kept equal by a trigger, is filled in short batches (writers wait at most "
+          "one batch), its indexes and keys are built CONCURRENTLY, then it is swapped in by one short transaction "
+          "that reads no row (reads and writes wait milliseconds); the old column is dropped right after")
+
+
+def _online_risks(item: ChangeSteps) -> str:
+    hazards = {s.hazard for s in item.steps}
+    risks = []
+    if Hazard.DATA in hazards:
+        risks.append("**can fail on existing rows** (a value that does not convert: counted before anything runs)")
+    if Hazard.DESTRUCTIVE in hazards:
+        risks.append("**the old values are gone once converted** (narrowed or rounded: needs `--allow-destructive`)")
+    return "; " + "; ".join(risks) if risks else ""
 
 
 def rows_text(size: Any) -> str:
@@ -151,6 +174,9 @@ def effects(items: list[ChangeSteps], *, empty: bool = False) -> list[str]:
         kinds = {s.kind for s in item.steps}
         hazards = {s.hazard for s in item.steps}
         verbs = []
+        if isinstance(item.change, ch.RetypeOnline):
+            found.append(f"{what(item.change, item.table)}: {ONLINE}" + _online_risks(item))
+            continue
         if Hazard.REWRITE in hazards:
             verbs.append("rewrites every row under an ACCESS EXCLUSIVE lock (reads and writes wait until it ends)")
         if "backfill" in kinds:

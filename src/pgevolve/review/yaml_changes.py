@@ -114,7 +114,8 @@ def column_lines(table: str, old: ColumnSpec, new: ColumnSpec) -> list[str]:
     what = c(f"{table}.{new.name}")
     lines = []
     if old.type != new.type:
-        lines.append(f"{what} changes type from {c(old.type)} to {c(new.type)}.")
+        converted = f", each value converted by {c(new.using)}" if new.using else ""
+        lines.append(f"{what} changes type from {c(old.type)} to {c(new.type)}{converted}.")
     if is_required(old) != is_required(new):
         lines.append(f"{what} becomes {'required: every row must have a value' if is_required(new) else 'optional'}.")
     if old.enum != new.enum:
@@ -158,8 +159,9 @@ def _attribute_lines(what: str, old: ColumnSpec, new: ColumnSpec) -> list[str]:
     return lines
 
 
+# using: said with the type change it converts; without one it does nothing.
 _DESCRIBED = {"type", "nullable", "primary_key", "enum", "default", "unique", "references", "check", "shape", "items",
-              "promoted_from", "drop_key", "description", "renamed_from", "raw", "path", "name"}
+              "promoted_from", "drop_key", "description", "renamed_from", "raw", "path", "name", "using"}
 
 
 def _other_keys(what: str, old: ColumnSpec, new: ColumnSpec) -> list[str]:

@@ -68,7 +68,7 @@ def _sync_triggers(project: Project) -> tuple[model.SyncTrigger, ...]:
 
 
 def compile_hints(project: Project) -> model.Hints:
-    """renamed_from and promoted_from, as the differ and the planner want them."""
+    """renamed_from, promoted_from, using and online_from_rows, as the differ and the planner want them."""
     table_renames = {t.name: t.renamed_from for t in project.tables if t.renamed_from}
     column_renames = {(t.name, c.name): c.renamed_from for t in project.tables for c in t.columns if c.renamed_from}
     promotions = tuple(
@@ -78,7 +78,9 @@ def compile_hints(project: Project) -> model.Hints:
         for c in t.columns
         if c.promotion is not None
     )
-    return model.Hints(table_renames=table_renames, column_renames=column_renames, promotions=promotions)
+    conversions = {(t.name, c.name): c.using for t in project.tables for c in t.columns if c.using is not None}
+    return model.Hints(table_renames=table_renames, column_renames=column_renames, promotions=promotions,
+                       conversions=conversions, online_from_rows=project.online_from_rows)
 
 
 def sql_default(value: Scalar | None) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from pgevolve import model
 from pgevolve.errors import Problem, SpecError, did_you_mean
+from pgevolve.model import ONLINE_FROM_ROWS
 from pgevolve.source.marked_yaml import Document, NodePath, load_document
 from pgevolve.source.project import EnumSpec, Project, enum_specs, schema_specs, table_spec
 from pgevolve.source.semantic import check_project
@@ -198,6 +199,7 @@ def _assemble(
         external_schemas=tuple(settings.get("external_schemas") or ()),
         extension_schemas={e["name"]: e["schema"] for e in settings.get("extensions") or () if isinstance(e, dict)},
         enums=settings["enums"],
+        online_from_rows=int(settings.get("online_from_rows", ONLINE_FROM_ROWS)),
         tables=tuple(table_spec(r.doc) for r in tables if r.valid and r.doc is not None),
         shapes={name: doc.data for name, doc in shape_docs.items()},
         root=schema_dir,

@@ -13,6 +13,7 @@ from typing import Any
 
 from pgevolve import model
 from pgevolve.errors import Problem
+from pgevolve.model import ONLINE_FROM_ROWS
 from pgevolve.source.marked_yaml import Document, NodePath
 from pgevolve.sqltext.prerequisites import declared_types
 from pgevolve.sqltext.type_names import Declared
@@ -21,7 +22,7 @@ Scalar = str | int | float | bool
 _COLUMN_KEYS = (
     "type", "nullable", "default", "primary_key", "unique", "references", "on_delete", "on_update", "check",
     "shape", "items", "identity", "generated", "collation", "description", "renamed_from", "promoted_from",
-    "drop_key",
+    "drop_key", "using",
 )  # every column key but enum, which becomes a tuple
 
 
@@ -47,6 +48,7 @@ class ColumnSpec:
     renamed_from: str | None = None
     promoted_from: str | None = None  # "<jsonb column>.<key>"
     drop_key: bool = False  # with promoted_from: remove the key from the JSON once backfilled
+    using: str | None = None  # how the old value converts when the type changes (SQL, column names as here)
     raw: dict[str, Any] = field(default_factory=dict)  # the column's plain YAML mapping
     path: NodePath = ()
 
@@ -199,6 +201,7 @@ class Project:
     extension_schemas: dict[str, str] = field(default_factory=dict)  # name -> schema, when written { name, schema }
     external_schemas: tuple[str, ...] = ()  # schemas whose tables foreign keys reference, never planned
     enums: dict[str, EnumSpec] = field(default_factory=dict)
+    online_from_rows: int = ONLINE_FROM_ROWS  # type changes that rewrite a table this big run online
     tables: tuple[TableSpec, ...] = ()
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict)  # shape name -> the shape file's data
     warnings: tuple[Problem, ...] = ()

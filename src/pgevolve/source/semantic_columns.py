@@ -9,6 +9,7 @@ from pgevolve.source.context import Context, expression_problems, missing_column
 from pgevolve.source.marked_yaml import NodePath
 from pgevolve.source.project import ColumnSpec, TableSpec
 from pgevolve.source.validate import describe
+from pgevolve.sqltext.expressions import ExpressionError, parse_expression
 from pgevolve.sqltext.fragments import collation_sql
 from pgevolve.sqltext.type_names import (
     Declared,
@@ -52,8 +53,37 @@ def check_column(ctx: Context, table: TableSpec, column: ColumnSpec) -> list[Pro
     problems += expression_problems(doc, (*column.path, "default"), column.default, table, columns_allowed=False)
     problems += expression_problems(doc, (*column.path, "check"), column.check, table)
     problems += expression_problems(doc, (*column.path, "generated"), column.generated, table)
+    problems += _using(table, column)
     problems += _hints(ctx, table, column)
     return problems
+
+
+# The names an online type change gives a column's shadow and its old version (sqltext.ident).
+_RESERVED_SUFFIXES = ("_pgevolve_new", "_pgevolve_old")
+
+
+def _using(table: TableSpec, column: ColumnSpec) -> list[Problem]:
+    """``using:``: one expression over this table's columns (as the YAML names them: renames run first)."""
+    doc, path = table.doc, (*column.path, "using")
+    problems = present([doc.problem(column.path, f"column '{column.name}': names ending in {suffix} are "
+                                    "pgevolve's own (an online type change's shadow and old columns)", at="key")
+                        for suffix in _RESERVED_SUFFIXES if column.name.endswith(suffix)])
+    if column.using is None:
+        return problems
+    for key in ("generated", "promoted_from"):
+        if key in column.raw:
+            problems.append(doc.problem(path, f"column '{column.name}' cannot have both '{key}' and 'using': its "
+                                        f"values come from {key}", at="key"))
+    try:
+        named = parse_expression(column.using).columns
+    except ExpressionError:
+        named = ()
+    old = column.renamed_from
+    if old and old in named and table.column(old) is None:
+        return [*problems, doc.problem(
+            path, f"{describe(path)} names column '{old}', which is renamed to '{column.name}' first",
+            value=column.using, hint=f"write '{column.name}': the conversion runs after the rename")]
+    return problems + expression_problems(doc, path, column.using, table)
 
 
 def _type_rules(ctx: Context, table: TableSpec, column: ColumnSpec, resolved: ResolvedType) -> list[Problem]:

@@ -201,13 +201,17 @@ def rename_column(table: str, old: str, new: str, scope: Scope) -> str:
     return _alter(table, scope, f"RENAME COLUMN {quote_ident(old)} TO {quote_ident(new)}")
 
 
-def alter_column_type(table: str, column: model.Column, scope: Scope, *, using: bool) -> str:
-    """ALTER COLUMN ... TYPE; ``using`` adds ``USING col::type`` (needed without an assignment cast)."""
+def alter_column_type(table: str, column: model.Column, scope: Scope, *, using: bool,
+                      expression: str | None = None) -> str:
+    """ALTER COLUMN ... TYPE; ``using`` adds ``USING col::type`` (needed without an assignment cast),
+    ``expression`` (the YAML's ``using:``, a checked expression) ``USING (expression)`` instead."""
     new_type = scope.type(column.type)
     action = f"TYPE {new_type}"
     if column.collation:
         action += f" COLLATE {collation_sql(column.collation)}"
-    if using:
+    if expression is not None:
+        action += f" USING ({expression_sql(expression, 'conversion (using:)')})"
+    elif using:
         action += f" USING {quote_ident(column.name)}::{new_type}"
     return _alter_column(table, column.name, scope, action)
 

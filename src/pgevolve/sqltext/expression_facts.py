@@ -132,6 +132,23 @@ def rename_column_refs(expression: str, old: str, new: str) -> str | None:
     return text[len(_PREFIX):]
 
 
+def qualify_column_refs(expression: str, prefix: str) -> str | None:
+    """The expression with every bare column reference written ``prefix.column`` (a trigger's ``NEW``);
+    None when it does not parse. The text is otherwise kept as it is."""
+    text = _PREFIX + expression
+    try:
+        statements = parse_sql(text)
+    except Exception:
+        return None
+    refs = ColumnRefs()
+    refs(statements)
+    bare = [ref.location for ref in refs.found if ref.location is not None and len(ref.fields or ()) == 1
+            and last_string(ref.fields) is not None]
+    for location in sorted(bare, reverse=True):
+        text = text[:location] + prefix + "." + text[location:]
+    return text[len(_PREFIX):]
+
+
 _KEYWORDS = keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
 
 

@@ -152,6 +152,21 @@ def sequence_name(table: str, column: str) -> str:
     return make_object_name(table, column, "seq")
 
 
+def shadow_column_name(column: str) -> str:
+    """Where an online type change builds the column's new version: "column_pgevolve_new", cut to fit."""
+    return make_object_name(column, None, "pgevolve_new")
+
+
+def retired_column_name(column: str) -> str:
+    """The old column once an online type change swapped the new one in: "column_pgevolve_old", cut to fit."""
+    return make_object_name(column, None, "pgevolve_old")
+
+
+def retype_name(table: str, column: str) -> str:
+    """The sync trigger's and its function's name of an online type change: ``<table>_<column>_pgevolve_retype``."""
+    return make_object_name(table, column, "pgevolve_retype")
+
+
 def sync_name(table: str, column: str) -> str:
     """The trigger's and its function's name: ``<table>_<column>_promote``."""
     return make_object_name(table, column, "promote")

@@ -3,9 +3,13 @@
 -- tables that belong to an extension.
 -- reloptions: the table's storage parameters, and its TOAST table's prefixed with 'toast.'.
 -- replica_identity_index: the index REPLICA IDENTITY USING INDEX names (relreplident 'i').
+-- reltuples: -1 until the table is first vacuumed or analyzed; then heap_bytes (a stat of the file, and a
+-- brief ACCESS SHARE lock) lets introspect.py bound the rows from the size instead.
 SELECT c.oid, c.relname AS name, obj_description(c.oid, 'pg_class') AS comment,
        c.reloptions AS reloptions, toast.reloptions AS toast_reloptions,
-       c.relreplident AS replica_identity, ric.relname AS replica_identity_index
+       c.relreplident AS replica_identity, ric.relname AS replica_identity_index,
+       c.reltuples::bigint AS reltuples,
+       CASE WHEN c.reltuples < 0 THEN pg_relation_size(c.oid) END AS heap_bytes
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class toast ON toast.oid = c.reltoastrelid AND toast.reloptions IS NOT NULL

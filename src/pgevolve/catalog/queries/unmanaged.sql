@@ -1,8 +1,8 @@
 -- What the format does not cover, in the owned schema: reported, never planned.
 -- Extension members (deptype 'e') and sequences owned by a column (serial,
 -- identity: deptype 'a'/'i') belong to something pgevolve already manages.
--- pgevolve's own promotion sync triggers and their functions (commented 'pgevolve promotion {...}',
--- see catalog/queries/promotions.sql) are managed too.
+-- pgevolve's own promotion and online type change sync triggers and their functions (commented
+-- 'pgevolve promotion {...}' or 'pgevolve retype {...}', see promotions.sql, shadows.sql) are managed too.
 -- depends_on: the owned tables' columns ([table, column]; [table, null]: the table as a whole) that the
 -- object depends on through a normal pg_depend entry (a view's or rule's pg_rewrite row, a trigger's
 -- WHEN or UPDATE OF, a policy's expressions, a function's SQL body). PostgreSQL refuses to drop or
@@ -15,7 +15,8 @@ WITH ext_members AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ), promotion_functions AS (
     SELECT objoid AS oid FROM pg_description
-    WHERE classoid = 'pg_proc'::regclass AND objsubid = 0 AND description LIKE 'pgevolve promotion {%%'
+    WHERE classoid = 'pg_proc'::regclass AND objsubid = 0
+      AND (description LIKE 'pgevolve promotion {%%' OR description LIKE 'pgevolve retype {%%')
 ), column_deps AS (
     SELECT d.classid, d.objid,
            jsonb_agg(DISTINCT jsonb_build_array(t.relname::text, a.attname::text)) AS depends_on

@@ -254,10 +254,10 @@ def _index_differences(change: ch.Change, actual: model.Database) -> list[Differ
             return [Difference(kind=target, object=what, property="description",
                                live=_live_comment(actual, change), yaml=comment)]
         case _:
-            return _promotion_differences(change)
+            return _promotion_differences(change, actual)
 
 
-def _promotion_differences(change: ch.Change) -> list[Difference]:
+def _promotion_differences(change: ch.Change, actual: model.Database) -> list[Difference]:
     match change:
         case ch.PromoteColumn(table=table, column=column, trigger=t, sync_exists=True):
             return [Difference(kind="promotion", object=f"{table}.{column.name}", property="backfilled",
@@ -271,6 +271,25 @@ def _promotion_differences(change: ch.Change) -> list[Difference]:
         case ch.RenameSyncTrigger(trigger=t):
             return [Difference(kind="promotion sync trigger", object=f"{t.table}.{t.column}", property="name",
                                live=t.name, yaml=f"named after table {t.table}")]
+        case _:
+            return _online_differences(change, actual)
+
+
+def _online_differences(change: ch.Change, actual: model.Database) -> list[Difference]:
+    """An online type change: the differences it makes up for, and what an interrupted one left."""
+    match change:
+        case ch.RetypeOnline(absorbed=absorbed):
+            found = [fact for item in absorbed for fact in differences(item, actual)]
+            found += [Difference(kind="online type change", object=f"{t.name}.{c.new.name}", property="progress",
+                                 live="backfilled" if c.progress.backfilled else "started", yaml="done")
+                      for t in change.tables for c in t.columns if c.progress is not None]
+            return found
+        case ch.AbandonShadow(shadow=s):
+            return [Difference(kind="online type change", object=f"{s.table}.{s.column}", property=None,
+                               live=f"started (shadow column {s.shadow or 'gone'}, type {s.type or '?'})", yaml=None)]
+        case ch.DropRetiredColumn(column=r):
+            return [Difference(kind="column", object=f"{r.table}.{r.name}", property=None,
+                               live=f"old column of {r.table}.{r.replaced_by}, swapped out online", yaml=None)]
         case _:
             raise AssertionError(f"no drift fact for {type(change).__name__}")
 
