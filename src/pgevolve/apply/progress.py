@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from pgevolve.apply.backfill import BatchProgress
 from pgevolve.errors import printable
 from pgevolve.plan.steps import Step
+from pgevolve.server.sessions import leave_signals_to_the_main_thread
 
 _POLL_SECONDS = 0.5
 _INDEX_PROGRESS = """
@@ -108,6 +109,7 @@ class StepReporter:
             self._watcher = None
 
     def _watch_index(self) -> None:
+        leave_signals_to_the_main_thread()
         columns = (TextColumn("  {task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                    TimeElapsedColumn())
         try:

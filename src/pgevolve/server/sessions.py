@@ -15,6 +15,7 @@ query, state and times: the message says so rather than guess.
 
 from __future__ import annotations
 
+import signal
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -133,6 +134,17 @@ def exclusive_holders(conn: psycopg.Connection, schema: str, *, exclude: tuple[i
     return [_blocker(row) for row in rows]
 
 
+def leave_signals_to_the_main_thread() -> None:
+    """Block Ctrl-C and SIGTERM in the calling helper thread.
+
+    The kernel delivers a signal sent to the process to any thread that does not block it.
+    Python runs its handler in the main thread, but only a signal that lands there interrupts
+    the main thread's blocking read: one taken by a helper thread leaves apply waiting at its
+    question forever (seen once in a full test run: Ctrl-C at "Apply these steps?" hung).
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 class BlockerWatch:
     """Samples, on a connection of its own, the sessions that the watched one waits for.
 
@@ -160,6 +172,7 @@ class BlockerWatch:
         self.blockers = []
 
     def _run(self) -> None:
+        leave_signals_to_the_main_thread()
         try:
             with psycopg.connect(self.dsn, autocommit=True, application_name="pgevolve lock watch",
                                  connect_timeout=10) as conn:
