@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgevolve import cache, model
-from pgevolve.catalog import Catalog, CatalogTimeouts, read_catalog
+from pgevolve.catalog import Catalog, CatalogRows, CatalogTimeouts, read_catalog, read_catalog_rows
 from pgevolve.catalog.fingerprint import object_fingerprints
-from pgevolve.catalog.normalize import canonicalize
+from pgevolve.catalog.unmanaged import unmanaged_from_rows
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
 
@@ -21,23 +22,91 @@ if TYPE_CHECKING:  # imported where used: `pgevolve validate` never loads the pl
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    project: Project
     desired: model.Database
     hints: model.Hints
+    schema_dir: Path
+    # The parsed YAML, with a mark for every node: left out of the cache, where it would cost more
+    # to write and read than to parse again; only `generate` and the PR comment need it.
+    loaded: Project | None = field(default=None, compare=False)
+
+    @property
+    def project(self) -> Project:
+        """The YAML project (parsed again when this value came from the cache)."""
+        if self.loaded is not None:
+            return self.loaded
+        from pgevolve.source import load_project
+
+        return load_project(self.schema_dir)
+
+    def __getstate__(self) -> tuple[model.Database, model.Hints, Path]:
+        return self.desired, self.hints, self.schema_dir
+
+    def __setstate__(self, state: tuple[model.Database, model.Hints, Path]) -> None:
+        for name, value in zip(("desired", "hints", "schema_dir", "loaded"), (*state, None), strict=True):
+            object.__setattr__(self, name, value)
+
+
+class LiveCatalog:
+    """The catalog a plan was made against, built into the model only when first asked for.
+
+    A no-op plan recognised by its rows' digest (``plan_against``) needs no model at all
+    unless the caller asks for one (a saved plan, the PR comment).
+    """
+
+    __slots__ = ("_catalog", "_listed", "_rows")
+
+    def __init__(self, *, listed: frozenset[str], catalog: Catalog | None = None,
+                 rows: CatalogRows | None = None) -> None:
+        self._catalog, self._rows, self._listed = catalog, rows, listed
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            assert self._rows is not None
+            self._catalog = self._rows.build()
+        return self._catalog
+
+    @property
+    def unmanaged(self) -> tuple[UnmanagedObject, ...]:
+        """What pgevolve leaves alone, extensions the YAML does not list included (from the rows alone)."""
+        if self._catalog is None and self._rows is not None:
+            unmanaged = unmanaged_from_rows(self._rows.unmanaged_rows)
+            columns, extension_rows = self._rows.model_rows["extensions"]
+            names = [row[columns.index("name")] for row in extension_rows]
+        else:
+            unmanaged, names = self.catalog.unmanaged, [e.name for e in self.catalog.database.extensions]
+        return unmanaged + tuple(UnmanagedObject(kind="extension", name=n, detail="not listed in pgevolve.yaml")
+                                 for n in sorted(names) if n not in self._listed)
 
 
 @dataclass(frozen=True, slots=True)
 class Planned:
     schema_dir: Path
     target: Target
-    actual: model.Database
-    desired: model.Database  # canonical: as PostgreSQL spells it
+    schema: str  # the owned schema
+    live: LiveCatalog
+    canonical: model.Database | None  # the desired model as PostgreSQL spells it; None: equal to the catalog
     plan: Plan
-    unmanaged: tuple[UnmanagedObject, ...]
     known: Compiled | None  # None on the no-op fast path, which never needed it
-    # The catalog the plan was made against, one fingerprint per object (catalog.fingerprint):
-    # apply compares it with the catalog it finds once it holds the advisory lock.
-    catalog_objects: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def actual(self) -> model.Database:
+        return self.live.catalog.database
+
+    @property
+    def desired(self) -> model.Database:
+        """Canonical: as PostgreSQL spells it (on the no-op fast path, the catalog itself)."""
+        return self.canonical if self.canonical is not None else self.actual
+
+    @property
+    def unmanaged(self) -> tuple[UnmanagedObject, ...]:
+        return self.live.unmanaged
+
+    @property
+    def catalog_objects(self) -> dict[str, str]:
+        """The catalog the plan was made against, one fingerprint per object (catalog.fingerprint):
+        apply compares it with the catalog it finds once it holds the advisory lock."""
+        return object_fingerprints(self.live.catalog.database, self.live.catalog.unmanaged)
 
     @property
     def compiled(self) -> Compiled:
@@ -68,7 +137,7 @@ def compile_schema(schema_dir: Path) -> Compiled:
 
     project = load_project(schema_dir)
     desired, hints = compile_project(project)
-    compiled = Compiled(project=project, desired=desired, hints=hints)
+    compiled = Compiled(desired=desired, hints=hints, schema_dir=schema_dir, loaded=project)
     if key:
         cache.store("compiled", key, compiled)
     return compiled
@@ -96,30 +165,56 @@ def _read(dsn: str, schema: str, timeouts: CatalogTimeouts | None = None) -> Cat
         return read_catalog(conn, schema, timeouts=timeouts)
 
 
-def _objects(catalog: Catalog) -> dict[str, str]:
-    return object_fingerprints(catalog.database, catalog.unmanaged)
-
-
 def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None,
                  timeouts: CatalogTimeouts | None = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
-    Fast path: when the YAML is unchanged since a plan that recorded the
-    fingerprint of its canonical desired state, and the live catalog has that
-    same fingerprint, the plan is empty without loading the compiled model.
+    Fast path: when the YAML is unchanged since an earlier plan (its files' bytes and pgevolve's
+    code) and the live catalog is one that plan found in sync (the digest of its rows), or has
+    the fingerprint of the canonical desired state it recorded, the plan is empty without
+    compiling, normalizing or diffing.
     """
     from pgevolve.plan.steps import Plan
 
     sources = _sources_key(schema_dir)
     summary = cache.load("summary", sources) if sources else None
     if isinstance(summary, dict) and "extensions" in summary:
-        catalog = _read(target.dsn, summary["schema"], timeouts)
-        actual, listed = catalog.database, frozenset(summary["extensions"])
-        if summary.get(catalog.server_version) == _fingerprint(_listed_extensions_only(actual, listed)):
-            return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=actual, plan=Plan(),
-                           unmanaged=catalog.unmanaged + _unlisted_extensions(actual, listed), known=None,
-                           catalog_objects=_objects(catalog))
+        schema, listed = summary["schema"], frozenset(summary["extensions"])
+        rows = _read_rows(target.dsn, schema, timeouts)
+        if rows.digest in summary.get("in_sync", ()):
+            return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
+                           live=LiveCatalog(listed=listed, rows=rows), canonical=None)
+        catalog = _build(rows, target, timeouts)
+        if summary.get(catalog.server_version) == _fingerprint(_listed_extensions_only(catalog.database, listed)):
+            _remember_in_sync(sources, catalog)
+            return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
+                           live=LiveCatalog(listed=listed, catalog=catalog), canonical=None)
     return _plan_fully(schema_dir, target, dev_url, sources, timeouts)
+
+
+def _read_rows(dsn: str, schema: str, timeouts: CatalogTimeouts | None) -> CatalogRows:
+    with connect(dsn) as conn:
+        return read_catalog_rows(conn, schema, timeouts=timeouts)
+
+
+def _build(rows: CatalogRows, target: Target, timeouts: CatalogTimeouts | None) -> Catalog:
+    try:
+        return rows.build()
+    except KeyError:  # rows read during concurrent DDL: read again, with read_catalog's retries
+        return _read(target.dsn, rows.schema, timeouts)
+
+
+_IN_SYNC_KEPT = 8  # digests of catalogs found in sync with one YAML (a few databases: dev, staging, ...)
+
+
+def _remember_in_sync(sources: str | None, catalog: Catalog) -> None:
+    """Record that this catalog (by its rows' digest) gives an empty plan for this YAML."""
+    summary = cache.load("summary", sources) if sources else None
+    if not isinstance(summary, dict) or not sources or not catalog.digest:
+        return
+    kept = [d for d in summary.get("in_sync", ()) if d != catalog.digest][-(_IN_SYNC_KEPT - 1):]
+    summary["in_sync"] = [*kept, catalog.digest]
+    cache.store("summary", sources, summary)
 
 
 def _fingerprint(db: model.Database) -> str:
@@ -131,9 +226,35 @@ def _listed_extensions_only(db: model.Database, listed: frozenset[str]) -> model
     return replace(db, extensions=tuple(e for e in db.extensions if e.name in listed))
 
 
-def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tuple[UnmanagedObject, ...]:
-    return tuple(UnmanagedObject(kind="extension", name=e.name, detail="not listed in pgevolve.yaml")
-                 for e in actual.extensions if e.name not in listed)
+def _compile_while_reading(schema_dir: Path, target: Target,
+                           timeouts: CatalogTimeouts | None) -> tuple[Compiled, Catalog]:
+    """The compiled YAML and the target's catalog, read while the YAML compiles.
+
+    Reading the catalog is mostly waiting on the server, and compiling a large project is
+    seconds of Python: the read runs in a thread meanwhile (psycopg releases the GIL while
+    it waits), for the schema pgevolve.yaml names. A YAML error is still the one reported
+    first; a read of a schema the compiled project does not own is done again.
+    """
+    guess = _owned_schema(schema_dir)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(_read, target.dsn, guess, timeouts) if guess else None
+        compiled = compile_schema(schema_dir)
+        if early is not None and guess == compiled.desired.schema:
+            return compiled, early.result()
+    return compiled, _read(target.dsn, compiled.desired.schema, timeouts)
+
+
+def _owned_schema(schema_dir: Path) -> str | None:
+    """The ``schema:`` of pgevolve.yaml, read without validation (None when it cannot be read)."""
+    import yaml
+
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load((schema_dir / "pgevolve.yaml").read_bytes(), Loader=loader)  # noqa: S506 - a safe loader
+    except (OSError, yaml.YAMLError):
+        return None
+    schema = data.get("schema") if isinstance(data, dict) else None
+    return schema if isinstance(schema, str) and schema else None
 
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
@@ -142,10 +263,11 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     from pgevolve.plan.blockers import find_blockers
     from pgevolve.plan.planner import plan_changes
 
-    compiled = compile_schema(schema_dir)
-    catalog = _read(target.dsn, compiled.desired.schema, timeouts)
+    compiled, catalog = _compile_while_reading(schema_dir, target, timeouts)
     actual, unmanaged, version = catalog.database, catalog.unmanaged, catalog.server_version
     setup = tuple(obj.setup for obj in unmanaged if obj.setup)
+    from pgevolve.catalog.normalize import canonicalize
+
     canonical = canonicalize(compiled.desired, server_dsn=dev_url or target.dsn, setup=setup)
     if sources and not dev_url:
         summary = cache.load("summary", sources)
@@ -156,7 +278,8 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     changes = diff(actual, canonical, compiled.hints)
     plan = plan_changes(changes, actual, canonical)
     plan = replace(plan, blockers=find_blockers(changes, unmanaged, actual, compiled.hints))
+    if plan.is_empty and not plan.blockers and sources and not dev_url:
+        _remember_in_sync(sources, catalog)
     listed = frozenset(e.name for e in compiled.desired.extensions)
-    return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=canonical, plan=plan,
-                   unmanaged=unmanaged + _unlisted_extensions(actual, listed),
-                   known=compiled, catalog_objects=_objects(catalog))
+    return Planned(schema_dir=schema_dir, target=target, schema=compiled.desired.schema,
+                   live=LiveCatalog(listed=listed, catalog=catalog), canonical=canonical, plan=plan, known=compiled)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -23,10 +23,13 @@ NodePath = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
+    """Where a node starts. A named tuple, not a dataclass: a large project has hundreds of
+    thousands of marks, and a tuple is built and pickled (the compile cache) in C."""
+
     line: int  # 1-based
     column: int  # 1-based
 
@@ -204,11 +207,12 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, path: NodePath) -> dict[str, Any]:
         self._check_duplicates(node)
-        try:
-            self._constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-        except yaml.MarkedYAMLError as exc:
-            self.problems.append(_syntax_problem(exc, self.file))
-            return {}
+        if any(key.tag == _MERGE_TAG for key, _ in node.value):
+            try:
+                self._constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+            except yaml.MarkedYAMLError as exc:
+                self.problems.append(_syntax_problem(exc, self.file))
+                return {}
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = self._key(key_node)
@@ -241,6 +245,8 @@ class _Builder:
                 )
 
     def _scalar(self, node: Node) -> Any:
+        if node.tag == _STR_TAG and isinstance(node, ScalarNode):
+            return node.value  # what construct_yaml_str returns, without the constructor's round trip
         if node.tag == _TIMESTAMP_TAG:
             return str(node.value)  # a date is text to pgevolve, never a datetime object
         try:

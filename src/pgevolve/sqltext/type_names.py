@@ -143,6 +143,12 @@ class TypeNameError(ValueError):
 
 def resolve_type(text: str, enums: Collection[str] = ()) -> ResolvedType:
     """The canonical type for a column's ``type:``; TypeNameError when there is none."""
+    # Cached: a schema of a thousand tables spells a dozen distinct types (errors are not cached).
+    return _resolve(text, frozenset(enums))
+
+
+@lru_cache(maxsize=4096)
+def _resolve(text: str, enums: frozenset[str]) -> ResolvedType:
     stripped = text.strip()
     if stripped == "custom_fields":
         return ResolvedType(canonical="jsonb", base="jsonb", kind="custom_fields")
