@@ -6,6 +6,8 @@ the machinery the CLI uses (``pgevolve.server.embedded``) and removes it afterwa
 
 Every test that needs the server (through ``pg_server_dsn``, ``databases`` or
 ``db``) is marked ``db``: ``pytest -m "not db"`` runs the pure tests alone.
+The suite runs on parallel workers (pytest-xdist, ``-n auto`` in pyproject): each
+worker starts its own throwaway server when its first test needs one.
 Shared helpers: ``cli`` (the CLI in-process) and the ``private_cache`` fixture.
 """
 
@@ -31,6 +33,13 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 SERVER_FIXTURE = "pg_server_dsn"
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers per core (a test mostly waits on its server or a CLI process), at most 6;
+    PGEVOLVE_TEST_WORKERS sets the number."""
+    given = os.environ.get("PGEVOLVE_TEST_WORKERS")
+    return int(given) if given else min(6, 2 * (os.cpu_count() or 1))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

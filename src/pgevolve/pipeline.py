@@ -194,7 +194,7 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
 
 def _read_rows(dsn: str, schema: str, timeouts: CatalogTimeouts | None) -> CatalogRows:
     with connect(dsn) as conn:
-        return read_catalog_rows(conn, schema, timeouts=timeouts)
+        return read_catalog_rows(conn, schema, timeouts=timeouts, dsn=dsn)
 
 
 def _build(rows: CatalogRows, target: Target, timeouts: CatalogTimeouts | None) -> Catalog:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from pgevolve import model
 from pgevolve.catalog.introspect import (
+    MODEL_QUERIES,
     QueryStats,
     RawRows,
     fetch_model_rows,
@@ -16,8 +19,9 @@ from pgevolve.catalog.introspect import (
     model_from_rows,
     run_raw_query,
 )
-from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently
+from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently, snapshot
 from pgevolve.catalog.unmanaged import unmanaged_from_rows, unmanaged_objects
+from pgevolve.server.connect import connect
 
 __all__ = ["Catalog", "CatalogRows", "CatalogTimeouts", "QueryStats", "introspect", "read_catalog",
            "read_catalog_rows", "unmanaged_objects"]
@@ -60,14 +64,38 @@ class CatalogRows:
 
 
 def read_catalog_rows(conn: psycopg.Connection, schema: str, *, timeouts: CatalogTimeouts | None = None,
-                      stats: QueryStats | None = None) -> CatalogRows:
-    """The rows of every catalog query, all from one snapshot (``catalog.snapshot``)."""
+                      stats: QueryStats | None = None, dsn: str | None = None) -> CatalogRows:
+    """The rows of every catalog query, all from one snapshot (``catalog.snapshot``).
+
+    With ``dsn`` (the connection's own), the slowest query, the indexes (one deparse per key),
+    runs meanwhile on a second connection that imports the same snapshot: the server works on
+    two cores. Not inside a transaction the caller opened, nor on a standby, which export none.
+    """
+    side = dsn if dsn and conn.info.transaction_status == TransactionStatus.IDLE else None
+    limits = timeouts or CatalogTimeouts()
 
     def read() -> CatalogRows:
-        return CatalogRows(schema, conn.info.server_version, fetch_model_rows(conn, schema, stats),
-                           run_raw_query(conn, "unmanaged", schema, stats))
+        exported = _export_snapshot(conn) if side else None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            indexes = (pool.submit(_side_query, side, exported, "indexes", schema, limits)
+                       if side and exported else None)
+            model_rows = {name: (indexes.result() if name == "indexes" and indexes else
+                                 run_raw_query(conn, name, schema, stats)) for name in MODEL_QUERIES}
+            return CatalogRows(schema, conn.info.server_version, model_rows,
+                               run_raw_query(conn, "unmanaged", schema, stats))
 
-    return read_consistently(conn, schema, read, timeouts)
+    return read_consistently(conn, schema, read, limits)
+
+
+def _export_snapshot(conn: psycopg.Connection) -> str | None:
+    # A standby in recovery exports no snapshot (and an error would abort the read's transaction).
+    row = conn.execute("SELECT CASE WHEN NOT pg_is_in_recovery() THEN pg_export_snapshot() END").fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+def _side_query(dsn: str, exported: str, name: str, schema: str, timeouts: CatalogTimeouts) -> RawRows:
+    with connect(dsn) as side, snapshot(side, schema, timeouts, imported=exported):
+        return run_raw_query(side, name, schema, None)
 
 
 def read_catalog(conn: psycopg.Connection, schema: str, *, timeouts: CatalogTimeouts | None = None,
