@@ -171,7 +171,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
 
 
 def _mark(node: Node) -> Mark:
-    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+    start = node.start_mark
+    return tuple.__new__(Mark, (start.line + 1, start.column + 1))
 
 
 class _Builder:
