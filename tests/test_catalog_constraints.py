@@ -69,9 +69,9 @@ def test_foreign_keys_every_action_deferrable_not_valid_and_other_schema(databas
         ALTER TABLE c ADD CONSTRAINT c_late FOREIGN KEY (x) REFERENCES p (id) NOT VALID;
     """)
     db = read(dsn)
+    # c_country references a table of another schema: not in the format yet, so reported, not modelled
+    # (test_foreign_keys_to_unmanaged_tables_are_reported_not_modelled).
     assert db.table("c").foreign_keys == (
-        FK(name="c_country", columns=("country",), ref_table="country", ref_columns=("code",), ref_schema="ref",
-           deferrable=True),
         FK(name="c_late", columns=("x",), ref_table="p", ref_columns=("id",), valid=False),
         FK(name="c_pair", columns=("y", "x"), ref_table="p", ref_columns=("b", "a"), deferrable=True,
            initially_deferred=True),
@@ -88,33 +88,29 @@ def test_foreign_keys_every_action_deferrable_not_valid_and_other_schema(databas
     assert [t.name for t in db.tables] == ["c", "p"]
 
 
-def test_foreign_key_into_the_owned_schema_from_another(databases: DatabaseFactory) -> None:
+def test_foreign_keys_to_unmanaged_tables_are_reported_not_modelled(databases: DatabaseFactory) -> None:
+    """A table of another schema or a partitioned table is not managed: a foreign key to it is left alone
+    (issue 11: the first plan after import dropped them)."""
     dsn = databases.create("""
         CREATE SCHEMA app;
         CREATE TABLE public.users (id int PRIMARY KEY);
         CREATE TABLE app.users (id int PRIMARY KEY);
-        CREATE TABLE app.orders (u int REFERENCES app.users, pu int REFERENCES public.users);
+        CREATE TABLE app.events (id int PRIMARY KEY, kind text) PARTITION BY RANGE (id);
+        CREATE TABLE app.events_low PARTITION OF app.events FOR VALUES FROM (0) TO (100);
+        CREATE TABLE app.events_high PARTITION OF app.events FOR VALUES FROM (100) TO (200);
+        CREATE TABLE app.orders (u int REFERENCES app.users, pu int REFERENCES public.users,
+                                 event_id int REFERENCES app.events ON DELETE CASCADE);
     """)
     assert read(dsn, "app").table("orders").foreign_keys == (
-        FK(name="orders_pu_fkey", columns=("pu",), ref_table="users", ref_columns=("id",), ref_schema="public"),
         FK(name="orders_u_fkey", columns=("u",), ref_table="users", ref_columns=("id",)),
     )
-
-
-def test_foreign_key_to_a_partitioned_table(databases: DatabaseFactory) -> None:
-    dsn = databases.create("""
-        CREATE TABLE events (id int PRIMARY KEY, kind text) PARTITION BY RANGE (id);
-        CREATE TABLE events_low PARTITION OF events FOR VALUES FROM (0) TO (100);
-        CREATE TABLE events_high PARTITION OF events FOR VALUES FROM (100) TO (200);
-        CREATE TABLE notes (event_id int REFERENCES events ON DELETE CASCADE);
-    """)
-    # PostgreSQL adds one internal clone of the FK per partition (conparentid): not the schema.
-    assert read(dsn).tables == (model.Table(
-        name="notes",
-        columns=(Column(name="event_id", type="integer"),),
-        foreign_keys=(FK(name="notes_event_id_fkey", columns=("event_id",), ref_table="events", ref_columns=("id",),
-                         on_delete="CASCADE"),),
-    ),)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        unmanaged = unmanaged_objects(conn, "app")
+    # PostgreSQL adds one internal clone of the FK per partition (conparentid): not the schema, not listed.
+    assert [(u.name, u.detail) for u in unmanaged if u.kind == "foreign key"] == [
+        ("orders_event_id_fkey", "on orders references events"),
+        ("orders_pu_fkey", "on orders references public.users"),
+    ]
 
 
 def test_exclusion_constraint_is_reported_not_modelled(databases: DatabaseFactory) -> None:

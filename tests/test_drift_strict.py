@@ -88,7 +88,9 @@ HAND_CHANGES = [
      "owner of table `users`: `{role}` in the database; a fresh build from the YAML has `"),
     ("ALTER TABLE ai_interactions SET UNLOGGED",
      "persistence of table `ai_interactions`: `UNLOGGED` in the database; a fresh build from the YAML has `LOGGED`"),
-    ("ALTER TABLE leads SET (fillfactor = 70)", "storage parameter fillfactor of table `leads`: `70` in the database"),
+    # fillfactor and the autovacuum parameters are the YAML's (storage:): plain drift reports them.
+    ("ALTER TABLE leads SET (user_catalog_table = true)",
+     "storage parameter user_catalog_table of table `leads`: `true` in the database"),
     ("ALTER TABLE leads ALTER COLUMN email SET STATISTICS 500",
      "statistics target of column `leads.email`: `500` in the database"),
     ("ALTER TABLE leads ALTER COLUMN source SET (n_distinct = 100)",
@@ -137,3 +139,12 @@ def test_strict_reports_a_trigger_but_not_a_promotions_own(crm: str, tmp_path: P
                                     "--yes"]).exit_code == 0
     result = CliRunner().invoke(app, ["drift", "--strict", "--schema-dir", str(schema), "--database-url", crm])
     assert result.exit_code == 0, result.stdout
+
+
+def test_a_managed_storage_parameter_or_replica_identity_is_plain_drift(crm: str) -> None:
+    """Issue 11: fillfactor and REPLICA IDENTITY are the YAML's (storage:, replica_identity:), not hand properties."""
+    run(crm, "ALTER TABLE leads SET (fillfactor = 70); ALTER TABLE leads REPLICA IDENTITY FULL")
+    code, out = drift(crm)
+    assert code == 2, out
+    assert "table `leads`: storage parameter fillfactor is `70` in the database, none in the YAML" in out, out
+    assert "table `leads`: replica identity is `FULL` in the database, `DEFAULT` in the YAML" in out, out

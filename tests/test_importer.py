@@ -339,24 +339,11 @@ def test_what_the_format_cannot_express_is_reported() -> None:
         extensions=(m.Extension(name="odd name"), m.Extension(name="postgis", schema="extensions")),
         enums=(m.EnumType(name="blank", values=("",)), m.EnumType(name="nothing", values=())),
         tables=(
-            m.Table(name="empty", columns=()),
             _table(
-                uniques=(m.UniqueConstraint(name="t_a_key", columns=("a",), deferrable=True),),
-                checks=(m.CheckConstraint(name="t_a_check", expression="(a > 0)", valid=False),),
-                foreign_keys=(
-                    _fk("t_a_fkey", ("a",), "other", ("id",), ref_schema="billing"),
-                    _fk("t_b_fkey", ("b",), "empty", ("id",)),
-                ),
+                foreign_keys=(_fk("t_a_fkey", ("a",), "other", ("id",), ref_schema="billing"),),
                 indexes=(
-                    m.Index(name="t_a_idx", keys=(m.IndexKey(column="a", descending=True),)),
-                    m.Index(name="t_b_idx", keys=(m.IndexKey(column="b", nulls_first=True),)),
-                    m.Index(name="t_a_expr_idx", keys=(m.IndexKey(column="a"), m.IndexKey(expression="lower(b)"))),
-                    m.Index(
-                        name="t_a_b_idx", keys=(m.IndexKey(column="a", opclass="int4_ops"), m.IndexKey(column="b"))
-                    ),
                     m.Index(name="t_expr_idx", keys=(m.IndexKey(expression="lower(b)"),), valid=False),
-                    m.Index(name="t_b_spgist", keys=(m.IndexKey(column="b"),), method="spgist"),
-                    m.Index(name="t_a_a_idx", keys=(m.IndexKey(column="a"), m.IndexKey(column="a"))),
+                    m.Index(name="t_a_idx", keys=(m.IndexKey(column="a"),), include=("b", "b")),
                 ),
             ),
         ),
@@ -367,28 +354,68 @@ def test_what_the_format_cannot_express_is_reported() -> None:
         'extension "postgis" is installed in schema "extensions"; the format installs it in the owned schema',
         'enum type "blank": no values, or an empty value, is not in the format; not imported',
         'enum type "nothing": no values, or an empty value, is not in the format; not imported',
-        'table "empty": a table without columns is not in the format; not imported',
         'column "c" on table "t": unknown type \'year\'; written as is: the YAML does not validate until the type '
         "is changed",
-        'unique constraint "t_a_key" on table "t": DEFERRABLE is not in the format; written as not deferrable',
-        'check constraint "t_a_check" on table "t": NOT VALID; written as a valid constraint',
         'foreign key "t_a_fkey" on table "t": references "billing"."other" outside the owned schema; not imported',
-        'foreign key "t_b_fkey" on table "t": references table "empty", which is not imported; not imported',
-        'index "t_a_idx" on table "t": DESC / NULLS FIRST keys are not in the format; not imported',
-        'index "t_b_idx" on table "t": DESC / NULLS FIRST keys are not in the format; not imported',
-        'index "t_a_expr_idx" on table "t": an index over several expressions, or columns mixed with expressions, '
-        "is not in the format; not imported",
-        'index "t_a_b_idx" on table "t": keys with different operator classes are not in the format; not imported',
         'index "t_expr_idx" on table "t": INVALID (a failed concurrent build); written as a normal index',
-        'index "t_b_spgist" on table "t": index method spgist is not in the format (it has btree, gin, gist, hash, '
-        "brin); not imported",
-        'index "t_a_a_idx" on table "t": a column listed twice is not in the format; not imported',
+        'index "t_a_idx" on table "t": an INCLUDE column listed twice is not in the format; not imported',
     )
     assert sorted(result.files) == ["pgevolve.yaml", "tables/t.yaml"]
     assert yaml.safe_load(result.files["pgevolve.yaml"]) == {"schema": "public", "extensions": ["postgis"]}
     table = yaml.safe_load(result.files["tables/t.yaml"])
     assert "foreign_keys" not in table
     assert table["indexes"] == [{"name": "t_expr_idx", "expression": "lower(b)"}]  # PostgreSQL says t_lower_idx
+
+
+def test_key_options_constraint_states_and_table_settings_are_written() -> None:
+    """Issue 11: what import used to note and drop is written, in the short forms where they say it all."""
+    db = m.Database(
+        enums=(m.EnumType(name="Role", values=("admin",)),),
+        tables=(
+            m.Table(name="empty", columns=()),
+            m.Table(
+                name="t",
+                columns=(m.Column(name="a", type="integer", nullable=False), m.Column(name="b", type="text"),
+                         m.Column(name="r", type='"Role"[]'), m.Column(name="s", type='"Role"')),
+                primary_key=m.PrimaryKey(name="t_pkey", columns=("a",), include=("b",), deferrable=True),
+                uniques=(m.UniqueConstraint(name="t_b_key", columns=("b",), nulls_not_distinct=True),),
+                checks=(m.CheckConstraint(name="t_a_check", expression="(a > 0)", valid=False, no_inherit=True),),
+                foreign_keys=(_fk("t_b_fkey", ("b",), "empty", ("id",)),),
+                indexes=(
+                    m.Index(name="t_a_idx", keys=(m.IndexKey(column="a", descending=True),)),
+                    m.Index(name="t_b_idx", keys=(m.IndexKey(column="b", nulls_first=True),)),
+                    m.Index(name="t_a_lower_idx", keys=(m.IndexKey(column="a"), m.IndexKey(expression="lower(b)"))),
+                    m.Index(name="t_a_b_idx", keys=(m.IndexKey(column="a", opclass="int4_ops"),
+                                                    m.IndexKey(column="b", opclass="ext.gin_trgm_ops"))),
+                    m.Index(name="t_b_idx1", keys=(m.IndexKey(column="b"),), method="spgist"),
+                    m.Index(name="t_a_a_idx", keys=(m.IndexKey(column="a"), m.IndexKey(column="a"))),
+                    m.Index(name="t_b_idx2", keys=(m.IndexKey(column="b"),), unique=True, nulls_not_distinct=True),
+                ),
+                storage=(("autovacuum_enabled", "false"), ("fillfactor", "70"), ("vacuum_index_cleanup", "auto")),
+                replica_identity="index", replica_identity_index="t_b_key",
+            ),
+        ),
+    )
+    result = render_project(db)
+    assert result.skipped == ()
+    assert yaml.safe_load(result.files["tables/empty.yaml"]) == {"table": "empty", "columns": {}}
+    table = yaml.safe_load(result.files["tables/t.yaml"])
+    assert table["columns"]["r"] == {"type": "Role[]"} and table["columns"]["s"] == {"type": "Role"}
+    assert table["primary_key"] == {"columns": ["a"], "include": ["b"], "deferrable": True}
+    assert table["unique"] == [{"columns": ["b"], "nulls_not_distinct": True}]
+    assert table["checks"] == [{"name": "t_a_check", "expression": "(a > 0)", "not_valid": True, "no_inherit": True}]
+    assert table["columns"]["b"] == {"type": "text", "references": "empty.id"}
+    assert table["indexes"] == [
+        {"keys": [{"column": "a", "desc": True}]},
+        {"keys": [{"column": "b", "nulls": "first"}]},
+        {"keys": ["a", {"expression": "lower(b)"}]},  # PostgreSQL names it t_a_lower_idx
+        {"keys": [{"column": "a", "opclass": "int4_ops"}, {"column": "b", "opclass": "ext.gin_trgm_ops"}]},
+        {"name": "t_b_idx1", "columns": ["b"], "using": "spgist"},
+        {"keys": ["a", "a"]},
+        {"name": "t_b_idx2", "columns": ["b"], "unique": True, "nulls_not_distinct": True},
+    ]
+    assert table["storage"] == {"autovacuum_enabled": False, "fillfactor": 70, "vacuum_index_cleanup": "auto"}
+    assert table["replica_identity"] == {"index": "t_b_key"}
 
 
 def test_file_names_are_safe_and_distinct_ignoring_case() -> None:

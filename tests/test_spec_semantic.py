@@ -432,3 +432,54 @@ def test_shape_file_named_differently_is_a_warning(tmp_path: Path) -> None:
 def test_valid_combinations(tmp_path: Path, files: dict[str, str]) -> None:
     found = problems_of(tmp_path, files, project="schema: public\nextensions: [citext]\n")
     assert [p for p in found if p.severity == "error"] == []
+
+
+KEY_OPTION_CASES = [  # issue 11: index keys, key options, table settings
+    # (table file, (line, column), message, hint)
+    (t(ID + "  a: { type: text }\n", "indexes:\n  - { columns: [a], keys: [a] }\n"), (6, 5),
+     "index #1 needs exactly one of 'columns', 'expression' and 'keys'", None),
+    (t(ID + "  a: { type: text }\n", "indexes:\n  - keys: [{ column: a, expression: lower(a) }]\n"), (6, 12),
+     "item #1 of 'keys' of index #1 needs exactly one of 'column' and 'expression'", None),
+    (t(ID + "  org: { type: text }\n", "indexes:\n  - keys: [id, { column: orgg, desc: true }]\n"), (6, 26),
+     "names column 'orgg', which table 't' does not have", "did you mean 'org'?"),
+    (t(ID + "  org: { type: text }\n", "indexes:\n  - keys: [orgg]\n"), (6, 12),
+     "names column 'orgg', which table 't' does not have", "did you mean 'org'?"),
+    (t(ID + "  d: { type: jsonb }\n", "indexes:\n  - { keys: [{ column: d, desc: true }], using: gin }\n"),
+     (6, 27), "desc needs a btree index, not gin", None),
+    (t(ID + "  a: { type: text }\n", "indexes:\n  - { columns: [a], nulls_not_distinct: true }\n"), (6, 21),
+     "nulls_not_distinct needs unique: true", None),
+    (t("  id: { type: integer }\n", "primary_key: { columns: [id], initially_deferred: true }\n"), (4, 31),
+     "initially_deferred needs deferrable: true", "add deferrable: true"),
+    (t(ID + "  a: { type: text }\n", "unique:\n  - { columns: [a], include: [b] }\n"), (6, 31),
+     "names column 'b', which table 't' does not have", None),
+    (t(ID + "  a: { type: text }\n",
+       "indexes:\n  - { columns: [a], unique: true }\nreplica_identity: { index: t_b_idx }\n"),
+     (7, 28), "replica_identity names index 't_b_idx', which is not a unique index, primary key or UNIQUE constraint "
+     "of table 't'", "did you mean 't_a_idx'?"),
+    (t(ID, "storage: { fillfator: 70 }\n"), (4, 12), "unknown key 'fillfator' in 'storage'",
+     "did you mean 'fillfactor'?"),
+    (t(ID, "storage: { fillfactor: 5 }\n"), (4, 24), "'fillfactor' of 'storage' must be at least 10", None),
+    (t(ID, "storage: { autovacuum_vacuum_scale_factor: 101 }\n"), (4, 44),
+     "'autovacuum_vacuum_scale_factor' of 'storage' must be at most 100", None),
+    (t(ID + "  a: { type: text }\n", "indexes:\n  - keys: [{ column: a, opclass: a.b.c }]\n"), (6, 34),
+     "must be a name or schema.name", None),
+    (t(ID + "  a: { type: text }\n", "indexes:\n  - keys: [{ column: a, nulls: frist }]\n"), (6, 32),
+     "must be one of: first, last", "did you mean 'first'?"),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "message", "hint"), KEY_OPTION_CASES)
+def test_a_bad_key_option_is_pinned_to_its_place(tmp_path: Path, text: str, where: tuple[int, int], message: str,
+                                                 hint: str | None) -> None:
+    problem = only(problems_of(tmp_path, {"tables/t.yaml": text}), "tables/t.yaml", *where)
+    assert message in problem.message
+    assert hint is None or problem.hint == hint
+
+
+def test_a_foreign_key_to_a_deferrable_key_is_refused(tmp_path: Path) -> None:
+    files = {
+        "tables/a.yaml": t("  id: { type: integer }\n", "primary_key: { columns: [id], deferrable: true }\n", name="a"),
+        "tables/t.yaml": t(ID + "  a_id: { type: integer, references: a.id }\n"),
+    }
+    problem = only(problems_of(tmp_path, files), "tables/t.yaml", 4, 38)
+    assert "a(id) is DEFERRABLE, and PostgreSQL cannot reference it" in problem.message

@@ -92,6 +92,24 @@ class RenameTable:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SetStorage:
+    """ALTER TABLE ... SET / RESET (storage parameters): ``set`` (name, canonical value), ``reset`` names."""
+
+    table: str
+    set: tuple[tuple[str, str], ...] = ()
+    reset: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetReplicaIdentity:
+    """ALTER TABLE ... REPLICA IDENTITY: what logical replication logs of an updated or deleted row."""
+
+    table: str
+    identity: model.ReplicaIdentity
+    index: str | None = None  # with "index"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AddColumn:
     table: str
     column: model.Column
@@ -316,6 +334,8 @@ Change = (
     | CreateTable
     | DropTable
     | RenameTable
+    | SetStorage
+    | SetReplicaIdentity
     | AddColumn
     | DropColumn
     | RenameColumn
@@ -352,7 +372,8 @@ def table_of(change: Change) -> str | None:
             return new
         case DropSyncTrigger(trigger=trigger) | RenameSyncTrigger(trigger=trigger):
             return trigger.table
-        case (AddColumn() | DropColumn() | RenameColumn() | AlterColumn() | AddPrimaryKey() | DropPrimaryKey()
+        case (SetStorage() | SetReplicaIdentity() | AddColumn() | DropColumn() | RenameColumn() | AlterColumn()
+              | AddPrimaryKey() | DropPrimaryKey()
               | AddUnique() | DropUnique() | ReplaceKey() | AddCheck() | DropCheck() | AddForeignKey()
               | DropForeignKey() | AlterForeignKey() | ValidateConstraint() | RenameConstraint() | CreateIndex()
               | DropIndex() | ReplaceIndex() | RenameIndex() | SetComment() | PromoteColumn()):

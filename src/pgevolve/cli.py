@@ -22,6 +22,7 @@ from pgevolve.errors import ExitCode, PgevolveError, SpecError
 from pgevolve.server.connect import mask_password
 
 if TYPE_CHECKING:  # each command imports what it runs: `pgevolve validate` never loads the planner
+    from pgevolve.catalog.unmanaged import HandProperty
     from pgevolve.pipeline import Planned
     from pgevolve.plan.steps import Plan
 EXIT_CODES = """\b
@@ -297,7 +298,7 @@ def plan(
     _err(f"database: {target.describe()}")
     planned = plan_against(schema_dir, target, dev_url=dev_url)
     for obj in planned.unmanaged:
-        _err(f"not managed by pgevolve (left alone): {obj.kind} {obj.name}")
+        _err(f"not managed by pgevolve (left alone): {obj.describe()}")
     if fmt is PlanFormat.markdown:
         from pgevolve.review import render_pr_comment
 
@@ -399,10 +400,23 @@ def import_(
     result = render_project(actual)
     written = write_project(result.files, out)
     for obj in unmanaged:
-        _err(f"skipped (not managed by pgevolve): {obj.kind} {obj.name}")
+        _err(f"skipped (not managed by pgevolve): {obj.describe()}")
+    for prop in _table_settings(target.dsn, schema):
+        _err(f"skipped (not managed by pgevolve): {prop.property} of {prop.kind} {prop.object}: {prop.live}")
     for reason in result.skipped:
         _err(f"skipped: {reason}")
     print(f"{out}: {len(written)} file(s) written for {len(actual.tables)} tables")
+
+
+def _table_settings(dsn: str, schema: str) -> list[HandProperty]:
+    """What a fresh build from the imported YAML would lack (UNLOGGED, a statistics target, ...): access
+    control (owner, grants) aside, which the format leaves to the DBA by design."""
+    from pgevolve.catalog.unmanaged import hand_properties
+    from pgevolve.server.connect import connect
+
+    with connect(dsn) as conn:
+        found = hand_properties(conn, schema)
+    return [p for p in found if p.property != "owner" and not p.property.startswith("grants")]
 
 
 # -- apply, history ----------------------------------------------------------------------------

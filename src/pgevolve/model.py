@@ -20,6 +20,7 @@ from typing import Literal, Protocol, TypeVar
 
 ReferentialAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
 IdentityKind = Literal["ALWAYS", "BY DEFAULT"]
+ReplicaIdentity = Literal["default", "full", "nothing", "index"]
 
 
 class _HasName(Protocol):
@@ -59,12 +60,17 @@ class Column:
 class PrimaryKey:
     name: str
     columns: tuple[str, ...]
+    include: tuple[str, ...] = ()  # INCLUDE columns of its index
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UniqueConstraint:
     name: str
     columns: tuple[str, ...]
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False  # PostgreSQL 15+: two NULLs count as equal
     deferrable: bool = False
     initially_deferred: bool = False
 
@@ -73,7 +79,10 @@ class UniqueConstraint:
 class CheckConstraint:
     name: str
     expression: str  # the boolean expression, without the CHECK keyword
-    valid: bool = True  # False while NOT VALID (left by an interrupted online add)
+    # False while NOT VALID: left by an interrupted online add, or declared (not_valid: true), in which
+    # case a valid one in the catalog satisfies it too (PostgreSQL cannot un-validate a constraint).
+    valid: bool = True
+    no_inherit: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,7 +105,9 @@ class IndexKey:
 
     column: str | None = None
     expression: str | None = None
-    opclass: str | None = None  # only when not the type's default
+    # Only when not the type's default: a name, or schema.name when it lives outside pg_catalog and the
+    # owned schema (each part an identifier as written, quoted by sqltext.ddl).
+    opclass: str | None = None
     descending: bool = False
     nulls_first: bool | None = None  # None: the default for the direction
 
@@ -109,6 +120,7 @@ class Index:
     method: str = "btree"
     where: str | None = None
     include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False
     comment: str | None = None
     valid: bool = True  # False for an INVALID index left by a failed concurrent build
 
@@ -123,6 +135,11 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[Index, ...] = ()
     comment: str | None = None
+    # Storage parameters the format manages (fillfactor, autovacuum_*, toast.*): (name, canonical value),
+    # sorted by name; see sqltext.storage. Others in the catalog are left alone.
+    storage: tuple[tuple[str, str], ...] = ()
+    replica_identity: ReplicaIdentity = "default"
+    replica_identity_index: str | None = None  # with "index": the unique index (or key) it uses
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -205,7 +222,9 @@ class UnmanagedObject:
 
 def key_index(key: PrimaryKey | UniqueConstraint) -> Index:
     """The unique index a primary key or UNIQUE constraint stands on, named like the constraint."""
-    return Index(name=key.name, keys=tuple(IndexKey(column=c) for c in key.columns), unique=True)
+    nulls_not_distinct = isinstance(key, UniqueConstraint) and key.nulls_not_distinct
+    return Index(name=key.name, keys=tuple(IndexKey(column=c) for c in key.columns), unique=True,
+                 include=key.include, nulls_not_distinct=nulls_not_distinct)
 
 
 def sort_by_name(items: Iterable[_Named]) -> tuple[_Named, ...]:

@@ -43,6 +43,7 @@ class StepReporter:
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         self._last_line = 0.0
+        self._last_summary: str | None = None
 
     def __enter__(self) -> StepReporter:
         return self
@@ -54,7 +55,13 @@ class StepReporter:
     def step(self, number: int, step: Step) -> None:
         """Called before each step runs."""
         self._finish_watch()
-        self.console.print(f"[{number}/{self.total}] {step.summary} ({step.hazard.value})", highlight=False)
+        # A change has several steps (a table, then its comments and indexes): its summary heads
+        # them once, and each line says what that statement does.
+        if step.summary != self._last_summary:
+            self._last_summary = step.summary
+            self.console.print(step.summary, highlight=False)
+        action = step.kind.value.replace("_", " ")
+        self.console.print(f"  [{number}/{self.total}] {action} {step.object} ({step.hazard.value})", highlight=False)
         if self.interactive and step.kind == "create_index_concurrently":
             self._stop.clear()
             self._watcher = threading.Thread(target=self._watch_index, daemon=True)

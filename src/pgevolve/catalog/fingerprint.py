@@ -29,7 +29,8 @@ def _objects(db: model.Database, unmanaged: tuple[model.UnmanagedObject, ...]) -
     for enum in db.enums:
         yield f"enum type {enum.name}", enum
     for table in db.tables:
-        yield f"table {table.name}", (table.name, table.comment)
+        yield f"table {table.name}", (table.name, table.comment, table.storage, table.replica_identity,
+                                      table.replica_identity_index)
         for column in table.columns:
             yield f"column {table.name}.{column.name}", column
         constraints: list[Any] = [*table.uniques, *table.checks, *table.foreign_keys]

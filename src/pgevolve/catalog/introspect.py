@@ -20,12 +20,13 @@ from psycopg.rows import dict_row
 
 from pgevolve import model
 from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently
-from pgevolve.sqltext import ident
+from pgevolve.sqltext import ident, storage
 
 _ACTIONS: dict[str, model.ReferentialAction] = {
     "a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT",
 }
 _SERIAL = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
+_REPLICA_IDENTITY: dict[str, model.ReplicaIdentity] = {"d": "default", "f": "full", "n": "nothing", "i": "index"}
 # pg_index.indoption bits (see pg_index.h)
 _INDOPTION_DESC = 1
 _INDOPTION_NULLS_FIRST = 2
@@ -101,7 +102,8 @@ def model_from_rows(raw: dict[str, RawRows], schema: str) -> model.Database:
     # The bulk queries also return partitions and inheritance children (plain
     # relkind 'r' tables); only the tables query decides what is managed.
     managed = {t["oid"] for t in tables}
-    constraints = _by_table([_named_keys(c, names) for c in rows["constraints"] if c["table_oid"] in managed])
+    constraints = _by_table([_named_keys(c, names) for c in rows["constraints"]
+                             if c["table_oid"] in managed and _managed_constraint(c, managed)])
     indexes = _by_table(rows["indexes"])
     promotions = rows["promotions"]
     return model.Database(
@@ -119,6 +121,12 @@ def model_from_rows(raw: dict[str, RawRows], schema: str) -> model.Database:
     )
 
 
+def _managed_constraint(row: dict[str, Any], managed: set[int]) -> bool:
+    """A foreign key to a table that is not managed (another schema, a partitioned table), or MATCH FULL,
+    is not in the format: unmanaged.sql reports it, and leaving it out here keeps plans off it."""
+    return row["type"] != "f" or (row["ref_oid"] in managed and row["match_type"] == "s")
+
+
 def _sync_trigger(row: dict[str, Any]) -> model.SyncTrigger:
     data = row["promotion"]
     return model.SyncTrigger(table=row["table_name"], column=data["column"], source_column=data["source_column"],
@@ -131,11 +139,12 @@ def _named_keys(row: dict[str, Any], names: dict[tuple[int, int], str]) -> dict[
     """The constraint row with its key attnums turned into column names."""
     table, ref = row["table_oid"], row["ref_oid"]
     columns = [names[(table, n)] for n in row["keys"] or ()]
+    include = [names[(table, n)] for n in row["include_keys"] or () if n]
     if row["foreign_ref_columns"] is not None:
         ref_columns = list(row["foreign_ref_columns"])
     else:
         ref_columns = [names[(ref, n)] for n in row["ref_keys"] or ()]
-    return {**row, "columns": columns, "ref_columns": ref_columns}
+    return {**row, "columns": columns, "ref_columns": ref_columns, "include": include}
 
 
 def _by_table(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -155,16 +164,49 @@ def _table(row: dict[str, Any], columns: list[dict[str, Any]], constraints: list
     return model.Table(
         name=name,
         columns=tuple(_column(name, c) for c in columns),
-        primary_key=model.PrimaryKey(name=primary["name"], columns=tuple(primary["columns"])) if primary else None,
-        uniques=model.sort_by_name([
-            model.UniqueConstraint(name=u["name"], columns=tuple(u["columns"]), deferrable=u["deferrable"],
-                                   initially_deferred=u["initially_deferred"]) for u in by_type["u"]]),
+        primary_key=_primary_key(primary) if primary else None,
+        uniques=model.sort_by_name([_unique(u) for u in by_type["u"]]),
         checks=model.sort_by_name([
-            model.CheckConstraint(name=c["name"], expression=c["expression"], valid=c["valid"]) for c in by_type["c"]]),
+            model.CheckConstraint(name=c["name"], expression=c["expression"], valid=c["valid"],
+                                  no_inherit=c["no_inherit"]) for c in by_type["c"]]),
         foreign_keys=model.sort_by_name([_foreign_key(f, schema) for f in by_type["f"]]),
         indexes=model.sort_by_name(indexes),
         comment=row["comment"],
+        storage=_storage([*(row["reloptions"] or ()), *(f"toast.{o}" for o in row["toast_reloptions"] or ())]),
+        **_replica_identity(row, {c["name"] for c in constraints} | {i.name for i in indexes}),
     )
+
+
+def _storage(reloptions: list[str]) -> tuple[tuple[str, str], ...]:
+    """The managed storage parameters in their canonical spelling; others are unmanaged (unmanaged.sql)."""
+    found = []
+    for option in reloptions:
+        name, _, value = option.partition("=")
+        if name in storage.TABLE_PARAMETERS:
+            found.append((name, storage.canonical_value(name, value)))
+    return tuple(sorted(found))
+
+
+def _replica_identity(row: dict[str, Any], indexes: set[str]) -> dict[str, Any]:
+    kind, index = _REPLICA_IDENTITY[row["replica_identity"]], row["replica_identity_index"]
+    if kind == "index" and index is None:
+        # USING INDEX whose index was dropped since: PostgreSQL then logs no old key, as with NOTHING.
+        kind = "nothing"
+    elif kind == "index" and index not in indexes:
+        # On an index the model leaves out (unmanaged.sql says so): not modelled either, so hands off.
+        kind, index = "default", None
+    return {"replica_identity": kind, "replica_identity_index": index if kind == "index" else None}
+
+
+def _primary_key(row: dict[str, Any]) -> model.PrimaryKey:
+    return model.PrimaryKey(name=row["name"], columns=tuple(row["columns"]), include=tuple(row["include"]),
+                            deferrable=row["deferrable"], initially_deferred=row["initially_deferred"])
+
+
+def _unique(row: dict[str, Any]) -> model.UniqueConstraint:
+    return model.UniqueConstraint(name=row["name"], columns=tuple(row["columns"]), include=tuple(row["include"]),
+                                  nulls_not_distinct=row["nulls_not_distinct"], deferrable=row["deferrable"],
+                                  initially_deferred=row["initially_deferred"])
 
 
 def _column(table: str, row: dict[str, Any]) -> model.Column:
@@ -226,6 +268,7 @@ def _index(row: dict[str, Any], names: dict[tuple[int, int], str]) -> model.Inde
         method=row["method"],
         where=row["where"],
         include=tuple(names[(table, n)] for n in attnums[key_count:] if n),
+        nulls_not_distinct=row["nulls_not_distinct"],
         comment=row["comment"],
         valid=row["valid"],
     )

@@ -59,7 +59,7 @@ class _ContextProbe:
     table: str
     columns: _Context
     checks: dict[str, str] = field(default_factory=dict)  # expression -> constraint name
-    indexes: dict[tuple[object, ...], model.Index] = field(default_factory=dict)  # shape -> probe index
+    indexes: dict[model.Index, model.Index] = field(default_factory=dict)  # shape -> probe index
     generated: dict[tuple[str, str | None, str], str] = field(default_factory=dict)  # -> column name
 
 
@@ -173,12 +173,17 @@ def _index_refs(index: model.Index) -> list[str] | None:
     return names
 
 
+def _shape(index: model.Index) -> model.Index:
+    """The index as the server sees it: everything but its name, comment and validity."""
+    return replace(index, name="", comment=None, valid=True)
+
+
 def _add_index(plan: ProbePlan, columns: dict[str, model.Column], index: model.Index) -> bool:
     refs = _context_of(columns, _index_refs(index))
     if refs is None:
         return False
     probe = plan._context(refs)
-    shape = (index.keys, index.unique, index.method, index.where, index.include)
+    shape = _shape(index)
     if shape not in probe.indexes:
         name = f"{probe.table}_i{len(probe.indexes)}"
         probe.indexes[shape] = replace(index, name=name, comment=None, valid=True)
@@ -252,6 +257,6 @@ def _check(plan: ProbePlan, check: model.CheckConstraint, columns: dict[str, mod
 def _index(plan: ProbePlan, index: model.Index, columns: dict[str, model.Column],
            probed: dict[str, model.Table]) -> model.Index:
     probe = plan.contexts[_context_of(columns, _index_refs(index)) or ()]
-    name = probe.indexes[(index.keys, index.unique, index.method, index.where, index.include)].name
+    name = probe.indexes[_shape(index)].name
     read = next(i for i in probed[probe.table].indexes if i.name == name)
     return replace(read, name=index.name, comment=_comment(index.comment), valid=index.valid)

@@ -126,8 +126,9 @@ def _rename_in_table(table: model.Table, swap: Swap, rewrite: Rewrite) -> model.
     return replace(
         table,
         columns=renamed_columns,
-        primary_key=replace(table.primary_key, columns=swap(table.primary_key.columns)) if table.primary_key else None,
-        uniques=tuple(replace(u, columns=swap(u.columns)) for u in table.uniques),
+        primary_key=(replace(table.primary_key, columns=swap(table.primary_key.columns),
+                             include=swap(table.primary_key.include)) if table.primary_key else None),
+        uniques=tuple(replace(u, columns=swap(u.columns), include=swap(u.include)) for u in table.uniques),
         checks=tuple(replace(c, expression=rewrite(c.expression) or c.expression) for c in table.checks),
         foreign_keys=tuple(replace(fk, columns=swap(fk.columns)) for fk in table.foreign_keys),
         indexes=tuple(_rename_in_index(i, swap, rewrite) for i in table.indexes),

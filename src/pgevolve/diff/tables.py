@@ -9,6 +9,8 @@ from pgevolve.changes import (
     AddCheck,
     AddColumn,
     AddForeignKey,
+    AddPrimaryKey,
+    AddUnique,
     AlterColumn,
     Change,
     ColumnChange,
@@ -21,9 +23,13 @@ from pgevolve.changes import (
     DropPrimaryKey,
     DropTable,
     DropUnique,
+    RenameConstraint,
+    RenameIndex,
     ReplaceIndex,
     ReplaceKey,
     SetComment,
+    SetReplicaIdentity,
+    SetStorage,
 )
 from pgevolve.diff.keys import diff_keys
 from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns, same_but_casts
@@ -54,9 +60,39 @@ def diff_table(old: model.Table, new: model.Table) -> list[Change]:
     )
     retyped = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and "type" in c.changes)
     changes = columns + _left_to_alter_type(diff_keys(old, new, recreated), retyped)
+    changes += _storage(old, new) + _replica_identity(old, new, changes)
     if old.comment != new.comment:
         changes.append(SetComment(target="table", table=new.name, name=new.name, comment=new.comment))
     return changes
+
+
+def _storage(old: model.Table, new: model.Table) -> list[Change]:
+    """SET what is new or different, RESET what the YAML no longer lists (parameters it never manages are not
+    in the model, so never reset)."""
+    before, after = dict(old.storage), dict(new.storage)
+    set_ = tuple((name, value) for name, value in new.storage if before.get(name) != value)
+    reset = tuple(name for name, _ in old.storage if name not in after)
+    return [SetStorage(table=new.name, set=set_, reset=reset)] if set_ or reset else []
+
+
+def _replica_identity(old: model.Table, new: model.Table, changes: list[Change]) -> list[Change]:
+    """A different identity, or the same index built again (a new index is not the identity of the old one)."""
+    renamed = {c.old: c.new for c in changes if isinstance(c, RenameIndex | RenameConstraint)}
+    index = old.replica_identity_index
+    before = (old.replica_identity, renamed.get(index, index) if index else None)
+    rebuilt = {name for c in changes for name in _built_index_names(c)}
+    if before == (new.replica_identity, new.replica_identity_index) and new.replica_identity_index not in rebuilt:
+        return []
+    return [SetReplicaIdentity(table=new.name, identity=new.replica_identity, index=new.replica_identity_index)]
+
+
+def _built_index_names(change: Change) -> tuple[str, ...]:
+    match change:
+        case CreateIndex(index=index) | ReplaceIndex(new=index):
+            return (index.name,)
+        case ReplaceKey(new=key) | AddPrimaryKey(key=key) | AddUnique(constraint=key):
+            return (key.name,)
+    return ()
 
 
 def _columns(old: model.Table, new: model.Table) -> list[Change]:

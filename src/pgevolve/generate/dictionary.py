@@ -67,7 +67,7 @@ def _table_section(table: model.Table) -> list[str]:
     if table.indexes:
         lines += ["Indexes:", ""]
         for index in table.indexes:
-            keys = ", ".join(k.column or k.expression or "" for k in index.keys)
+            keys = ", ".join((k.column or k.expression or "") + (" DESC" if k.descending else "") for k in index.keys)
             extra = " unique" if index.unique else ""
             where = f" where `{index.where}`" if index.where else ""
             lines.append(f"- `{index.name}`:{extra} {index.method} ({keys}){where}")

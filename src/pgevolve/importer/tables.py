@@ -15,8 +15,8 @@ from typing import Any
 from pgevolve import model
 from pgevolve.importer.indexes import index_data
 from pgevolve.importer.spelling import default, sql, sql_type, where
-from pgevolve.sqltext import ident
-from pgevolve.sqltext.type_names import TypeNameError, resolve_type
+from pgevolve.sqltext import ident, storage
+from pgevolve.sqltext.type_names import TypeNameError, enum_reference, resolve_type
 
 _Key = list[str] | dict[str, Any]  # `[a, b]` or `{ columns: [a, b], name: x }`
 IDENTITY = {"ALWAYS": "always", "BY DEFAULT": "by default"}
@@ -38,7 +38,7 @@ class Scope:
     def of(cls, db: model.Database) -> Scope:
         counts = Counter(name for t in db.tables for name in _constraint_names(t))
         shared = frozenset(name for name, count in counts.items() if count > 1)
-        tables = frozenset(t.name for t in db.tables if t.columns)
+        tables = frozenset(t.name for t in db.tables)
         return cls(schema=db.schema, enums=frozenset(e.name for e in db.enums), shared_names=shared, tables=tables)
 
     def owns(self, ref_schema: str | None) -> bool:
@@ -55,24 +55,25 @@ class _Sugar:
 
 
 def table_data(table: model.Table, scope: Scope, skipped: list[str]) -> dict[str, Any] | None:
-    """The table's YAML document as plain data (None for a table without columns); notes go to ``skipped``."""
-    if not table.columns:
-        skipped.append(f"table {ident.quote_ident(table.name)}: a table without columns is not in the format; "
-                       "not imported")
-        return None
+    """The table's YAML document as plain data; notes go to ``skipped``."""
     sugar = _sugar(table, scope)
     data: dict[str, Any] = {"table": table.name}
     if table.comment is not None:
         data["description"] = table.comment
     data["columns"] = {c.name: _column(table, c, sugar, scope, skipped) for c in table.columns}
     if table.primary_key and sugar.primary_key is None:
-        data["primary_key"] = _named_columns(table.primary_key, ident.primary_key_name(table.name), scope)
+        data["primary_key"] = _key(table.primary_key, ident.primary_key_name(table.name), scope)
     uniques = [u for u in table.uniques if u.name not in sugar.unique.values()]
-    _put(data, "unique", [_unique(table.name, u, scope, skipped) for u in uniques])
-    _put(data, "checks", [_check(table.name, c, skipped) for c in table.checks])
+    _put(data, "unique", [_key(u, ident.unique_name(table.name, u.columns), scope) for u in uniques])
+    _put(data, "checks", [_check(c) for c in table.checks])
     fks = [fk for fk in table.foreign_keys if fk not in sugar.references.values()]
     _put(data, "foreign_keys", [_foreign_key(table.name, fk, scope, skipped) for fk in fks])
     _put(data, "indexes", [index_data(table.name, i, skipped) for i in table.indexes])
+    if table.storage:
+        data["storage"] = {name: storage.yaml_value(name, value) for name, value in table.storage}
+    if table.replica_identity != "default":
+        index = table.replica_identity_index
+        data["replica_identity"] = {"index": index} if index is not None else table.replica_identity
     return data
 
 
@@ -92,16 +93,23 @@ def _put(data: dict[str, Any], key: str, items: list[Any]) -> None:
 def _sugar(table: model.Table, scope: Scope) -> _Sugar:
     """Pick the constraints that round-trip through their column-level spelling."""
     pk = table.primary_key
-    single_pk = pk and len(pk.columns) == 1 and _is_default(pk.name, ident.primary_key_name(table.name), scope)
+    single_pk = (pk and len(pk.columns) == 1 and _is_default(pk.name, ident.primary_key_name(table.name), scope)
+                 and _plain_key(pk))
     unique = {
         u.columns[0]: u.name
         for u in table.uniques
         if len(u.columns) == 1
         and _is_default(u.name, ident.unique_name(table.name, u.columns), scope)
-        and not (u.deferrable or u.initially_deferred)
+        and _plain_key(u)
     }
     references = {fk.columns[0]: fk for fk in table.foreign_keys if _column_level_fk(table.name, fk, scope)}
     return _Sugar(primary_key=pk.columns[0] if pk and single_pk else None, unique=unique, references=references)
+
+
+def _plain_key(key: model.PrimaryKey | model.UniqueConstraint) -> bool:
+    """No option that only the table-level form can say."""
+    nulls = isinstance(key, model.UniqueConstraint) and key.nulls_not_distinct
+    return not (key.include or key.deferrable or key.initially_deferred or nulls)
 
 
 def _is_default(name: str, default: str, scope: Scope) -> bool:
@@ -129,7 +137,7 @@ def _column(
 ) -> dict[str, Any]:
     """A column's keys, in the order a reader expects them."""
     _check_type(table.name, column, scope, skipped)
-    data: dict[str, Any] = {"type": sql_type(column.type)}
+    data: dict[str, Any] = {"type": _type(column.type, scope)}
     if sugar.primary_key == column.name:
         data["primary_key"] = True
     if not column.nullable and not _implicitly_not_null(table, column):
@@ -158,10 +166,20 @@ def _implicitly_not_null(table: model.Table, column: model.Column) -> bool:
     return in_pk or column.type in SERIALS or column.identity is not None
 
 
+def _type(text: str, scope: Scope) -> str:
+    """The column's type as the format spells it: a project enum by its plain name (format_type quotes
+    ``"Role"``; the YAML says ``Role``), anything else as format_type prints it."""
+    found = enum_reference(text, scope.enums, scope.schema)
+    if found is None:
+        return sql_type(text)
+    name, dims = found
+    return sql_type(name + "[]" * dims) if dims else name
+
+
 def _check_type(table: str, column: model.Column, scope: Scope, skipped: list[str]) -> None:
     """Note a type the format does not know (a domain, a type from another schema): written as is."""
     try:
-        resolve_type(column.type, scope.enums)
+        resolve_type(_type(column.type, scope), scope.enums)
     except TypeNameError as exc:
         skipped.append(f"column {ident.quote_ident(column.name)} on table {ident.quote_ident(table)}: {exc}; "
                        "written as is: the YAML does not validate until the type is changed")
@@ -173,24 +191,32 @@ def _actions(fk: model.ForeignKey) -> dict[str, str]:
     return {key: action.lower() for key, action in actions.items() if action != "NO ACTION"}
 
 
-def _named_columns(key: model.PrimaryKey | model.UniqueConstraint, default: str, scope: Scope) -> _Key:
-    """``[a, b]`` when the name is the default, else ``{ columns: [a, b], name: ... }``."""
-    if _is_default(key.name, default, scope):
+def _key(key: model.PrimaryKey | model.UniqueConstraint, default: str, scope: Scope) -> _Key:
+    """``[a, b]`` when the name is the default and there is no option, else ``{ columns: [a, b], ... }``."""
+    if _is_default(key.name, default, scope) and _plain_key(key):
         return list(key.columns)
-    return {"columns": list(key.columns), "name": key.name}
+    data: dict[str, Any] = {"columns": list(key.columns)}
+    if not _is_default(key.name, default, scope):
+        data["name"] = key.name
+    if key.include:
+        data["include"] = list(key.include)
+    if isinstance(key, model.UniqueConstraint) and key.nulls_not_distinct:
+        data["nulls_not_distinct"] = True
+    return data | _timing(key)
 
 
-def _unique(table: str, unique: model.UniqueConstraint, scope: Scope, skipped: list[str]) -> _Key:
-    if unique.deferrable or unique.initially_deferred:
-        skipped.append(f"{where(table, 'unique constraint', unique.name)}: DEFERRABLE is not in the format; "
-                       "written as not deferrable")
-    return _named_columns(unique, ident.unique_name(table, unique.columns), scope)
+def _timing(key: model.PrimaryKey | model.UniqueConstraint | model.ForeignKey) -> dict[str, bool]:
+    return {name: True for name, on in (("deferrable", key.deferrable),
+                                        ("initially_deferred", key.initially_deferred)) if on}
 
 
-def _check(table: str, check: model.CheckConstraint, skipped: list[str]) -> dict[str, Any]:
+def _check(check: model.CheckConstraint) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": check.name, "expression": sql(check.expression)}
     if not check.valid:
-        skipped.append(f"{where(table, 'check constraint', check.name)}: NOT VALID; written as a valid constraint")
-    return {"name": check.name, "expression": sql(check.expression)}
+        data["not_valid"] = True
+    if check.no_inherit:
+        data["no_inherit"] = True
+    return data
 
 
 def _foreign_key(table: str, fk: model.ForeignKey, scope: Scope, skipped: list[str]) -> dict[str, Any] | None:
@@ -204,16 +230,13 @@ def _foreign_key(table: str, fk: model.ForeignKey, scope: Scope, skipped: list[s
         skipped.append(f"{label}: references table {ident.quote_ident(fk.ref_table)}, which is not imported; "
                        "not imported")
         return None
-    if not fk.valid:
-        skipped.append(f"{label}: NOT VALID; written as a valid constraint")
     data: dict[str, Any] = {}
     if not _is_default(fk.name, ident.foreign_key_name(table, fk.columns), scope):
         data["name"] = fk.name
     data["columns"] = list(fk.columns)
     data["references"] = {"table": fk.ref_table, "columns": list(fk.ref_columns)}
     data.update(_actions(fk))
-    if fk.deferrable:
-        data["deferrable"] = True
-    if fk.initially_deferred:
-        data["initially_deferred"] = True
+    data.update(_timing(fk))
+    if not fk.valid:
+        data["not_valid"] = True
     return data

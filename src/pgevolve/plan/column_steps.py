@@ -166,7 +166,10 @@ def _nullable(change: AlterColumn, ctx: Context) -> list[Step]:
     if "nullable" not in change.changes:
         return []
     if change.new.nullable:
-        return [_step(change, ctx, StepKind.DROP_NOT_NULL, ddl.drop_not_null, Hazard.SAFE, "Catalog-only.")]
+        # PostgreSQL refuses DROP NOT NULL on a primary key column ("column is in a primary key"):
+        # after the KEYS phase, where a swapped key lets go of its old columns.
+        return [_step(change, ctx, StepKind.DROP_NOT_NULL, ddl.drop_not_null, Hazard.SAFE, "Catalog-only.",
+                      phase=Phase.DROP_NOT_NULL)]
     return set_not_null_online(change.table, change.new.name, ctx)
 
 

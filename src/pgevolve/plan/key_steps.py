@@ -90,11 +90,13 @@ def _not_valid_then_validate(table: str, constraint: model.CheckConstraint | mod
                    else (Phase.CHECKS, StepKind.ADD_CHECK_NOT_VALID))
     lock = "SHARE ROW EXCLUSIVE lock on both tables" if is_fk else "ACCESS EXCLUSIVE lock"
     rel = _relations(table, constraint, ctx)
+    declared = not constraint.valid  # not_valid: true in the YAML: existing rows stay unchecked
     add = draft(phase, kind, f"{table}.{constraint.name}",
                 ddl.add_constraint(table, constraint, ctx.scope, not_valid=True), Hazard.SAFE,
-                f"NOT VALID skips the scan of existing rows: a brief {lock}; new rows are checked from now on.",
+                f"NOT VALID skips the scan of existing rows: a brief {lock}; new rows are checked from now on"
+                + (" (the YAML says not_valid: existing rows are never validated)." if declared else "."),
                 relations=rel)
-    return [add, _validate(table, constraint, ctx)]
+    return [add] if declared else [add, _validate(table, constraint, ctx)]
 
 
 def _relations(table: str, constraint: model.CheckConstraint | model.ForeignKey, ctx: Context) -> tuple[str, ...]:

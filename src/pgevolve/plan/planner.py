@@ -48,6 +48,8 @@ from pgevolve.changes import (
     ReplaceKey,
     SetComment,
     SetExtensionSchema,
+    SetReplicaIdentity,
+    SetStorage,
     ValidateConstraint,
     table_of,
 )
@@ -109,6 +111,10 @@ def steps_for(change: Change, ctx: Context) -> list[Step]:
             return table_steps.drop_table(change, ctx)
         case RenameTable():
             return table_steps.rename_table(change, ctx)
+        case SetStorage():
+            return table_steps.set_storage(change, ctx)
+        case SetReplicaIdentity():
+            return table_steps.set_replica_identity(change, ctx)
         case AddColumn():
             return table_steps.add_column(change, ctx)
         case DropColumn():

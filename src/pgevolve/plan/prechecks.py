@@ -51,12 +51,16 @@ def _for_change(change: ch.Change, actual: model.Database) -> list[Precheck]:
             return [_duplicates(actual.schema, table, key.name, [quote_ident(c) for c in key.columns], None,
                                 nulls_count=True)]
         case ch.AddUnique(using_index=None, constraint=unique) | ch.ReplaceKey(using_index=None, new=unique):
-            return [_duplicates(actual.schema, table, unique.name, [quote_ident(c) for c in unique.columns], None)]
+            return [_duplicates(actual.schema, table, unique.name, [quote_ident(c) for c in unique.columns], None,
+                                nulls_equal=isinstance(unique, model.UniqueConstraint) and unique.nulls_not_distinct)]
         case ch.CreateIndex(index=index) | ch.ReplaceIndex(prebuilt=False, new=index) if index.unique:
             keys = [quote_ident(k.column) if k.column else f"({k.expression})" for k in index.keys]
-            return [_duplicates(actual.schema, table, index.name, keys, index.where)]
+            return [_duplicates(actual.schema, table, index.name, keys, index.where,
+                                nulls_equal=index.nulls_not_distinct)]
         case ch.AddCheck() if is_loosening(change):
             return []  # implied by the CHECK it replaces, which every row satisfied
+        case ch.AddCheck(check=check) | ch.AddForeignKey(foreign_key=check) if not check.valid:
+            return []  # declared NOT VALID: existing rows are not checked, so none can make it fail
         case ch.AddCheck(check=check) | ch.ValidateConstraint(constraint=model.CheckConstraint() as check):
             return [_violations(actual.schema, table, check)]
         case ch.PromoteColumn():
@@ -126,11 +130,13 @@ def _orphans(schema: str, table: model.Table, fk: model.ForeignKey) -> Precheck:
 
 
 def _duplicates(schema: str, table: model.Table, name: str, keys: list[str], where: str | None,
-                *, nulls_count: bool = False) -> Precheck:
-    # UNIQUE treats NULLs as distinct, so rows with a NULL key never collide;
-    # a primary key forbids NULLs outright, so those rows count as offending.
+                *, nulls_count: bool = False, nulls_equal: bool = False) -> Precheck:
+    # UNIQUE treats NULLs as distinct, so rows with a NULL key never collide, unless NULLS NOT
+    # DISTINCT (GROUP BY counts NULLs as equal, as it does); a primary key forbids NULLs outright,
+    # so those rows count as offending.
     present = " AND ".join(f"{k} IS NOT NULL" for k in keys)
-    condition = f"({where}) AND {present}" if where else present
+    filters = [f"({where})"] if where else []
+    condition = " AND ".join(filters + ([] if nulls_equal else [present])) or "true"
     aliased = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
     positions = ", ".join(str(i + 1) for i in range(len(keys)))
     grouped = (f"SELECT {aliased}, count(*) AS n FROM {qualify(schema, table.name)} "

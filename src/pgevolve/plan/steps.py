@@ -64,12 +64,14 @@ class Phase(IntEnum):
     VALIDATE_CHECKS = 13
     NOT_NULL = 14  # after the CHECK (col IS NOT NULL) that proves it is validated
     KEYS = 15  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed
-    FOREIGN_KEYS = 16  # after every table and key they may reference
-    VALIDATE_FOREIGN_KEYS = 17
-    DROP_COLUMNS = 18
-    DROP_TABLES = 19
-    DROP_ENUMS = 20
-    COMMENTS = 21
+    # DROP NOT NULL, once the keys are swapped: a column leaving the primary key is NOT NULL until then.
+    DROP_NOT_NULL = 16
+    FOREIGN_KEYS = 17  # after every table and key they may reference
+    VALIDATE_FOREIGN_KEYS = 18
+    DROP_COLUMNS = 19
+    DROP_TABLES = 20
+    DROP_ENUMS = 21
+    COMMENTS = 22
 
 
 class StepKind(StrEnum):
@@ -122,10 +124,13 @@ class StepKind(StrEnum):
     RENAME_SYNC_FUNCTION = "rename_sync_function"
     RENAME_SYNC_TRIGGER = "rename_sync_trigger"
     RENAME_TABLE = "rename_table"
+    RESET_STORAGE = "reset_storage"
     SET_DEFAULT = "set_default"
     SET_IDENTITY = "set_identity"
     SET_NOT_NULL = "set_not_null"
+    SET_REPLICA_IDENTITY = "set_replica_identity"
     SET_SEQUENCE = "set_sequence"
+    SET_STORAGE = "set_storage"
     VALIDATE_CONSTRAINT = "validate_constraint"
 
 

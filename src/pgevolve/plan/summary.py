@@ -40,6 +40,8 @@ from pgevolve.changes import (
     ReplaceKey,
     SetComment,
     SetExtensionSchema,
+    SetReplicaIdentity,
+    SetStorage,
     ValidateConstraint,
 )
 from pgevolve.sqltext.type_names import SERIAL_TYPES
@@ -78,6 +80,13 @@ def summarize(change: Change) -> str:
             return f"Deletes table {_c(table.name)} and all its data"
         case RenameTable(old=old, new=new):
             return f"Renames table {_c(old)} to {_c(new)}"
+        case SetStorage(table=table, set=set_, reset=reset):
+            parts = [f"{name} = {value}" for name, value in set_] + [f"{name} back to its default" for name in reset]
+            return f"Sets storage parameters of {_c(table)}: {', '.join(parts)}"
+        case SetReplicaIdentity(table=table, identity=identity, index=index):
+            what = f"the key of index {_c(index)}" if index else {"default": "the primary key", "full": "whole rows",
+                                                                    "nothing": "nothing"}[identity]
+            return f"Makes logical replication log {what} of the updated and deleted rows of {_c(table)}"
         case AddColumn(table=table, column=column):
             return f"Adds column {_c(column.name)} to {_c(table)}"
         case DropColumn(table=table, column=column):
@@ -95,10 +104,11 @@ def summarize(change: Change) -> str:
         case DropUnique(table=table, constraint=unique):
             return f"No longer requires {_columns(unique.columns)} to be unique in {_c(table)}"
         case ReplaceKey(table=table, old=old, new=model.PrimaryKey() as key):
-            return f"Makes {_columns(key.columns)} the primary key of {_c(table)} (was {_columns(old.columns)})"
+            return (f"Makes {_columns(key.columns)} the primary key of {_c(table)}{_options(key)} "
+                    f"(was {_columns(old.columns)}{_options(old)})")
         case ReplaceKey(table=table, old=old, new=new):
-            return (f"Requires {_columns(new.columns)} to be unique in {_c(table)}{_timing(new)} "
-                    f"(was {_columns(old.columns)}{_timing(old)})")
+            return (f"Requires {_columns(new.columns)} to be unique in {_c(table)}{_options(new)} "
+                    f"(was {_columns(old.columns)}{_options(old)})")
         case AddCheck(table=table, check=check):
             return f"Adds rule {_c(check.name)} to {_c(table)}"
         case DropCheck(table=table, check=check):
@@ -138,10 +148,16 @@ def summarize(change: Change) -> str:
             assert_never(change)
 
 
-def _timing(key: model.PrimaryKey | model.UniqueConstraint) -> str:
-    if isinstance(key, model.PrimaryKey) or not key.deferrable:
-        return ""
-    return ", checked at commit" if key.initially_deferred else ", deferrable"
+def _options(key: model.PrimaryKey | model.UniqueConstraint) -> str:
+    """What sets a key apart beyond its columns: NULLs counted equal, INCLUDE columns, when it is checked."""
+    parts = []
+    if isinstance(key, model.UniqueConstraint) and key.nulls_not_distinct:
+        parts.append("NULLs counted as equal")
+    if key.include:
+        parts.append(f"including {_columns(key.include)}")
+    if key.deferrable:
+        parts.append("checked at commit" if key.initially_deferred else "deferrable")
+    return "".join(f", {part}" for part in parts)
 
 
 def _comment(change: SetComment) -> str:

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from pgevolve import model
-from pgevolve.changes import AddColumn, CreateTable, DropColumn, DropTable, RenameColumn, RenameTable
+from pgevolve.changes import (
+    AddColumn,
+    CreateTable,
+    DropColumn,
+    DropTable,
+    RenameColumn,
+    RenameTable,
+    SetReplicaIdentity,
+    SetStorage,
+)
 from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
@@ -35,8 +44,39 @@ def create_table(change: CreateTable, ctx: Context) -> list[Step]:
         steps.append(draft(Phase.INDEXES, StepKind.CREATE_INDEX, index.name,
                            ddl.create_index(table.name, index, scope, concurrently=False), Hazard.SAFE,
                            NEW_TABLE_INDEX, relations=(ctx.relation(table.name), ctx.relation(index.name))))
+    if table.replica_identity != "default":
+        identity = ddl.set_replica_identity(table.name, table.replica_identity, table.replica_identity_index, scope)
+        steps.append(draft(Phase.KEYS, StepKind.SET_REPLICA_IDENTITY, table.name, identity, Hazard.SAFE,
+                           REPLICA_IDENTITY, relations=(ctx.relation(table.name),)))
     steps += [_comment(sql, table.name) for sql in ddl.table_comments(table, scope)]
     return steps
+
+
+STORAGE = ("Catalog-only, under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on); no row is rewritten "
+           "(a new fillfactor applies to pages written from now on).")
+REPLICA_IDENTITY = ("Catalog-only: a brief ACCESS EXCLUSIVE lock; logical replication logs the new identity "
+                    "from the next change on.")
+
+
+def set_storage(change: SetStorage, ctx: Context) -> list[Step]:
+    """SET the parameters that changed, RESET those no longer listed."""
+    rel = (ctx.relation(change.table),)
+    steps = []
+    if change.set:
+        steps.append(draft(Phase.COLUMNS, StepKind.SET_STORAGE, change.table,
+                           ddl.set_storage(change.table, change.set, ctx.scope), Hazard.SAFE, STORAGE, relations=rel))
+    if change.reset:
+        steps.append(draft(Phase.COLUMNS, StepKind.RESET_STORAGE, change.table,
+                           ddl.reset_storage(change.table, change.reset, ctx.scope), Hazard.SAFE, STORAGE,
+                           relations=rel))
+    return steps
+
+
+def set_replica_identity(change: SetReplicaIdentity, ctx: Context) -> list[Step]:
+    """After the keys and indexes: USING INDEX needs its index built."""
+    sql = ddl.set_replica_identity(change.table, change.identity, change.index, ctx.scope)
+    return [draft(Phase.KEYS, StepKind.SET_REPLICA_IDENTITY, change.table, sql, Hazard.SAFE, REPLICA_IDENTITY,
+                  relations=(ctx.relation(change.table),))]
 
 
 def _comment(sql: str, obj: str) -> Step:

@@ -13,8 +13,8 @@ from typing import Any
 
 from pgevolve import model
 from pgevolve.source.naming import Namer
-from pgevolve.source.project import ColumnSpec, IndexSpec, Project, Scalar, TableSpec
-from pgevolve.sqltext import ident
+from pgevolve.source.project import ColumnSpec, IndexKeySpec, IndexSpec, Project, Scalar, TableSpec
+from pgevolve.sqltext import ident, storage
 from pgevolve.sqltext.expressions import index_key_name, parse_expression
 from pgevolve.sqltext.type_names import ResolvedType, resolve_type
 
@@ -103,6 +103,9 @@ def _table(project: Project, spec: TableSpec, namer: Namer) -> model.Table:
         foreign_keys=model.sort_by_name(foreign_keys),
         indexes=model.sort_by_name(indexes),
         comment=spec.description,
+        storage=tuple(sorted((name, storage.canonical_value(name, value)) for name, value in spec.storage.items())),
+        replica_identity=spec.replica_identity,  # type: ignore[arg-type]  # validated by the JSON Schema
+        replica_identity_index=spec.replica_identity_index,
     )
 
 
@@ -110,9 +113,12 @@ def _primary_key(spec: TableSpec, namer: Namer) -> model.PrimaryKey | None:
     columns = spec.primary_key_columns
     if not columns:
         return None
-    explicit = spec.primary_key.name if spec.primary_key else None
-    name = explicit or namer.choose(spec.name, None, "pkey", relation=True, constraint=True)
-    return model.PrimaryKey(name=name, columns=columns)
+    key = spec.primary_key
+    name = (key.name if key else None) or namer.choose(spec.name, None, "pkey", relation=True, constraint=True)
+    if key is None:
+        return model.PrimaryKey(name=name, columns=columns)
+    return model.PrimaryKey(name=name, columns=columns, include=key.include, deferrable=key.deferrable,
+                            initially_deferred=key.initially_deferred)
 
 
 def _is_jsonb_spec(column: ColumnSpec, resolved: ResolvedType) -> bool:
@@ -155,7 +161,9 @@ def _uniques(spec: TableSpec, namer: Namer) -> Iterator[model.UniqueConstraint]:
                                          columns=(column.name,))
     for key in spec.uniques:
         name = key.name or namer.key_name(spec.name, key.columns, "key", relation=True)
-        yield model.UniqueConstraint(name=name, columns=key.columns)
+        yield model.UniqueConstraint(name=name, columns=key.columns, include=key.include,
+                                     nulls_not_distinct=key.nulls_not_distinct, deferrable=key.deferrable,
+                                     initially_deferred=key.initially_deferred)
 
 
 def _checks(spec: TableSpec, namer: Namer, types: dict[str, ResolvedType]) -> Iterator[model.CheckConstraint]:
@@ -172,7 +180,8 @@ def _checks(spec: TableSpec, namer: Namer, types: dict[str, ResolvedType]) -> It
         # PostgreSQL names a CHECK after its column only when it references exactly one.
         referenced = parse_expression(check.expression).columns
         name = check.name or choose(referenced[0] if len(referenced) == 1 else None)
-        yield model.CheckConstraint(name=name, expression=check.expression)
+        yield model.CheckConstraint(name=name, expression=check.expression, valid=not check.not_valid,
+                                    no_inherit=check.no_inherit)
 
 
 def _enum_check(column: str, values: tuple[str, ...] | list[str], resolved: ResolvedType) -> str:
@@ -214,17 +223,14 @@ def _foreign_keys(spec: TableSpec, namer: Namer) -> Iterator[model.ForeignKey]:
             on_update=_ACTIONS[fk.on_update],
             deferrable=fk.deferrable,
             initially_deferred=fk.initially_deferred,
+            valid=not fk.not_valid,
         )
 
 
 def _index(spec: TableSpec, index: IndexSpec, namer: Namer) -> model.Index:
-    if index.columns is not None:
-        keys = tuple(model.IndexKey(column=c, opclass=index.opclass) for c in index.columns)
-        key_names: list[str | None] = list(index.columns)
-    else:
-        keys = (model.IndexKey(expression=index.expression, opclass=index.opclass),)
-        key_names = [index_key_name(index.expression or "")]
+    keys = tuple(_index_key(k, index.opclass) for k in _key_specs(index))
     # PostgreSQL's default index name counts the INCLUDE columns too: t_a_b_name_idx.
+    key_names = [k.column or index_key_name(k.expression or "") for k in keys]
     name = index.name or namer.key_name(spec.name, [*key_names, *index.include], "idx", relation=True)
     return model.Index(
         name=name,
@@ -233,8 +239,26 @@ def _index(spec: TableSpec, index: IndexSpec, namer: Namer) -> model.Index:
         method=index.using,
         where=index.where,
         include=index.include,
+        nulls_not_distinct=index.nulls_not_distinct,
         comment=index.description,
     )
+
+
+def _key_specs(index: IndexSpec) -> tuple[IndexKeySpec, ...]:
+    """The keys of either spelling: ``keys``, ``columns`` or ``expression``."""
+    if index.keys is not None:
+        return index.keys
+    if index.columns is not None:
+        return tuple(IndexKeySpec(column=c) for c in index.columns)
+    return (IndexKeySpec(expression=index.expression),)
+
+
+def _index_key(key: IndexKeySpec, default_opclass: str | None) -> model.IndexKey:
+    # The catalog records NULLS FIRST/LAST only as a departure from the direction's default
+    # (NULLS LAST ascending, NULLS FIRST descending): the model keeps None for the default.
+    nulls_first = None if key.nulls is None or (key.nulls == "first") == key.desc else key.nulls == "first"
+    return model.IndexKey(column=key.column, expression=key.expression, opclass=key.opclass or default_opclass,
+                          descending=key.desc, nulls_first=nulls_first)
 
 
 def _claimed_checks(checks: tuple[model.CheckConstraint, ...], namer: Namer) -> Iterator[model.CheckConstraint]:

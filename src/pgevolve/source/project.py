@@ -70,6 +70,10 @@ class KeySpec:
 
     columns: tuple[str, ...]
     name: str | None = None
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False  # UNIQUE only
+    deferrable: bool = False
+    initially_deferred: bool = False
     path: NodePath = ()
 
 
@@ -77,6 +81,8 @@ class KeySpec:
 class CheckSpec:
     expression: str
     name: str | None = None
+    not_valid: bool = False
+    no_inherit: bool = False
     path: NodePath = ()
 
 
@@ -89,7 +95,20 @@ class ForeignKeySpec:
     on_update: str = "no action"
     deferrable: bool = False
     initially_deferred: bool = False
+    not_valid: bool = False
     name: str | None = None
+    path: NodePath = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexKeySpec:
+    """One entry of an index's ``keys``: a column or an expression, with its options."""
+
+    column: str | None = None
+    expression: str | None = None
+    desc: bool = False
+    nulls: str | None = None  # "first" | "last"; None: the default for the direction
+    opclass: str | None = None
     path: NodePath = ()
 
 
@@ -97,7 +116,9 @@ class ForeignKeySpec:
 class IndexSpec:
     columns: tuple[str, ...] | None = None
     expression: str | None = None
+    keys: tuple[IndexKeySpec, ...] | None = None
     unique: bool = False
+    nulls_not_distinct: bool = False
     using: str = "btree"
     opclass: str | None = None
     name: str | None = None
@@ -118,6 +139,9 @@ class TableSpec:
     checks: tuple[CheckSpec, ...] = ()
     foreign_keys: tuple[ForeignKeySpec, ...] = ()
     indexes: tuple[IndexSpec, ...] = ()
+    storage: dict[str, Scalar] = field(default_factory=dict)  # parameter name -> value as written
+    replica_identity: str = "default"  # "default" | "full" | "nothing" | "index"
+    replica_identity_index: str | None = None
     doc: Document
 
     def column(self, name: str) -> ColumnSpec | None:
@@ -178,6 +202,7 @@ def table_spec(doc: Document) -> TableSpec:
     """A table file that passed the JSON Schema, as a TableSpec."""
     data = doc.data
     pk = data.get("primary_key")
+    identity = data.get("replica_identity", "default")
     return TableSpec(
         name=data["table"],
         columns=tuple(_column(name, raw) for name, raw in data["columns"].items()),
@@ -188,6 +213,9 @@ def table_spec(doc: Document) -> TableSpec:
         checks=tuple(_check(c, ("checks", i)) for i, c in enumerate(data.get("checks") or ())),
         foreign_keys=tuple(_foreign_key(f, ("foreign_keys", i)) for i, f in enumerate(data.get("foreign_keys") or ())),
         indexes=tuple(_index(x, ("indexes", i)) for i, x in enumerate(data.get("indexes") or ())),
+        storage=dict(data.get("storage") or {}),
+        replica_identity="index" if isinstance(identity, dict) else identity,
+        replica_identity_index=identity["index"] if isinstance(identity, dict) else None,
         doc=doc,
     )
 
@@ -205,11 +233,15 @@ def _column(name: str, raw: dict[str, Any]) -> ColumnSpec:
 def _key(value: list[str] | dict[str, Any], path: NodePath) -> KeySpec:
     if isinstance(value, list):
         return KeySpec(columns=tuple(value), path=path)
-    return KeySpec(columns=tuple(value["columns"]), name=value.get("name"), path=path)
+    return KeySpec(columns=tuple(value["columns"]), name=value.get("name"), include=tuple(value.get("include") or ()),
+                   nulls_not_distinct=value.get("nulls_not_distinct", False),
+                   deferrable=value.get("deferrable", False), initially_deferred=value.get("initially_deferred", False),
+                   path=path)
 
 
 def _check(value: dict[str, Any], path: NodePath) -> CheckSpec:
-    return CheckSpec(expression=value["expression"], name=value.get("name"), path=path)
+    return CheckSpec(expression=value["expression"], name=value.get("name"), not_valid=value.get("not_valid", False),
+                     no_inherit=value.get("no_inherit", False), path=path)
 
 
 def _foreign_key(value: dict[str, Any], path: NodePath) -> ForeignKeySpec:
@@ -221,16 +253,20 @@ def _foreign_key(value: dict[str, Any], path: NodePath) -> ForeignKeySpec:
         on_update=value.get("on_update", "no action"),
         deferrable=value.get("deferrable", False),
         initially_deferred=value.get("initially_deferred", False),
+        not_valid=value.get("not_valid", False),
         name=value.get("name"),
         path=path,
     )
 
 
 def _index(value: dict[str, Any], path: NodePath) -> IndexSpec:
+    keys = value.get("keys")
     return IndexSpec(
         columns=tuple(value["columns"]) if "columns" in value else None,
         expression=value.get("expression"),
+        keys=tuple(_index_key(k, (*path, "keys", i)) for i, k in enumerate(keys)) if keys is not None else None,
         unique=value.get("unique", False),
+        nulls_not_distinct=value.get("nulls_not_distinct", False),
         using=value.get("using", "btree"),
         opclass=value.get("opclass"),
         name=value.get("name"),
@@ -239,3 +275,10 @@ def _index(value: dict[str, Any], path: NodePath) -> IndexSpec:
         description=value.get("description"),
         path=path,
     )
+
+
+def _index_key(value: str | dict[str, Any], path: NodePath) -> IndexKeySpec:
+    if isinstance(value, str):
+        return IndexKeySpec(column=value, path=path)
+    return IndexKeySpec(column=value.get("column"), expression=value.get("expression"), desc=value.get("desc", False),
+                        nulls=value.get("nulls"), opclass=value.get("opclass"), path=path)

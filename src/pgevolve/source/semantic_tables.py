@@ -8,8 +8,10 @@ from pathlib import Path
 from pgevolve.errors import Problem, did_you_mean
 from pgevolve.source.context import Context, expression_problems, missing_column, name_problem, present
 from pgevolve.source.marked_yaml import NodePath
-from pgevolve.source.project import IndexSpec, TableSpec
+from pgevolve.source.project import IndexKeySpec, IndexSpec, KeySpec, TableSpec
 from pgevolve.source.validate import describe
+from pgevolve.sqltext import ident
+from pgevolve.sqltext.expressions import index_key_name
 from pgevolve.sqltext.type_names import SERIAL_BASE, fk_compatible
 
 
@@ -30,13 +32,18 @@ def check_table(ctx: Context, table: TableSpec) -> list[Problem]:
     """Every problem of one table's table-level parts that the JSON Schema cannot see."""
     problems = _names(table) + _primary_key(table) + _file_name(table)
     problems += _columns_exist(table, [(u.path, u.columns) for u in table.uniques])
+    for key in (table.primary_key, *table.uniques):
+        if key is not None:
+            problems += _key_options(table, key)
     for check in table.checks:
         problems += expression_problems(table.doc, (*check.path, "expression"), check.expression, table)
     for reference in _references(table):
         problems += _reference(ctx, table, reference)
     for index in table.indexes:
         problems += _index(table, index)
-    return problems
+    for fk in table.foreign_keys:
+        problems += _timing(table, fk.path, fk.deferrable, fk.initially_deferred)
+    return problems + _replica_identity(table)
 
 
 def is_not_null(ctx: Context, table: TableSpec, column: str) -> bool:
@@ -83,6 +90,58 @@ def _primary_key(table: TableSpec) -> list[Problem]:
         return [doc.problem(("table",), f"table '{table.name}' has no primary key", severity="warning",
                             hint="add primary_key: true to a column; updates, replication and many tools need one")]
     return []
+
+
+def _key_options(table: TableSpec, key: KeySpec) -> list[Problem]:
+    """INCLUDE columns exist; INITIALLY DEFERRED only with DEFERRABLE."""
+    problems = present([missing_column(table.doc, (*key.path, "include", i), table, c)
+                        for i, c in enumerate(key.include)])
+    return problems + _timing(table, key.path, key.deferrable, key.initially_deferred)
+
+
+def _timing(table: TableSpec, path: NodePath, deferrable: bool, initially_deferred: bool) -> list[Problem]:
+    if initially_deferred and not deferrable:
+        # PostgreSQL: "constraint declared INITIALLY DEFERRED must be DEFERRABLE".
+        return [table.doc.problem((*path, "initially_deferred"), f"{describe(path)}: initially_deferred needs "
+                                  "deferrable: true", hint="add deferrable: true", at="key")]
+    return []
+
+
+def _replica_identity(table: TableSpec) -> list[Problem]:
+    """``replica_identity: { index: x }`` names a unique index or key of this table."""
+    name = table.replica_identity_index
+    if name is None:
+        return []
+    candidates = _unique_index_names(table)
+    if name in candidates:
+        return []
+    path = ("replica_identity", "index")
+    return [table.doc.problem(path, f"replica_identity names index '{name}', which is not a unique index, primary "
+                              f"key or UNIQUE constraint of table '{table.name}'",
+                              hint=did_you_mean(name, candidates))]
+
+
+def _unique_index_names(table: TableSpec) -> list[str]:
+    """The names (written, or PostgreSQL's default before numbering) of the table's unique indexes and keys."""
+    found = []
+    if table.primary_key_columns:
+        key = table.primary_key
+        found.append((key.name if key else None) or ident.primary_key_name(table.name))
+    found += [ident.unique_name(table.name, [c.name]) for c in table.columns if c.unique]
+    found += [u.name or ident.unique_name(table.name, u.columns) for u in table.uniques]
+    for index in table.indexes:
+        if index.unique:
+            keys = [k.column or index_key_name(k.expression or "") for k in _index_keys(index)]
+            found.append(index.name or ident.index_name(table.name, [*keys, *index.include]))
+    return found
+
+
+def _index_keys(index: IndexSpec) -> tuple[IndexKeySpec, ...]:
+    if index.keys is not None:
+        return index.keys
+    if index.columns is not None:
+        return tuple(IndexKeySpec(column=c, path=(*index.path, "columns", i)) for i, c in enumerate(index.columns))
+    return (IndexKeySpec(expression=index.expression, path=(*index.path, "expression")),)
 
 
 def _columns_exist(table: TableSpec, lists: list[tuple[NodePath, tuple[str, ...]]]) -> list[Problem]:
@@ -163,11 +222,19 @@ def _unique_target(table: TableSpec, target: TableSpec, ref: _Reference) -> list
     # PostgreSQL accepts a foreign key only to columns with a primary key, a UNIQUE
     # constraint or a plain (non-partial, non-expression) unique index on exactly them.
     wanted = set(ref.ref_columns)
-    keys = [set(target.primary_key_columns), *(set(u.columns) for u in target.uniques)]
+    pk = target.primary_key
+    keys = [set(target.primary_key_columns)] if not (pk and pk.deferrable) else []
+    keys += [set(u.columns) for u in target.uniques if not u.deferrable]
     keys += [{c.name} for c in target.columns if c.unique]
-    keys += [set(i.columns) for i in target.indexes if i.unique and i.columns and i.where is None]
+    keys += [{k.column or "" for k in _index_keys(i)} for i in target.indexes
+             if i.unique and i.where is None and all(k.column for k in _index_keys(i))]
     if wanted in keys:
         return []
+    deferrable = [set(u.columns) for u in target.uniques if u.deferrable] + ([set(pk.columns)] if pk else [])
+    if wanted in deferrable:
+        message = f"{target.name}({', '.join(ref.ref_columns)}) is DEFERRABLE, and PostgreSQL cannot reference it"
+        return [table.doc.problem(ref.column_paths[0], f"{describe(ref.column_paths[0])}: {message}",
+                                  hint="make that key not deferrable, or reference another key")]
     columns = ", ".join(ref.ref_columns)
     hint = (f"add unique: true to column '{columns}' of table '{target.name}'" if len(wanted) == 1
             else f"add unique: [[{columns}]] to table '{target.name}'")
@@ -183,24 +250,48 @@ def _set_null(ctx: Context, table: TableSpec, ref: _Reference) -> list[Problem]:
         not_null = [c for c in ref.columns if is_not_null(ctx, table, c)]
         if not_null:
             path = (*ref.path[:-1], key) if ref.path[-1] == "references" else (*ref.path, key)
+            # PostgreSQL accepts the definition (and real schemas have it); the action fails only when
+            # a referenced row is deleted or updated: a warning, so that an imported schema validates.
             problems.append(table.doc.problem(
                 path,
-                f"{key}: set null on column '{not_null[0]}', which is NOT NULL",
+                f"{key}: set null on column '{not_null[0]}', which is NOT NULL: deleting or updating a "
+                "referenced row will fail",
                 hint=f"make column '{not_null[0]}' nullable, or use cascade or restrict",
+                severity="warning",
             ))
     return problems
 
 
 def _index(table: TableSpec, index: IndexSpec) -> list[Problem]:
     doc, path = table.doc, index.path
-    if (index.columns is None) == (index.expression is None):
-        return [doc.problem(path, f"{describe(path)} needs exactly one of 'columns' and 'expression'",
-                            hint="an index over several expressions is several indexes, or one expression")]
+    forms = [index.columns, index.expression, index.keys]
+    if sum(form is not None for form in forms) != 1:
+        return [doc.problem(path, f"{describe(path)} needs exactly one of 'columns', 'expression' and 'keys'",
+                            hint="keys: [org, {expression: \"lower(po)\"}, {column: at, desc: true}] mixes them")]
     problems = _columns_exist(table, [(path, index.columns or ())])
+    for key in index.keys or ():
+        problems += _index_key(table, index, key)
     problems += present([missing_column(doc, (*path, "include", i), table, c) for i, c in enumerate(index.include)])
     problems += expression_problems(doc, (*path, "expression"), index.expression, table)
     problems += expression_problems(doc, (*path, "where"), index.where, table)
     return problems + _method_rules(table, index)
+
+
+def _index_key(table: TableSpec, index: IndexSpec, key: IndexKeySpec) -> list[Problem]:
+    doc, path = table.doc, key.path
+    if (key.column is None) == (key.expression is None):
+        return [doc.problem(path, f"{describe(path)} needs exactly one of 'column' and 'expression'")]
+    if key.column is not None:
+        column_path = path if (*path, "column") not in doc.values else (*path, "column")
+        problems = present([missing_column(doc, column_path, table, key.column)])
+    else:
+        problems = expression_problems(doc, (*path, "expression"), key.expression, table)
+    if (key.desc or key.nulls) and index.using != "btree":
+        # Only btree (amcanorder) accepts ASC/DESC and NULLS FIRST/LAST.
+        option = "desc" if key.desc else "nulls"
+        problems.append(doc.problem((*path, option), f"{describe(path)}: {option} needs a btree index, not "
+                                    f"{index.using}", at="key"))
+    return problems
 
 
 def _method_rules(table: TableSpec, index: IndexSpec) -> list[Problem]:
@@ -209,9 +300,13 @@ def _method_rules(table: TableSpec, index: IndexSpec) -> list[Problem]:
     if index.unique and using != "btree":
         problems.append(doc.problem((*path, "unique"), f"{describe(path)}: only btree indexes can be unique in "
                                     f"PostgreSQL, not {using}", at="key"))
-    if using == "hash" and len(index.columns or ()) > 1:
-        problems.append(doc.problem((*path, "columns"), f"{describe(path)}: a hash index has a single key"))
-    if index.include and using not in ("btree", "gist"):
+    if index.nulls_not_distinct and not index.unique:
+        problems.append(doc.problem((*path, "nulls_not_distinct"), f"{describe(path)}: nulls_not_distinct needs "
+                                    "unique: true", at="key"))
+    if using == "hash" and len(index.columns or index.keys or ()) > 1:
+        key_path = (*path, "columns") if index.columns else (*path, "keys")
+        problems.append(doc.problem(key_path, f"{describe(path)}: a hash index has a single key"))
+    if index.include and using not in ("btree", "gist", "spgist"):
         problems.append(doc.problem((*path, "include"), f"{describe(path)}: {using} indexes cannot INCLUDE columns",
                                     at="key"))
     return problems

@@ -196,6 +196,9 @@ def _convert(error: ValidationError, doc: Document) -> list[Problem]:
         case "minimum":
             message = f"{describe(path)} must be at least {_value(error)}"
             return [doc.problem(path, message, value=_instance(error))]
+        case "maximum":
+            message = f"{describe(path)} must be at most {_value(error)}"
+            return [doc.problem(path, message, value=_instance(error))]
     return [doc.problem(path, f"{describe(path)}: {error.message}")]
 
 

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from pgevolve import model
+from pgevolve.sqltext import storage
 from pgevolve.sqltext.expression_facts import nextval_sequence
-from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal, sequence_name
+from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal, quote_qualified, sequence_name
 from pgevolve.sqltext.type_changes import parse_type
 from pgevolve.sqltext.type_names import SERIAL_TYPES, enum_reference
 
 _SERIAL_OF = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
+# The index access methods the format and the catalog reader know: written bare, never from free text.
+INDEX_METHODS = ("btree", "hash", "gist", "spgist", "gin", "brin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +111,41 @@ def _collation(name: str) -> str:
 
 
 def create_table(table: model.Table, scope: Scope) -> str:
-    """CREATE TABLE with columns, primary key, UNIQUE and valid CHECKs inline (foreign keys come later)."""
+    """CREATE TABLE with columns, primary key, UNIQUE, valid CHECKs and storage parameters (foreign keys later)."""
     lines = [column_definition(table.name, c, scope) for c in table.columns]
     if table.primary_key:
         lines.append(constraint_clause(table.primary_key, scope))
     lines += [constraint_clause(u, scope) for u in model.sort_by_name(table.uniques)]
     lines += [constraint_clause(c, scope) for c in model.sort_by_name(table.checks) if c.valid]
-    body = ",\n    ".join(lines)
-    return f"CREATE TABLE {scope.name(table.name)} (\n    {body}\n)"
+    body = "\n    " + ",\n    ".join(lines) + "\n" if lines else ""  # a table may have no column
+    with_ = f" WITH ({_storage_list(table.storage)})" if table.storage else ""
+    return f"CREATE TABLE {scope.name(table.name)} ({body}){with_}"
+
+
+def _storage_list(parameters: Iterable[tuple[str, str]]) -> str:
+    return ", ".join(f"{storage.sql_name(name)} = {storage.sql_value(name, value)}" for name, value in parameters)
+
+
+def set_storage(table: str, parameters: Sequence[tuple[str, str]], scope: Scope) -> str:
+    """ALTER TABLE ... SET (name = value, ...): names from the format's list, values in their canonical spelling."""
+    return _alter(table, scope, f"SET ({_storage_list(parameters)})")
+
+
+def reset_storage(table: str, names: Sequence[str], scope: Scope) -> str:
+    return _alter(table, scope, f"RESET ({', '.join(storage.sql_name(n) for n in names)})")
+
+
+def set_replica_identity(table: str, identity: model.ReplicaIdentity, index: str | None, scope: Scope) -> str:
+    """ALTER TABLE ... REPLICA IDENTITY DEFAULT | FULL | NOTHING | USING INDEX."""
+    match identity:
+        case "index":
+            assert index is not None
+            what = f"USING INDEX {quote_ident(index)}"
+        case "default" | "full" | "nothing":
+            what = identity.upper()
+        case _:
+            assert_never(identity)
+    return _alter(table, scope, f"REPLICA IDENTITY {what}")
 
 
 def drop_table(table: str, scope: Scope) -> str:
@@ -247,6 +277,10 @@ def _columns(names: Sequence[str]) -> str:
     return ", ".join(quote_ident(n) for n in names)
 
 
+def _include(columns: Sequence[str]) -> str:
+    return f" INCLUDE ({_columns(columns)})" if columns else ""
+
+
 def _deferrable(deferrable: bool, initially_deferred: bool) -> str:
     if not deferrable:
         return ""
@@ -258,12 +292,14 @@ def constraint_clause(constraint: Constraint, scope: Scope) -> str:
     head = f"CONSTRAINT {quote_ident(constraint.name)}"
     match constraint:
         case model.PrimaryKey():
-            return f"{head} PRIMARY KEY ({_columns(constraint.columns)})"
+            tail = _include(constraint.include) + _deferrable(constraint.deferrable, constraint.initially_deferred)
+            return f"{head} PRIMARY KEY ({_columns(constraint.columns)}){tail}"
         case model.UniqueConstraint():
-            tail = _deferrable(constraint.deferrable, constraint.initially_deferred)
-            return f"{head} UNIQUE ({_columns(constraint.columns)}){tail}"
+            tail = _include(constraint.include) + _deferrable(constraint.deferrable, constraint.initially_deferred)
+            nulls = " NULLS NOT DISTINCT" if constraint.nulls_not_distinct else ""
+            return f"{head} UNIQUE{nulls} ({_columns(constraint.columns)}){tail}"
         case model.CheckConstraint():
-            return f"{head} CHECK ({constraint.expression})"
+            return f"{head} CHECK ({constraint.expression})" + (" NO INHERIT" if constraint.no_inherit else "")
         case model.ForeignKey():
             return f"{head} {_foreign_key(constraint, scope)}"
         case _:
@@ -292,10 +328,10 @@ def add_key_using_index(table: str, key: model.PrimaryKey | model.UniqueConstrai
     PostgreSQL renames an index of another name to the constraint's name.
     """
     name, using = quote_ident(key.name), quote_ident(index or key.name)
-    if isinstance(key, model.PrimaryKey):
-        return _alter(table, scope, f"ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {using}")
+    # INCLUDE columns and NULLS NOT DISTINCT come with the index; deferrability is the constraint's.
     tail = _deferrable(key.deferrable, key.initially_deferred)
-    return _alter(table, scope, f"ADD CONSTRAINT {name} UNIQUE USING INDEX {using}{tail}")
+    kind = "PRIMARY KEY" if isinstance(key, model.PrimaryKey) else "UNIQUE"
+    return _alter(table, scope, f"ADD CONSTRAINT {name} {kind} USING INDEX {using}{tail}")
 
 
 def alter_constraint_timing(table: str, name: str, deferrable: bool, initially_deferred: bool, scope: Scope) -> str:
@@ -323,7 +359,7 @@ def rename_constraint(table: str, old: str, new: str, scope: Scope) -> str:
 def _index_key(key: model.IndexKey) -> str:
     text = quote_ident(key.column) if key.column is not None else f"({key.expression})"
     if key.opclass:
-        text += f" {key.opclass}"
+        text += f" {quote_qualified(key.opclass)}"
     if key.descending:
         text += " DESC"
     if key.nulls_first is not None:
@@ -335,9 +371,12 @@ def create_index(table: str, index: model.Index, scope: Scope, *, concurrently: 
     unique = "UNIQUE " if index.unique else ""
     how = "CONCURRENTLY " if concurrently else ""
     keys = ", ".join(_index_key(k) for k in index.keys)
+    if index.method not in INDEX_METHODS:
+        raise ValueError(f"unknown index access method {index.method!r}")
     text = f"CREATE {unique}INDEX {how}{quote_ident(index.name)} ON {scope.name(table)} USING {index.method} ({keys})"
-    if index.include:
-        text += f" INCLUDE ({_columns(index.include)})"
+    text += _include(index.include)
+    if index.nulls_not_distinct:
+        text += " NULLS NOT DISTINCT"
     if index.where:
         text += f" WHERE ({index.where})"
     return text
@@ -381,6 +420,8 @@ def schema_sql(db: model.Database) -> str:
         [create_table(t, scope) for t in tables],
         # Indexes before foreign keys: a foreign key may reference a unique index that is no constraint.
         [create_index(t.name, i, scope, concurrently=False) for t in tables for i in model.sort_by_name(t.indexes)],
+        [set_replica_identity(t.name, t.replica_identity, t.replica_identity_index, scope)
+         for t in tables if t.replica_identity != "default"],
         # Foreign keys after every table, so that cycles never block.
         [add_constraint(t.name, c, scope, not_valid=not c.valid) for t in tables for c in _late_constraints(t)],
         list(_comments(db, scope)),

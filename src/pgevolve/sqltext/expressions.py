@@ -21,6 +21,8 @@ from pglast.visitors import Visitor
 
 _SENTINEL = "pgevolve_expression_sentinel"
 _OPEN, _CLOSE, _COMMA, _SEMICOLON = "ASCII_40", "ASCII_41", "ASCII_44", "ASCII_59"
+_OPEN_BRACKET, _CLOSE_BRACKET = "ASCII_91", "ASCII_93"  # ARRAY[a, b], col[1]
+_PAIRS = {_CLOSE: _OPEN, _CLOSE_BRACKET: _OPEN_BRACKET}
 _COMMENTS = ("SQL_COMMENT", "C_COMMENT")
 
 
@@ -81,19 +83,20 @@ def _check_tokens(text: str) -> None:
         tokens = scan(text)
     except ParseError as exc:
         raise ExpressionError(f"is not a valid SQL expression: {exc.args[0]}") from None
-    depth = 0
+    open_: list[str] = []  # the parentheses and brackets not closed yet
     for token in tokens:
         if token.name == _SEMICOLON:
             raise ExpressionError("must be one SQL expression, not several statements (found ';')")
         if token.name in _COMMENTS:
             raise ExpressionError("must not contain an SQL comment")
-        if token.name == _COMMA and depth == 0:
+        if token.name == _COMMA and not open_:
             # `a, b` would parse as a row inside our parentheses, but not where it is spliced.
             raise ExpressionError("must be one SQL expression (found ',' outside parentheses)")
-        depth += (token.name == _OPEN) - (token.name == _CLOSE)
-        if depth < 0:
+        if token.name in (_OPEN, _OPEN_BRACKET):
+            open_.append(token.name)
+        elif token.name in _PAIRS and (not open_ or open_.pop() != _PAIRS[token.name]):
             raise ExpressionError("closes a parenthesis it did not open")
-    if depth:
+    if open_:
         raise ExpressionError("leaves a parenthesis open")
 
 

@@ -27,6 +27,11 @@ def qualify(schema: str | None, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}" if schema else quote_ident(name)
 
 
+def quote_qualified(name: str) -> str:
+    """``name`` or ``schema.name`` (how the model keeps an operator class), each part quoted."""
+    return ".".join(quote_ident(part) for part in name.split(".", 1))
+
+
 def quote_literal(value: str) -> str:
     """A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1)."""
     return "'" + value.replace("'", "''") + "'"

@@ -21,7 +21,16 @@ SELECT con.conrelid AS table_oid,
        con.confupdtype AS on_update,
        con.condeferrable AS deferrable,
        con.condeferred AS initially_deferred,
-       con.convalidated AS valid
+       con.convalidated AS valid,
+       con.connoinherit AS no_inherit,
+       con.confmatchtype AS match_type,
+       -- PRIMARY KEY / UNIQUE: the INCLUDE columns and NULLS NOT DISTINCT of the index behind it
+       -- (indnullsnotdistinct, PostgreSQL 15+, read through to_jsonb so that older servers read false).
+       CASE WHEN con.contype IN ('p', 'u') THEN
+           (SELECT (i.indkey::int2[])[i.indnkeyatts:] FROM pg_index i WHERE i.indexrelid = con.conindid)
+       END AS include_keys,
+       coalesce((SELECT (to_jsonb(i) ->> 'indnullsnotdistinct')::boolean FROM pg_index i
+                 WHERE i.indexrelid = con.conindid AND con.contype = 'u'), false) AS nulls_not_distinct
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -6,12 +6,15 @@
 --   another role by hand stands out.
 -- - grants: privileges held by a role other than the owner, except those ALTER DEFAULT PRIVILEGES of
 --   the owner would have given to a table created now (pg_default_acl, in this schema or globally).
--- - UNLOGGED, storage parameters (reloptions: fillfactor, autovacuum_*), per-column statistics
---   targets (attstattarget: -1 before PostgreSQL 17, NULL since, means the default), per-column
---   options (n_distinct) and storage (attstorage other than the type's).
+-- - UNLOGGED, a tablespace, storage parameters the format does not manage (user_catalog_table: the
+--   fillfactor, autovacuum_* and vacuum_* ones are the YAML's `storage:`, sqltext/storage.py), a
+--   REPLICA IDENTITY on an index the format does not manage (indexes.sql leaves it out, on the same
+--   CASE), per-column statistics targets (attstattarget: -1 before PostgreSQL 17, NULL since, means
+--   the default), per-column options (n_distinct), storage (attstorage other than the type's) and
+--   compression.
 WITH owned AS (
     SELECT c.oid, c.relname::text AS relname, c.relowner, c.relacl, c.relpersistence, c.reloptions,
-           c.relnamespace, c.relforcerowsecurity
+           c.relnamespace, c.relforcerowsecurity, c.reltablespace, c.relreplident
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p') AND NOT c.relispartition
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
@@ -37,7 +40,7 @@ WITH owned AS (
     WHERE a.grantee <> o.relowner
 ), columns AS (
     SELECT o.relname || '.' || att.attname AS object, att.attstattarget, att.attoptions, att.attstorage,
-           t.typstorage
+           t.typstorage, att.attcompression
     FROM owned o
     JOIN pg_attribute att ON att.attrelid = o.oid AND att.attnum > 0 AND NOT att.attisdropped
     JOIN pg_type t ON t.oid = att.atttypid
@@ -57,9 +60,31 @@ SELECT kind, object, property, live, expected FROM (
     UNION ALL
     SELECT 'table', o.relname, 'row level security', 'FORCE', NULL FROM owned o WHERE o.relforcerowsecurity
     UNION ALL
+    SELECT 'table', o.relname, 'tablespace', (SELECT spcname::text FROM pg_tablespace WHERE oid = o.reltablespace),
+           NULL
+    FROM owned o WHERE o.reltablespace <> 0
+    UNION ALL
     SELECT 'table', o.relname, 'storage parameter ' || split_part(opt, '=', 1), substr(opt, strpos(opt, '=') + 1),
            NULL
     FROM owned o, unnest(o.reloptions) opt
+    WHERE split_part(opt, '=', 1) !~ '^(autovacuum_|log_autovacuum_|vacuum_|fillfactor$|toast_tuple_target$|parallel_workers$)'
+    UNION ALL
+    SELECT 'table', o.relname, 'replica identity', 'USING INDEX ' || ic.relname, 'DEFAULT'
+    FROM owned o JOIN pg_index i ON i.indrelid = o.oid AND i.indisreplident AND o.relreplident = 'i'
+    JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+    WHERE CASE
+        WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') THEN 'access method ' || am.amname
+        WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')
+        WHEN (SELECT bool_or(ia.attoptions IS NOT NULL) FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid)
+            THEN 'operator class parameters'
+        WHEN EXISTS (
+            SELECT 1 FROM pg_attribute ia JOIN pg_type it ON it.oid = ia.atttypid
+            WHERE ia.attrelid = i.indexrelid AND ia.attnum <= i.indnkeyatts AND ia.attcollation <> 0
+              AND ia.attcollation <> CASE WHEN i.indkey[ia.attnum - 1] = 0 THEN it.typcollation
+                  ELSE (SELECT ta.attcollation FROM pg_attribute ta
+                        WHERE ta.attrelid = i.indrelid AND ta.attnum = i.indkey[ia.attnum - 1]) END)
+            THEN 'a collation of its own on a key'
+      END IS NOT NULL
     UNION ALL
     SELECT 'column', c.object, 'statistics target', c.attstattarget::text, NULL
     FROM columns c WHERE NULLIF(c.attstattarget, -1) IS NOT NULL
@@ -71,5 +96,8 @@ SELECT kind, object, property, live, expected FROM (
            CASE c.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END,
            CASE c.typstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
     FROM columns c WHERE c.attstorage <> c.typstorage
+    UNION ALL
+    SELECT 'column', c.object, 'compression', CASE c.attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END, NULL
+    FROM columns c WHERE c.attcompression <> ''
 ) found
 ORDER BY kind DESC, object, property

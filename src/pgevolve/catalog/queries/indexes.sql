@@ -1,7 +1,27 @@
 -- Indexes of the owned schema's tables that do not back a constraint (those are
 -- the constraints' business). Keys come as attnums (0 for an expression key,
 -- whose text PostgreSQL prints itself: pg_get_indexdef with a column number
--- gives just that key). Opclasses are named only when not the type's default.
+-- gives just that key). Opclasses are named only when not the type's default, schema-qualified
+-- when they live outside pg_catalog and the owned schema (an extension installed elsewhere).
+-- An index with something the format cannot express is left out here and reported by
+-- unmanaged.sql instead (same conditions, kept in step): never dropped, never rebuilt.
+-- indnullsnotdistinct (PostgreSQL 15+) is read through to_jsonb so that older servers read false.
+WITH opclass_names AS (
+    -- Each index's operator classes by key, in one join for the whole schema (a lookup per key scans
+    -- pg_opclass once per key).
+    SELECT k.indexrelid,
+           array_agg(CASE WHEN opc.opcdefault THEN NULL
+                          WHEN opcns.nspname IN ('pg_catalog', %(schema)s) THEN opc.opcname::text
+                          ELSE opcns.nspname || '.' || opc.opcname END ORDER BY k.ord)::text[] AS names
+    FROM (SELECT i.indexrelid, key.opclass, key.ord
+          FROM pg_index i
+          JOIN pg_class c ON c.oid = i.indrelid AND c.relkind = 'r'
+          JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = %(schema)s,
+               unnest(i.indclass::oid[]) WITH ORDINALITY key(opclass, ord)) k
+    JOIN pg_opclass opc ON opc.oid = k.opclass
+    JOIN pg_namespace opcns ON opcns.oid = opc.opcnamespace
+    GROUP BY k.indexrelid
+)
 SELECT i.indrelid AS table_oid,
        ic.relname AS name,
        i.indisunique AS unique,
@@ -15,20 +35,35 @@ SELECT i.indrelid AS table_oid,
            ARRAY(SELECT CASE WHEN i.indkey[k.ord - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k.ord::int, true) END
                  FROM generate_series(1, i.indnatts) k(ord) ORDER BY k.ord)::text[]
        END AS expressions,
-       ARRAY(
-           SELECT CASE WHEN opc.opcdefault THEN NULL ELSE opc.opcname END
-           FROM unnest(i.indclass::oid[]) WITH ORDINALITY k(opclass, ord)
-           JOIN pg_opclass opc ON opc.oid = k.opclass ORDER BY k.ord
-       )::text[] AS opclasses,
-       i.indoption::int2[] AS options
+       opclass_names.names AS opclasses,
+       i.indoption::int2[] AS options,
+       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
+JOIN opclass_names ON opclass_names.indexrelid = i.indexrelid
 LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
 WHERE n.nspname = %(schema)s AND c.relkind = 'r'
   -- NOT IN over one hashed set: pg_constraint has no index on conindid, so a
   -- correlated NOT EXISTS would scan it once per index.
   AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
+  -- What the format cannot express: the same CASE as the 'index' rows of unmanaged.sql and the replica
+  -- identity of hand_properties.sql (kept in step).
+  AND CASE
+        WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') THEN 'access method ' || am.amname
+        WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')
+        WHEN (SELECT bool_or(ia.attoptions IS NOT NULL) FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid)
+            THEN 'operator class parameters'
+        -- A key collation other than its column's (an expression key: its type's); the index's own
+        -- attributes carry the key collations.
+        WHEN EXISTS (
+            SELECT 1 FROM pg_attribute ia JOIN pg_type it ON it.oid = ia.atttypid
+            WHERE ia.attrelid = i.indexrelid AND ia.attnum <= i.indnkeyatts AND ia.attcollation <> 0
+              AND ia.attcollation <> CASE WHEN i.indkey[ia.attnum - 1] = 0 THEN it.typcollation
+                  ELSE (SELECT ta.attcollation FROM pg_attribute ta
+                        WHERE ta.attrelid = i.indrelid AND ta.attnum = i.indkey[ia.attnum - 1]) END)
+            THEN 'a collation of its own on a key'
+      END IS NULL
 ORDER BY i.indrelid, ic.relname

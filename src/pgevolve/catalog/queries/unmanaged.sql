@@ -103,6 +103,48 @@ SELECT kind, name, detail, depends_on, setup FROM (
     FROM pg_statistic_ext st JOIN pg_class c ON c.oid = st.stxrelid JOIN pg_namespace n ON n.oid = st.stxnamespace
     WHERE n.nspname = %(schema)s
     UNION ALL
+    -- Indexes the format cannot express: indexes.sql leaves them out on the same CASE (kept in step).
+    SELECT 'index', ic.relname::text, 'on ' || c.relname || ': ' || why.reason, NULL, NULL
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_class c ON c.oid = i.indrelid AND c.relkind = 'r'
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_am am ON am.oid = ic.relam
+    CROSS JOIN LATERAL (SELECT CASE
+        WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') THEN 'access method ' || am.amname
+        WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')
+        WHEN (SELECT bool_or(ia.attoptions IS NOT NULL) FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid)
+            THEN 'operator class parameters'
+        -- A key collation other than its column's (an expression key: its type's); the index's own
+        -- attributes carry the key collations.
+        WHEN EXISTS (
+            SELECT 1 FROM pg_attribute ia JOIN pg_type it ON it.oid = ia.atttypid
+            WHERE ia.attrelid = i.indexrelid AND ia.attnum <= i.indnkeyatts AND ia.attcollation <> 0
+              AND ia.attcollation <> CASE WHEN i.indkey[ia.attnum - 1] = 0 THEN it.typcollation
+                  ELSE (SELECT ta.attcollation FROM pg_attribute ta
+                        WHERE ta.attrelid = i.indrelid AND ta.attnum = i.indkey[ia.attnum - 1]) END)
+            THEN 'a collation of its own on a key'
+    END AS reason) why
+    WHERE n.nspname = %(schema)s AND NOT c.relispartition AND why.reason IS NOT NULL
+      -- NOT IN over one hashed set (pg_constraint has no index on conindid), as in indexes.sql.
+      AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
+    UNION ALL
+    -- Foreign keys of managed tables to a table that is not one (another schema, a partitioned table,
+    -- a partition, an inheritance child), or MATCH FULL: introspect.py leaves them out of the model.
+    SELECT 'foreign key', con.conname, 'on ' || c.relname || ' references ' || con.confrelid::regclass::text
+           || CASE WHEN con.confmatchtype = 'f' THEN ' MATCH FULL' ELSE '' END,
+           NULL, NULL
+    FROM pg_constraint con
+    JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_class ref ON ref.oid = con.confrelid JOIN pg_namespace refns ON refns.oid = ref.relnamespace
+    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition AND con.contype = 'f'
+      AND con.conparentid = 0
+      AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+      AND (refns.nspname <> %(schema)s OR ref.relkind <> 'r' OR ref.relispartition OR con.confmatchtype <> 's'
+           OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ref.oid)
+           OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ref.oid
+                      AND d.deptype = 'e'))
+    UNION ALL
     SELECT 'exclusion constraint', con.conname, 'on ' || c.relname, NULL, NULL
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %(schema)s AND con.contype = 'x'

@@ -77,11 +77,20 @@ def column_definition(column: model.Column) -> str:
     return text
 
 
+def _index_key(key: model.IndexKey) -> str:
+    text = key.column if key.column is not None else f"({key.expression})"
+    text += f" {key.opclass}" if key.opclass else ""
+    text += " DESC" if key.descending else ""
+    return text + ("" if key.nulls_first is None else " NULLS FIRST" if key.nulls_first else " NULLS LAST")
+
+
 def index_definition(index: model.Index) -> str:
-    keys = ", ".join(k.column if k.column is not None else f"({k.expression})" for k in index.keys)
+    keys = ", ".join(_index_key(k) for k in index.keys)
     text = f"{'UNIQUE ' if index.unique else ''}{index.method} ({keys})"
     if index.include:
         text += f" INCLUDE ({', '.join(index.include)})"
+    if index.nulls_not_distinct:
+        text += " NULLS NOT DISTINCT"
     if index.where:
         text += f" WHERE {index.where}"
     return text
@@ -104,9 +113,16 @@ def _timing(deferrable: bool, initially_deferred: bool) -> str:
 
 
 def key_definition(key: model.PrimaryKey | model.UniqueConstraint) -> str:
+    include = f" INCLUDE ({', '.join(key.include)})" if key.include else ""
+    timing = _timing(key.deferrable, key.initially_deferred)
     if isinstance(key, model.PrimaryKey):
-        return f"PRIMARY KEY ({', '.join(key.columns)})"
-    return f"UNIQUE ({', '.join(key.columns)}){_timing(key.deferrable, key.initially_deferred)}"
+        return f"PRIMARY KEY ({', '.join(key.columns)}){include}{timing}"
+    nulls = " NULLS NOT DISTINCT" if key.nulls_not_distinct else ""
+    return f"UNIQUE{nulls} ({', '.join(key.columns)}){include}{timing}"
+
+
+def _replica_identity(identity: model.ReplicaIdentity, index: str | None) -> str:
+    return f"USING INDEX {index}" if index else identity.upper()
 
 
 _COLUMN_VALUES = {
@@ -146,6 +162,16 @@ def differences(change: ch.Change, actual: model.Database) -> list[Difference]:
                                yaml=None)]
         case ch.RenameTable(old=old, new=new):
             return [Difference(kind="table", object=new, property="name", live=old, yaml=new)]
+        case ch.SetStorage(table=table, set=set_, reset=reset):
+            found = actual.table(table)
+            before, wanted = dict(found.storage if found else ()), dict(set_)
+            return [Difference(kind="table", object=table, property=f"storage parameter {name}",
+                               live=before.get(name), yaml=wanted.get(name)) for name in sorted({*wanted, *reset})]
+        case ch.SetReplicaIdentity(table=table, identity=identity, index=index):
+            found = actual.table(table)
+            identity_now = _replica_identity(found.replica_identity, found.replica_identity_index) if found else None
+            return [Difference(kind="table", object=table, property="replica identity", live=identity_now,
+                               yaml=_replica_identity(identity, index))]
         case ch.AddColumn(table=table, column=column):
             return [Difference(kind="column", object=f"{table}.{column.name}", property=None, live=None,
                                yaml=column_definition(column))]

@@ -1,0 +1,5 @@
+CREATE TABLE account (id integer PRIMARY KEY, email text NOT NULL);
+ALTER TABLE account REPLICA IDENTITY FULL;
+CREATE TABLE ev (id integer PRIMARY KEY, body text);
+ALTER TABLE ev REPLICA IDENTITY NOTHING;
+INSERT INTO account VALUES (1, 'a@x');

@@ -1,0 +1,49 @@
+"""Issue 11's reproductions (tests/cases/adoption/*): what import writes is the committed schema/, and
+the whole adoption round trip holds. The golden runner (test_golden.py) checks the same cases' plan
+text ("No changes.") and that a database built fresh from the YAML has the same catalog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from roundtrip import cli, read_tree, round_trip
+
+from conftest import DatabaseFactory
+
+CASES = sorted((Path(__file__).parent / "cases" / "adoption").iterdir())
+
+
+pytestmark = pytest.mark.usefixtures("private_cache")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_import_writes_the_golden_yaml_and_round_trips(case: Path, databases: DatabaseFactory,
+                                                       tmp_path: Path) -> None:
+    original = databases.create((case / "before.sql").read_text())
+    imported = round_trip(databases, original, tmp_path)
+    assert imported == read_tree(case / "schema")
+
+
+def test_removing_not_valid_plans_the_validation_and_apply_pre_checks_it(databases: DatabaseFactory,
+                                                                         tmp_path: Path) -> None:
+    """Adopted NOT VALID constraints stay as they are; once the YAML drops not_valid, the VALIDATE is planned,
+    and apply refuses (exit 3) with the offending rows until they are fixed."""
+    case = Path(__file__).parent / "cases" / "adoption" / "not_valid_constraints"
+    dsn = databases.create((case / "before.sql").read_text())
+    schema = tmp_path / "schema"
+    assert cli("import", "--database-url", dsn, "--out", schema)[0] == 0
+    assert cli("plan", "--schema-dir", schema, "--database-url", dsn)[0] == 0
+    note = schema / "tables" / "note.yaml"
+    note.write_text(note.read_text().replace(", not_valid: true", ""))
+    code, output = cli("plan", "--schema-dir", schema, "--database-url", dsn)
+    assert code == 2 and output.count("VALIDATE CONSTRAINT") == 2, output
+    code, output = cli("apply", "--schema-dir", schema, "--database-url", dsn, "--yes")
+    assert code == 3, output
+    assert "1 rows where ((body <> ''::text)) is false" in output and "2" in output, output
+    with psycopg.connect(dsn) as conn:
+        conn.execute("DELETE FROM note WHERE id = 2")
+    assert cli("apply", "--schema-dir", schema, "--database-url", dsn, "--yes")[0] == 0
+    assert cli("plan", "--schema-dir", schema, "--database-url", dsn)[0] == 0

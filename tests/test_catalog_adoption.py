@@ -1,0 +1,104 @@
+"""The catalog reads of issue 11: key options, constraint states, table settings, and what stays unmanaged."""
+
+from __future__ import annotations
+
+import psycopg
+
+from conftest import DatabaseFactory
+from pgevolve import model as m
+from pgevolve.catalog import introspect, unmanaged_objects
+from pgevolve.catalog.unmanaged import hand_properties
+
+
+def read(dsn: str) -> tuple[m.Database, tuple[m.UnmanagedObject, ...]]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return introspect(conn, "public"), unmanaged_objects(conn, "public")
+
+
+def test_options_of_keys_indexes_and_tables_are_read(databases: DatabaseFactory) -> None:
+    dsn = databases.create("""
+        CREATE SCHEMA ext;
+        CREATE EXTENSION pg_trgm WITH SCHEMA ext;
+        CREATE TABLE acct (id integer, email text NOT NULL, name text, org integer,
+                           CONSTRAINT acct_pkey PRIMARY KEY (id) INCLUDE (name) DEFERRABLE INITIALLY DEFERRED,
+                           CONSTRAINT acct_org_email_key UNIQUE NULLS NOT DISTINCT (org, email) INCLUDE (id),
+                           CONSTRAINT acct_org_check CHECK (org > 0) NO INHERIT)
+            WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.0050, toast.autovacuum_enabled = off,
+                  user_catalog_table = true);
+        CREATE INDEX acct_mixed ON acct (org DESC NULLS LAST, lower(email), name text_pattern_ops NULLS FIRST);
+        CREATE INDEX acct_trgm ON acct USING gin (email ext.gin_trgm_ops);
+        CREATE UNIQUE INDEX acct_email ON acct (email) NULLS NOT DISTINCT;
+        ALTER TABLE acct REPLICA IDENTITY USING INDEX acct_email;
+        ALTER TABLE acct ADD CONSTRAINT acct_self FOREIGN KEY (email) REFERENCES acct (email) NOT VALID;
+        CREATE TABLE marker ();
+    """)
+    db, _ = read(dsn)
+    acct = db.table("acct")
+    assert acct is not None
+    assert acct.primary_key == m.PrimaryKey(name="acct_pkey", columns=("id",), include=("name",), deferrable=True,
+                                            initially_deferred=True)
+    assert acct.uniques == (m.UniqueConstraint(name="acct_org_email_key", columns=("org", "email"), include=("id",),
+                                               nulls_not_distinct=True),)
+    assert acct.checks == (m.CheckConstraint(name="acct_org_check", expression="(org > 0)", no_inherit=True),)
+    assert [(fk.name, fk.valid) for fk in acct.foreign_keys] == [("acct_self", False)]
+    assert acct.indexes == (
+        m.Index(name="acct_email", keys=(m.IndexKey(column="email"),), unique=True, nulls_not_distinct=True),
+        m.Index(name="acct_mixed", keys=(m.IndexKey(column="org", descending=True, nulls_first=False),
+                                         m.IndexKey(expression="lower(email)"),
+                                         m.IndexKey(column="name", opclass="text_pattern_ops", nulls_first=True))),
+        # An operator class of an extension installed in another schema is named with its schema.
+        m.Index(name="acct_trgm", keys=(m.IndexKey(column="email", opclass="ext.gin_trgm_ops"),), method="gin"),
+    )
+    assert acct.storage == (("autovacuum_vacuum_scale_factor", "0.005"), ("fillfactor", "70"),
+                            ("toast.autovacuum_enabled", "false"))
+    assert (acct.replica_identity, acct.replica_identity_index) == ("index", "acct_email")
+    assert db.table("marker") == m.Table(name="marker", columns=())
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        properties = {(p.object, p.property): p.live for p in hand_properties(conn, "public")}
+    # The managed parameters are the YAML's; only user_catalog_table is a property a fresh build lacks.
+    assert properties == {("acct", "storage parameter user_catalog_table"): "true"}
+
+
+def test_what_the_format_cannot_express_is_unmanaged_not_modelled(databases: DatabaseFactory) -> None:
+    """Left out of the model (so no plan drops it) and reported, with why."""
+    dsn = databases.create("""
+        CREATE EXTENSION pg_trgm;
+        CREATE SCHEMA auth; CREATE TABLE auth.users (id integer PRIMARY KEY);
+        CREATE TABLE part (id integer PRIMARY KEY) PARTITION BY RANGE (id);
+        CREATE TABLE doc (id integer PRIMARY KEY REFERENCES part, owner integer REFERENCES auth.users, name text);
+        CREATE INDEX doc_ff ON doc (name) WITH (fillfactor = 90);
+        CREATE INDEX doc_c ON doc (name COLLATE "C");
+        CREATE INDEX doc_siglen ON doc USING gist (name gist_trgm_ops (siglen = 32));
+        CREATE INDEX doc_plain ON doc (name);
+        CREATE UNIQUE INDEX doc_id_ff ON doc (id) WITH (fillfactor = 80);
+        ALTER TABLE doc REPLICA IDENTITY USING INDEX doc_id_ff;
+        CREATE UNLOGGED TABLE scratch (id integer REFERENCES doc MATCH FULL, body text);
+        ALTER TABLE scratch ALTER COLUMN id SET STATISTICS 500, ALTER COLUMN body SET STORAGE EXTERNAL;
+        ALTER TABLE doc ALTER COLUMN name SET COMPRESSION pglz;
+    """)
+    db, unmanaged = read(dsn)
+    doc, scratch = db.table("doc"), db.table("scratch")
+    assert doc is not None and scratch is not None
+    assert doc.foreign_keys == () and scratch.foreign_keys == ()
+    assert [i.name for i in doc.indexes] == ["doc_plain"]
+    assert (doc.replica_identity, doc.replica_identity_index) == ("default", None)  # not modelled: hands off
+    found = {(u.kind, u.name): u.detail for u in unmanaged if u.kind in ("index", "foreign key")}
+    assert found == {
+        ("index", "doc_ff"): "on doc: storage parameters fillfactor=90",
+        ("index", "doc_id_ff"): "on doc: storage parameters fillfactor=80",
+        ("index", "doc_c"): "on doc: a collation of its own on a key",
+        ("index", "doc_siglen"): "on doc: operator class parameters",
+        ("foreign key", "doc_id_fkey"): "on doc references part",
+        ("foreign key", "doc_owner_fkey"): "on doc references auth.users",
+        ("foreign key", "scratch_id_fkey"): "on scratch references doc MATCH FULL",
+    }
+    # Properties a fresh build lacks: drift --strict and import report them (hand_properties.sql).
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        properties = {(p.object, p.property): p.live for p in hand_properties(conn, "public")}
+    assert properties == {
+        ("doc", "replica identity"): "USING INDEX doc_id_ff",
+        ("scratch", "persistence"): "UNLOGGED",
+        ("scratch.id", "statistics target"): "500",
+        ("scratch.body", "storage"): "EXTERNAL",
+        ("doc.name", "compression"): "pglz",
+    }
