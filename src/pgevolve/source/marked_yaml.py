@@ -128,7 +128,23 @@ def _decode(raw: bytes, file: str) -> tuple[str, Problem | None]:
 # libyaml composes about ten times faster than the pure-Python parser and gives the
 # same node marks; on a syntax error the pure-Python parser runs again, because its
 # messages are the clearer ones and the bad-input tests pin them.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+_C_LOADER = getattr(yaml, "CSafeLoader", None)
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+
+def _resolve_cached(loader: Any, kind: type, value: Any, implicit: Any) -> Any:
+    """The loader's tag resolution of a scalar, remembered by (value, implicit): libyaml asks the
+    pure-Python resolver for every scalar, and a schema repeats the same few hundred values."""
+    if kind is not ScalarNode:
+        return _C_LOADER.resolve(loader, kind, value, implicit)  # type: ignore[union-attr]
+    key = (value, implicit)
+    tag = _RESOLVED.get(key)
+    if tag is None:
+        tag = _RESOLVED[key] = _C_LOADER.resolve(loader, kind, value, implicit)  # type: ignore[union-attr]
+    return tag
+
+
+_FAST_LOADER = type("_FastLoader", (_C_LOADER,), {"resolve": _resolve_cached}) if _C_LOADER else None
 
 
 def _compose(text: str) -> Node | None:
