@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
 from pgevolve import model
@@ -19,8 +20,9 @@ from pgevolve.catalog.introspect import (
     model_from_rows,
     run_raw_query,
 )
-from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently, snapshot
+from pgevolve.catalog.snapshot import _DISTURBED, CatalogTimeouts, read_consistently, snapshot
 from pgevolve.catalog.unmanaged import unmanaged_from_rows, unmanaged_objects
+from pgevolve.errors import ConnectionFailed
 from pgevolve.server.connect import connect
 
 __all__ = ["Catalog", "CatalogRows", "CatalogTimeouts", "QueryStats", "introspect", "read_catalog",
@@ -79,8 +81,10 @@ def read_catalog_rows(conn: psycopg.Connection, schema: str, *, timeouts: Catalo
         with ThreadPoolExecutor(max_workers=1) as pool:
             indexes = (pool.submit(_side_query, side, exported, "indexes", schema, limits)
                        if side and exported else None)
-            model_rows = {name: (indexes.result() if name == "indexes" and indexes else
-                                 run_raw_query(conn, name, schema, stats)) for name in MODEL_QUERIES}
+            model_rows = {name: run_raw_query(conn, name, schema, stats) for name in MODEL_QUERIES
+                          if name != "indexes" or indexes is None}
+            model_rows["indexes"] = _side_result(indexes) or run_raw_query(conn, "indexes", schema, stats)
+            model_rows = {name: model_rows[name] for name in MODEL_QUERIES}
             return CatalogRows(schema, conn.info.server_version, model_rows,
                                run_raw_query(conn, "unmanaged", schema, stats))
 
@@ -91,6 +95,20 @@ def _export_snapshot(conn: psycopg.Connection) -> str | None:
     # A standby in recovery exports no snapshot (and an error would abort the read's transaction).
     row = conn.execute("SELECT CASE WHEN NOT pg_is_in_recovery() THEN pg_export_snapshot() END").fetchone()
     return str(row[0]) if row and row[0] else None
+
+
+def _side_result(future: Future[RawRows] | None) -> RawRows | None:
+    """The second connection's rows; None when it could not be had (no connection slot left, a pooler
+    that cannot import the snapshot): the read's own connection then runs the query."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except (pg_errors.LockNotAvailable, pg_errors.QueryCanceled, *_DISTURBED):
+        raise  # what the read's own connection would meet too: reported or retried as there
+    except (ConnectionFailed, psycopg.OperationalError, pg_errors.InvalidParameterValue,
+            pg_errors.FeatureNotSupported, pg_errors.ObjectNotInPrerequisiteState):
+        return None
 
 
 def _side_query(dsn: str, exported: str, name: str, schema: str, timeouts: CatalogTimeouts) -> RawRows:

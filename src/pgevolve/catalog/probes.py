@@ -36,8 +36,9 @@ from dataclasses import dataclass, field, replace
 
 from pgevolve import model
 from pgevolve.sqltext import ddl
+from pgevolve.sqltext.expression_facts import nextval_sequence
 from pgevolve.sqltext.expressions import plain_column_refs
-from pgevolve.sqltext.ident import quote_ident, sync_name
+from pgevolve.sqltext.ident import quote_ident, sequence_name, sync_name
 from pgevolve.sqltext.type_names import SERIAL_TYPES
 
 _PREFIX = "pgevolve_probe_"
@@ -109,7 +110,7 @@ def _create(scope: ddl.Scope, table: str, lines: list[str]) -> str:
 def plan_probes(desired: model.Database) -> ProbePlan | None:
     """The probes that normalize ``desired``; None when only a whole build is faithful."""
     plan = ProbePlan(schema=desired.schema)
-    serial_sequences = {f"{t.name}_{c.name}_seq" for t in desired.tables for c in t.columns if _serial(t, c)}
+    serial_sequences = {sequence_name(t.name, c.name) for t in desired.tables for c in t.columns if _serial(t, c)}
     for table in desired.tables:
         columns = {c.name: c for c in table.columns}
         for column in table.columns:
@@ -119,7 +120,7 @@ def plan_probes(desired: model.Database) -> ProbePlan | None:
                 if not _add_generated(plan, columns, column):
                     return None
                 continue
-            if column.default is not None and any(s in column.default for s in serial_sequences):
+            if _draws_from(column.default, serial_sequences):
                 return None  # draws from a sequence only the whole build creates
             plan._type_slot((column.type, column.collation, column.default))
         for check in table.checks:
@@ -132,6 +133,14 @@ def plan_probes(desired: model.Database) -> ProbePlan | None:
             if not _add_index(plan, columns, index):
                 return None
     return plan
+
+
+def _draws_from(default: str | None, sequences: set[str]) -> bool:
+    """Whether a default calls nextval() of one of these sequences (of any schema, spelled any way)."""
+    if not sequences or default is None or "nextval" not in default.lower():
+        return False
+    named = nextval_sequence(default)
+    return named is None or named.rsplit(".", 1)[-1].strip('"') in sequences
 
 
 def _serial(table: model.Table, column: model.Column) -> bool:
