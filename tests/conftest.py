@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from pgevolve.cli import app
@@ -32,7 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
-SERVER_FIXTURE = "pg_server_dsn"
+# Fixtures that reach a PostgreSQL server: the test server, or pgevolve's own local one.
+SERVER_FIXTURES = ("pg_server_dsn", "no_database")
+
+# No per-example deadline: on a shared 2-core machine running the suite on parallel workers, an
+# example's time says more about the neighbours than about the code (a deadline turned that into
+# FlakyFailure); max_examples and the tests' own settings are unchanged.
+settings.register_profile("pgevolve", deadline=None)
+settings.load_profile("pgevolve")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -45,7 +53,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``db`` every test that reaches the server through a fixture (some mark themselves)."""
     for item in items:
-        if SERVER_FIXTURE in getattr(item, "fixturenames", ()):
+        if any(name in getattr(item, "fixturenames", ()) for name in SERVER_FIXTURES):
             item.add_marker(pytest.mark.db)
 
 
