@@ -50,7 +50,7 @@ def in_terminal(args: list[str], answer: str | None) -> tuple[int, str]:
     proc = subprocess.Popen(command(*args), stdin=follower, stdout=follower, stderr=follower, env=dict(os.environ))
     os.close(follower)
     output, answered = b"", False
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 600  # generous: CI machines can be loaded
     while time.monotonic() < deadline:
         ready, _, _ = select.select([leader], [], [], 0.2)
         if ready:
