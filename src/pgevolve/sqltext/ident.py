@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pglast import keywords
@@ -79,6 +80,7 @@ def _clip(text: str, max_bytes: int) -> str:
     return encoded.decode(errors="ignore")
 
 
+@lru_cache(maxsize=65536)  # a large schema asks for the same default names from compile, semantic and diff
 def make_object_name(name1: str, name2: str | None, label: str) -> str:
     """PostgreSQL's makeObjectName: "name1_name2_label", cut to fit 63 bytes.
 
