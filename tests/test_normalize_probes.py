@@ -8,6 +8,7 @@ that exercise every kind of server-rewritten text, and the fallbacks are pinned.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,11 @@ COVERING = [  # defaults, generated, identity, serial, collations, enums, index 
     "columns/collation_change", "enums/remove_value_with_partial_index_and_check", "indexes/gist_range",
     "indexes/include_columns", "indexes/desc_index_in_live", "jsonb/shape_strict",
     "unmanaged/unmanaged_functions_in_expressions",
+    # issue 11's adoption (key options, storage, extension schemas, standalone sequences) and empty tables
+    "adoption/extension_schema_types", "adoption/storage_parameters",
+    "adoption/desc_nulls_first_keys", "adoption/no_inherit_check", "adoption/not_valid_constraints",
+    "adoption/column_less_table", "adoption/nulls_not_distinct", "adoption/opclass_per_key",
+    "schemas/extension_in_another_schema", "extensions/citext_column_type",
 ]
 
 
@@ -86,6 +92,19 @@ def test_a_default_drawing_from_a_serial_of_the_schema_takes_the_whole_build() -
     owner = _table("a", model.Column(name="id", type="serial", nullable=False))
     user = _table("b", model.Column(name="n", type="integer", default="nextval('a_id_seq'::regclass)"))
     assert plan_probes(model.Database(tables=(owner, user))) is None
+
+
+def test_prerequisites_and_foreign_keys_into_other_schemas_take_the_whole_build() -> None:
+    """The probes build neither prerequisites.sql nor stand-in tables of other schemas (docs/decisions.md)."""
+    plain = _table("t", model.Column(name="id", type="integer"))
+    assert plan_probes(model.Database(tables=(plain,))) is not None
+    needs = model.Prerequisite(kind="function", name='"public"."f"()', sql="CREATE FUNCTION f() ...")
+    assert plan_probes(model.Database(tables=(plain,), prerequisites=(needs,))) is None
+    key = model.ForeignKey(name="t_user_fkey", columns=("id",), ref_table="users", ref_columns=("id",),
+                           ref_schema="auth")
+    assert plan_probes(model.Database(tables=(replace(plain, foreign_keys=(key,)),))) is None
+    own = replace(key, ref_schema="public", ref_table="t")
+    assert plan_probes(model.Database(tables=(replace(plain, foreign_keys=(own,)),))) is not None
 
 
 def test_a_broken_schema_gets_the_whole_builds_error(pg_server_dsn: str) -> None:

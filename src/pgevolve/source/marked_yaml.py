@@ -162,6 +162,7 @@ def _decode(raw: bytes, file: str) -> tuple[str, Problem | None]:
 # messages are the clearer ones and the bad-input tests pin them.
 _C_LOADER = getattr(yaml, "CSafeLoader", None)
 _RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+_RESOLVED_KEPT = 100_000
 
 
 def _resolve_cached(loader: Any, kind: type, value: Any, implicit: Any) -> Any:
@@ -172,6 +173,8 @@ def _resolve_cached(loader: Any, kind: type, value: Any, implicit: Any) -> Any:
     key = (value, implicit)
     tag = _RESOLVED.get(key)
     if tag is None:
+        if len(_RESOLVED) >= _RESOLVED_KEPT:  # a long-lived process reading many projects: bounded
+            _RESOLVED.clear()
         tag = _RESOLVED[key] = _C_LOADER.resolve(loader, kind, value, implicit)  # type: ignore[union-attr]
     return tag
 
