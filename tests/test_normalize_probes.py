@@ -107,6 +107,16 @@ def test_prerequisites_and_foreign_keys_into_other_schemas_take_the_whole_build(
     assert plan_probes(model.Database(tables=(replace(plain, foreign_keys=(own,)),))) is not None
 
 
+def test_a_probe_the_reader_leaves_out_takes_the_whole_build(pg_server_dsn: str) -> None:
+    """An expression key over a column of a non-default collation takes that collation, which the catalog reader
+    reads as a key collation of its own (unmanaged): the probes then give the model of the whole build."""
+    table = _table("t", model.Column(name="email", type="text", collation="C"),
+                   indexes=(model.Index(name="t_lower_idx", keys=(model.IndexKey(expression="lower(email)"),)),))
+    desired = model.Database(tables=(table,))
+    assert plan_probes(desired) is not None
+    assert materialize(desired, server_dsn=pg_server_dsn) == build_whole(desired, server_dsn=pg_server_dsn)
+
+
 def test_a_broken_schema_gets_the_whole_builds_error(pg_server_dsn: str) -> None:
     table = _table("t", model.Column(name="n", type="integer", default="'not a number'"))
     with pytest.raises(ExecutionFailed, match="does not build on PostgreSQL: invalid input syntax for type integer"):

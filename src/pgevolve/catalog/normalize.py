@@ -77,7 +77,7 @@ def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
 def _build_probes(conn: psycopg.Connection, desired: model.Database, plan: ProbePlan,
                   setup: tuple[str, ...]) -> model.Database | None:
     from pgevolve.catalog import introspect
-    from pgevolve.catalog.probes import apply_probes
+    from pgevolve.catalog.probes import NotReadBack, apply_probes
     from pgevolve.sqltext.ddl import Scope
 
     scope = Scope.of(desired)
@@ -86,7 +86,10 @@ def _build_probes(conn: psycopg.Connection, desired: model.Database, plan: Probe
         conn.execute(";\n".join(plan.statements(scope)))
     except psycopg.Error:
         return None  # the whole build says what is wrong, in the server's words
-    return apply_probes(plan, desired, introspect(conn, desired.schema))
+    try:
+        return apply_probes(plan, desired, introspect(conn, desired.schema))
+    except NotReadBack:
+        return None
 
 
 def _prepare(conn: psycopg.Connection, desired: model.Database, setup: tuple[str, ...]) -> None:

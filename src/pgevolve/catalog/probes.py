@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from pgevolve import model
 from pgevolve.sqltext import ddl
@@ -44,6 +45,7 @@ from pgevolve.sqltext.type_names import SERIAL_TYPES
 _PREFIX = "pgevolve_probe_"
 _COLUMNS_PER_TABLE = 400  # PostgreSQL allows 1600; a few wide tables keep each statement small
 _TypeKey = tuple[str, str | None, str | None]  # type, collation, default
+_Named = TypeVar("_Named", model.CheckConstraint, model.Index)
 _Context = tuple[tuple[str, str, str | None], ...]  # (column, type, collation), sorted
 
 
@@ -261,17 +263,30 @@ def _column(plan: ProbePlan, table: model.Table, column: model.Column, columns: 
     return replace(column, type=read.type, collation=read.collation, default=read.default, nullable=nullable)
 
 
+class NotReadBack(LookupError):
+    """A probe object the catalog reader left out (it reads it as unmanaged, say an index whose expression
+    key takes a column's non-default collation): only the whole build says what the model then holds."""
+
+
 def _probe_column(probed: dict[str, model.Table], table: str, name: str) -> model.Column:
-    found = probed[table].column(name)
-    assert found is not None, f"probe column {table}.{name} was not read back"
+    found = probed[table].column(name) if table in probed else None
+    if found is None:
+        raise NotReadBack(f"probe column {table}.{name}")
     return found
+
+
+def _read_back(found: Iterable[_Named], name: str) -> _Named:
+    for item in found:
+        if item.name == name:
+            return item
+    raise NotReadBack(name)
 
 
 def _check(plan: ProbePlan, check: model.CheckConstraint, columns: dict[str, model.Column],
            probed: dict[str, model.Table]) -> model.CheckConstraint:
     probe = plan.contexts[_context_of(columns, plain_column_refs(check.expression)) or ()]
     name = probe.checks[check.expression]
-    read = next(c for c in probed[probe.table].checks if c.name == name)
+    read = _read_back(probed[probe.table].checks if probe.table in probed else (), name)
     return replace(check, expression=read.expression)
 
 
@@ -279,5 +294,5 @@ def _index(plan: ProbePlan, index: model.Index, columns: dict[str, model.Column]
            probed: dict[str, model.Table]) -> model.Index:
     probe = plan.contexts[_context_of(columns, _index_refs(index)) or ()]
     name = probe.indexes[_shape(index)].name
-    read = next(i for i in probed[probe.table].indexes if i.name == name)
+    read = _read_back(probed[probe.table].indexes if probe.table in probed else (), name)
     return replace(read, name=index.name, comment=_comment(index.comment), valid=index.valid)

@@ -337,7 +337,8 @@ class _Builder:
 
     def _scalar(self, node: Node) -> Any:
         if node.tag == _STR_TAG and isinstance(node, ScalarNode):
-            return node.value  # what construct_yaml_str returns, without the constructor's round trip
+            # What construct_yaml_str returns, without the constructor's round trip; checked as any text.
+            return self._text(node, str(node.value))
         if node.tag == _TIMESTAMP_TAG:
             return str(node.value)  # a date is text to pgevolve, never a datetime object
         try:
