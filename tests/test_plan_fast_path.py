@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from conftest import cli_apply
 from pgevolve.catalog import read_catalog, read_catalog_rows
 from pgevolve.pipeline import plan_against
 from pgevolve.server.connect import Target
@@ -70,3 +71,56 @@ def test_the_indexes_read_on_a_second_connection_is_the_same_catalog(db: str, tm
             joined = read_catalog_rows(conn, "public", dsn=db).build()
     assert alone.database == shared.database == joined.database
     assert alone.digest == shared.digest == joined.digest
+
+
+def test_rows_and_statistics_leave_the_fast_path_on(db: str, tmp_path: Path) -> None:
+    """The digest leaves out the tables' size estimates (autovacuum changes them; no plan of unchanged
+    YAML depends on them when it is empty)."""
+    schema = _schema(tmp_path)
+    _apply(db, schema)
+    assert plan_against(schema, Target(db, "test")).plan.is_empty  # records the catalog as in sync
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("INSERT INTO leads SELECT g, 'e' || g FROM generate_series(1, 500) g")
+        conn.execute("ANALYZE leads")
+    fast = plan_against(schema, Target(db, "test"))
+    assert fast.plan.is_empty and fast.known is None
+
+
+CASES = Path(__file__).parent / "cases" / "schemas"
+
+
+def _case_schema(case: str, root: Path) -> Path:
+    import shutil
+
+    schema = Path(shutil.copytree(CASES / case / "schema", root / "schema"))
+    if not (schema / "pgevolve.yaml").exists():
+        (schema / "pgevolve.yaml").write_text("schema: public\n")
+    return schema
+
+
+def test_prerequisites_take_the_full_path_and_a_dropped_one_is_created(db: str, tmp_path: Path) -> None:
+    """A catalog read cannot tell that a function of prerequisites.sql is gone: never the fast path."""
+    schema = _case_schema("prerequisite_functions", tmp_path)
+    code, output = cli_apply(schema, db)
+    assert code == 0, output
+    for _ in range(2):
+        again = plan_against(schema, Target(db, "test"))
+        assert again.plan.is_empty and again.known is not None
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("DROP FUNCTION public.arr_lower(text[]) CASCADE")  # the CHECK and index go with it
+    after = plan_against(schema, Target(db, "test"))
+    assert any("arr_lower" in step.sql for step in after.plan.steps)
+
+
+def test_several_schemas_take_the_full_path_and_see_every_schema(db: str, tmp_path: Path) -> None:
+    schema = _case_schema("several_schemas", tmp_path)
+    assert cli_apply(schema, db)[0] == 0
+    for _ in range(2):
+        again = plan_against(schema, Target(db, "test"))
+        assert again.plan.is_empty and again.known is not None
+    assert again.schemas == ("public", "billing")
+    assert any(key.startswith("billing: ") for key in again.catalog_objects)
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("ALTER TABLE billing.line ADD COLUMN note text")
+    after = plan_against(schema, Target(db, "test"))
+    assert not after.plan.is_empty
