@@ -19,7 +19,6 @@ import psycopg
 from psycopg.rows import dict_row
 
 from pgevolve import model
-from pgevolve.catalog.shadows import set_aside
 from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently
 from pgevolve.sqltext import ident, storage
 
@@ -96,6 +95,9 @@ def fetch_model_rows(conn: psycopg.Connection, schema: str, stats: QueryStats | 
 
 def model_from_rows(raw: dict[str, RawRows], schema: str) -> model.Database:
     """The model of the rows of ``fetch_model_rows``; KeyError when two queries disagree (concurrent DDL)."""
+    # Imported here: its expression parsing (pglast) is not needed by a plan the rows' digest settles.
+    from pgevolve.catalog.shadows import set_aside
+
     rows = {name: as_dicts(result) for name, result in raw.items()}
     extensions, enums, tables, column_rows = rows["extensions"], rows["enums"], rows["tables"], rows["columns"]
     names = {(c["table_oid"], c["attnum"]): c["name"] for c in column_rows}
