@@ -216,9 +216,10 @@ def _add_index(plan: ProbePlan, columns: dict[str, model.Column], index: model.I
 def apply_probes(plan: ProbePlan, desired: model.Database, probed: model.Database) -> model.Database:
     """``desired`` with every server-rewritten text taken from the probes read back as ``probed``."""
     tables = {t.name: t for t in probed.tables}
+    columns = {t.name: {c.name: c for c in t.columns} for t in probed.tables}  # a types probe has 400
     return replace(
         desired,
-        tables=model.sort_by_name([_table(plan, t, tables) for t in desired.tables]),
+        tables=model.sort_by_name([_table(plan, t, tables, columns) for t in desired.tables]),
         sync_triggers=tuple(sorted((replace(s, name=sync_name(s.table, s.column), function=sync_name(s.table, s.column))
                                     for s in desired.sync_triggers), key=lambda s: (s.table, s.column))),
         enums=model.sort_by_name([replace(e, comment=_comment(e.comment)) for e in desired.enums]),
@@ -226,12 +227,13 @@ def apply_probes(plan: ProbePlan, desired: model.Database, probed: model.Databas
     )
 
 
-def _table(plan: ProbePlan, table: model.Table, probed: dict[str, model.Table]) -> model.Table:
+def _table(plan: ProbePlan, table: model.Table, probed: dict[str, model.Table],
+           probed_columns: dict[str, dict[str, model.Column]]) -> model.Table:
     columns = {c.name: c for c in table.columns}
     key_columns = set(table.primary_key.columns) if table.primary_key else set()
     return replace(
         table,
-        columns=tuple(_column(plan, table, c, columns, key_columns, probed) for c in table.columns),
+        columns=tuple(_column(plan, table, c, columns, key_columns, probed_columns) for c in table.columns),
         checks=model.sort_by_name([_check(plan, c, columns, probed) for c in table.checks]),
         indexes=model.sort_by_name([_index(plan, i, columns, probed) for i in table.indexes]),
         uniques=model.sort_by_name(table.uniques),
@@ -246,21 +248,22 @@ def _comment(text: str | None) -> str | None:
 
 
 def _column(plan: ProbePlan, table: model.Table, column: model.Column, columns: dict[str, model.Column],
-            key_columns: set[str], probed: dict[str, model.Table]) -> model.Column:
+            key_columns: set[str], probed: dict[str, dict[str, model.Column]]) -> model.Column:
     serial = ddl.serial_type(table.name, column)
     # PostgreSQL makes primary-key, identity and serial columns NOT NULL whatever was written.
     nullable = column.nullable and column.name not in key_columns and column.identity is None and serial is None
-    column = replace(column, comment=_comment(column.comment))
+    comment = _comment(column.comment)
     if serial is not None:
-        return replace(column, type=serial, default=None, nullable=False)
+        return replace(column, type=serial, default=None, nullable=False, comment=comment)
     if column.generated is not None:
         probe = plan.contexts[_context_of(columns, plain_column_refs(column.generated)) or ()]
         read = _probe_column(probed, probe.table, probe.generated[(column.type, column.collation, column.generated)])
         return replace(column, type=read.type, collation=read.collation, generated=read.generated, default=None,
-                       nullable=nullable)
+                       nullable=nullable, comment=comment)
     where = plan.types[(column.type, column.collation, column.default)]
     read = _probe_column(probed, where.table, where.name)
-    return replace(column, type=read.type, collation=read.collation, default=read.default, nullable=nullable)
+    return replace(column, type=read.type, collation=read.collation, default=read.default, nullable=nullable,
+                   comment=comment)
 
 
 class NotReadBack(LookupError):
@@ -268,8 +271,8 @@ class NotReadBack(LookupError):
     key takes a column's non-default collation): only the whole build says what the model then holds."""
 
 
-def _probe_column(probed: dict[str, model.Table], table: str, name: str) -> model.Column:
-    found = probed[table].column(name) if table in probed else None
+def _probe_column(probed: dict[str, dict[str, model.Column]], table: str, name: str) -> model.Column:
+    found = probed.get(table, {}).get(name)
     if found is None:
         raise NotReadBack(f"probe column {table}.{name}")
     return found

@@ -257,11 +257,11 @@ class _Builder:
 
     def build(self, node: Node, path: NodePath) -> Any:
         """Plain data for ``node``, recording where it and everything under it start."""
-        self.values[path] = _mark(node)
+        mark = self.values[path] = _mark(node)
         if id(node) in self._active:
             self._problem(node, "an alias refers back to the node that contains it")
             return None
-        self._check_limits(node, path)
+        self._check_limits(node, path, mark)
         self._active.add(id(node))
         try:
             if isinstance(node, MappingNode):
@@ -272,8 +272,7 @@ class _Builder:
         finally:
             self._active.discard(id(node))
 
-    def _check_limits(self, node: Node, path: NodePath) -> None:
-        mark = _mark(node)
+    def _check_limits(self, node: Node, path: NodePath, mark: Mark) -> None:
         if len(path) > MAX_DEPTH:
             raise LimitReached(too_deep(self.file, mark.line, mark.column))
         if isinstance(node, MappingNode | SequenceNode) and len(node.value) > MAX_ENTRIES:
