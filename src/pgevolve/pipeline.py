@@ -167,9 +167,10 @@ class Planned:
                   yaml_desired=self.compiled.desired, database=self.target.describe(), others=self.schemas[1:])
 
 
-def compile_schema(schema_dir: Path) -> Compiled:
-    """Load, validate and compile the YAML under schema_dir (cached by the files' bytes)."""
-    key = _sources_key(schema_dir)
+def compile_schema(schema_dir: Path, *, key: str | None = None) -> Compiled:
+    """Load, validate and compile the YAML under schema_dir (cached by the files' bytes; ``key``: their
+    ``_sources_key``, when the caller has just made it)."""
+    key = key or _sources_key(schema_dir)
     cached = cache.load("compiled", key) if key else None
     if isinstance(cached, Compiled):
         return cached
@@ -335,7 +336,7 @@ def _compile_while_reading(schema_dir: Path, target: Target, sources: str | None
     guess = _owned_schema(schema_dir) if sources else None
     with ThreadPoolExecutor(max_workers=1) as pool:
         early = pool.submit(_read, target.dsn, guess, timeouts) if guess else None
-        compiled = compile_schema(schema_dir)
+        compiled = compile_schema(schema_dir, key=sources)
         first = early.result() if early is not None and guess == compiled.desired.schema else None
     if first is None:
         first = _read(target.dsn, compiled.desired.schema, timeouts)

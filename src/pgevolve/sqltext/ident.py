@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pglast import keywords
-
 from pgevolve.errors import UnsafeSql
 
 if TYPE_CHECKING:
@@ -18,8 +16,16 @@ if TYPE_CHECKING:
 # long names could collide after truncation; the spec rejects them instead.
 MAX_IDENTIFIER_BYTES = 63
 _BARE = re.compile(r"[a-z_][a-z0-9_]*")
-_KEYWORDS = frozenset().union(keywords.RESERVED_KEYWORDS, keywords.UNRESERVED_KEYWORDS,
-                              keywords.COL_NAME_KEYWORDS, keywords.TYPE_FUNC_NAME_KEYWORDS)
+
+
+@lru_cache(maxsize=1)
+def _keywords() -> frozenset[str]:
+    # pglast's package import costs a plan that never quotes a name (the no-op fast path) ~50 ms.
+    from pglast import keywords
+
+    return frozenset().union(keywords.RESERVED_KEYWORDS, keywords.UNRESERVED_KEYWORDS,
+                             keywords.COL_NAME_KEYWORDS, keywords.TYPE_FUNC_NAME_KEYWORDS)
+
 
 # The schema where pgevolve keeps its own tables (apply history, backfill progress): never a project's.
 PGEVOLVE_SCHEMA = "pgevolve"
@@ -65,7 +71,7 @@ def quote_name(name: str) -> str:
     Bare only when it is lower case letters, digits and underscores, does not start with
     a digit, and is no keyword at all, so the bare text can only mean this one name.
     """
-    if _BARE.fullmatch(name) and name not in _KEYWORDS:
+    if _BARE.fullmatch(name) and name not in _keywords():
         return name
     return quote_ident(name)
 
