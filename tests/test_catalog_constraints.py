@@ -69,9 +69,10 @@ def test_foreign_keys_every_action_deferrable_not_valid_and_other_schema(databas
         ALTER TABLE c ADD CONSTRAINT c_late FOREIGN KEY (x) REFERENCES p (id) NOT VALID;
     """)
     db = read(dsn)
-    # c_country references a table of another schema: not in the format yet, so reported, not modelled
-    # (test_foreign_keys_to_unmanaged_tables_are_reported_not_modelled).
+    # c_country references a plain table of another schema: modelled with its schema (issue 11, part B).
     assert db.table("c").foreign_keys == (
+        FK(name="c_country", columns=("country",), ref_table="country", ref_columns=("code",), ref_schema="ref",
+           deferrable=True),
         FK(name="c_late", columns=("x",), ref_table="p", ref_columns=("id",), valid=False),
         FK(name="c_pair", columns=("y", "x"), ref_table="p", ref_columns=("b", "a"), deferrable=True,
            initially_deferred=True),
@@ -89,8 +90,8 @@ def test_foreign_keys_every_action_deferrable_not_valid_and_other_schema(databas
 
 
 def test_foreign_keys_to_unmanaged_tables_are_reported_not_modelled(databases: DatabaseFactory) -> None:
-    """A table of another schema or a partitioned table is not managed: a foreign key to it is left alone
-    (issue 11: the first plan after import dropped them)."""
+    """A partitioned table is not managed: a foreign key to it is left alone (issue 11: the first plan after
+    import dropped them). One to a plain table of another schema is modelled with that schema."""
     dsn = databases.create("""
         CREATE SCHEMA app;
         CREATE TABLE public.users (id int PRIMARY KEY);
@@ -102,6 +103,7 @@ def test_foreign_keys_to_unmanaged_tables_are_reported_not_modelled(databases: D
                                  event_id int REFERENCES app.events ON DELETE CASCADE);
     """)
     assert read(dsn, "app").table("orders").foreign_keys == (
+        FK(name="orders_pu_fkey", columns=("pu",), ref_table="users", ref_columns=("id",), ref_schema="public"),
         FK(name="orders_u_fkey", columns=("u",), ref_table="users", ref_columns=("id",)),
     )
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -109,7 +111,6 @@ def test_foreign_keys_to_unmanaged_tables_are_reported_not_modelled(databases: D
     # PostgreSQL adds one internal clone of the FK per partition (conparentid): not the schema, not listed.
     assert [(u.name, u.detail) for u in unmanaged if u.kind == "foreign key"] == [
         ("orders_event_id_fkey", "on orders references events"),
-        ("orders_pu_fkey", "on orders references public.users"),
     ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from pgevolve import model as m
 from pgevolve.changes import SetReplicaIdentity, SetStorage, ValidateConstraint
 from pgevolve.diff import diff
+from pgevolve.errors import UnsafeSql
 from pgevolve.source import compile_project, load_project
 from pgevolve.sqltext import ddl, storage
 
@@ -102,7 +103,7 @@ def test_names_and_values_reach_sql_quoted_or_from_the_list() -> None:
     index = m.Index(name="i", keys=(m.IndexKey(column="po", opclass='ext.gin"trgm', descending=True),))
     assert ddl.create_index("t", index, scope, concurrently=False) == (
         'CREATE INDEX "i" ON "app"."t" USING btree ("po" "ext"."gin""trgm" DESC)')
-    with pytest.raises(ValueError, match="access method"):
+    with pytest.raises(UnsafeSql, match="access method"):
         ddl.create_index("t", replace(index, method="btree; DROP TABLE x"), scope, concurrently=False)
     assert ddl.set_storage("t", (("toast.autovacuum_enabled", "false"), ("vacuum_index_cleanup", "auto")), scope) == (
         'ALTER TABLE "app"."t" SET ("toast"."autovacuum_enabled" = false, "vacuum_index_cleanup" = \'auto\')')

@@ -353,19 +353,21 @@ def test_what_the_format_cannot_express_is_reported() -> None:
     result = render_project(db)
     assert result.skipped == (
         'extension "odd name": the format accepts letters, digits, \'_\', \'-\' and \'.\'; not imported',
-        'extension "postgis" is installed in schema "extensions"; the format installs it in the owned schema',
         'enum type "blank": no values, or an empty value, is not in the format; not imported',
         'enum type "nothing": no values, or an empty value, is not in the format; not imported',
         'column "c" on table "t": unknown type \'year\'; written as is: the YAML does not validate until the type '
         "is changed",
-        'foreign key "t_a_fkey" on table "t": references "billing"."other" outside the owned schema; not imported',
         'index "t_expr_idx" on table "t": INVALID (a failed concurrent build); written as a normal index',
         'index "t_a_idx" on table "t": an INCLUDE column listed twice is not in the format; not imported',
     )
     assert sorted(result.files) == ["pgevolve.yaml", "tables/t.yaml"]
-    assert yaml.safe_load(result.files["pgevolve.yaml"]) == {"schema": "public", "extensions": ["postgis"]}
+    # An extension of another schema and a foreign key into one are in the format (issue 11, part B).
+    assert yaml.safe_load(result.files["pgevolve.yaml"]) == {
+        "schema": "public", "external_schemas": ["billing"],
+        "extensions": [{"name": "postgis", "schema": "extensions"}]}
     table = yaml.safe_load(result.files["tables/t.yaml"])
-    assert "foreign_keys" not in table
+    assert table["foreign_keys"] == [{"columns": ["a"], "references": {"schema": "billing", "table": "other",
+                                                                        "columns": ["id"]}}]
     assert table["indexes"] == [{"name": "t_expr_idx", "expression": "lower(b)"}]  # PostgreSQL says t_lower_idx
 
 

@@ -128,7 +128,9 @@ def test_enum_names_are_exact_identifiers() -> None:
         ("text(5)", "'text(5)': type text takes no modifier", None),
         ("serial[]", "'serial[]': a serial type takes no modifier and cannot be an array", None),
         ("setof int", "'setof int' is not a type name", None),
-        ("other.thing", "unknown type 'other.thing'", "schema-qualified types are not supported; use a project enum"),
+        ("other.thing", "unknown type 'other.thing'",
+         "a type of another schema is declared in schema/prerequisites.sql (CREATE TYPE / CREATE DOMAIN), "
+         "or is a project enum"),
     ],
 )
 def test_unknown_and_malformed_types(text: str, message: str, hint: str | None) -> None:

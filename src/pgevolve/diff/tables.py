@@ -220,24 +220,40 @@ def _on(index: model.Index, columns: frozenset[str]) -> frozenset[str]:
 
 
 def _fold_replaced(changes: list[Change]) -> list[Change]:
-    """A CHECK or foreign key dropped and added again under its name is one change: the add carries
-    the drop (``replaces``), so the planner puts both in one transaction and no moment lacks either."""
-    dropped_fks = {c.foreign_key.name: c.foreign_key for c in changes if isinstance(c, DropForeignKey)}
-    replaced_fks = {c.foreign_key.name for c in changes
-                    if isinstance(c, AddForeignKey) and c.foreign_key.name in dropped_fks}
+    """A CHECK or foreign key dropped and added again is one change: the add carries the drop
+    (``replaces``), so the planner puts both in one transaction and no moment lacks either.
+
+    A foreign key is paired by its name, else by what it links (the same columns to the same
+    referenced columns): a renamed table gives it a new default name, and it is still the same
+    guarantee that must not lapse between a drop early in the plan and the add at its end.
+    """
+    drops = [c for c in changes if isinstance(c, DropForeignKey)]
+    paired: dict[int, DropForeignKey] = {}
+    for add in (c for c in changes if isinstance(c, AddForeignKey) and c.replaces is None):
+        free = [d for d in drops if d.table == add.table and d not in paired.values()]
+        found = next((d for d in free if d.foreign_key.name == add.foreign_key.name), None) or next(
+            (d for d in free if _same_link(d.foreign_key, add.foreign_key)), None)
+        if found is not None:
+            paired[id(add)] = found
+    folded = {id(d) for d in paired.values()}
     replaced_checks = {c.replaces.name for c in changes if isinstance(c, AddCheck) and c.replaces is not None}
     result: list[Change] = []
     for change in changes:
         match change:
             case DropCheck(check=check) if check.name in replaced_checks:
                 continue
-            case DropForeignKey(foreign_key=fk) if fk.name in replaced_fks:
+            case DropForeignKey() if id(change) in folded:
                 continue
-            case AddForeignKey(foreign_key=fk) if fk.name in replaced_fks:
-                result.append(replace(change, replaces=dropped_fks[fk.name]))
+            case AddForeignKey() if id(change) in paired:
+                result.append(replace(change, replaces=paired[id(change)].foreign_key))
             case _:
                 result.append(change)
     return result
+
+
+def _same_link(old: model.ForeignKey, new: model.ForeignKey) -> bool:
+    return (old.columns, old.ref_schema, old.ref_table, old.ref_columns) == (
+        new.columns, new.ref_schema, new.ref_table, new.ref_columns)
 
 
 def _pair_key(change: Change) -> str | None:

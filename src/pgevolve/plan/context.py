@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from pgevolve import model
+from pgevolve.changes import RenameTable
 from pgevolve.plan.steps import Batched, Hazard, Phase, Step, StepKind
 from pgevolve.sqltext.ddl import Scope
 
@@ -14,11 +16,18 @@ class Context:
     scope: Scope
     actual: model.Database
     desired: model.Database
+    # A table this plan renames, by its new name -> its name in ``actual``.
+    renamed_from: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, actual: model.Database, desired: model.Database) -> Context:
+    def of(cls, actual: model.Database, desired: model.Database, changes: Iterable[object] = ()) -> Context:
         enums = frozenset(e.name for e in (*actual.enums, *desired.enums))
-        return cls(Scope(desired.schema, enums), actual, desired)
+        renamed = {c.new: c.old for c in changes if isinstance(c, RenameTable)}
+        return cls(Scope(desired.schema, enums), actual, desired, renamed)
+
+    def actual_table(self, name: str) -> model.Table | None:
+        """The live table that becomes ``name`` (under its old name when this plan renames it)."""
+        return self.actual.table(self.renamed_from.get(name, name))
 
     def relation(self, name: str) -> str:
         """A relation's name as counted for transaction sizing."""

@@ -92,8 +92,8 @@ def add_check(change: AddCheck, ctx: Context) -> list[Step]:
 
 def _changes_under(table: str, columns: frozenset[str] | None, ctx: Context) -> bool:
     """True when an ALTER COLUMN of this plan retypes, recollates or recreates one of ``columns`` of
-    ``table`` (or the columns cannot be told, or the table is renamed: assume it does)."""
-    old, new = ctx.actual.table(table), ctx.desired.table(table)
+    ``table`` (or the columns cannot be told: assume it does); a renamed table is compared as it was."""
+    old, new = ctx.actual_table(table), ctx.desired.table(table)
     if columns is None or old is None or new is None:
         return True
     for name in columns:
@@ -137,7 +137,7 @@ def _foreign_key_can_wait(table: str, fk: model.ForeignKey, ctx: Context) -> boo
         return False
     if fk.ref_schema not in (None, ctx.scope.schema):
         return True
-    old, new = ctx.actual.table(fk.ref_table), ctx.desired.table(fk.ref_table)
+    old, new = ctx.actual_table(fk.ref_table), ctx.desired.table(fk.ref_table)
     if old is None or new is None:
         return True
     # PostgreSQL ties a foreign key to a unique index on exactly its referenced columns: those keys stay.
@@ -146,10 +146,12 @@ def _foreign_key_can_wait(table: str, fk: model.ForeignKey, ctx: Context) -> boo
 
 
 def _keys_on(table: model.Table, columns: tuple[str, ...]) -> set[object]:
-    """The primary key, UNIQUE constraints and plain unique indexes of ``table`` on exactly ``columns``."""
+    """The primary key, UNIQUE constraints and plain unique indexes of ``table`` on exactly ``columns``,
+    by definition (a key renamed along with its table is the same key)."""
     wanted = frozenset(columns)
-    keys: set[object] = {k for k in (table.primary_key, *table.uniques) if k and frozenset(k.columns) == wanted}
-    keys |= {i for i in table.indexes if i.unique and not i.where and all(k.column for k in i.keys)
+    keys: set[object] = {replace(k, name="") for k in (table.primary_key, *table.uniques)
+                         if k and frozenset(k.columns) == wanted}
+    keys |= {replace(i, name="") for i in table.indexes if i.unique and not i.where and all(k.column for k in i.keys)
              and frozenset(k.column for k in i.keys) == wanted}
     return keys
 

@@ -81,7 +81,7 @@ def make_plan(actual: model.Database, desired: model.Database, hints: model.Hint
 
 def plan_changes(changes: Sequence[Change], actual: model.Database, desired: model.Database) -> Plan:
     """Steps for the given changes, in plan order."""
-    ctx = Context.of(actual, desired)
+    ctx = Context.of(actual, desired, changes)
     rehooked = _rehooked_foreign_keys(changes)
     keyed: list[tuple[tuple[int, bool, str, int, int], Step]] = []
     for index, change in enumerate(changes):

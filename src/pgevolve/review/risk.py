@@ -45,7 +45,7 @@ def _copies_text(change: ch.Change) -> bool:
 
 def trace(changes: list[ch.Change], actual: model.Database, desired: model.Database) -> list[ChangeSteps]:
     """Each change with its steps, and whether it touches existing rows."""
-    ctx = Context.of(actual, desired)
+    ctx = Context.of(actual, desired, changes)
     created = {change.definition.name for change in changes if isinstance(change, ch.CreateTable)}
     added: dict[str, set[str]] = {}
     for change in changes:
