@@ -6,6 +6,8 @@ the machinery the CLI uses (``pgevolve.server.embedded``) and removes it afterwa
 
 Every test that needs the server (through ``pg_server_dsn``, ``databases`` or
 ``db``) is marked ``db``: ``pytest -m "not db"`` runs the pure tests alone.
+The suite runs on parallel workers (pytest-xdist, ``-n auto`` in pyproject): each
+worker starts its own throwaway server when its first test needs one.
 Shared helpers: ``cli`` (the CLI in-process) and the ``private_cache`` fixture.
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from pgevolve.cli import app
@@ -30,13 +33,27 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
-SERVER_FIXTURE = "pg_server_dsn"
+# Fixtures that reach a PostgreSQL server: the test server, or pgevolve's own local one.
+SERVER_FIXTURES = ("pg_server_dsn", "no_database")
+
+# No per-example deadline: on a shared 2-core machine running the suite on parallel workers, an
+# example's time says more about the neighbours than about the code (a deadline turned that into
+# FlakyFailure); max_examples and the tests' own settings are unchanged.
+settings.register_profile("pgevolve", deadline=None)
+settings.load_profile("pgevolve")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers per core (a test mostly waits on its server or a CLI process), at most 6;
+    PGEVOLVE_TEST_WORKERS sets the number."""
+    given = os.environ.get("PGEVOLVE_TEST_WORKERS")
+    return int(given) if given else min(6, 2 * (os.cpu_count() or 1))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``db`` every test that reaches the server through a fixture (some mark themselves)."""
     for item in items:
-        if SERVER_FIXTURE in getattr(item, "fixturenames", ()):
+        if any(name in getattr(item, "fixturenames", ()) for name in SERVER_FIXTURES):
             item.add_marker(pytest.mark.db)
 
 

@@ -136,7 +136,7 @@ def test_catalog_read_is_one_snapshot(db: str, monkeypatch: pytest.MonkeyPatch) 
     with psycopg.connect(db, autocommit=True) as conn:
         conn.execute("CREATE TABLE leads (id integer PRIMARY KEY, email text)")
     other = psycopg.connect(db, autocommit=True)
-    run_query = introspect_module.run_query
+    run_query = introspect_module.run_raw_query
 
     def between(conn: psycopg.Connection, name: str, schema: str, stats: object) -> object:
         rows = run_query(conn, name, schema, stats)  # type: ignore[arg-type]
@@ -144,7 +144,7 @@ def test_catalog_read_is_one_snapshot(db: str, monkeypatch: pytest.MonkeyPatch) 
             other.execute("ALTER TABLE leads ADD COLUMN priority integer UNIQUE CHECK (priority > 0)")
         return rows
 
-    monkeypatch.setattr(introspect_module, "run_query", between)
+    monkeypatch.setattr(introspect_module, "run_raw_query", between)
     with psycopg.connect(db, autocommit=True) as conn:
         catalog = read_catalog(conn, "public")
     other.close()

@@ -33,6 +33,8 @@ from pgevolve.jsonb.usage.stats import (
 sys.path.insert(0, str(ROOT / "bench"))
 import seed  # noqa: E402
 
+# One worker runs this module: its seeded CRM (a module fixture) is built once (pyproject: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("usage_crm")
 WORKLOAD = 200
 MINIMAL_LEADS = """
 CREATE EXTENSION pg_stat_statements;

@@ -312,7 +312,7 @@ def plan(
         text = render_pr_comment(planned, base=base)
     else:
         text = _render_plan(planned.plan, fmt, color=fmt is PlanFormat.text and sys.stdout.isatty(),
-                            schema=planned.desired.schema)
+                            schema=planned.schema)
     print(text, end="")
     if out is not None:
         _write_plan(planned, out, fmt, text)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgevolve import cache, model
-from pgevolve.catalog import Catalog, CatalogTimeouts, read_catalog
-from pgevolve.catalog.fingerprint import object_fingerprints
-from pgevolve.catalog.normalize import canonicalize_many
+from pgevolve.catalog import Catalog, CatalogRows, CatalogTimeouts, read_catalog, read_catalog_rows
+from pgevolve.catalog.unmanaged import unmanaged_from_rows
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
 
@@ -21,37 +23,125 @@ if TYPE_CHECKING:  # imported where used: `pgevolve validate` never loads the pl
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    project: Project
     desired: model.Database
     hints: model.Hints
+    schema_dir: Path
     # The other owned schemas (schemas: in pgevolve.yaml), each compiled on its own.
     others: tuple[tuple[model.Database, model.Hints], ...] = ()
+    # The parsed YAML, with a mark for every node: left out of the cache, where it would cost more
+    # to write and read than to parse again; only `generate` and the PR comment need it.
+    loaded: Project | None = field(default=None, compare=False)
 
     @property
     def parts(self) -> tuple[tuple[model.Database, model.Hints], ...]:
         """(desired, hints) of every owned schema, the project's first."""
         return ((self.desired, self.hints), *self.others)
 
+    @property
+    def project(self) -> Project:
+        """The YAML project (parsed again when this value came from the cache)."""
+        if self.loaded is not None:
+            return self.loaded
+        from pgevolve.source import load_project
+
+        return load_project(self.schema_dir)
+
+    def __getstate__(self) -> tuple[model.Database, model.Hints, Path, tuple[tuple[model.Database, model.Hints], ...]]:
+        return self.desired, self.hints, self.schema_dir, self.others
+
+    def __setstate__(self, state: tuple[model.Database, model.Hints, Path,
+                                        tuple[tuple[model.Database, model.Hints], ...]]) -> None:
+        for name, value in zip(("desired", "hints", "schema_dir", "others", "loaded"), (*state, None), strict=True):
+            object.__setattr__(self, name, value)
+
+
+class LiveCatalog:
+    """The catalog a plan was made against, built into the model only when first asked for.
+
+    A no-op plan recognised by its rows' digest (``plan_against``) needs no model at all
+    unless the caller asks for one (a saved plan, the PR comment). ``others``: the catalogs of
+    the other owned schemas (schemas: in pgevolve.yaml), read in full.
+    """
+
+    __slots__ = ("_catalog", "_listed", "_rows", "others")
+
+    def __init__(self, *, listed: frozenset[str], catalog: Catalog | None = None,
+                 rows: CatalogRows | None = None, others: tuple[Catalog, ...] = ()) -> None:
+        self._catalog, self._rows, self._listed, self.others = catalog, rows, listed, others
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            assert self._rows is not None
+            self._catalog = self._rows.build()
+        return self._catalog
+
+    @property
+    def unmanaged(self) -> tuple[UnmanagedObject, ...]:
+        """What pgevolve leaves alone, extensions the YAML does not list included (from the rows alone)."""
+        if self._catalog is None and self._rows is not None:
+            unmanaged = unmanaged_from_rows(self._rows.unmanaged_rows)
+            columns, extension_rows = self._rows.model_rows["extensions"]
+            names = [row[columns.index("name")] for row in extension_rows]
+        else:
+            unmanaged, names = self.catalog.unmanaged, [e.name for e in self.catalog.database.extensions]
+        if self.others:
+            unmanaged = tuple(dict.fromkeys(unmanaged + tuple(
+                _named_with_schema(obj, c.database.schema) for c in self.others for obj in c.unmanaged)))
+        return unmanaged + tuple(UnmanagedObject(kind="extension", name=n, detail="not listed in pgevolve.yaml")
+                                 for n in sorted(names) if n not in self._listed)
+
+    @property
+    def objects(self) -> dict[str, str]:
+        """The fingerprints of every owned schema's catalog; another schema's keys start with its name."""
+        from pgevolve.catalog.fingerprint import schemas_fingerprints
+
+        return schemas_fingerprints([(c.database, c.unmanaged) for c in (self.catalog, *self.others)])
+
+
+def _named_with_schema(obj: UnmanagedObject, schema: str) -> UnmanagedObject:
+    """Another owned schema's object, named with it (those outside every owned schema already are, once)."""
+    return obj if (obj.detail or "").startswith("in schema") else replace(obj, name=f"{schema}.{obj.name}")
+
 
 @dataclass(frozen=True, slots=True)
 class Planned:
     schema_dir: Path
     target: Target
-    actual: model.Database
-    desired: model.Database  # canonical: as PostgreSQL spells it
+    schema: str  # the owned schema
+    live: LiveCatalog
+    canonical: model.Database | None  # the desired model as PostgreSQL spells it; None: equal to the catalog
     plan: Plan
-    unmanaged: tuple[UnmanagedObject, ...]
     known: Compiled | None  # None on the no-op fast path, which never needed it
-    # The catalog the plan was made against, one fingerprint per object (catalog.fingerprint):
-    # apply compares it with the catalog it finds once it holds the advisory lock.
-    catalog_objects: dict[str, str] = field(default_factory=dict)
     # The other owned schemas (schemas: in pgevolve.yaml): (actual, desired) of each, as actual/desired above.
     others: tuple[tuple[model.Database, model.Database], ...] = ()
+    # The first schema's catalog as diffed, when it is not the catalog's own model (the prerequisites the
+    # target has set on it); None: the catalog's.
+    diffed: model.Database | None = None
 
     @property
     def schemas(self) -> tuple[str, ...]:
         """Every owned schema: the project's first."""
-        return (self.desired.schema, *(desired.schema for _, desired in self.others))
+        return (self.schema, *(desired.schema for _, desired in self.others))
+
+    @property
+    def actual(self) -> model.Database:
+        return self.diffed if self.diffed is not None else self.live.catalog.database
+
+    @property
+    def desired(self) -> model.Database:
+        """Canonical: as PostgreSQL spells it (on the no-op fast path, the catalog itself)."""
+        return self.canonical if self.canonical is not None else self.actual
+
+    @property
+    def unmanaged(self) -> tuple[UnmanagedObject, ...]:
+        return self.live.unmanaged
+
+    @property
+    def catalog_objects(self) -> dict[str, str]:
+        """The catalog the plan was made against, one fingerprint per object (catalog.fingerprint):
+        apply compares it with the catalog it finds once it holds the advisory lock."""
+        return self.live.objects
 
     @property
     def compiled(self) -> Compiled:
@@ -73,13 +163,14 @@ class Planned:
         """Write the plan and what it was computed from (``pgevolve plan --out``)."""
         from pgevolve.apply.saved import save_plan
 
-        save_plan(path, plan=self.plan, schema=self.desired.schema, catalog_objects=self.catalog_objects,
+        save_plan(path, plan=self.plan, schema=self.schema, catalog_objects=self.catalog_objects,
                   yaml_desired=self.compiled.desired, database=self.target.describe(), others=self.schemas[1:])
 
 
-def compile_schema(schema_dir: Path) -> Compiled:
-    """Load, validate and compile the YAML under schema_dir (cached by the files' bytes)."""
-    key = _sources_key(schema_dir)
+def compile_schema(schema_dir: Path, *, key: str | None = None) -> Compiled:
+    """Load, validate and compile the YAML under schema_dir (cached by the files' bytes; ``key``: their
+    ``_sources_key``, when the caller has just made it)."""
+    key = key or _sources_key(schema_dir)
     cached = cache.load("compiled", key) if key else None
     if isinstance(cached, Compiled):
         return cached
@@ -87,7 +178,7 @@ def compile_schema(schema_dir: Path) -> Compiled:
 
     project = load_project(schema_dir)
     desired, hints = compile_project(project)
-    compiled = Compiled(project=project, desired=desired, hints=hints,
+    compiled = Compiled(desired=desired, hints=hints, schema_dir=schema_dir, loaded=project,
                         others=tuple(_without_prerequisites(compile_project(other)) for other in project.others))
     if key:
         cache.store("compiled", key, compiled)
@@ -123,17 +214,39 @@ def _sources_key(schema_dir: Path) -> str | None:
         if len(files) > _MAX_SOURCE_FILES:
             return None
         parts = []
+        real = _RealPaths(str(root))
         for path in files:
             if path.name == "prerequisites.sql" and not path.exists() and not path.is_symlink():
                 continue  # the one optional file
-            if not path.is_file() or not path.resolve().is_relative_to(root):
+            status = os.stat(path)  # follows a link, as reading does
+            if not stat.S_ISREG(status.st_mode) or not real.inside(str(path)):
                 return None
-            if path.stat().st_size > _MAX_SOURCE_BYTES:
+            if status.st_size > _MAX_SOURCE_BYTES:
                 return None
             parts.append(f"{path.relative_to(schema_dir)}\0".encode() + path.read_bytes())
     except OSError:
         return None
     return cache.key_of(str(schema_dir), *parts)
+
+
+class _RealPaths:
+    """Whether a file's real path (``Path.resolve``) is inside the schema directory, resolving each directory
+    once rather than every component of every file (a project of a thousand tables is a thousand files)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._directories: dict[str, str] = {}
+
+    def inside(self, path: str) -> bool:
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            found = os.path.realpath(path)
+        else:
+            parent, name = os.path.split(path)
+            directory = self._directories.get(parent)
+            if directory is None:
+                directory = self._directories[parent] = os.path.realpath(parent)
+            found = os.path.join(directory, name)
+        return found == self.root or found.startswith(self.root.rstrip(os.sep) + os.sep)
 
 
 def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[UnmanagedObject, ...]]:
@@ -148,17 +261,14 @@ def _read(dsn: str, schema: str, timeouts: CatalogTimeouts | None = None) -> Cat
         return read_catalog(conn, schema, timeouts=timeouts)
 
 
-def _objects(catalog: Catalog) -> dict[str, str]:
-    return object_fingerprints(catalog.database, catalog.unmanaged)
-
-
 def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None,
                  timeouts: CatalogTimeouts | None = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
-    Fast path: when the YAML is unchanged since a plan that recorded the
-    fingerprint of its canonical desired state, and the live catalog has that
-    same fingerprint, the plan is empty without loading the compiled model.
+    Fast path: when the YAML is unchanged since an earlier plan (its files' bytes and pgevolve's
+    code) and the live catalog is one that plan found in sync (the digest of its rows), or has
+    the fingerprint of the canonical desired state it recorded, the plan is empty without
+    compiling, normalizing or diffing.
     """
     from pgevolve.plan.steps import Plan
 
@@ -167,13 +277,42 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
     # A project with prerequisites checks them on the target every time (a fingerprint of the catalog
     # does not say whether a function exists): the full path, with the canonical form from the cache.
     if isinstance(summary, dict) and "extensions" in summary and not summary.get("prerequisites"):
-        catalog = _read(target.dsn, summary["schema"], timeouts)
-        actual, listed = catalog.database, frozenset(summary["extensions"])
-        if summary.get(catalog.server_version) == _fingerprint(_listed_extensions_only(actual, listed)):
-            return Planned(schema_dir=schema_dir, target=target, actual=actual, desired=actual, plan=Plan(),
-                           unmanaged=catalog.unmanaged + _unlisted_extensions(actual, listed), known=None,
-                           catalog_objects=_objects(catalog))
+        schema, listed = summary["schema"], frozenset(summary["extensions"])
+        rows = _read_rows(target.dsn, schema, timeouts)
+        if rows.digest in summary.get("in_sync", ()):
+            return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
+                           live=LiveCatalog(listed=listed, rows=rows), canonical=None)
+        catalog = _build(rows, target, timeouts)
+        if summary.get(catalog.server_version) == _fingerprint(_listed_extensions_only(catalog.database, listed)):
+            _remember_in_sync(sources, catalog)
+            return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
+                           live=LiveCatalog(listed=listed, catalog=catalog), canonical=None)
     return _plan_fully(schema_dir, target, dev_url, sources, timeouts)
+
+
+def _read_rows(dsn: str, schema: str, timeouts: CatalogTimeouts | None) -> CatalogRows:
+    with connect(dsn) as conn:
+        return read_catalog_rows(conn, schema, timeouts=timeouts, dsn=dsn)
+
+
+def _build(rows: CatalogRows, target: Target, timeouts: CatalogTimeouts | None) -> Catalog:
+    try:
+        return rows.build()
+    except KeyError:  # rows read during concurrent DDL: read again, with read_catalog's retries
+        return _read(target.dsn, rows.schema, timeouts)
+
+
+_IN_SYNC_KEPT = 8  # digests of catalogs found in sync with one YAML (a few databases: dev, staging, ...)
+
+
+def _remember_in_sync(sources: str | None, catalog: Catalog) -> None:
+    """Record that this catalog (by its rows' digest) gives an empty plan for this YAML."""
+    summary = cache.load("summary", sources) if sources else None
+    if not isinstance(summary, dict) or not sources or not catalog.digest:
+        return
+    kept = [d for d in summary.get("in_sync", ()) if d != catalog.digest][-(_IN_SYNC_KEPT - 1):]
+    summary["in_sync"] = [*kept, catalog.digest]
+    cache.store("summary", sources, summary)
 
 
 def _fingerprint(db: model.Database) -> str:
@@ -185,9 +324,36 @@ def _listed_extensions_only(db: model.Database, listed: frozenset[str]) -> model
     return replace(db, extensions=tuple(e for e in db.extensions if e.name in listed))
 
 
-def _unlisted_extensions(actual: model.Database, listed: frozenset[str]) -> tuple[UnmanagedObject, ...]:
-    return tuple(UnmanagedObject(kind="extension", name=e.name, detail="not listed in pgevolve.yaml")
-                 for e in actual.extensions if e.name not in listed)
+def _compile_while_reading(schema_dir: Path, target: Target, sources: str | None,
+                           timeouts: CatalogTimeouts | None) -> tuple[Compiled, list[Catalog]]:
+    """The compiled YAML and the catalog of each owned schema, the first read while the YAML compiles.
+
+    Reading the catalog is mostly waiting on the server, and compiling a large project is
+    seconds of Python: the read runs in a thread meanwhile (psycopg releases the GIL while
+    it waits), for the schema pgevolve.yaml names. A YAML error is still the one reported
+    first; a read of a schema the compiled project does not own is done again.
+    """
+    guess = _owned_schema(schema_dir) if sources else None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(_read, target.dsn, guess, timeouts) if guess else None
+        compiled = compile_schema(schema_dir, key=sources)
+        first = early.result() if early is not None and guess == compiled.desired.schema else None
+    if first is None:
+        first = _read(target.dsn, compiled.desired.schema, timeouts)
+    return compiled, [first, *(_read(target.dsn, desired.schema, timeouts) for desired, _ in compiled.others)]
+
+
+def _owned_schema(schema_dir: Path) -> str | None:
+    """The ``schema:`` of pgevolve.yaml, read without validation (None when it cannot be read).
+
+    Only once ``_sources_key`` has vouched for the file (a regular file inside the schema directory, within
+    the size limit), and through the same bounded reader as load_project (``marked_yaml``).
+    """
+    from pgevolve.source.marked_yaml import load_document
+
+    document, _ = load_document(schema_dir / "pgevolve.yaml", "pgevolve.yaml")
+    schema = document.data.get("schema") if document is not None else None
+    return schema if isinstance(schema, str) and schema else None
 
 
 def _present_prerequisites(dsn: str, desired: model.Database) -> tuple[model.Prerequisite, ...]:
@@ -199,11 +365,11 @@ def _present_prerequisites(dsn: str, desired: model.Database) -> tuple[model.Pre
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
                 timeouts: CatalogTimeouts | None) -> Planned:
+    from pgevolve.catalog.normalize import canonicalize_many
     from pgevolve.plan.steps import merge_plans
 
-    compiled = compile_schema(schema_dir)
+    compiled, catalogs = _compile_while_reading(schema_dir, target, sources, timeouts)
     parts = compiled.parts
-    catalogs = [_read(target.dsn, desired.schema, timeouts) for desired, _ in parts]
     setup = tuple(obj.setup for catalog in catalogs for obj in catalog.unmanaged if obj.setup)
     canonicals = canonicalize_many(tuple(desired for desired, _ in parts), server_dsn=dev_url or target.dsn,
                                    setup=setup)
@@ -214,7 +380,10 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
         # being those it already has, so the differ creates the missing ones and nothing else.
         canonicals = (replace(canonicals[0], prerequisites=prerequisites), *canonicals[1:])
         actuals[0] = replace(actuals[0], prerequisites=_present_prerequisites(target.dsn, canonicals[0]))
-    if sources and not dev_url and not compiled.others:
+    # The fast path (plan_against) serves a project of one schema without prerequisites.
+    remember = bool(sources) and not dev_url and not compiled.others
+    if remember:
+        assert sources is not None
         summary = cache.load("summary", sources)
         summary = summary if isinstance(summary, dict) else {}
         summary.update({"schema": compiled.desired.schema, catalogs[0].server_version: _fingerprint(canonicals[0]),
@@ -225,15 +394,14 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
              for actual, canonical, (_, hints), catalog in zip(actuals, canonicals, parts, catalogs, strict=True)]
     plan = plans[0] if len(plans) == 1 else merge_plans(
         [(None if i == 0 else canonicals[i].schema, p) for i, p in enumerate(plans)])
+    if remember and not prerequisites and plan.is_empty and not plan.blockers:
+        _remember_in_sync(sources, catalogs[0])
     listed = frozenset(e.name for e in compiled.desired.extensions)
-    # Another schema's objects are named with it (those outside every owned schema already are, once).
-    unmanaged = tuple(dict.fromkeys(catalogs[0].unmanaged + tuple(
-        obj if (obj.detail or "").startswith("in schema") else replace(obj, name=f"{c.database.schema}.{obj.name}")
-        for c in catalogs[1:] for obj in c.unmanaged)))
-    return Planned(schema_dir=schema_dir, target=target, actual=actuals[0], desired=canonicals[0], plan=plan,
-                   unmanaged=unmanaged + _unlisted_extensions(actuals[0], listed),
-                   known=compiled, catalog_objects=merged_objects(catalogs),
-                   others=tuple(zip(actuals[1:], canonicals[1:], strict=True)))
+    return Planned(schema_dir=schema_dir, target=target, schema=compiled.desired.schema,
+                   live=LiveCatalog(listed=listed, catalog=catalogs[0], others=tuple(catalogs[1:])),
+                   canonical=canonicals[0], plan=plan, known=compiled,
+                   others=tuple(zip(actuals[1:], canonicals[1:], strict=True)),
+                   diffed=actuals[0] if prerequisites else None)
 
 
 def _plan_part(actual: model.Database, desired: model.Database, hints: model.Hints,
@@ -246,10 +414,3 @@ def _plan_part(actual: model.Database, desired: model.Database, hints: model.Hin
     changes = diff(actual, desired, hints)
     plan = plan_changes(changes, actual, as_matched(actual, desired, hints))
     return replace(plan, blockers=find_blockers(changes, unmanaged, actual, hints))
-
-
-def merged_objects(catalogs: list[Catalog]) -> dict[str, str]:
-    """The fingerprints of every owned schema's catalog; another schema's keys start with its name."""
-    from pgevolve.catalog.fingerprint import schemas_fingerprints
-
-    return schemas_fingerprints([(c.database, c.unmanaged) for c in catalogs])

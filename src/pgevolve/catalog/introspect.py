@@ -19,7 +19,6 @@ import psycopg
 from psycopg.rows import dict_row
 
 from pgevolve import model
-from pgevolve.catalog.shadows import set_aside
 from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently
 from pgevolve.sqltext import ident, storage
 
@@ -62,23 +61,55 @@ def introspect(conn: psycopg.Connection, schema: str, *, stats: QueryStats | Non
     return read_consistently(conn, schema, lambda: read_model(conn, schema, stats), timeouts)
 
 
+MODEL_QUERIES = ("extensions", "enums", "tables", "columns", "constraints", "indexes", "promotions", "shadows")
+
+
 def read_model(conn: psycopg.Connection, schema: str, stats: QueryStats | None = None) -> model.Database:
     """The queries of ``introspect``, inside a snapshot the caller opened (``catalog.snapshot``)."""
-    extensions = run_query(conn, "extensions", schema, stats)
-    enums = run_query(conn, "enums", schema, stats)
-    tables = run_query(conn, "tables", schema, stats)
-    column_rows = run_query(conn, "columns", schema, stats)
+    return model_from_rows(fetch_model_rows(conn, schema, stats), schema)
+
+
+# A query's result as it came: column names, then plain tuples (built in C; a digest of them is cheap).
+RawRows = tuple[tuple[str, ...], list[tuple[Any, ...]]]
+
+
+def run_raw_query(conn: psycopg.Connection, name: str, schema: str, stats: QueryStats | None) -> RawRows:
+    if stats is not None:
+        stats.queries += 1
+        stats.names.append(name)
+    with conn.cursor() as cur:
+        cur.execute(query(name), {"schema": schema})
+        rows = cur.fetchall()
+        return tuple(c.name for c in cur.description or ()), rows
+
+
+def as_dicts(raw: RawRows) -> list[dict[str, Any]]:
+    names, rows = raw
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def fetch_model_rows(conn: psycopg.Connection, schema: str, stats: QueryStats | None = None) -> dict[str, RawRows]:
+    """The rows of every model query, by query name (inside a snapshot the caller opened)."""
+    return {name: run_raw_query(conn, name, schema, stats) for name in MODEL_QUERIES}
+
+
+def model_from_rows(raw: dict[str, RawRows], schema: str) -> model.Database:
+    """The model of the rows of ``fetch_model_rows``; KeyError when two queries disagree (concurrent DDL)."""
+    # Imported here: its expression parsing (pglast) is not needed by a plan the rows' digest settles.
+    from pgevolve.catalog.shadows import set_aside
+
+    rows = {name: as_dicts(result) for name, result in raw.items()}
+    extensions, enums, tables, column_rows = rows["extensions"], rows["enums"], rows["tables"], rows["columns"]
     names = {(c["table_oid"], c["attnum"]): c["name"] for c in column_rows}
     columns = _by_table(column_rows)
     # The bulk queries also return partitions and inheritance children (plain
     # relkind 'r' tables); only the tables query decides what is managed.
     managed = {t["oid"] for t in tables}
-    constraints = _by_table([_named_keys(c, names) for c in run_query(conn, "constraints", schema, stats)
+    constraints = _by_table([_named_keys(c, names) for c in rows["constraints"]
                              if c["table_oid"] in managed and _managed_constraint({**c, "owned_schema": schema},
                                                                                   managed)])
-    indexes = _by_table(run_query(conn, "indexes", schema, stats))
-    promotions = run_query(conn, "promotions", schema, stats)
-    retypes = run_query(conn, "shadows", schema, stats)
+    indexes = _by_table(rows["indexes"])
+    promotions = rows["promotions"]
     return set_aside(model.Database(
         schema=schema,
         extensions=model.sort_by_name(
@@ -91,7 +122,7 @@ def read_model(conn: psycopg.Connection, schema: str, stats: QueryStats | None =
                    schema) for t in tables
         ]),
         sync_triggers=tuple(sorted((_sync_trigger(p) for p in promotions), key=lambda s: (s.table, s.column))),
-    ), retypes)
+    ), rows["shadows"])
 
 
 def _managed_constraint(row: dict[str, Any], managed: set[int]) -> bool:

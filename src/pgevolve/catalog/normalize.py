@@ -20,6 +20,7 @@ import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import psycopg
 
@@ -27,6 +28,9 @@ from pgevolve import cache, model
 from pgevolve.errors import ConnectionFailed, ExecutionFailed
 from pgevolve.server.connect import connect, mask_password, with_dbname
 from pgevolve.sqltext.ident import quote_ident
+
+if TYPE_CHECKING:
+    from pgevolve.catalog.probes import ProbePlan
 
 SCRATCH_PREFIX = "pgevolve_scratch_"
 
@@ -52,6 +56,60 @@ def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = 
 
 
 def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, ...] = ()) -> model.Database:
+    """``desired`` as PostgreSQL spells it, through a throwaway database on the server of ``server_dsn``.
+
+    Only what the server rewrites is built there, each distinct thing once (``catalog.probes``);
+    when the probes cannot stand for the schema, or fail to build, the whole schema is built and
+    read back (``build_whole``), which also gives a broken schema the server's own error.
+    """
+    from pgevolve.catalog.probes import plan_probes
+
+    plan = plan_probes(desired)
+    if plan is not None:
+        with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
+            _require_extensions(conn, desired)
+            probed = _build_probes(conn, desired, plan, setup)
+        if probed is not None:
+            return probed
+    return build_whole(desired, server_dsn=server_dsn, setup=setup)
+
+
+def _build_probes(conn: psycopg.Connection, desired: model.Database, plan: ProbePlan,
+                  setup: tuple[str, ...]) -> model.Database | None:
+    from pgevolve.catalog import introspect
+    from pgevolve.catalog.probes import NotReadBack, apply_probes
+    from pgevolve.sqltext.ddl import Scope
+
+    scope = Scope.of(desired)
+    try:
+        _prepare(conn, desired, setup)
+        conn.execute(";\n".join(plan.statements(scope)))
+    except psycopg.Error:
+        return None  # the whole build says what is wrong, in the server's words
+    try:
+        return apply_probes(plan, desired, introspect(conn, desired.schema))
+    except NotReadBack:
+        return None
+
+
+def _prepare(conn: psycopg.Connection, desired: model.Database, setup: tuple[str, ...]) -> None:
+    """What the probes stand on, in the whole build's order: the owned schema under search_path, the
+    target's setup statements, the extensions (and their schemas) and the enums."""
+    from pgevolve.sqltext.ddl import Scope, create_enum, create_schema, extension_statements
+
+    # As in apply and in introspection: unqualified names resolve in the owned schema.
+    _search_path(conn, desired.schema)
+    conn.execute(create_schema(desired.schema))
+    if setup:
+        _run_setup(conn, _without_serial_sequences(setup, (desired,)))
+    scope = Scope.of(desired)
+    statements = extension_statements(desired)
+    statements += [create_enum(e, scope) for e in model.sort_by_name(desired.enums)]
+    if statements:
+        conn.execute(";\n".join(statements))
+
+
+def build_whole(desired: model.Database, *, server_dsn: str, setup: tuple[str, ...] = ()) -> model.Database:
     """Build ``desired`` in a throwaway database on the server of ``server_dsn`` and read it back.
 
     The ``setup`` statements run first, each on its own and a failure ignored: they recreate

@@ -24,6 +24,7 @@ from typing import TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from pgevolve.errors import ExecutionFailed
@@ -71,17 +72,22 @@ def read_consistently(conn: psycopg.Connection, schema: str, read: Callable[[], 
 
 
 @contextmanager
-def snapshot(conn: psycopg.Connection, schema: str, timeouts: CatalogTimeouts) -> Iterator[None]:
+def snapshot(conn: psycopg.Connection, schema: str, timeouts: CatalogTimeouts, *,
+             imported: str | None = None) -> Iterator[None]:
     """A REPEATABLE READ READ ONLY transaction, always rolled back, with search_path the owned schema only.
 
     The settings are transaction-local: the caller's session is left as it was. Inside a
     transaction the caller already opened, the read joins it (a savepoint) with its snapshot.
+    ``imported``: the id of a snapshot another session exported (``pg_export_snapshot``), so
+    that two connections read the same catalog.
     """
     fresh = conn.info.transaction_status == TransactionStatus.IDLE
     try:
         with conn.transaction(force_rollback=True):
             if fresh:
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if imported is not None:
+                conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(imported)))
             conn.execute(
                 "SELECT set_config('transaction_read_only', 'on', true), set_config('search_path', %s, true), "
                 "set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
-from pgevolve.catalog.introspect import QueryStats, run_query
+from pgevolve.catalog.introspect import QueryStats, RawRows, as_dicts, run_query
 from pgevolve.catalog.snapshot import CatalogTimeouts, read_consistently
 from pgevolve.model import UnmanagedObject
 
@@ -24,7 +25,12 @@ def read_unmanaged(conn: psycopg.Connection, schema: str,
     Same snapshot setup as introspect: the details name tables as regclass text,
     which is qualified or not depending on search_path.
     """
-    rows = run_query(conn, "unmanaged", schema, stats)
+    return unmanaged_from_rows(run_query(conn, "unmanaged", schema, stats))
+
+
+def unmanaged_from_rows(raw: RawRows | list[dict[str, Any]]) -> tuple[UnmanagedObject, ...]:
+    """The objects of the rows of the unmanaged query."""
+    rows = as_dicts(raw) if isinstance(raw, tuple) else raw
     return tuple(UnmanagedObject(kind=r["kind"], name=r["name"], detail=r["detail"],
                                  depends_on=tuple((t, c) for t, c in r["depends_on"] or ()), setup=r["setup"])
                  for r in rows)

@@ -27,9 +27,14 @@ def bind_unnamed_indexes(actual: model.Database, desired: model.Database, hints:
     if not hints.unnamed_indexes:
         return desired
     bound: dict[str, dict[str, str]] = {}  # table -> default name -> final name ("" for: renumber)
+    # By table, once: a schema of a thousand tables has thousands of unnamed indexes.
+    unnamed_by_table: dict[str, set[str]] = {}
+    for table_name, index_name in hints.unnamed_indexes:
+        unnamed_by_table.setdefault(table_name, set()).add(index_name)
+    live_tables = {t.name: t for t in actual.tables}
     for table in desired.tables:
-        unnamed = {name for t, name in hints.unnamed_indexes if t == table.name}
-        live = actual.table(table.name)
+        unnamed = unnamed_by_table.get(table.name)
+        live = live_tables.get(table.name)
         if live is not None and unnamed:
             bound[table.name] = _bind(table, live, unnamed)
     # Names are unique per schema: a renumbered one avoids every live relation and every final name.

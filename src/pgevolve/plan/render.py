@@ -17,7 +17,6 @@ from rich.text import Text
 
 from pgevolve.errors import printable
 from pgevolve.plan.steps import LOCK_TIMEOUT, MAX_RELATIONS_PER_TRANSACTION, Group, Hazard, Plan, Step, highest
-from pgevolve.sqltext.fragments import comment_text, display_sql
 from pgevolve.sqltext.ident import quote_ident
 
 NO_CHANGES = "No changes."
@@ -89,6 +88,8 @@ def render_text(plan: Plan, *, color: bool) -> str:
 
 def _step_lines(number: str, step: Step) -> list[list[Segment]]:
     indent = " " * (len(number) + 4)
+    from pgevolve.sqltext.fragments import display_sql  # pglast: not imported for an empty plan
+
     head: list[Segment] = [(f"  {number}. ", None), (f"[{step.hazard.value}]", HAZARD_STYLE[step.hazard]),
                            (f" {printable(step.summary, keep='')}", None)]
     sql: list[list[Segment]] = [[(indent + line, "cyan")] for line in display_sql(f"{step.sql};").split("\n")]
@@ -118,6 +119,8 @@ def render_sql(plan: Plan, *, search_path: str | None = None, display: bool = Fa
     """
     if plan.is_empty:
         return f"-- {NO_CHANGES}\n"
+    from pgevolve.sqltext.fragments import comment_text
+
     groups = plan.groups()
     comments = [f"pgevolve plan: {summary_line(plan)}", *blocker_lines(plan)[:-1], *grouping_lines(groups)]
     header = "".join(f"-- {comment_text(line)}\n" for line in comments)
@@ -139,6 +142,8 @@ def render_sql(plan: Plan, *, search_path: str | None = None, display: bool = Fa
 
 
 def _sql_step(step: Step, display: bool) -> str:
+    from pgevolve.sqltext.fragments import comment_text, display_sql
+
     reason = comment_text(" ".join(step.reason.split()))
     sql = display_sql(step.sql) if display else step.sql
     return f"-- [{step.hazard.value}] {reason}\n{sql};\n"

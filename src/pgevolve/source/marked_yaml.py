@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -42,11 +42,13 @@ NodePath = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
+class Mark(NamedTuple):
+    """Where a node starts. A named tuple, not a dataclass: a large project has hundreds of
+    thousands of marks, and a tuple is built and pickled (the compile cache) in C."""
 
-@dataclass(frozen=True, slots=True)
-class Mark:
     line: int  # 1-based
     column: int  # 1-based
 
@@ -158,7 +160,26 @@ def _decode(raw: bytes, file: str) -> tuple[str, Problem | None]:
 # libyaml composes about ten times faster than the pure-Python parser and gives the
 # same node marks; on a syntax error the pure-Python parser runs again, because its
 # messages are the clearer ones and the bad-input tests pin them.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+_C_LOADER = getattr(yaml, "CSafeLoader", None)
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+_RESOLVED_KEPT = 100_000
+
+
+def _resolve_cached(loader: Any, kind: type, value: Any, implicit: Any) -> Any:
+    """The loader's tag resolution of a scalar, remembered by (value, implicit): libyaml asks the
+    pure-Python resolver for every scalar, and a schema repeats the same few hundred values."""
+    if kind is not ScalarNode:
+        return _C_LOADER.resolve(loader, kind, value, implicit)  # type: ignore[union-attr]
+    key = (value, implicit)
+    tag = _RESOLVED.get(key)
+    if tag is None:
+        if len(_RESOLVED) >= _RESOLVED_KEPT:  # a long-lived process reading many projects: bounded
+            _RESOLVED.clear()
+        tag = _RESOLVED[key] = _C_LOADER.resolve(loader, kind, value, implicit)  # type: ignore[union-attr]
+    return tag
+
+
+_FAST_LOADER = type("_FastLoader", (_C_LOADER,), {"resolve": _resolve_cached}) if _C_LOADER else None
 
 
 def _compose(text: str) -> Node | None:
@@ -213,7 +234,8 @@ def _unreadable_scalar(node: Node) -> str:
 
 
 def _mark(node: Node) -> Mark:
-    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+    start = node.start_mark
+    return tuple.__new__(Mark, (start.line + 1, start.column + 1))
 
 
 class _Builder:
@@ -235,11 +257,11 @@ class _Builder:
 
     def build(self, node: Node, path: NodePath) -> Any:
         """Plain data for ``node``, recording where it and everything under it start."""
-        self.values[path] = _mark(node)
+        mark = self.values[path] = _mark(node)
         if id(node) in self._active:
             self._problem(node, "an alias refers back to the node that contains it")
             return None
-        self._check_limits(node, path)
+        self._check_limits(node, path, mark)
         self._active.add(id(node))
         try:
             if isinstance(node, MappingNode):
@@ -250,8 +272,7 @@ class _Builder:
         finally:
             self._active.discard(id(node))
 
-    def _check_limits(self, node: Node, path: NodePath) -> None:
-        mark = _mark(node)
+    def _check_limits(self, node: Node, path: NodePath, mark: Mark) -> None:
         if len(path) > MAX_DEPTH:
             raise LimitReached(too_deep(self.file, mark.line, mark.column))
         if isinstance(node, MappingNode | SequenceNode) and len(node.value) > MAX_ENTRIES:
@@ -267,12 +288,13 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, path: NodePath) -> dict[str, Any]:
         self._check_duplicates(node)
-        self._check_merge_size(node)
-        try:
-            self._constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-        except yaml.MarkedYAMLError as exc:
-            self.problems.append(_syntax_problem(exc, self.file))
-            return {}
+        if any(key.tag == _MERGE_TAG for key, _ in node.value):
+            self._check_merge_size(node)
+            try:
+                self._constructor.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+            except yaml.MarkedYAMLError as exc:
+                self.problems.append(_syntax_problem(exc, self.file))
+                return {}
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = self._key(key_node)
@@ -284,8 +306,6 @@ class _Builder:
 
     def _check_merge_size(self, node: MappingNode) -> None:
         """LimitReached before ``<<`` merges copy more entries than MAX_ALIAS_VALUES (nested merges multiply)."""
-        if not any(key.tag == _MERGE_TAG for key, _ in node.value):
-            return
         if merged_size(node) > MAX_ALIAS_VALUES:
             mark = _mark(node)
             raise LimitReached(Problem(file=self.file, line=mark.line, column=mark.column, message=(
@@ -315,6 +335,9 @@ class _Builder:
                 )
 
     def _scalar(self, node: Node) -> Any:
+        if node.tag == _STR_TAG and isinstance(node, ScalarNode):
+            # What construct_yaml_str returns, without the constructor's round trip; checked as any text.
+            return self._text(node, str(node.value))
         if node.tag == _TIMESTAMP_TAG:
             return str(node.value)  # a date is text to pgevolve, never a datetime object
         try:

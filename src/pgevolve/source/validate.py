@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
+import marshal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any, Literal
 
 from pgevolve.errors import Problem, did_you_mean
 from pgevolve.source.marked_yaml import Document, NodePath
+
+if TYPE_CHECKING:  # jsonschema (about 0.3 s to import) explains an invalid file; a valid one never needs it
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 FileKind = Literal["projectFile", "tableFile", "shapeFile"]
 
@@ -64,6 +66,8 @@ def format_json_schema() -> dict[str, Any]:
 
 @cache
 def _validator(kind: FileKind) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     # One $def per file kind, so that errors are about a table, not "matches none of three forms".
     root = {key: value for key, value in format_json_schema().items() if key != "oneOf"}
     return Draft202012Validator({**root, "$ref": f"#/$defs/{kind}"})
@@ -80,9 +84,27 @@ def _fast_validator(kind: FileKind) -> Callable[[Any], Any] | None:
         import fastjsonschema
 
         root = {key: value for key, value in format_json_schema().items() if key not in ("oneOf", "$id")}
-        return fastjsonschema.compile({**root, "$ref": f"#/$defs/{kind}"})
+        return _compiled_validator(fastjsonschema, {**root, "$ref": f"#/$defs/{kind}"})
     except Exception:  # noqa: BLE001 - any trouble compiling: fall back to jsonschema alone
         return None
+
+
+def _compiled_validator(fastjsonschema: Any, definition: dict[str, Any]) -> Callable[[Any], Any]:
+    """fastjsonschema's validator, its Python code kept in pgevolve's cache: generating and compiling
+    it costs a cold run about 0.4 s, loading it a few milliseconds."""
+    from pgevolve import cache
+
+    key = cache.key_of("fastjsonschema", fastjsonschema.VERSION, json.dumps(definition, sort_keys=True))
+    stored = cache.load("validators", key)
+    if isinstance(stored, bytes):
+        namespace: dict[str, Any] = {}
+        exec(marshal.loads(stored), namespace)  # noqa: S102 - code pgevolve generated from its own schema
+        return namespace["validate"]  # type: ignore[no-any-return]
+    code = compile(fastjsonschema.compile_to_code(definition), "<fastjsonschema>", "exec")
+    cache.store("validators", key, marshal.dumps(code))
+    namespace = {}
+    exec(code, namespace)  # noqa: S102
+    return namespace["validate"]  # type: ignore[no-any-return]
 
 
 def schema_problems(doc: Document, kind: FileKind) -> list[Problem]:

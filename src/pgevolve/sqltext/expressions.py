@@ -68,6 +68,25 @@ def parse_expression(text: str) -> Expression:
     return Expression(text=text, columns=columns, has_subquery=refs.has_subquery)
 
 
+@lru_cache(maxsize=4096)
+def plain_column_refs(text: str) -> tuple[str, ...] | None:
+    """The columns an expression names, when each is a bare name (``email``); None when one is qualified
+    (``t.email``), a star, or inside a subquery: then what it names depends on more than the table's columns."""
+    try:
+        statements = pglast.parse_sql(f"SELECT ({text}) AS {_SENTINEL}")
+        refs = ColumnRefs()
+        refs(_single_target(statements))
+    except (ParseError, ExpressionError):
+        return None
+    names = []
+    for ref in refs.found:
+        fields = ref.fields or ()
+        if len(fields) != 1 or not isinstance(fields[0], ast.String) or fields[0].sval is None:
+            return None
+        names.append(fields[0].sval)
+    return None if refs.has_subquery else tuple(dict.fromkeys(names))
+
+
 def _check_tokens(text: str) -> None:
     try:
         tokens = scan(text)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
-
-from pglast import keywords
 
 from pgevolve.errors import UnsafeSql
 
@@ -17,8 +16,16 @@ if TYPE_CHECKING:
 # long names could collide after truncation; the spec rejects them instead.
 MAX_IDENTIFIER_BYTES = 63
 _BARE = re.compile(r"[a-z_][a-z0-9_]*")
-_KEYWORDS = frozenset().union(keywords.RESERVED_KEYWORDS, keywords.UNRESERVED_KEYWORDS,
-                              keywords.COL_NAME_KEYWORDS, keywords.TYPE_FUNC_NAME_KEYWORDS)
+
+
+@lru_cache(maxsize=1)
+def _keywords() -> frozenset[str]:
+    # pglast's package import costs a plan that never quotes a name (the no-op fast path) ~50 ms.
+    from pglast import keywords
+
+    return frozenset().union(keywords.RESERVED_KEYWORDS, keywords.UNRESERVED_KEYWORDS,
+                             keywords.COL_NAME_KEYWORDS, keywords.TYPE_FUNC_NAME_KEYWORDS)
+
 
 # The schema where pgevolve keeps its own tables (apply history, backfill progress): never a project's.
 PGEVOLVE_SCHEMA = "pgevolve"
@@ -64,7 +71,7 @@ def quote_name(name: str) -> str:
     Bare only when it is lower case letters, digits and underscores, does not start with
     a digit, and is no keyword at all, so the bare text can only mean this one name.
     """
-    if _BARE.fullmatch(name) and name not in _KEYWORDS:
+    if _BARE.fullmatch(name) and name not in _keywords():
         return name
     return quote_ident(name)
 
@@ -79,6 +86,7 @@ def _clip(text: str, max_bytes: int) -> str:
     return encoded.decode(errors="ignore")
 
 
+@lru_cache(maxsize=65536)  # a large schema asks for the same default names from compile, semantic and diff
 def make_object_name(name1: str, name2: str | None, label: str) -> str:
     """PostgreSQL's makeObjectName: "name1_name2_label", cut to fit 63 bytes.
 

@@ -176,6 +176,12 @@ def resolve_type(text: str, enums: Collection[str] = (), declared: Declared | No
 
     ``declared``: the domains and types of schema/prerequisites.sql, usable by name or ``schema.name``.
     """
+    # Cached: a schema of a thousand tables spells a dozen distinct types (errors are not cached).
+    return _resolve(text, frozenset(enums), declared)
+
+
+@lru_cache(maxsize=4096)
+def _resolve(text: str, enums: frozenset[str], declared: Declared | None) -> ResolvedType:
     stripped = text.strip()
     if len(stripped) > _MAX_TYPE_CHARACTERS:
         raise TypeNameError(f"a type of {len(stripped):,} characters is no type pgevolve reads")

@@ -1,0 +1,123 @@
+"""Probes (catalog/probes.py) normalize exactly as building the whole schema does.
+
+The golden cases check the probes end to end (a plan right after apply is empty, against the
+real catalog); here the two normalizations are compared directly, model for model, on cases
+that exercise every kind of server-rewritten text, and the fallbacks are pinned.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import DatabaseFactory
+from pgevolve import model
+from pgevolve.catalog.normalize import build_whole, materialize
+from pgevolve.catalog.probes import plan_probes
+from pgevolve.errors import ExecutionFailed
+from pgevolve.pipeline import compile_schema, read_database
+from pgevolve.sqltext.ddl import Scope
+
+CASES = Path(__file__).parent / "cases"
+ROOT = Path(__file__).resolve().parent.parent
+COVERING = [  # defaults, generated, identity, serial, collations, enums, index shapes, shapes, unmanaged functions
+    "columns/default_spellings_no_changes", "columns/generated_column", "columns/identity_column_add",
+    "columns/collation_change", "enums/remove_value_with_partial_index_and_check", "indexes/gist_range",
+    "indexes/include_columns", "indexes/desc_index_in_live", "jsonb/shape_strict",
+    "unmanaged/unmanaged_functions_in_expressions",
+    # issue 11's adoption (key options, storage, extension schemas, standalone sequences) and empty tables
+    "adoption/extension_schema_types", "adoption/storage_parameters",
+    "adoption/desc_nulls_first_keys", "adoption/no_inherit_check", "adoption/not_valid_constraints",
+    "adoption/column_less_table", "adoption/nulls_not_distinct", "adoption/opclass_per_key",
+    "schemas/extension_in_another_schema", "extensions/citext_column_type",
+]
+
+
+def _schema_dir(case: Path, tmp_path: Path) -> Path:
+    schema_dir = tmp_path / "schema"
+    shutil.copytree(case / "schema", schema_dir)
+    if not (schema_dir / "pgevolve.yaml").exists():
+        (schema_dir / "pgevolve.yaml").write_text("schema: public\n")
+    return schema_dir
+
+
+def _cases() -> list[Path]:
+    found = [CASES / name for name in COVERING if (CASES / name / "schema").is_dir()]
+    return [*found, ROOT]  # and the CRM of schema/
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda p: str(p.relative_to(CASES)) if CASES in p.parents else "crm")
+def test_probes_equal_the_whole_build(case: Path, databases: DatabaseFactory, pg_server_dsn: str,
+                                      tmp_path: Path, private_cache: Path) -> None:
+    desired = compile_schema(_schema_dir(case, tmp_path)).desired
+    before = case / "before.sql"
+    live = databases.create(before.read_text() if before.exists() else None)
+    setup = tuple(o.setup for o in read_database(live, desired.schema)[1] if o.setup)
+    assert plan_probes(desired) is not None, "this case should not need the whole build"
+    assert materialize(desired, server_dsn=pg_server_dsn, setup=setup) == \
+        build_whole(desired, server_dsn=pg_server_dsn, setup=setup)
+
+
+def _table(name: str, *columns: model.Column, checks: tuple[model.CheckConstraint, ...] = (),
+           indexes: tuple[model.Index, ...] = ()) -> model.Table:
+    return model.Table(name=name, columns=columns, checks=checks, indexes=indexes)
+
+
+def test_alike_tables_share_their_probes() -> None:
+    def table(name: str) -> model.Table:
+        return _table(name, model.Column(name="id", type="uuid", default="gen_random_uuid()"),
+                      model.Column(name="amount", type="numeric(12,2)"),
+                      checks=(model.CheckConstraint(name=f"{name}_amount_check", expression="amount >= 0"),),
+                      indexes=(model.Index(name=f"{name}_expr_idx",
+                                           keys=(model.IndexKey(expression="amount * 2"),)),))
+
+    plan = plan_probes(model.Database(tables=tuple(table(f"t{i}") for i in range(50))))
+    assert plan is not None
+    assert len(plan.types) == 2  # (uuid, default) and (numeric(12,2), no default)
+    assert len(plan.contexts) == 1  # the CHECK and the index both name amount only
+    assert len(plan.statements(Scope("public"))) == 3  # one types table, one context table, one index
+
+
+@pytest.mark.parametrize("expression", ["t.amount > 0", "t IS NOT NULL", "amount > (SELECT 1)", "missing > 0"])
+def test_what_probes_cannot_stand_for_takes_the_whole_build(expression: str) -> None:
+    table = _table("t", model.Column(name="amount", type="integer"),
+                   checks=(model.CheckConstraint(name="t_check", expression=expression),))
+    assert plan_probes(model.Database(tables=(table,))) is None
+
+
+def test_a_default_drawing_from_a_serial_of_the_schema_takes_the_whole_build() -> None:
+    owner = _table("a", model.Column(name="id", type="serial", nullable=False))
+    user = _table("b", model.Column(name="n", type="integer", default="nextval('a_id_seq'::regclass)"))
+    assert plan_probes(model.Database(tables=(owner, user))) is None
+
+
+def test_prerequisites_and_foreign_keys_into_other_schemas_take_the_whole_build() -> None:
+    """The probes build neither prerequisites.sql nor stand-in tables of other schemas (docs/decisions.md)."""
+    plain = _table("t", model.Column(name="id", type="integer"))
+    assert plan_probes(model.Database(tables=(plain,))) is not None
+    needs = model.Prerequisite(kind="function", name='"public"."f"()', sql="CREATE FUNCTION f() ...")
+    assert plan_probes(model.Database(tables=(plain,), prerequisites=(needs,))) is None
+    key = model.ForeignKey(name="t_user_fkey", columns=("id",), ref_table="users", ref_columns=("id",),
+                           ref_schema="auth")
+    assert plan_probes(model.Database(tables=(replace(plain, foreign_keys=(key,)),))) is None
+    own = replace(key, ref_schema="public", ref_table="t")
+    assert plan_probes(model.Database(tables=(replace(plain, foreign_keys=(own,)),))) is not None
+
+
+def test_a_probe_the_reader_leaves_out_takes_the_whole_build(pg_server_dsn: str) -> None:
+    """An expression key over a column of a non-default collation takes that collation, which the catalog reader
+    reads as a key collation of its own (unmanaged): the probes then give the model of the whole build."""
+    table = _table("t", model.Column(name="email", type="text", collation="C"),
+                   indexes=(model.Index(name="t_lower_idx", keys=(model.IndexKey(expression="lower(email)"),)),))
+    desired = model.Database(tables=(table,))
+    assert plan_probes(desired) is not None
+    assert materialize(desired, server_dsn=pg_server_dsn) == build_whole(desired, server_dsn=pg_server_dsn)
+
+
+def test_a_broken_schema_gets_the_whole_builds_error(pg_server_dsn: str) -> None:
+    table = _table("t", model.Column(name="n", type="integer", default="'not a number'"))
+    with pytest.raises(ExecutionFailed, match="does not build on PostgreSQL: invalid input syntax for type integer"):
+        materialize(model.Database(tables=(table,)), server_dsn=pg_server_dsn)

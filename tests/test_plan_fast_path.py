@@ -1,0 +1,126 @@
+"""The no-op fast path: a plan of unchanged YAML against a catalog found in sync skips compiling and
+normalizing, and any change of the catalog (by hand, or by another apply) is still seen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import cli_apply
+from pgevolve.catalog import read_catalog, read_catalog_rows
+from pgevolve.pipeline import plan_against
+from pgevolve.server.connect import Target
+
+pytestmark = pytest.mark.usefixtures("private_cache")
+
+TABLE = """\
+table: leads
+columns:
+  id:     { type: integer, primary_key: true }
+  email:  { type: text, check: "email <> ''" }
+  status: { type: text, default: "'new'" }
+indexes:
+  - expression: "lower(email)"
+    where: "status <> 'lost'"
+"""
+
+
+def _schema(root: Path) -> Path:
+    schema = root / "schema"
+    (schema / "tables").mkdir(parents=True)
+    (schema / "pgevolve.yaml").write_text("schema: public\n")
+    (schema / "tables" / "leads.yaml").write_text(TABLE)
+    return schema
+
+
+def _apply(db: str, schema: Path) -> None:
+    from pgevolve.apply.run import ApplyOptions, execute_plan
+
+    execute_plan(db, plan_against(schema, Target(db, "test")).plan, ApplyOptions(search_path="public"))
+
+
+@pytest.mark.parametrize("hand_change", [
+    "ALTER TABLE leads ALTER COLUMN status SET DEFAULT 'open'",
+    "ALTER TABLE leads ADD COLUMN note text",
+    "CREATE VIEW lead_emails AS SELECT email FROM leads",  # unmanaged: reported, and the digest sees it
+    "COMMENT ON TABLE leads IS 'by hand'",
+])
+def test_a_hand_change_after_an_empty_plan_is_seen(db: str, tmp_path: Path, hand_change: str) -> None:
+    schema = _schema(tmp_path)
+    _apply(db, schema)
+    first = plan_against(schema, Target(db, "test"))
+    assert first.plan.is_empty
+    fast = plan_against(schema, Target(db, "test"))
+    assert fast.plan.is_empty and fast.known is None  # compiled YAML never needed
+    assert fast.actual == first.actual and fast.catalog_objects == first.catalog_objects
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(hand_change)
+    after = plan_against(schema, Target(db, "test"))
+    assert (not after.plan.is_empty) or after.unmanaged != first.unmanaged or after.actual != first.actual
+
+
+def test_the_indexes_read_on_a_second_connection_is_the_same_catalog(db: str, tmp_path: Path) -> None:
+    _apply(db, _schema(tmp_path))
+    with psycopg.connect(db, autocommit=True) as conn:
+        alone = read_catalog(conn, "public")
+        shared = read_catalog_rows(conn, "public", dsn=db).build()
+        in_transaction = conn.transaction()
+        with in_transaction:  # inside a caller's transaction there is no second connection: same rows
+            joined = read_catalog_rows(conn, "public", dsn=db).build()
+    assert alone.database == shared.database == joined.database
+    assert alone.digest == shared.digest == joined.digest
+
+
+def test_rows_and_statistics_leave_the_fast_path_on(db: str, tmp_path: Path) -> None:
+    """The digest leaves out the tables' size estimates (autovacuum changes them; no plan of unchanged
+    YAML depends on them when it is empty)."""
+    schema = _schema(tmp_path)
+    _apply(db, schema)
+    assert plan_against(schema, Target(db, "test")).plan.is_empty  # records the catalog as in sync
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("INSERT INTO leads SELECT g, 'e' || g FROM generate_series(1, 500) g")
+        conn.execute("ANALYZE leads")
+    fast = plan_against(schema, Target(db, "test"))
+    assert fast.plan.is_empty and fast.known is None
+
+
+CASES = Path(__file__).parent / "cases" / "schemas"
+
+
+def _case_schema(case: str, root: Path) -> Path:
+    import shutil
+
+    schema = Path(shutil.copytree(CASES / case / "schema", root / "schema"))
+    if not (schema / "pgevolve.yaml").exists():
+        (schema / "pgevolve.yaml").write_text("schema: public\n")
+    return schema
+
+
+def test_prerequisites_take_the_full_path_and_a_dropped_one_is_created(db: str, tmp_path: Path) -> None:
+    """A catalog read cannot tell that a function of prerequisites.sql is gone: never the fast path."""
+    schema = _case_schema("prerequisite_functions", tmp_path)
+    code, output = cli_apply(schema, db)
+    assert code == 0, output
+    for _ in range(2):
+        again = plan_against(schema, Target(db, "test"))
+        assert again.plan.is_empty and again.known is not None
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("DROP FUNCTION public.arr_lower(text[]) CASCADE")  # the CHECK and index go with it
+    after = plan_against(schema, Target(db, "test"))
+    assert any("arr_lower" in step.sql for step in after.plan.steps)
+
+
+def test_several_schemas_take_the_full_path_and_see_every_schema(db: str, tmp_path: Path) -> None:
+    schema = _case_schema("several_schemas", tmp_path)
+    assert cli_apply(schema, db)[0] == 0
+    for _ in range(2):
+        again = plan_against(schema, Target(db, "test"))
+        assert again.plan.is_empty and again.known is not None
+    assert again.schemas == ("public", "billing")
+    assert any(key.startswith("billing: ") for key in again.catalog_objects)
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("ALTER TABLE billing.line ADD COLUMN note text")
+    after = plan_against(schema, Target(db, "test"))
+    assert not after.plan.is_empty
