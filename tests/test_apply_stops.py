@@ -36,6 +36,13 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "pgevolve", *args]
 
 
+def interruptible() -> None:
+    """In the child, before exec: Ctrl-C back to its default. A test run started in the background (a
+    shell's `&`, some CI runners, pytest-xdist workers) ignores SIGINT, and a process that inherits the
+    ignored signal keeps ignoring it, as Unix intends (Python then installs no KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run(*args: str) -> tuple[int, str]:
     done = subprocess.run(command(*args), capture_output=True, text=True, timeout=180, env=dict(os.environ))
     out = done.stdout + done.stderr
@@ -47,7 +54,8 @@ def in_terminal(args: list[str], answer: str | None) -> tuple[int, str]:
     """Run the CLI on a pseudo-terminal (stdin is a tty); type ``answer`` at the "Apply these steps?" question
     ("^C": interrupt it there)."""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen(command(*args), stdin=follower, stdout=follower, stderr=follower, env=dict(os.environ))
+    proc = subprocess.Popen(command(*args), stdin=follower, stdout=follower, stderr=follower, env=dict(os.environ),
+                            preexec_fn=interruptible)
     os.close(follower)
     output, answered = b"", False
     deadline = time.monotonic() + 600  # generous: CI machines can be loaded
@@ -178,7 +186,8 @@ def test_ctrl_c_is_reported_recorded_and_resumable(leads_db: tuple[str, Path], t
         blocker.execute("LOCK TABLE leads IN ACCESS SHARE MODE")
         proc = subprocess.Popen(command("apply", "--schema-dir", str(schema), "--database-url", dsn, "--yes",
                                         "--lock-timeout", "60s"),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ),
+                                preexec_fn=interruptible)
         _wait_for_lock_wait(dsn)
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=60)[0]

@@ -139,8 +139,8 @@ def leave_signals_to_the_main_thread() -> None:
 
     The kernel delivers a signal sent to the process to any thread that does not block it.
     Python runs its handler in the main thread, but only a signal that lands there interrupts
-    the main thread's blocking read: one taken by a helper thread leaves apply waiting at its
-    question forever (seen once in a full test run: Ctrl-C at "Apply these steps?" hung).
+    the main thread's blocking read: one taken by a helper thread would leave apply waiting at
+    its question until the next key.
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
