@@ -107,6 +107,25 @@ def test_what_the_format_cannot_express_is_unmanaged_not_modelled(databases: Dat
     }
 
 
+def test_an_expression_key_takes_its_expressions_collation_without_owning_one(databases: DatabaseFactory) -> None:
+    """lower(email) on a column of collation "C" is "C" as PostgreSQL derives it: an ordinary expression index
+    (it was read as a collation of its own, so a YAML declaring it never got it built); a COLLATE written
+    after the key, or around the whole expression (PostgreSQL makes that the key's), is one of its own."""
+    dsn = databases.create("""
+        CREATE TABLE coded (id integer PRIMARY KEY, email text COLLATE "C");
+        CREATE INDEX coded_lower ON coded (lower(email));
+        CREATE INDEX coded_lower_posix ON coded ((lower(email) COLLATE "POSIX"));
+        CREATE INDEX coded_key_posix ON coded (lower(email) COLLATE "POSIX");
+    """)
+    db, unmanaged = read(dsn)
+    coded = db.table("coded")
+    assert coded is not None
+    assert [i.name for i in coded.indexes] == ["coded_lower"]
+    assert {(u.kind, u.name): u.detail for u in unmanaged if u.kind == "index"} == {
+        ("index", "coded_key_posix"): "on coded: a collation of its own on a key",
+        ("index", "coded_lower_posix"): "on coded: a collation of its own on a key"}
+
+
 def test_prerequisites_are_what_the_managed_tables_need(databases: DatabaseFactory) -> None:
     """Issue 11 item 12: import's prerequisites.sql holds the functions, domains, types of other schemas and
     sequences the managed tables use (through pg_depend, transitively), not a serial's own sequence, nor what

@@ -108,8 +108,8 @@ def test_prerequisites_and_foreign_keys_into_other_schemas_take_the_whole_build(
 
 
 def test_a_probe_the_reader_leaves_out_takes_the_whole_build(pg_server_dsn: str) -> None:
-    """An expression key over a column of a non-default collation takes that collation, which the catalog reader
-    reads as a key collation of its own (unmanaged): the probes then give the model of the whole build."""
+    """An expression key over a column of a non-default collation takes that collation (read as the expression's
+    own, test_catalog_adoption): the probes give the model of the whole build."""
     table = _table("t", model.Column(name="email", type="text", collation="C"),
                    indexes=(model.Index(name="t_lower_idx", keys=(model.IndexKey(expression="lower(email)"),)),))
     desired = model.Database(tables=(table,))
