@@ -554,12 +554,31 @@ def _confirm(plan: Any) -> None:
     if not sys.stdin.isatty():
         raise Refused("no terminal to confirm on: pass --yes, or apply a plan file saved by `plan --out`")
     count = len(plan.steps)
-    try:
-        confirmed = typer.confirm("Apply this step?" if count == 1 else f"Apply these {count} steps?", default=False)
-    except typer.Abort:  # Ctrl-C or end of input at the question: an interruption, recorded as such
-        raise KeyboardInterrupt from None
-    if not confirmed:
+    if not _yes("Apply this step?" if count == 1 else f"Apply these {count} steps?"):
         raise Refused("not confirmed; nothing was changed")
+
+
+def _yes(question: str) -> bool:
+    """``question [y/N]:`` on the terminal; Ctrl-C or end of input raise KeyboardInterrupt (recorded as such).
+
+    The answer is awaited through select, a fifth of a second at a time, not in one blocking read:
+    Python holds a Ctrl-C that lands just before a read until the read returns, so one pressed as the
+    question appears would wait for Enter.
+    """
+    import select
+
+    while True:
+        sys.stdout.write(f"{question} [y/N]: ")
+        sys.stdout.flush()
+        while not select.select([sys.stdin], [], [], 0.2)[0]:
+            pass
+        line = sys.stdin.readline()
+        if not line:
+            raise KeyboardInterrupt
+        answer = line.strip().lower()
+        if answer in ("y", "yes", "n", "no", ""):
+            return answer in ("y", "yes")
+        sys.stdout.write("Error: invalid input\n")
 
 
 @app.command()
