@@ -34,6 +34,7 @@ from pgevolve.changes import (
 from pgevolve.diff.keys import diff_keys
 from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns, same_but_casts
 from pgevolve.sqltext.ident import sequence_name
+from pgevolve.sqltext.type_changes import parse_type
 from pgevolve.sqltext.type_names import SERIAL_TYPES, canonical_type
 
 
@@ -59,7 +60,8 @@ def diff_table(old: model.Table, new: model.Table) -> list[Change]:
     recreated = frozenset(
         c.new.name for c in columns if isinstance(c, AlterColumn) and "generated" in c.changes and c.new.generated
     )
-    retyped = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and "type" in c.changes)
+    retyped = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and "type" in c.changes
+                        and _reparses_alike(c))
     changes = columns + _fold_replaced(_left_to_alter_type(diff_keys(old, new, recreated), retyped))
     changes = _rebuilt_with_column(changes, recreated)
     changes += _storage(old, new) + _replica_identity(old, new, changes)
@@ -155,6 +157,19 @@ def _same_default(old: str | None, new: str | None, own: str | None = None) -> b
         return False
     sequence = nextval_sequence(new if old == _SERIAL_DEFAULT else old)
     return sequence is not None and sequence.rsplit(".", 1)[-1].strip('"') != own
+
+
+# Types between which a definition re-parsed by ALTER COLUMN TYPE loses its casts as the desired one
+# does: `lower((email)::text)` on varchar becomes `lower(email)` on text. Between others the old
+# text's casts stay and change its meaning: `(b * 2::numeric)` re-parsed on a bigint column is
+# `(b::numeric * 2::numeric)`, never the desired `(b * 2)`, so such an index is rebuilt instead.
+_REPARSED_ALIKE = ("text", "character varying")
+
+
+def _reparses_alike(change: AlterColumn) -> bool:
+    old, new = parse_type(change.old.type), parse_type(change.new.type)
+    return (old.base in _REPARSED_ALIKE and new.base in _REPARSED_ALIKE
+            and old.array_dims == new.array_dims == 0)
 
 
 def _left_to_alter_type(changes: list[Change], retyped: frozenset[str]) -> list[Change]:
@@ -267,7 +282,8 @@ def _pair_key(change: Change) -> str | None:
 
 def _rebuilt_alike(old: model.Index | model.CheckConstraint, new: model.Index | model.CheckConstraint,
                    retyped: frozenset[str]) -> bool:
-    """True when ALTER COLUMN TYPE turns ``old`` into ``new``: on a retyped column, equal but for casts."""
+    """True when ALTER COLUMN TYPE turns ``old`` into ``new``: on a column retyped between string types
+    (``retyped``), equal but for casts."""
     (old_frame, old_texts), (new_frame, new_texts) = _frame(old), _frame(new)
     if not old.valid or old_frame != new_frame:
         return False
