@@ -9,6 +9,7 @@ built from the YAML.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -40,10 +41,14 @@ class QueryStats:
     names: list[str] = field(default_factory=list)
 
 
+_INCLUDE = re.compile(r"/\*include (\w+)\*/")
+
+
 @cache
 def query(name: str) -> str:
-    """The text of catalog/queries/<name>.sql."""
-    return resources.files("pgevolve.catalog").joinpath("queries", f"{name}.sql").read_text()
+    """The text of catalog/queries/<name>.sql, each ``/*include other*/`` replaced by other.sql's text."""
+    text = resources.files("pgevolve.catalog").joinpath("queries", f"{name}.sql").read_text()
+    return _INCLUDE.sub(lambda found: f"({query(found[1]).rstrip()})", text)
 
 
 def run_query(conn: psycopg.Connection, name: str, schema: str, stats: QueryStats | None) -> list[dict[str, Any]]:

@@ -72,23 +72,7 @@ SELECT kind, object, property, live, expected FROM (
     SELECT 'table', o.relname, 'replica identity', 'USING INDEX ' || ic.relname, 'DEFAULT'
     FROM owned o JOIN pg_index i ON i.indrelid = o.oid AND i.indisreplident AND o.relreplident = 'i'
     JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
-    WHERE CASE
-        WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') THEN 'access method ' || am.amname
-        WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')
-        WHEN (SELECT bool_or(ia.attoptions IS NOT NULL) FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid)
-            THEN 'operator class parameters'
-        WHEN EXISTS (
-            SELECT 1 FROM pg_attribute ia
-            WHERE ia.attrelid = i.indexrelid AND ia.attnum <= i.indnkeyatts AND ia.attcollation <> 0
-              AND CASE WHEN i.indkey[ia.attnum - 1] = 0
-                  -- An expression key: the definition says COLLATE after the key exactly when its
-                  -- collation is not the expression's own (lower(email) on a "C" column is "C" unsaid).
-                  THEN strpos(pg_get_indexdef(i.indexrelid, 0, true),
-                              pg_get_indexdef(i.indexrelid, ia.attnum, true) || ' COLLATE ') > 0
-                  ELSE ia.attcollation <> (SELECT ta.attcollation FROM pg_attribute ta
-                        WHERE ta.attrelid = i.indrelid AND ta.attnum = i.indkey[ia.attnum - 1]) END)
-            THEN 'a collation of its own on a key'
-      END IS NOT NULL
+    WHERE /*include index_unmanaged_reason*/ IS NOT NULL
     UNION ALL
     SELECT 'column', c.object, 'statistics target', c.attstattarget::text, NULL
     FROM columns c WHERE NULLIF(c.attstattarget, -1) IS NOT NULL

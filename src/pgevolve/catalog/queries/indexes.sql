@@ -49,25 +49,6 @@ WHERE n.nspname = %(schema)s AND c.relkind = 'r'
   -- NOT IN over one hashed set: pg_constraint has no index on conindid, so a
   -- correlated NOT EXISTS would scan it once per index.
   AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
-  -- What the format cannot express: the same CASE as the 'index' rows of unmanaged.sql and the replica
-  -- identity of hand_properties.sql (kept in step).
-  AND CASE
-        WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') THEN 'access method ' || am.amname
-        WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')
-        WHEN (SELECT bool_or(ia.attoptions IS NOT NULL) FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid)
-            THEN 'operator class parameters'
-        -- A key collation other than its column's (an expression key: the expression's); the index's own
-        -- attributes carry the key collations.
-        WHEN EXISTS (
-            SELECT 1 FROM pg_attribute ia
-            WHERE ia.attrelid = i.indexrelid AND ia.attnum <= i.indnkeyatts AND ia.attcollation <> 0
-              AND CASE WHEN i.indkey[ia.attnum - 1] = 0
-                  -- An expression key: the definition says COLLATE after the key exactly when its
-                  -- collation is not the expression's own (lower(email) on a "C" column is "C" unsaid).
-                  THEN strpos(pg_get_indexdef(i.indexrelid, 0, true),
-                              pg_get_indexdef(i.indexrelid, ia.attnum, true) || ' COLLATE ') > 0
-                  ELSE ia.attcollation <> (SELECT ta.attcollation FROM pg_attribute ta
-                        WHERE ta.attrelid = i.indrelid AND ta.attnum = i.indkey[ia.attnum - 1]) END)
-            THEN 'a collation of its own on a key'
-      END IS NULL
+  -- What the format cannot express (index_unmanaged_reason.sql, shared with unmanaged.sql and hand_properties.sql).
+  AND /*include index_unmanaged_reason*/ IS NULL
 ORDER BY i.indrelid, ic.relname

@@ -104,32 +104,14 @@ SELECT kind, name, detail, depends_on, setup FROM (
     FROM pg_statistic_ext st JOIN pg_class c ON c.oid = st.stxrelid JOIN pg_namespace n ON n.oid = st.stxnamespace
     WHERE n.nspname = %(schema)s
     UNION ALL
-    -- Indexes the format cannot express: indexes.sql leaves them out on the same CASE (kept in step).
+    -- Indexes the format cannot express: indexes.sql leaves them out on the same reason (index_unmanaged_reason.sql).
     SELECT 'index', ic.relname::text, 'on ' || c.relname || ': ' || why.reason, NULL, NULL
     FROM pg_index i
     JOIN pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_class c ON c.oid = i.indrelid AND c.relkind = 'r'
     JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_am am ON am.oid = ic.relam
-    CROSS JOIN LATERAL (SELECT CASE
-        WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') THEN 'access method ' || am.amname
-        WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')
-        WHEN (SELECT bool_or(ia.attoptions IS NOT NULL) FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid)
-            THEN 'operator class parameters'
-        -- A key collation other than its column's (an expression key: the expression's); the index's own
-        -- attributes carry the key collations.
-        WHEN EXISTS (
-            SELECT 1 FROM pg_attribute ia
-            WHERE ia.attrelid = i.indexrelid AND ia.attnum <= i.indnkeyatts AND ia.attcollation <> 0
-              AND CASE WHEN i.indkey[ia.attnum - 1] = 0
-                  -- An expression key: the definition says COLLATE after the key exactly when its
-                  -- collation is not the expression's own (lower(email) on a "C" column is "C" unsaid).
-                  THEN strpos(pg_get_indexdef(i.indexrelid, 0, true),
-                              pg_get_indexdef(i.indexrelid, ia.attnum, true) || ' COLLATE ') > 0
-                  ELSE ia.attcollation <> (SELECT ta.attcollation FROM pg_attribute ta
-                        WHERE ta.attrelid = i.indrelid AND ta.attnum = i.indkey[ia.attnum - 1]) END)
-            THEN 'a collation of its own on a key'
-    END AS reason) why
+    CROSS JOIN LATERAL (SELECT /*include index_unmanaged_reason*/ AS reason) why
     WHERE n.nspname = %(schema)s AND NOT c.relispartition AND why.reason IS NOT NULL
       -- NOT IN over one hashed set (pg_constraint has no index on conindid), as in indexes.sql.
       AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
