@@ -75,13 +75,22 @@ def cast_prechecks(schema: str, table: model.Table, old: model.Column, new: mode
     text = "text" + "[]" * parse_type(new.type).array_dims
     value = f"value::{text}::{new_type}" if through_text(old.type, new.type) else (
         f"value::{new_type}" if how is Conversion.EXPLICIT else "value")
-    setup = (f"CREATE OR REPLACE FUNCTION {tester}(value {scope.type(old.type)}) RETURNS boolean "
-             "LANGUAGE plpgsql AS " + dollar_quote(
-                 f"\nDECLARE converted {new_type};\nBEGIN\n    converted := {value};\n    RETURN true;\n"
-                 "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n"))
+    setup = converts_function(tester, f"value {scope.type(old.type)}", new_type, value)
     condition = f"{column} IS NOT NULL AND NOT {tester}({column})"
     found = scan(schema, table, condition, subject, f"values that do not convert from {old.type} to {new.type}")
     return [_with_values(found, schema, table, column, condition, setup)]
+
+
+def converts_function(name: str, parameter: str, new_type: str, value: str) -> str:
+    """A temporary plpgsql function ``name(parameter) -> boolean``: whether ``value`` converts to ``new_type``.
+
+    PostgreSQL 15 has no soft cast (``pg_input_is_valid`` is 16+): the conversion is assigned to a
+    variable of the new type, as a step assigns it to the column (a varchar length checked too), and
+    the error caught.
+    """
+    body = (f"\nDECLARE converted {new_type};\nBEGIN\n    converted := {value};\n    RETURN true;\n"
+            "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n")
+    return f"CREATE OR REPLACE FUNCTION {name}({parameter}) RETURNS boolean LANGUAGE plpgsql AS {dollar_quote(body)}"
 
 
 def enum_members(schema: str, table: model.Table, column: model.Column, enum: model.EnumType, dims: int,

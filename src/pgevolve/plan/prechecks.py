@@ -19,6 +19,7 @@ from pgevolve.plan.precheck_casts import (
     Converted,
     cast_prechecks,
     converted_source,
+    converts_function,
     key_expr,
     pg_temp_name,
     plain,
@@ -28,7 +29,7 @@ from pgevolve.plan.precheck_casts import (
 from pgevolve.plan.steps import Precheck
 from pgevolve.sqltext.ddl import Scope
 from pgevolve.sqltext.expression_facts import referenced_columns
-from pgevolve.sqltext.fragments import dollar_quote, expression_sql
+from pgevolve.sqltext.fragments import expression_sql
 from pgevolve.sqltext.ident import qualify, quote_ident, quote_literal
 from pgevolve.sqltext.type_names import SERIAL_TYPES
 
@@ -206,10 +207,7 @@ def _converts(schema: str, table: model.Table, new: model.Column, using: str, en
     convert = qualify_column_refs(checked, "pgevolve_row") or checked
     subject = f"{table.name}.{new.name} TYPE {new.type} USING {using}"
     tester = pg_temp_name("pgevolve_converts", subject)
-    body = (f"\nDECLARE converted {column_type};\nBEGIN\n    converted := ({convert});\n    RETURN true;\n"
-            "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n")
-    setup = (f"CREATE OR REPLACE FUNCTION {tester}(pgevolve_row {qualify(schema, table.name)}) RETURNS boolean "
-             f"LANGUAGE plpgsql AS {dollar_quote(body)}")
+    setup = converts_function(tester, f"pgevolve_row {qualify(schema, table.name)}", column_type, f"({convert})")
     alias = "pgevolve_row"
     source = f"{qualify(schema, table.name)} {alias}"
     condition = f"NOT {tester}({alias})"
@@ -238,10 +236,7 @@ def _promotion(schema: str, table: model.Table, change: ch.PromoteColumn, enums:
     column_type = Scope(schema, enums).type(column.type)
     # The trigger function's variable would be `value` (text); jsonb/json never reach here.
     convert = value_expression("value_json", promotion.key, column_type)
-    body = (f"\nDECLARE converted {column_type};\nBEGIN\n    converted := {convert};\n    RETURN true;\n"
-            "EXCEPTION WHEN others THEN\n    RETURN false;\nEND\n")
-    tester = ("CREATE OR REPLACE FUNCTION pg_temp.pgevolve_converts(value_json jsonb) RETURNS boolean "
-              f"LANGUAGE plpgsql AS {dollar_quote(body)}")
+    tester = converts_function("pg_temp.pgevolve_converts", "value_json jsonb", column_type, convert)
     source = quote_ident(promotion.source_column)
     condition = (f"{source} ? {quote_literal(promotion.key)} "
                  f"AND NOT pg_temp.pgevolve_converts({source})")
