@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from pgevolve import cache, model
 from pgevolve.catalog import Catalog, CatalogRows, CatalogTimeouts, read_catalog, read_catalog_rows
-from pgevolve.catalog.unmanaged import unmanaged_from_rows
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
 
 if TYPE_CHECKING:  # imported where used: `pgevolve validate` never loads the planner
     from pgevolve.changes import Change
     from pgevolve.plan.steps import Plan
+    from pgevolve.source.load import ReadAhead
     from pgevolve.source.project import Project
 
 
@@ -80,7 +80,7 @@ class LiveCatalog:
     def unmanaged(self) -> tuple[UnmanagedObject, ...]:
         """What pgevolve leaves alone, extensions the YAML does not list included (from the rows alone)."""
         if self._catalog is None and self._rows is not None:
-            unmanaged = unmanaged_from_rows(self._rows.unmanaged_rows)
+            unmanaged = self._rows.unmanaged()
             columns, extension_rows = self._rows.model_rows["extensions"]
             names = [row[columns.index("name")] for row in extension_rows]
         else:
@@ -167,22 +167,27 @@ class Planned:
                   yaml_desired=self.compiled.desired, database=self.target.describe(), others=self.schemas[1:])
 
 
-def compile_schema(schema_dir: Path, *, key: str | None = None) -> Compiled:
+def compile_schema(schema_dir: Path, *, key: str | None = None, ahead: ReadAhead | None = None) -> Compiled:
     """Load, validate and compile the YAML under schema_dir (cached by the files' bytes; ``key``: their
-    ``_sources_key``, when the caller has just made it)."""
+    ``_sources_key``, when the caller has just made it; ``ahead``: the files being read on other cores)."""
     key = key or _sources_key(schema_dir)
-    cached = cache.load("compiled", key) if key else None
-    if isinstance(cached, Compiled):
+    cached = _cached_compile(key)
+    if cached is not None:
         return cached
     from pgevolve.source import compile_project, load_project
 
-    project = load_project(schema_dir)
+    project = load_project(schema_dir, ahead=ahead)
     desired, hints = compile_project(project)
     compiled = Compiled(desired=desired, hints=hints, schema_dir=schema_dir, loaded=project,
                         others=tuple(_without_prerequisites(compile_project(other)) for other in project.others))
     if key:
         cache.store("compiled", key, compiled)
     return compiled
+
+
+def _cached_compile(key: str | None) -> Compiled | None:
+    cached = cache.load("compiled", key) if key else None
+    return cached if isinstance(cached, Compiled) else None
 
 
 # The cache key reads what load_project may read and no more (a big file elsewhere under
@@ -334,13 +339,26 @@ def _compile_while_reading(schema_dir: Path, target: Target, sources: str | None
     first; a read of a schema the compiled project does not own is done again.
     """
     guess = _owned_schema(schema_dir) if sources else None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        early = pool.submit(_read, target.dsn, guess, timeouts) if guess else None
-        compiled = compile_schema(schema_dir, key=sources)
-        first = early.result() if early is not None and guess == compiled.desired.schema else None
+    cached = _cached_compile(sources)
+    # The files are read on other cores too: fork(), so before the reading thread starts.
+    ahead = _read_ahead(schema_dir) if cached is None else None
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            early = pool.submit(_read, target.dsn, guess, timeouts) if guess else None
+            compiled = cached or compile_schema(schema_dir, key=sources, ahead=ahead)
+            first = early.result() if early is not None and guess == compiled.desired.schema else None
+    finally:
+        if ahead is not None:
+            ahead.close()
     if first is None:
         first = _read(target.dsn, compiled.desired.schema, timeouts)
     return compiled, [first, *(_read(target.dsn, desired.schema, timeouts) for desired, _ in compiled.others)]
+
+
+def _read_ahead(schema_dir: Path) -> ReadAhead:
+    from pgevolve.source.load import ReadAhead
+
+    return ReadAhead(schema_dir)
 
 
 def _owned_schema(schema_dir: Path) -> str | None:

@@ -62,8 +62,12 @@ class CatalogRows:
 
     def build(self) -> Catalog:
         """The catalog as the model; KeyError when the rows disagree (read during concurrent DDL)."""
-        return Catalog(model_from_rows(self.model_rows, self.schema), unmanaged_from_rows(self.unmanaged_rows),
-                       self.server_version, self.digest)
+        return Catalog(model_from_rows(self.model_rows, self.schema), self.unmanaged(), self.server_version,
+                       self.digest)
+
+    def unmanaged(self) -> tuple[model.UnmanagedObject, ...]:
+        """What the format does not cover (the indexes among them are rows of the indexes query)."""
+        return unmanaged_from_rows(self.unmanaged_rows, self.model_rows["indexes"])
 
 
 # The size estimates of the tables query (model.Table.row_count, compared by nothing): autovacuum changes

@@ -113,7 +113,7 @@ def model_from_rows(raw: dict[str, RawRows], schema: str) -> model.Database:
     constraints = _by_table([_named_keys(c, names) for c in rows["constraints"]
                              if c["table_oid"] in managed and _managed_constraint({**c, "owned_schema": schema},
                                                                                   managed)])
-    indexes = _by_table(rows["indexes"])
+    indexes = _by_table([i for i in rows["indexes"] if i["unmanaged_reason"] is None])  # others: unmanaged
     promotions = rows["promotions"]
     return set_aside(model.Database(
         schema=schema,

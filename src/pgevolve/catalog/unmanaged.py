@@ -25,15 +25,23 @@ def read_unmanaged(conn: psycopg.Connection, schema: str,
     Same snapshot setup as introspect: the details name tables as regclass text,
     which is qualified or not depending on search_path.
     """
-    return unmanaged_from_rows(run_query(conn, "unmanaged", schema, stats))
+    return unmanaged_from_rows(run_query(conn, "unmanaged", schema, stats), run_query(conn, "indexes", schema, stats))
 
 
-def unmanaged_from_rows(raw: RawRows | list[dict[str, Any]]) -> tuple[UnmanagedObject, ...]:
-    """The objects of the rows of the unmanaged query."""
+def unmanaged_from_rows(raw: RawRows | list[dict[str, Any]],
+                        index_raw: RawRows | list[dict[str, Any]]) -> tuple[UnmanagedObject, ...]:
+    """The objects of the rows of the unmanaged query, and the indexes (rows of the indexes query) that have
+    an ``unmanaged_reason``: in the unmanaged query's order, by kind and name."""
     rows = as_dicts(raw) if isinstance(raw, tuple) else raw
-    return tuple(UnmanagedObject(kind=r["kind"], name=r["name"], detail=r["detail"],
-                                 depends_on=tuple((t, c) for t, c in r["depends_on"] or ()), setup=r["setup"])
-                 for r in rows)
+    objects = [UnmanagedObject(kind=r["kind"], name=r["name"], detail=r["detail"],
+                               depends_on=tuple((t, c) for t, c in r["depends_on"] or ()), setup=r["setup"])
+               for r in rows]
+    index_rows = as_dicts(index_raw) if isinstance(index_raw, tuple) else index_raw
+    indexes = sorted((UnmanagedObject(kind="index", name=r["name"], detail=f"on {r['table_name']}: "
+                                      f"{r['unmanaged_reason']}", depends_on=(), setup=None)
+                      for r in index_rows if r["unmanaged_reason"] is not None and not r["in_partition"]),
+                     key=lambda obj: obj.name)
+    return tuple(sorted([*objects, *indexes], key=lambda obj: obj.kind))  # stable: names stay in order
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from typing import Any
 from pgevolve import model
 from pgevolve.errors import Problem, SpecError, did_you_mean
 from pgevolve.model import ONLINE_FROM_ROWS
+from pgevolve.source.forks import Forked
 from pgevolve.source.marked_yaml import Document, NodePath, load_document
 from pgevolve.source.project import EnumSpec, Project, enum_specs, schema_specs, table_spec
 from pgevolve.source.semantic import check_project
@@ -37,16 +38,19 @@ class _Read:
         return value if isinstance(value, str) else self.path.stem
 
 
-def load_project(schema_dir: Path) -> Project:
-    """Read, validate and check schema_dir; SpecError lists every problem found, not just the first."""
+def load_project(schema_dir: Path, *, ahead: ReadAhead | None = None) -> Project:
+    """Read, validate and check schema_dir; SpecError lists every problem found, not just the first.
+
+    ``ahead``: the table and shape files, read on several cores (``read_ahead``)."""
     if not schema_dir.is_dir():
         what = "is not a directory" if schema_dir.exists() else "does not exist"
         raise SpecError([Problem(file=str(schema_dir), line=0, column=0, message=f"the schema directory {what}",
                                  hint="pass --schema-dir, or create it with a pgevolve.yaml (schema: public)")])
     problems: list[Problem] = []
     project_file = _read_project(schema_dir / PROJECT_FILE, problems)
-    tables = [_read(path, "tableFile", problems) for path in _yaml_files(schema_dir, "tables", problems)]
-    shapes = [_read(path, "shapeFile", problems) for path in _yaml_files(schema_dir, "shapes", problems)]
+    done = ahead.results() if ahead is not None else {}
+    tables = [_read(path, "tableFile", problems, done) for path in _yaml_files(schema_dir, "tables", problems)]
+    shapes = [_read(path, "shapeFile", problems, done) for path in _yaml_files(schema_dir, "shapes", problems)]
     project = _assemble(schema_dir, project_file, tables, shapes, problems)
     project = replace(project, prerequisites=_prerequisites(schema_dir / PREREQUISITES_FILE, project.schema, problems))
     project = _by_schema(project, _schema_settings(project_file), problems)
@@ -170,18 +174,53 @@ def _read_project(path: Path, problems: list[Problem]) -> _Read | None:
     return _read(path, "projectFile", problems)
 
 
-def _read(path: Path, kind: FileKind, problems: list[Problem]) -> _Read:
-    doc, load_problems = load_document(path, str(path))
-    problems += load_problems
+_Done = dict[tuple[Path, FileKind], tuple[_Read, list[Problem]]]
+
+
+def _read(path: Path, kind: FileKind, problems: list[Problem], done: _Done | None = None) -> _Read:
+    read, found = (done or {}).get((path, kind)) or _read_file((path, kind))
+    problems += found
+    return read
+
+
+def _read_file(file: tuple[Path, FileKind]) -> tuple[_Read, list[Problem]]:
+    """One file read and checked against the JSON Schema, and its problems."""
+    path, kind = file
+    doc, problems = load_document(path, str(path))
     if doc is None:
-        return _Read(path, None, False)
+        return _Read(path, None, False), problems
     problems += non_finite_numbers(doc)
     found = schema_problems(doc, kind)
     problems += found
     if not found:
-        return _Read(path, doc, True)
+        return _Read(path, doc, True), problems
     pruned = without_unknown_keys(doc, kind)
-    return _Read(path, pruned, True) if pruned is not None else _Read(path, doc, False)
+    return (_Read(path, pruned, True) if pruned is not None else _Read(path, doc, False)), problems
+
+
+# A child pays for itself from about this many files (forking, pickling the documents back).
+_MIN_FILES_PER_PROCESS = 100
+
+
+class ReadAhead:
+    """The table and shape files of a project, read by forked children and this process (``forks``).
+
+    Made before any thread starts (fork() copies a process with one thread safely); load_project
+    takes the results. Files load_project lists differently (one added meanwhile) are read there.
+    """
+
+    def __init__(self, schema_dir: Path) -> None:
+        ignored: list[Problem] = []  # load_project lists the files again, and reports
+        files: list[tuple[Path, FileKind]] = [(p, "tableFile") for p in _yaml_files(schema_dir, "tables", ignored)]
+        files += [(p, "shapeFile") for p in _yaml_files(schema_dir, "shapes", ignored)]
+        self._files = files
+        self._forked = Forked(_read_file, files, min_share=_MIN_FILES_PER_PROCESS)
+
+    def results(self) -> _Done:
+        return dict(zip(self._files, self._forked.results(), strict=True))
+
+    def close(self) -> None:
+        self._forked.close()
 
 
 def _assemble(

@@ -3,7 +3,8 @@
 PyYAML's ``safe_load`` forgets where things were and silently keeps the last
 of two equal keys (a column defined twice). Here the file is composed into
 nodes, and the nodes are turned into plain data by hand, so that every value
-keeps its position and a duplicate key is an error.
+keeps its position and a duplicate key is an error. The positions are found when a
+problem first needs them (``_Marks``): most files of a project have none.
 
 A YAML file comes from a pull request, so reading one is bounded (see "Limits" in
 docs/format.md, ``yaml_limits``): its size, how deep it nests, how many entries one mapping or list
@@ -15,7 +16,7 @@ at the place it is reached, never a hang, a crash or a traceback.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -56,14 +57,57 @@ class Mark(NamedTuple):
 START = Mark(1, 1)
 
 
+class _Marks:
+    """Where each node of a file starts, found when a problem first needs one.
+
+    Most files of a large project produce no problem, and recording a mark for every node
+    was a quarter of reading them: the file's text is kept, and composed again on demand.
+    """
+
+    __slots__ = ("_text", "_file", "_found")
+
+    def __init__(self, text: str, file: str) -> None:
+        self._text, self._file = text, file
+        self._found: tuple[dict[NodePath, Mark], dict[NodePath, Mark]] | None = None
+
+    def found(self) -> tuple[dict[NodePath, Mark], dict[NodePath, Mark]]:
+        if self._found is None:
+            builder = _Builder(self._file, marks=True)
+            node = _compose(self._text)
+            if node is not None:
+                builder.build(node, ())
+            self._found = builder.values, builder.keys
+        return self._found
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Document:
     """One YAML file as plain data, and where each of its nodes is."""
 
     file: str  # the path as shown in problems
     data: Any
-    values: dict[NodePath, Mark]  # where each value starts
-    keys: dict[NodePath, Mark]  # where the key of each mapping entry starts
+    marks: _Marks = field(compare=False, repr=False)
+
+    @property
+    def values(self) -> dict[NodePath, Mark]:
+        """Where each value starts."""
+        return self.marks.found()[0]
+
+    @property
+    def keys(self) -> dict[NodePath, Mark]:
+        """Where the key of each mapping entry starts."""
+        return self.marks.found()[1]
+
+    def has(self, path: NodePath) -> bool:
+        """Whether the data holds a value at ``path``."""
+        data = self.data
+        for step in path:
+            held = (isinstance(data, dict) and isinstance(step, str) and step in data) or \
+                (isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data))
+            if not held:
+                return False
+            data = data[step]
+        return True
 
     def value_mark(self, path: NodePath) -> Mark:
         """Where the value at ``path`` starts, or its nearest existing parent."""
@@ -131,7 +175,7 @@ def load_document(path: Path, file: str) -> tuple[Document | None, list[Problem]
         return None, [Problem(file=file, line=0, column=0, message=f"invalid YAML: {exc}")]
     if node is None:
         return None, [Problem(file=file, line=1, column=1, message="the file is empty; expected a YAML mapping")]
-    builder = _Builder(file)
+    builder = _Builder(file, marks=False)
     try:
         data = builder.build(node, ())
     except LimitReached as exc:
@@ -140,7 +184,7 @@ def load_document(path: Path, file: str) -> tuple[Document | None, list[Problem]
         kind = "a list" if isinstance(data, list) else f"the value {short_repr(data)}"
         message = f"expected a mapping (key: value lines) at the top of the file, got {kind}"
         return None, [*builder.problems, Problem(file=file, line=1, column=1, message=message)]
-    document = Document(file=file, data=data, values=builder.values, keys=builder.keys)
+    document = Document(file=file, data=data, marks=_Marks(text, file))
     return document, builder.problems
 
 
@@ -239,10 +283,12 @@ def _mark(node: Node) -> Mark:
 
 
 class _Builder:
-    """Turns composed nodes into plain dicts, lists and scalars, recording marks on the way."""
+    """Turns composed nodes into plain dicts, lists and scalars, recording marks on the way when asked
+    (a problem found on the way takes its position from the node itself)."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, *, marks: bool) -> None:
         self.file = file
+        self._marks = marks
         self.values: dict[NodePath, Mark] = {}
         self.keys: dict[NodePath, Mark] = {}
         self.problems: list[Problem] = []
@@ -257,11 +303,12 @@ class _Builder:
 
     def build(self, node: Node, path: NodePath) -> Any:
         """Plain data for ``node``, recording where it and everything under it start."""
-        mark = self.values[path] = _mark(node)
+        if self._marks:
+            self.values[path] = _mark(node)
         if id(node) in self._active:
             self._problem(node, "an alias refers back to the node that contains it")
             return None
-        self._check_limits(node, path, mark)
+        self._check_limits(node, path)
         self._active.add(id(node))
         try:
             if isinstance(node, MappingNode):
@@ -272,16 +319,19 @@ class _Builder:
         finally:
             self._active.discard(id(node))
 
-    def _check_limits(self, node: Node, path: NodePath, mark: Mark) -> None:
+    def _check_limits(self, node: Node, path: NodePath) -> None:
         if len(path) > MAX_DEPTH:
+            mark = _mark(node)
             raise LimitReached(too_deep(self.file, mark.line, mark.column))
         if isinstance(node, MappingNode | SequenceNode) and len(node.value) > MAX_ENTRIES:
+            mark = _mark(node)
             raise LimitReached(too_many(self.file, mark.line, mark.column, len(node.value)))
         if id(node) not in self._built:
             self._built.add(id(node))
             return
         self._repeated += 1
         if self._repeated > MAX_ALIAS_VALUES:
+            mark = _mark(node)
             raise LimitReached(Problem(file=self.file, line=mark.line, column=mark.column, message=(
                 f"aliases (*name) and merge keys (<<) here expand to more than {MAX_ALIAS_VALUES:,} values; "
                 "pgevolve stops there"), hint="write the values out, or use fewer nested aliases"))
@@ -300,7 +350,8 @@ class _Builder:
             key = self._key(key_node)
             if key is None:
                 continue
-            self.keys[(*path, key)] = _mark(key_node)
+            if self._marks:
+                self.keys[(*path, key)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
 

@@ -103,7 +103,7 @@ def _extension(doc: Document, path: NodePath, name: str) -> list[Problem]:
 
 def _enum(ctx: Context, doc: Document, path: NodePath, name: str, values: tuple[str, ...]) -> list[Problem]:
     problems = present([name_problem(doc, path, name, at="key")])
-    values_path = (*path, "values") if (*path, "values") in doc.values else path
+    values_path = (*path, "values") if doc.has((*path, "values")) else path
     # PostgreSQL: "Labels must be 63 bytes or less" (NAMEDATALEN - 1, like identifiers).
     problems += [
         doc.problem((*values_path, i), f"enum '{name}': the value is {len(v.encode())} bytes long; PostgreSQL "

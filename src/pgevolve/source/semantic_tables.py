@@ -161,7 +161,7 @@ def _columns_exist(table: TableSpec, lists: list[tuple[NodePath, tuple[str, ...]
     problems: list[Problem | None] = []
     for path, columns in lists:
         # `[a, b]` or `{ columns: [a, b], name: ... }`: the names sit at different paths.
-        base = (*path, "columns") if (*path, "columns") in table.doc.values else path
+        base = (*path, "columns") if table.doc.has((*path, "columns")) else path
         problems += [missing_column(table.doc, (*base, i), table, c) for i, c in enumerate(columns)]
     return present(problems)
 
@@ -337,7 +337,7 @@ def _index_key(table: TableSpec, index: IndexSpec, key: IndexKeySpec) -> list[Pr
     if (key.column is None) == (key.expression is None):
         return [doc.problem(path, f"{describe(path)} needs exactly one of 'column' and 'expression'")]
     if key.column is not None:
-        column_path = path if (*path, "column") not in doc.values else (*path, "column")
+        column_path = (*path, "column") if doc.has((*path, "column")) else path
         problems = present([missing_column(doc, column_path, table, key.column)])
     else:
         problems = expression_problems(doc, (*path, "expression"), key.expression, table)

@@ -1,6 +1,6 @@
 -- Why the format cannot express an index (NULL: it can), over pg_index i, its pg_class ic and pg_am am.
--- Included by indexes.sql (which leaves such indexes out), unmanaged.sql (which reports them) and
--- hand_properties.sql (a replica identity on one): one text, so the three always agree.
+-- Included by indexes.sql (whose rows say it: introspect.py leaves such indexes out of the model and
+-- reports them as unmanaged) and hand_properties.sql (a replica identity on one): one text, so both agree.
 CASE
         WHEN am.amname NOT IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') THEN 'access method ' || am.amname
         WHEN ic.reloptions IS NOT NULL THEN 'storage parameters ' || array_to_string(ic.reloptions, ', ')

@@ -3,8 +3,9 @@
 -- whose text PostgreSQL prints itself: pg_get_indexdef with a column number
 -- gives just that key). Opclasses are named only when not the type's default, schema-qualified
 -- when they live outside pg_catalog and the owned schema (an extension installed elsewhere).
--- An index with something the format cannot express is left out here and reported by
--- unmanaged.sql instead (same conditions, kept in step): never dropped, never rebuilt.
+-- An index with something the format cannot express has its unmanaged_reason (index_unmanaged_reason.sql):
+-- introspect.py leaves it out of the model and reports it as unmanaged, never dropped, never rebuilt.
+-- The reason is computed here once (it deparses each expression index) rather than again in unmanaged.sql.
 -- indnullsnotdistinct (PostgreSQL 15+) is read through to_jsonb so that older servers read false.
 WITH opclass_names AS (
     -- Each index's operator classes by key, in one join for the whole schema (a lookup per key scans
@@ -37,7 +38,10 @@ SELECT i.indrelid AS table_oid,
        END AS expressions,
        opclass_names.names AS opclasses,
        i.indoption::int2[] AS options,
-       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct
+       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
+       c.relname AS table_name,
+       c.relispartition AS in_partition,
+       why.reason AS unmanaged_reason
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
@@ -45,10 +49,9 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
 JOIN opclass_names ON opclass_names.indexrelid = i.indexrelid
 LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
+CROSS JOIN LATERAL (SELECT /*include index_unmanaged_reason*/ AS reason) why
 WHERE n.nspname = %(schema)s AND c.relkind = 'r'
   -- NOT IN over one hashed set: pg_constraint has no index on conindid, so a
   -- correlated NOT EXISTS would scan it once per index.
   AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
-  -- What the format cannot express (index_unmanaged_reason.sql, shared with unmanaged.sql and hand_properties.sql).
-  AND /*include index_unmanaged_reason*/ IS NULL
 ORDER BY i.indrelid, ic.relname

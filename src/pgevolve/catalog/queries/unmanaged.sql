@@ -104,18 +104,6 @@ SELECT kind, name, detail, depends_on, setup FROM (
     FROM pg_statistic_ext st JOIN pg_class c ON c.oid = st.stxrelid JOIN pg_namespace n ON n.oid = st.stxnamespace
     WHERE n.nspname = %(schema)s
     UNION ALL
-    -- Indexes the format cannot express: indexes.sql leaves them out on the same reason (index_unmanaged_reason.sql).
-    SELECT 'index', ic.relname::text, 'on ' || c.relname || ': ' || why.reason, NULL, NULL
-    FROM pg_index i
-    JOIN pg_class ic ON ic.oid = i.indexrelid
-    JOIN pg_class c ON c.oid = i.indrelid AND c.relkind = 'r'
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_am am ON am.oid = ic.relam
-    CROSS JOIN LATERAL (SELECT /*include index_unmanaged_reason*/ AS reason) why
-    WHERE n.nspname = %(schema)s AND NOT c.relispartition AND why.reason IS NOT NULL
-      -- NOT IN over one hashed set (pg_constraint has no index on conindid), as in indexes.sql.
-      AND i.indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x') AND conindid <> 0)
-    UNION ALL
     -- Foreign keys of managed tables to a table that is not a plain one (a partitioned table, a partition,
     -- an inheritance child, an extension's: in any schema), or MATCH FULL: introspect.py leaves them out of
     -- the model (constraints.sql's ref_plain; kept in step). A plain table of the owned schema that is not
