@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -270,11 +273,37 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
                  timeouts: CatalogTimeouts | None = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
+    Python's cycle collector is paused meanwhile (``_collector_paused``).
+
     Fast path: when the YAML is unchanged since an earlier plan (its files' bytes and pgevolve's
     code) and the live catalog is one that plan found in sync (the digest of its rows), or has
     the fingerprint of the canonical desired state it recorded, the plan is empty without
     compiling, normalizing or diffing.
     """
+    with _collector_paused():
+        return _plan_against(schema_dir, target, dev_url, timeouts)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off, then back as it was.
+
+    A plan of a large project makes millions of small objects (YAML nodes, specs, the models) that
+    live until the plan is made and hold no reference cycles worth finding early. The collector,
+    run every 700 new objects, walked them again and again: some 900 collections, a tenth of a
+    cold plan at 1000 tables. Reference counting still frees everything that is let go.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
+                  timeouts: CatalogTimeouts | None) -> Planned:
     from pgevolve.plan.steps import Plan
 
     sources = _sources_key(schema_dir)
