@@ -454,10 +454,10 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
 def _plan_part(actual: model.Database, desired: model.Database, hints: model.Hints,
                unmanaged: tuple[UnmanagedObject, ...]) -> Plan:
     """The plan of one owned schema."""
-    from pgevolve.diff import as_matched, diff
+    from pgevolve.diff import diff_and_match
     from pgevolve.plan.blockers import find_blockers
     from pgevolve.plan.planner import plan_changes
 
-    changes = diff(actual, desired, hints)
-    plan = plan_changes(changes, actual, as_matched(actual, desired, hints))
+    changes, matched = diff_and_match(actual, desired, hints)
+    plan = plan_changes(changes, actual, matched)
     return replace(plan, blockers=find_blockers(changes, unmanaged, actual, hints))

@@ -262,6 +262,9 @@ def _column(plan: ProbePlan, table: model.Table, column: model.Column, columns: 
                        nullable=nullable, comment=comment)
     where = plan.types[(column.type, column.collation, column.default)]
     read = _probe_column(probed, where.table, where.name)
+    if (read.type, read.collation, read.default, nullable, comment) == \
+            (column.type, column.collation, column.default, column.nullable, column.comment):
+        return column  # already as the server spells it (most columns of a large schema): no copy
     return replace(column, type=read.type, collation=read.collation, default=read.default, nullable=nullable,
                    comment=comment)
 

@@ -23,11 +23,19 @@ from pgevolve.diff.promotions import diff_promotions
 from pgevolve.diff.renames import apply_renames
 from pgevolve.diff.tables import diff_tables
 
-__all__ = ["as_matched", "diff"]
+__all__ = ["diff", "diff_and_match"]
 
 
 def diff(actual: model.Database, desired: model.Database, hints: model.Hints | None = None) -> list[Change]:
     """Changes from ``actual`` to ``desired``, in a stable order (the planner orders the steps)."""
+    return diff_and_match(actual, desired, hints)[0]
+
+
+def diff_and_match(actual: model.Database, desired: model.Database,
+                   hints: model.Hints | None = None) -> tuple[list[Change], model.Database]:
+    """The changes, and ``desired`` as the differ matched it against ``actual``: each index written
+    without a name under the live name of its definition (``diff.index_names``). The planner judges
+    steps against the latter."""
     hints = hints or model.Hints()
     renamed = apply_renames(actual, desired, hints)
     desired = bind_unnamed_indexes(renamed.actual, desired, hints)
@@ -41,15 +49,7 @@ def diff(actual: model.Database, desired: model.Database, hints: model.Hints | N
     ]
     changes = absorb_enum_dependents(changes, renamed.actual, desired)
     changes = online_changes(changes, renamed.actual, desired, hints)
-    return changes + diff_promotions(renamed.actual, desired, changes)
-
-
-def as_matched(actual: model.Database, desired: model.Database, hints: model.Hints | None) -> model.Database:
-    """``desired`` as the differ matches it against ``actual``: each index written without a name under
-    the live name of its definition (``diff.index_names``). The planner judges steps against this."""
-    if not hints or not hints.unnamed_indexes:
-        return desired
-    return bind_unnamed_indexes(apply_renames(actual, desired, hints).actual, desired, hints)
+    return changes + diff_promotions(renamed.actual, desired, changes), desired
 
 
 def _is_empty(db: model.Database) -> bool:

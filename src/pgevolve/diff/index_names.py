@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from pgevolve import model
 
@@ -73,9 +73,12 @@ def _bind(table: model.Table, live: model.Table, unnamed: set[str]) -> dict[str,
     return bound
 
 
+_DEFINITION = tuple(f.name for f in fields(model.Index) if f.name not in ("name", "comment"))
+
+
 def _same(live: model.Index, wanted: model.Index) -> bool:
-    """Equal definitions: names and comments aside."""
-    return replace(live, name="", comment=None) == replace(wanted, name="", comment=None)
+    """Equal definitions: names and comments aside (compared field by field: a copy of each costs more)."""
+    return all(getattr(live, name) == getattr(wanted, name) for name in _DEFINITION)
 
 
 def _free_name(name: str, taken: set[str]) -> str:

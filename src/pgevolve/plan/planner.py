@@ -57,7 +57,7 @@ from pgevolve.changes import (
     ValidateConstraint,
     table_of,
 )
-from pgevolve.diff import as_matched, diff
+from pgevolve.diff import diff_and_match
 from pgevolve.plan import (
     column_steps,
     key_steps,
@@ -76,7 +76,8 @@ from pgevolve.plan.summary import summarize
 
 def make_plan(actual: model.Database, desired: model.Database, hints: model.Hints | None = None) -> Plan:
     """The plan that turns ``actual`` into ``desired``."""
-    return plan_changes(diff(actual, desired, hints or model.Hints()), actual, as_matched(actual, desired, hints))
+    changes, matched = diff_and_match(actual, desired, hints)
+    return plan_changes(changes, actual, matched)
 
 
 def plan_changes(changes: Sequence[Change], actual: model.Database, desired: model.Database) -> Plan:
