@@ -13,7 +13,7 @@ from pgevolve.errors import Problem, SpecError, did_you_mean
 from pgevolve.model import ONLINE_FROM_ROWS
 from pgevolve.source.forks import Forked
 from pgevolve.source.marked_yaml import Document, NodePath, load_document
-from pgevolve.source.project import EnumSpec, Project, enum_specs, schema_specs, table_spec
+from pgevolve.source.project import EnumSpec, Project, TableSpec, enum_specs, schema_specs, table_spec
 from pgevolve.source.semantic import check_project
 from pgevolve.source.validate import FileKind, schema_problems, without_unknown_keys
 from pgevolve.source.yaml_limits import MAX_FILE_BYTES
@@ -31,6 +31,7 @@ class _Read:
     path: Path
     doc: Document | None
     valid: bool
+    table: TableSpec | None = None  # a valid table file's spec, made where the file was read
 
     def name(self, key: str) -> str:
         """The name the file defines (or, when unreadable, what its file name suggests)."""
@@ -192,10 +193,10 @@ def _read_file(file: tuple[Path, FileKind]) -> tuple[_Read, list[Problem]]:
     problems += non_finite_numbers(doc)
     found = schema_problems(doc, kind)
     problems += found
-    if not found:
-        return _Read(path, doc, True), problems
-    pruned = without_unknown_keys(doc, kind)
-    return (_Read(path, pruned, True) if pruned is not None else _Read(path, doc, False)), problems
+    valid = doc if not found else without_unknown_keys(doc, kind)
+    if valid is None:
+        return _Read(path, doc, False), problems
+    return _Read(path, valid, True, table_spec(valid) if kind == "tableFile" else None), problems
 
 
 # A child pays for itself from about this many files (forking, pickling the documents back).
@@ -239,7 +240,7 @@ def _assemble(
         extension_schemas={e["name"]: e["schema"] for e in settings.get("extensions") or () if isinstance(e, dict)},
         enums=settings["enums"],
         online_from_rows=int(settings.get("online_from_rows", ONLINE_FROM_ROWS)),
-        tables=tuple(table_spec(r.doc) for r in tables if r.valid and r.doc is not None),
+        tables=tuple(r.table or table_spec(r.doc) for r in tables if r.valid and r.doc is not None),
         shapes={name: doc.data for name, doc in shape_docs.items()},
         root=schema_dir,
         project_doc=project_file.doc if project_file is not None and project_file.valid else None,

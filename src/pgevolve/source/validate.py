@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import marshal
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
@@ -89,18 +90,29 @@ def _fast_validator(kind: FileKind) -> Callable[[Any], Any] | None:
         return None
 
 
+# fastjsonschema names each item it descends into for its error message, eagerly, as
+# "...columns.{data__columns_key}".format(**locals()): a copy of the function's locals per column of
+# every valid file. The same text as an f-string reads just the one variable.
+_EAGER_NAME = re.compile(r'"((?:[^"\\{}\n]|\{[A-Za-z_][A-Za-z_0-9]*\})*)"\.format\(\*\*locals\(\)\)')
+
+
+def _names_made_lazily(code: str) -> str:
+    return _EAGER_NAME.sub(r'f"\1"', code)
+
+
 def _compiled_validator(fastjsonschema: Any, definition: dict[str, Any]) -> Callable[[Any], Any]:
     """fastjsonschema's validator, its Python code kept in pgevolve's cache: generating and compiling
     it costs a cold run about 0.4 s, loading it a few milliseconds."""
     from pgevolve import cache
 
-    key = cache.key_of("fastjsonschema", fastjsonschema.VERSION, json.dumps(definition, sort_keys=True))
+    key = cache.key_of("fastjsonschema", fastjsonschema.VERSION, json.dumps(definition, sort_keys=True),
+                       _EAGER_NAME.pattern)
     stored = cache.load("validators", key)
     if isinstance(stored, bytes):
         namespace: dict[str, Any] = {}
         exec(marshal.loads(stored), namespace)  # noqa: S102 - code pgevolve generated from its own schema
         return namespace["validate"]  # type: ignore[no-any-return]
-    code = compile(fastjsonschema.compile_to_code(definition), "<fastjsonschema>", "exec")
+    code = compile(_names_made_lazily(fastjsonschema.compile_to_code(definition)), "<fastjsonschema>", "exec")
     cache.store("validators", key, marshal.dumps(code))
     namespace = {}
     exec(code, namespace)  # noqa: S102
