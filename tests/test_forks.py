@@ -70,7 +70,8 @@ def _project(root: Path, tables: int) -> Path:
             f"table: t{i:04}\ncolumns:\n  id: {{ type: bigint, primary_key: true }}\n  name: {{ type: text }}\n")
     # Mistakes spread over the shares of every process: a duplicate key, a misspelled key, a wrong type,
     # a YAML syntax error, a column that does not exist.
-    (root / "tables" / "t0003.yaml").write_text("table: t0003\ncolumns:\n  id: { type: bigint }\n  id: { type: text }\n")
+    (root / "tables" / "t0003.yaml").write_text(
+        "table: t0003\ncolumns:\n  id: { type: bigint }\n  id: { type: text }\n")
     (root / "tables" / "t0150.yaml").write_text("table: t0150\ncolumns:\n  id: { type: bigint, nulable: true }\n")
     (root / "tables" / "t0210.yaml").write_text("table: t0210\ncolumns:\n  id: { type: [bigint] }\n")
     (root / "tables" / "t0260.yaml").write_text("table: t0260\ncolumns:\n  id: { type: bigint\n")

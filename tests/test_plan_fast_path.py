@@ -3,6 +3,7 @@ normalizing, and any change of the catalog (by hand, or by another apply) is sti
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import psycopg
@@ -10,6 +11,7 @@ import pytest
 
 from conftest import cli_apply
 from pgevolve.catalog import read_catalog, read_catalog_rows
+from pgevolve.errors import ExecutionFailed
 from pgevolve.pipeline import plan_against
 from pgevolve.server.connect import Target
 
@@ -124,3 +126,89 @@ def test_several_schemas_take_the_full_path_and_see_every_schema(db: str, tmp_pa
         conn.execute("ALTER TABLE billing.line ADD COLUMN note text")
     after = plan_against(schema, Target(db, "test"))
     assert not after.plan.is_empty
+
+
+# The definitions stamp (catalog/queries/stamp.sql): a target whose stamp is that of a catalog found in sync
+# answers an unchanged YAML with one query; every change of a definition is still seen.
+STAMP_SETUP = "CREATE FUNCTION lead_label() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'lead' $$"
+STAMP_TABLE = """\
+table: leads
+columns:
+  id:     { type: integer, primary_key: true }
+  email:  { type: text, check: "email <> ''" }
+  status: { type: text, default: "'new'" }
+  mood:   { type: mood }
+  label:  { type: text, default: "lead_label()" }
+  seq:    { type: serial }
+indexes:
+  - expression: "lower(email)"
+    where: "status <> 'lost'"
+  - columns: [status]
+"""
+
+
+def _stamped_schema(db: str, root: Path) -> Path:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(STAMP_SETUP)
+    schema = _schema(root)
+    (schema / "pgevolve.yaml").write_text("schema: public\nenums:\n  mood:\n    values: [calm, busy]\n")
+    (schema / "tables" / "leads.yaml").write_text(STAMP_TABLE)
+    _apply(db, schema)
+    assert plan_against(schema, Target(db, "test")).plan.is_empty  # in sync: its stamp recorded
+    return schema
+
+
+def _rows_never_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object) -> None:
+        raise AssertionError("the catalog was read in full")
+
+    monkeypatch.setattr("pgevolve.pipeline._read_rows", refuse)
+
+
+def test_an_unchanged_database_is_answered_by_its_stamp(db: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = _stamped_schema(db, tmp_path)
+    full = plan_against(schema, Target(db, "test"))
+    with psycopg.connect(db, autocommit=True) as conn, psycopg.connect(db, autocommit=True) as other:
+        conn.execute("INSERT INTO leads (id, email) SELECT g, 'e' || g FROM generate_series(1, 500) g")
+        conn.execute("ANALYZE leads")
+        conn.execute("VACUUM leads")
+        other.execute("CREATE TEMPORARY TABLE scratch (a int PRIMARY KEY, b text DEFAULT 'x')")  # another session's
+        _rows_never_read(monkeypatch)
+        fast = plan_against(schema, Target(db, "test"))
+        assert fast.plan.is_empty and fast.known is None
+        assert fast.unmanaged == full.unmanaged
+    monkeypatch.undo()
+    assert fast.actual == full.actual  # read when asked for
+
+
+@pytest.mark.parametrize("hand_change", [
+    "COMMENT ON COLUMN leads.email IS 'by hand'",
+    "ALTER TYPE mood ADD VALUE 'angry'",
+    "ALTER TYPE mood RENAME TO temper",  # the column's type is now spelled temper
+    "ALTER FUNCTION lead_label() RENAME TO lead_name",  # the default is now lead_name()
+    "CREATE SCHEMA elsewhere; ALTER FUNCTION lead_label() SET SCHEMA elsewhere",  # elsewhere.lead_label()
+    "ALTER SEQUENCE leads_seq_seq OWNED BY NONE",  # no longer a serial
+    "DROP INDEX leads_status_idx",
+    "ALTER INDEX leads_status_idx SET (fillfactor = 50)",
+    "ALTER TABLE leads ALTER COLUMN email SET STATISTICS 500",
+    "ALTER TABLE leads ALTER COLUMN status SET NOT NULL",
+    "CREATE TRIGGER t BEFORE UPDATE ON leads FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()",
+    "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'leads_status_idx'::regclass",
+])
+def test_a_changed_definition_changes_the_stamp(db: str, tmp_path: Path, hand_change: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from pgevolve import pipeline
+    from pgevolve.catalog import read_stamp
+
+    schema = _stamped_schema(db, tmp_path)
+    with psycopg.connect(db, autocommit=True) as conn:
+        before = read_stamp(conn)
+        conn.execute(hand_change)
+        assert read_stamp(conn) != before
+    reads: list[object] = []
+    read_rows = pipeline._read_rows
+    monkeypatch.setattr(pipeline, "_read_rows", lambda *args: reads.append(args) or read_rows(*args))
+    with contextlib.suppress(ExecutionFailed):  # the desired default may call a function that is gone
+        plan_against(schema, Target(db, "test"))
+    assert reads, "answered by the stamp of the catalog before the change"

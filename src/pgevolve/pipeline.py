@@ -5,15 +5,15 @@ from __future__ import annotations
 import gc
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pgevolve import cache, model
-from pgevolve.catalog import Catalog, CatalogRows, CatalogTimeouts, read_catalog, read_catalog_rows
+from pgevolve.catalog import Catalog, CatalogRows, CatalogTimeouts, read_catalog, read_catalog_rows, read_stamp
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
 
@@ -61,33 +61,38 @@ class Compiled:
 class LiveCatalog:
     """The catalog a plan was made against, built into the model only when first asked for.
 
-    A no-op plan recognised by its rows' digest (``plan_against``) needs no model at all
-    unless the caller asks for one (a saved plan, the PR comment). ``others``: the catalogs of
+    A no-op plan recognised by its rows' digest or its definitions stamp (``plan_against``) needs
+    no model at all unless the caller asks for one (a saved plan, the PR comment). ``others``: the catalogs of
     the other owned schemas (schemas: in pgevolve.yaml), read in full.
     """
 
-    __slots__ = ("_catalog", "_listed", "_rows", "others")
+    __slots__ = ("_catalog", "_listed", "_reader", "_rows", "_stamped", "others")
 
-    def __init__(self, *, listed: frozenset[str], catalog: Catalog | None = None,
-                 rows: CatalogRows | None = None, others: tuple[Catalog, ...] = ()) -> None:
+    def __init__(self, *, listed: frozenset[str], catalog: Catalog | None = None, rows: CatalogRows | None = None,
+                 stamped: Stamped | None = None, reader: Callable[[], Catalog] | None = None,
+                 others: tuple[Catalog, ...] = ()) -> None:
         self._catalog, self._rows, self._listed, self.others = catalog, rows, listed, others
+        self._stamped, self._reader = stamped, reader
 
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            assert self._rows is not None
-            self._catalog = self._rows.build()
+            if self._rows is not None:
+                self._catalog = self._rows.build()
+            else:  # known by its stamp: read when first asked for (a saved plan, the PR comment)
+                assert self._reader is not None
+                self._catalog = self._reader()
         return self._catalog
 
     @property
     def unmanaged(self) -> tuple[UnmanagedObject, ...]:
         """What pgevolve leaves alone, extensions the YAML does not list included (from the rows alone)."""
-        if self._catalog is None and self._rows is not None:
-            unmanaged = self._rows.unmanaged()
-            columns, extension_rows = self._rows.model_rows["extensions"]
-            names = [row[columns.index("name")] for row in extension_rows]
+        if self._catalog is None and self._stamped is not None:
+            _, unmanaged, names = self._stamped
+        elif self._catalog is None and self._rows is not None:
+            unmanaged, names = self._rows.unmanaged(), _extension_names(self._rows)
         else:
-            unmanaged, names = self.catalog.unmanaged, [e.name for e in self.catalog.database.extensions]
+            unmanaged, names = self.catalog.unmanaged, tuple(e.name for e in self.catalog.database.extensions)
         if self.others:
             unmanaged = tuple(dict.fromkeys(unmanaged + tuple(
                 _named_with_schema(obj, c.database.schema) for c in self.others for obj in c.unmanaged)))
@@ -312,8 +317,14 @@ def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
     # does not say whether a function exists): the full path, with the canonical form from the cache.
     if isinstance(summary, dict) and "extensions" in summary and not summary.get("prerequisites"):
         schema, listed = summary["schema"], frozenset(summary["extensions"])
+        stamped = _stamped(summary, target.dsn)
+        if stamped is not None:
+            live = LiveCatalog(listed=listed, stamped=stamped, reader=lambda: _read(target.dsn, schema, timeouts))
+            return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
+                           live=live, canonical=None)
         rows = _read_rows(target.dsn, schema, timeouts)
         if rows.digest in summary.get("in_sync", ()):
+            _remember_stamp(sources, summary, rows.stamp, rows.unmanaged(), _extension_names(rows))
             return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
                            live=LiveCatalog(listed=listed, rows=rows), canonical=None)
         catalog = _build(rows, target, timeouts)
@@ -322,6 +333,36 @@ def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
             return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
                            live=LiveCatalog(listed=listed, catalog=catalog), canonical=None)
     return _plan_fully(schema_dir, target, dev_url, sources, timeouts)
+
+
+# A catalog found in sync with the YAML: its definitions stamp (queries/stamp.sql), what it leaves
+# alone and its extensions' names, all read in the one snapshot.
+Stamped = tuple[str, tuple[UnmanagedObject, ...], tuple[str, ...]]
+
+
+def _stamped(summary: dict[str, Any], dsn: str) -> Stamped | None:
+    """The record of an in-sync catalog whose stamp the target has now: its definitions have not changed
+    since, so the plan is still empty (one cheap query instead of reading the whole catalog)."""
+    records = summary.get("stamps") or ()
+    if not records:
+        return None
+    with connect(dsn) as conn:
+        stamp = read_stamp(conn)
+    return next((record for record in records if record[0] == stamp), None)
+
+
+def _remember_stamp(sources: str | None, summary: dict[str, Any], stamp: str,
+                    unmanaged: tuple[UnmanagedObject, ...], extensions: tuple[str, ...]) -> None:
+    if not sources or not stamp:
+        return
+    kept = [record for record in summary.get("stamps", ()) if record[0] != stamp][-(_IN_SYNC_KEPT - 1):]
+    summary["stamps"] = [*kept, (stamp, unmanaged, extensions)]
+    cache.store("summary", sources, summary)
+
+
+def _extension_names(rows: CatalogRows) -> tuple[str, ...]:
+    columns, extension_rows = rows.model_rows["extensions"]
+    return tuple(row[columns.index("name")] for row in extension_rows)
 
 
 def _read_rows(dsn: str, schema: str, timeouts: CatalogTimeouts | None) -> CatalogRows:
@@ -346,7 +387,10 @@ def _remember_in_sync(sources: str | None, catalog: Catalog) -> None:
         return
     kept = [d for d in summary.get("in_sync", ()) if d != catalog.digest][-(_IN_SYNC_KEPT - 1):]
     summary["in_sync"] = [*kept, catalog.digest]
-    cache.store("summary", sources, summary)
+    extensions = tuple(e.name for e in catalog.database.extensions)
+    _remember_stamp(sources, summary, catalog.stamp, catalog.unmanaged, extensions)  # stores the summary
+    if not catalog.stamp:
+        cache.store("summary", sources, summary)
 
 
 def _fingerprint(db: model.Database) -> str:

@@ -26,7 +26,7 @@ from pgevolve.errors import ConnectionFailed
 from pgevolve.server.connect import connect
 
 __all__ = ["Catalog", "CatalogRows", "CatalogTimeouts", "QueryStats", "introspect", "read_catalog",
-           "read_catalog_rows", "unmanaged_objects"]
+           "read_catalog_rows", "read_stamp", "unmanaged_objects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,7 @@ class Catalog:
     unmanaged: tuple[model.UnmanagedObject, ...]
     server_version: int
     digest: str = ""  # CatalogRows.digest of the rows it was built from
+    stamp: str = ""  # CatalogRows.stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class CatalogRows:
     server_version: int
     model_rows: dict[str, RawRows]
     unmanaged_rows: RawRows
+    stamp: str = ""  # the database's definitions stamp in the same snapshot (queries/stamp.sql)
 
     @property
     def digest(self) -> str:
@@ -63,7 +65,7 @@ class CatalogRows:
     def build(self) -> Catalog:
         """The catalog as the model; KeyError when the rows disagree (read during concurrent DDL)."""
         return Catalog(model_from_rows(self.model_rows, self.schema), self.unmanaged(), self.server_version,
-                       self.digest)
+                       self.digest, self.stamp)
 
     def unmanaged(self) -> tuple[model.UnmanagedObject, ...]:
         """What the format does not cover (the indexes among them are rows of the indexes query)."""
@@ -97,16 +99,29 @@ def read_catalog_rows(conn: psycopg.Connection, schema: str, *, timeouts: Catalo
     def read() -> CatalogRows:
         exported = _export_snapshot(conn) if side else None
         with ThreadPoolExecutor(max_workers=1) as pool:
-            indexes = (pool.submit(_side_query, side, exported, "indexes", schema, limits)
-                       if side and exported else None)
+            aside = (pool.submit(_side_queries, side, exported, _SIDE_QUERIES, schema, limits)
+                     if side and exported else None)
             model_rows = {name: run_raw_query(conn, name, schema, stats) for name in MODEL_QUERIES
-                          if name != "indexes" or indexes is None}
-            model_rows["indexes"] = _side_result(indexes) or run_raw_query(conn, "indexes", schema, stats)
-            model_rows = {name: model_rows[name] for name in MODEL_QUERIES}
-            return CatalogRows(schema, conn.info.server_version, model_rows,
-                               run_raw_query(conn, "unmanaged", schema, stats))
+                          if aside is None or name not in _SIDE_QUERIES}
+            unmanaged = run_raw_query(conn, "unmanaged", schema, stats)
+            found = _side_result(aside) or {name: run_raw_query(conn, name, schema, stats) for name in _SIDE_QUERIES}
+            model_rows = {name: model_rows.get(name) or found[name] for name in MODEL_QUERIES}
+            return CatalogRows(schema, conn.info.server_version, model_rows, unmanaged, _stamp(found["stamp"]))
 
     return read_consistently(conn, schema, read, limits)
+
+
+# Run on the second connection: the slowest query (indexes deparse every expression key) and the stamp.
+_SIDE_QUERIES = ("indexes", "stamp")
+
+
+def _stamp(rows: RawRows) -> str:
+    return str(rows[1][0][0])
+
+
+def read_stamp(conn: psycopg.Connection) -> str:
+    """The database's definitions stamp (queries/stamp.sql): equal stamps, the same definitions."""
+    return _stamp(run_raw_query(conn, "stamp", "", None))
 
 
 def _export_snapshot(conn: psycopg.Connection) -> str | None:
@@ -115,9 +130,9 @@ def _export_snapshot(conn: psycopg.Connection) -> str | None:
     return str(row[0]) if row and row[0] else None
 
 
-def _side_result(future: Future[RawRows] | None) -> RawRows | None:
-    """The second connection's rows; None when it could not be had (no connection slot left, a pooler
-    that cannot import the snapshot): the read's own connection then runs the query."""
+def _side_result(future: Future[dict[str, RawRows]] | None) -> dict[str, RawRows] | None:
+    """The second connection's rows; None when they could not be had (no connection slot left, a pooler
+    that cannot import the snapshot): the read's own connection then runs the queries."""
     if future is None:
         return None
     try:
@@ -129,9 +144,10 @@ def _side_result(future: Future[RawRows] | None) -> RawRows | None:
         return None
 
 
-def _side_query(dsn: str, exported: str, name: str, schema: str, timeouts: CatalogTimeouts) -> RawRows:
+def _side_queries(dsn: str, exported: str, names: tuple[str, ...], schema: str,
+                  timeouts: CatalogTimeouts) -> dict[str, RawRows]:
     with connect(dsn) as side, snapshot(side, schema, timeouts, imported=exported):
-        return run_raw_query(side, name, schema, None)
+        return {name: run_raw_query(side, name, schema, None) for name in names}
 
 
 def read_catalog(conn: psycopg.Connection, schema: str, *, timeouts: CatalogTimeouts | None = None,
@@ -140,7 +156,8 @@ def read_catalog(conn: psycopg.Connection, schema: str, *, timeouts: CatalogTime
 
     def read() -> Catalog:
         rows = CatalogRows(schema, conn.info.server_version, fetch_model_rows(conn, schema, stats),
-                           run_raw_query(conn, "unmanaged", schema, stats))
+                           run_raw_query(conn, "unmanaged", schema, stats),
+                           _stamp(run_raw_query(conn, "stamp", schema, stats)))
         return rows.build()  # inside the snapshot: a KeyError starts the read over
 
     return read_consistently(conn, schema, read, timeouts)
