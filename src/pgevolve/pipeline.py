@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pgevolve import cache, model
 from pgevolve.catalog import Catalog, CatalogRows, CatalogTimeouts, read_catalog, read_catalog_rows, read_stamp
+from pgevolve.catalog.snapshot import read_consistently
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
 
@@ -317,7 +318,7 @@ def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
     # does not say whether a function exists): the full path, with the canonical form from the cache.
     if isinstance(summary, dict) and "extensions" in summary and not summary.get("prerequisites"):
         schema, listed = summary["schema"], frozenset(summary["extensions"])
-        stamped = _stamped(summary, target.dsn)
+        stamped = _stamped(summary, target.dsn, schema, timeouts)
         if stamped is not None:
             live = LiveCatalog(listed=listed, stamped=stamped, reader=lambda: _read(target.dsn, schema, timeouts))
             return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
@@ -340,14 +341,14 @@ def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
 Stamped = tuple[str, tuple[UnmanagedObject, ...], tuple[str, ...]]
 
 
-def _stamped(summary: dict[str, Any], dsn: str) -> Stamped | None:
+def _stamped(summary: dict[str, Any], dsn: str, schema: str, timeouts: CatalogTimeouts | None) -> Stamped | None:
     """The record of an in-sync catalog whose stamp the target has now: its definitions have not changed
     since, so the plan is still empty (one cheap query instead of reading the whole catalog)."""
     records = summary.get("stamps") or ()
     if not records:
         return None
     with connect(dsn) as conn:
-        stamp = read_stamp(conn)
+        stamp = read_consistently(conn, schema, lambda: read_stamp(conn), timeouts)  # bounded waits
     return next((record for record in records if record[0] == stamp), None)
 
 
