@@ -17,6 +17,7 @@ from pgevolve.catalog import Catalog, CatalogRows, CatalogTimeouts, read_catalog
 from pgevolve.catalog.snapshot import read_consistently
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
+from pgevolve.source.paths import RealPaths
 
 if TYPE_CHECKING:  # imported where used: `pgevolve validate` never loads the planner
     from pgevolve.changes import Change
@@ -228,7 +229,7 @@ def _sources_key(schema_dir: Path) -> str | None:
         if len(files) > _MAX_SOURCE_FILES:
             return None
         parts = []
-        real = _RealPaths(str(root))
+        real = RealPaths(str(root))
         for path in files:
             if path.name == "prerequisites.sql" and not path.exists() and not path.is_symlink():
                 continue  # the one optional file
@@ -241,26 +242,6 @@ def _sources_key(schema_dir: Path) -> str | None:
     except OSError:
         return None
     return cache.key_of(str(schema_dir), *parts)
-
-
-class _RealPaths:
-    """Whether a file's real path (``Path.resolve``) is inside the schema directory, resolving each directory
-    once rather than every component of every file (a project of a thousand tables is a thousand files)."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self._directories: dict[str, str] = {}
-
-    def inside(self, path: str) -> bool:
-        if stat.S_ISLNK(os.lstat(path).st_mode):
-            found = os.path.realpath(path)
-        else:
-            parent, name = os.path.split(path)
-            directory = self._directories.get(parent)
-            if directory is None:
-                directory = self._directories[parent] = os.path.realpath(parent)
-            found = os.path.join(directory, name)
-        return found == self.root or found.startswith(self.root.rstrip(os.sep) + os.sep)
 
 
 def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[UnmanagedObject, ...]]:

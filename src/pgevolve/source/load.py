@@ -13,6 +13,7 @@ from pgevolve.errors import Problem, SpecError, did_you_mean
 from pgevolve.model import ONLINE_FROM_ROWS
 from pgevolve.source.forks import Forked
 from pgevolve.source.marked_yaml import Document, NodePath, load_document
+from pgevolve.source.paths import RealPaths
 from pgevolve.source.project import EnumSpec, Project, TableSpec, enum_specs, schema_specs, table_spec
 from pgevolve.source.semantic import check_project
 from pgevolve.source.validate import FileKind, schema_problems, without_unknown_keys
@@ -71,7 +72,7 @@ def _prerequisites(path: Path, schema: str, problems: list[Problem]) -> tuple[mo
     """schema/prerequisites.sql, when there is one: the objects the tables need that the format does not manage."""
     if not path.is_file():
         return ()
-    if not _inside(path, path.parent):
+    if not RealPaths(str(path.parent.resolve())).inside(str(path)):
         problems.append(_outside_problem(path))
         return ()
     if path.stat().st_size > MAX_FILE_BYTES:
@@ -139,23 +140,18 @@ def _yaml_files(schema_dir: Path, name: str, problems: list[Problem]) -> list[Pa
         problems.append(Problem(file=str(directory), line=0, column=0, message=f"{len(files):,} YAML files; "
                                 f"pgevolve reads at most {MAX_FILES:,} per directory"))
         return []
+    regular = []
     for path in files:
-        if not path.is_file():
-            what = "a symbolic link to nothing" if path.is_symlink() and not path.exists() else "not a regular file"
-            problems.append(Problem(file=str(path), line=0, column=0, message=f"{what}: it is not read",
-                                    hint="make it a YAML file, or remove it"))
-    outside = [p for p in files if p.is_file() and not _inside(p, schema_dir)]
-    problems += [_outside_problem(p) for p in outside]
-    return [p for p in files if p.is_file() and p not in outside]
-
-
-def _inside(path: Path, schema_dir: Path) -> bool:
-    """Whether the file, its symbolic links followed, lies under the schema directory.
-
-    A link out of it (to ~/.pgpass, /etc/passwd, a CI secret) would be read and its text
-    shown in the errors that a CI job posts on the pull request that added the link.
-    """
-    return path.resolve().is_relative_to(schema_dir.resolve())
+        if path.is_file():
+            regular.append(path)
+            continue
+        what = "a symbolic link to nothing" if path.is_symlink() and not path.exists() else "not a regular file"
+        problems.append(Problem(file=str(path), line=0, column=0, message=f"{what}: it is not read",
+                                hint="make it a YAML file, or remove it"))
+    real = RealPaths(str(schema_dir.resolve()))
+    outside = {p for p in regular if not real.inside(str(p))}
+    problems += [_outside_problem(p) for p in regular if p in outside]
+    return [p for p in regular if p not in outside]
 
 
 def _outside_problem(path: Path) -> Problem:
@@ -169,7 +165,7 @@ def _read_project(path: Path, problems: list[Problem]) -> _Read | None:
         problems.append(Problem(file=str(path), line=0, column=0, message="the project file is missing",
                                 hint="create it with the line: schema: public"))
         return None
-    if not _inside(path, path.parent):
+    if not RealPaths(str(path.parent.resolve())).inside(str(path)):
         problems.append(_outside_problem(path))
         return None
     return _read(path, "projectFile", problems)
