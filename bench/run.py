@@ -191,6 +191,17 @@ def measure(n: int, server: str, migra: Path | None, repeat: int, work: Path) ->
         print("(migra not found: its rows and the ratios are left out; see --migra)")
 
 
+def compile_bytecode() -> None:
+    """pgevolve's modules compiled to bytecode, as pip does when it installs a package: an editable install
+    (or PYTHONDONTWRITEBYTECODE, set on some machines) would otherwise compile every module at every run,
+    while migra's installed modules are compiled once."""
+    import compileall
+
+    import pgevolve
+
+    compileall.compile_dir(Path(pgevolve.__file__).parent, quiet=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="100,1000")
@@ -198,6 +209,7 @@ def main() -> None:
     parser.add_argument("--migra", help="path of migra's script (default: $PGEVOLVE_BENCH_MIGRA, else on PATH)")
     args = parser.parse_args()
     migra = find_migra(args.migra)
+    compile_bytecode()
     given = os.environ.get("PGEVOLVE_BENCH_DSN")
     server = None if given else embedded.start_throwaway()
     try:
