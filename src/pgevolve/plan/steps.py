@@ -75,8 +75,10 @@ class Phase(IntEnum):
     DROP_CONSTRAINTS = 7
     DROP_INDEXES = 8
     RENAME_KEYS = 9  # constraints and indexes, once the names they take are free
-    # A CHECK replaced by this plan whose column an ALTER COLUMN below retypes or recreates: dropped
-    # here, added back in CHECKS, in the same transaction (nothing runs outside one in between).
+    # What an ALTER COLUMN below would re-parse against the column's new type, or that PostgreSQL refuses
+    # it under: a CHECK this plan replaces (added back in CHECKS), an index it replaces (built again in
+    # COLUMNS), a generated column reading the column (added back in COLUMNS). Dropped here, in the same
+    # transaction as what makes them again (nothing runs outside one in between).
     UNHOOK = 10
     ENUMS = 11
     TABLES = 12
