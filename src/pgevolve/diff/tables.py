@@ -56,12 +56,12 @@ def diff_table(old: model.Table, new: model.Table) -> list[Change]:
     """Changes within one table that exists on both sides."""
     if old == new:
         return []  # the common case of a no-op plan, decided by one comparison
-    columns = _recomputed(old, new, _columns(old, new))
+    columns = _generated_last(_recomputed(old, new, _columns(old, new)))
     recreated = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and _recreates(c))
     retyped = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and "type" in c.changes
                         and _reparses_alike(c))
     changes = columns + _fold_replaced(_left_to_alter_type(diff_keys(old, new, recreated), retyped))
-    changes = _generated_last(_rebuilt_with_column(changes, recreated))
+    changes = _rebuilt_with_column(changes, recreated)
     changes += _storage(old, new) + _replica_identity(old, new, changes)
     if old.comment != new.comment:
         changes.append(SetComment(target="table", table=new.name, name=new.name, comment=new.comment))
@@ -149,12 +149,12 @@ def _recomputed(old: model.Table, new: model.Table, columns: list[Change]) -> li
     return result
 
 
-def _generated_last(changes: list[Change]) -> list[Change]:
-    """The changes that make a generated column (added, or dropped and added again) after the others.
+def _generated_last(columns: list[Change]) -> list[Change]:
+    """The column changes that make a generated column (added, or dropped and added again) after the others.
 
-    Its expression reads other columns, so it is made once they have their new types (the planner orders
-    a phase's steps by their change's place), and after the changes that unhook CHECKs from it: its old
-    version is dropped after them when it reads a retyped column (``plan.column_steps``).
+    Its expression reads other columns, so it is made once they are added or have their new types (the
+    planner orders a phase's steps by their change's place); before the index and constraint changes,
+    which may use it.
     """
     def makes_generated(change: Change) -> bool:
         match change:
@@ -164,7 +164,7 @@ def _generated_last(changes: list[Change]) -> list[Change]:
                 return _recreates(change)
         return False
 
-    return [c for c in changes if not makes_generated(c)] + [c for c in changes if makes_generated(c)]
+    return [c for c in columns if not makes_generated(c)] + [c for c in columns if makes_generated(c)]
 
 
 def column_changes(old: model.Column, new: model.Column, *, table: str | None = None) -> frozenset[ColumnChange]:

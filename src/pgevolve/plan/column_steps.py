@@ -41,9 +41,10 @@ def alter_column(change: AlterColumn, ctx: Context) -> list[Step]:
         return _recreate(change, ctx)
     steps: list[Step] = []
     if "generated" in change.changes:
+        early = reads_retyped(change.table, change.old, ctx)
         steps.append(_step(change, ctx, StepKind.DROP_EXPRESSION, ddl.drop_expression, Hazard.SAFE,
                            "The column keeps its values and becomes an ordinary column.",
-                           phase=Phase.UNHOOK if reads_retyped(change.table, change.old, ctx) else Phase.COLUMNS))
+                           phase=Phase.GENERATED_ASIDE if early else Phase.COLUMNS))
     if "identity" in change.changes and change.old.identity and not change.new.identity:
         steps.append(_step(change, ctx, StepKind.DROP_IDENTITY, ddl.drop_identity, Hazard.SAFE,
                            "The column keeps its values; new rows no longer draw from the identity sequence."))
@@ -250,19 +251,18 @@ def _recreate(change: AlterColumn, ctx: Context) -> list[Step]:
     """PostgreSQL 15 cannot change a generation expression in place: drop the column and add it again.
 
     Generated from a column this plan retypes, it is dropped before that type change (PostgreSQL refuses
-    it while the generated column exists) and added again after it (the differ puts it last), in the same
-    transaction (``together``), so no other session sees the table without it.
+    it while the generated column exists) and added again after it (the differ puts it after the other
+    columns), in the same transaction (``together``), so no other session sees the table without it.
     """
     table, new, scope = change.table, change.new, ctx.scope
     obj, rel = f"{table}.{new.name}", (ctx.relation(table),)
     _, reason = add_column_hazard(table, new)
     early = reads_retyped(table, change.old, ctx)
     steps = [
-        draft(Phase.UNHOOK if early else Phase.COLUMNS, StepKind.DROP_COLUMN, obj, ddl.drop_column(table, new.name,
-                                                                                                 scope),
-              Hazard.REWRITE, "The generated values are recomputed by the next step; indexes and constraints on "
-              "the column are dropped with it and built again by this plan." + (RECREATED_EARLY if early else ""),
-              relations=rel),
+        draft(Phase.GENERATED_ASIDE if early else Phase.COLUMNS, StepKind.DROP_COLUMN, obj,
+              ddl.drop_column(table, new.name, scope), Hazard.REWRITE,
+              "The generated values are recomputed by the next step; indexes and constraints on the column are "
+              "dropped with it and built again by this plan." + (RECREATED_EARLY if early else ""), relations=rel),
         draft(Phase.COLUMNS, StepKind.ADD_COLUMN, obj, ddl.add_column(table, new, scope), Hazard.REWRITE, reason,
               relations=rel),
     ]

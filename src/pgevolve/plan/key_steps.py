@@ -90,16 +90,16 @@ def add_check(change: AddCheck, ctx: Context) -> list[Step]:
     return [drop, replace(steps[0], together=tag), *steps[1:]]
 
 
+# What makes PostgreSQL re-parse a CHECK against the column's new definition (ALTER COLUMN TYPE,
+# COLLATE) or drop it with the column (a generated column dropped and added again).
+_REBUILT_UNDER: frozenset[ColumnChange] = frozenset({"type", "collation", "generated", "recomputed"})
+
+
 def _changes_under(table: str, columns: frozenset[str] | None, ctx: Context) -> bool:
     """True when an ALTER COLUMN of this plan retypes, recollates or recreates one of ``columns`` of
     ``table`` (or the columns cannot be told: any of the table). The CHECK names its columns as the
     plan leaves them (renames applied), as the plan's AlterColumns do."""
     return any(_REBUILT_UNDER & c.changes for c in ctx.alterations(table, columns))
-
-
-# What makes PostgreSQL re-parse a CHECK against the column's new definition (ALTER COLUMN TYPE,
-# COLLATE) or drop it with the column (a generated column dropped and added again).
-_REBUILT_UNDER: frozenset[ColumnChange] = frozenset({"type", "collation", "generated", "recomputed"})
 
 
 def is_loosening(change: AddCheck) -> bool:

@@ -169,7 +169,7 @@ def drop_column(change: DropColumn, ctx: Context) -> list[Step]:
     sql = ddl.drop_column(change.table, change.column.name, ctx.scope)
     # Columns go last (what still reads them keeps working until then), but a generated column goes before a
     # type change of a column it reads: PostgreSQL refuses that type change while it exists.
-    phase = Phase.UNHOOK if reads_retyped(change.table, change.column, ctx) else Phase.DROP_COLUMNS
+    phase = Phase.GENERATED_ASIDE if reads_retyped(change.table, change.column, ctx) else Phase.DROP_COLUMNS
     return [draft(phase, StepKind.DROP_COLUMN, f"{change.table}.{change.column.name}", sql,
                   Hazard.DESTRUCTIVE, "Deletes the column and its data in every row.",
                   relations=(ctx.relation(change.table),))]
