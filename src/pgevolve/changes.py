@@ -15,7 +15,9 @@ from typing import Literal, assert_never
 
 from pgevolve import model
 
-ColumnChange = Literal["type", "nullable", "default", "identity", "generated", "collation"]
+# "recomputed": a generated column whose expression stays, made again because it reads a column this plan
+# retypes (PostgreSQL refuses ALTER COLUMN TYPE under a generated column).
+ColumnChange = Literal["type", "nullable", "default", "identity", "generated", "collation", "recomputed"]
 CommentTarget = Literal["table", "column", "index", "type"]
 
 
@@ -147,8 +149,9 @@ class RenameColumn:
 class AlterColumn:
     """One column changed in place; ``changes`` says what (comments are SetComment).
 
-    ``indexes``: for a column dropped and added again (a new generation expression), the desired
-    indexes on it: DROP COLUMN takes the old ones along, and they are built again in its transaction.
+    ``indexes``: for a column dropped and added again (a new generation expression, or "recomputed"),
+    the desired indexes on it: DROP COLUMN takes the old ones along, and they are built again in its
+    transaction.
     ``using``: the YAML's conversion of the old value (``USING``) when the type changes.
     ``in_place``: why a type change that rewrites the table runs in place rather than online
     (the table is small, or the online shape cannot do it), for the plan to say.

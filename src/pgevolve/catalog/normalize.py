@@ -162,14 +162,16 @@ def materialize_many(desired: tuple[model.Database, ...], *, server_dsn: str,
             if stubs:
                 conn.execute(";\n".join(dict.fromkeys(stubs)))
             sections = [schema_sections(d, prerequisites=False) for d in desired]
+            batch: list[str] = []
             for index in range(len(sections[0])):
                 for db, own in zip(desired, sections, strict=True):
                     if own[index]:
                         _search_path(conn, db.schema)
-                        conn.execute("".join(f"{s};\n" for s in own[index]))
+                        batch = list(own[index])
+                        conn.execute("".join(f"{s};\n" for s in batch))
         except psycopg.Error as exc:
             raise ExecutionFailed(
-                f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}"
+                f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}{_failed_statement(exc, batch)}"
             ) from None
         return tuple(introspect(conn, d.schema) for d in desired)
 
@@ -279,6 +281,25 @@ def scratch_database(server_dsn: str) -> Iterator[str]:
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _failed_statement(exc: psycopg.Error, batch: list[str]) -> str:
+    """Where in the batch the build failed, when the server says (``lower(f)`` on an enum column does
+    not name the index or column it is in): the statement's first line names the table and the object,
+    and the failing line of a CREATE TABLE its column or CHECK."""
+    diag = getattr(exc, "diag", None)
+    position = int(diag.statement_position) - 1 if diag and diag.statement_position else -1
+    start = 0
+    for statement in batch:
+        if start <= position < start + len(statement):
+            offset = position - start
+            line_start = statement.rfind("\n", 0, offset) + 1
+            line_end = statement.find("\n", offset)
+            line = statement[line_start:line_end if line_end >= 0 else len(statement)].strip().rstrip(",")
+            shown = line if line_start == 0 else f"{statement.split(chr(10), 1)[0].rstrip(' (')}: {line}"
+            return f"\n  in {mask_password(shown[:300])}"
+        start += len(statement) + 2  # joined with ";\n"
+    return ""
 
 
 def _diagnostic(exc: psycopg.Error) -> str:

@@ -56,10 +56,8 @@ def diff_table(old: model.Table, new: model.Table) -> list[Change]:
     """Changes within one table that exists on both sides."""
     if old == new:
         return []  # the common case of a no-op plan, decided by one comparison
-    columns = _columns(old, new)
-    recreated = frozenset(
-        c.new.name for c in columns if isinstance(c, AlterColumn) and "generated" in c.changes and c.new.generated
-    )
+    columns = _generated_last(_recomputed(old, new, _columns(old, new)))
+    recreated = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and _recreates(c))
     retyped = frozenset(c.new.name for c in columns if isinstance(c, AlterColumn) and "type" in c.changes
                         and _reparses_alike(c))
     changes = columns + _fold_replaced(_left_to_alter_type(diff_keys(old, new, recreated), retyped))
@@ -116,6 +114,57 @@ def _columns(old: model.Table, new: model.Table) -> list[Change]:
             changes.append(SetComment(target="column", table=new.name, name=column.name, comment=column.comment))
     changes += [DropColumn(table=new.name, column=c) for c in old.columns if new.column(c.name) is None]
     return changes
+
+
+def _recreates(change: AlterColumn) -> bool:
+    """The column is dropped and added again: a new generation expression, or the same one recomputed."""
+    return ("generated" in change.changes and change.new.generated is not None) or "recomputed" in change.changes
+
+
+def _recomputed(old: model.Table, new: model.Table, columns: list[Change]) -> list[Change]:
+    """``columns`` with the generated columns that read a retyped column made again.
+
+    PostgreSQL refuses ALTER COLUMN TYPE (and COLLATE) on a column that a generated column reads
+    ("cannot alter type of a column used by a generated column"), whatever the expression: the
+    generated column is dropped before the type change and added again after it (``recomputed``),
+    even when its expression stays the same.
+    """
+    retyped = {c.new.name for c in columns if isinstance(c, AlterColumn) and {"type", "collation"} & c.changes}
+    if not retyped:
+        return columns
+    altered = {c.new.name: c for c in columns if isinstance(c, AlterColumn)}
+    result = list(columns)
+    for column in new.columns:
+        before = old.column(column.name)
+        if before is None or before.generated is None or column.generated is None:
+            continue  # an added column reads the new types; a dropped or plain one is dropped early
+        reads = referenced_columns(before.generated)
+        change = altered.get(column.name)
+        if (reads is not None and not reads & retyped) or (change is not None and _recreates(change)):
+            continue
+        if change is None:
+            result.append(AlterColumn(table=new.name, old=before, new=column, changes=frozenset({"recomputed"})))
+        else:
+            result[result.index(change)] = replace(change, changes=change.changes | {"recomputed"})
+    return result
+
+
+def _generated_last(columns: list[Change]) -> list[Change]:
+    """The column changes that make a generated column (added, or dropped and added again) after the others.
+
+    Its expression reads other columns, so it is made once they are added or have their new types (the
+    planner orders a phase's steps by their change's place); before the index and constraint changes,
+    which may use it.
+    """
+    def makes_generated(change: Change) -> bool:
+        match change:
+            case AddColumn(column=column):
+                return column.generated is not None
+            case AlterColumn():
+                return _recreates(change)
+        return False
+
+    return [c for c in columns if not makes_generated(c)] + [c for c in columns if makes_generated(c)]
 
 
 def column_changes(old: model.Column, new: model.Column, *, table: str | None = None) -> frozenset[ColumnChange]:

@@ -70,7 +70,8 @@ def _touched(changes: Sequence[Change]) -> Iterator[tuple[str, str | None, str]]
                 yield table.name, None, "drops"
             case DropColumn(table=table, column=column):
                 yield table, column.name, "drops"
-            case AlterColumn(table=table, new=new, changes=what) if "generated" in what and new.generated:
+            case AlterColumn(table=table, new=new, changes=what) if ("generated" in what and new.generated
+                                                                     or "recomputed" in what):
                 yield table, new.name, "drops and adds again"
             case AlterColumn(table=table, new=new, changes=what) if {"type", "collation"} & what:
                 yield table, new.name, "changes the type of"

@@ -9,7 +9,7 @@ from pgevolve import model
 from pgevolve.changes import AlterColumn
 from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
-from pgevolve.plan.table_steps import add_column_hazard
+from pgevolve.plan.table_steps import add_column_hazard, reads_retyped
 from pgevolve.sqltext import ddl
 from pgevolve.sqltext.expression_facts import nextval_sequence, referenced_columns
 from pgevolve.sqltext.ident import make_object_name, quote_ident, sequence_name
@@ -37,12 +37,14 @@ _TYPE_HAZARD = {
 
 def alter_column(change: AlterColumn, ctx: Context) -> list[Step]:
     """The statements for one changed column, in the order PostgreSQL needs them."""
-    if "generated" in change.changes and change.new.generated is not None:
+    if ("generated" in change.changes and change.new.generated is not None) or "recomputed" in change.changes:
         return _recreate(change, ctx)
     steps: list[Step] = []
     if "generated" in change.changes:
+        early = reads_retyped(change.table, change.old, ctx)
         steps.append(_step(change, ctx, StepKind.DROP_EXPRESSION, ddl.drop_expression, Hazard.SAFE,
-                           "The column keeps its values and becomes an ordinary column."))
+                           "The column keeps its values and becomes an ordinary column.",
+                           phase=Phase.GENERATED_ASIDE if early else Phase.COLUMNS))
     if "identity" in change.changes and change.old.identity and not change.new.identity:
         steps.append(_step(change, ctx, StepKind.DROP_IDENTITY, ddl.drop_identity, Hazard.SAFE,
                            "The column keeps its values; new rows no longer draw from the identity sequence."))
@@ -241,15 +243,26 @@ def _identity(change: AlterColumn, ctx: Context) -> list[Step]:
             _sync_sequence(change.table, new.name, ctx, identity=True, phase=phase)]
 
 
+RECREATED_EARLY = (" Dropped before the type change of a column it reads, which PostgreSQL refuses while it "
+                   "exists, and added back after it in the same transaction.")
+
+
 def _recreate(change: AlterColumn, ctx: Context) -> list[Step]:
-    """PostgreSQL 15 cannot change a generation expression in place: drop the column and add it again."""
+    """PostgreSQL 15 cannot change a generation expression in place: drop the column and add it again.
+
+    Generated from a column this plan retypes, it is dropped before that type change (PostgreSQL refuses
+    it while the generated column exists) and added again after it (the differ puts it after the other
+    columns), in the same transaction (``together``), so no other session sees the table without it.
+    """
     table, new, scope = change.table, change.new, ctx.scope
     obj, rel = f"{table}.{new.name}", (ctx.relation(table),)
     _, reason = add_column_hazard(table, new)
+    early = reads_retyped(table, change.old, ctx)
     steps = [
-        draft(Phase.COLUMNS, StepKind.DROP_COLUMN, obj, ddl.drop_column(table, new.name, scope), Hazard.REWRITE,
+        draft(Phase.GENERATED_ASIDE if early else Phase.COLUMNS, StepKind.DROP_COLUMN, obj,
+              ddl.drop_column(table, new.name, scope), Hazard.REWRITE,
               "The generated values are recomputed by the next step; indexes and constraints on the column are "
-              "dropped with it and built again by this plan.", relations=rel),
+              "dropped with it and built again by this plan." + (RECREATED_EARLY if early else ""), relations=rel),
         draft(Phase.COLUMNS, StepKind.ADD_COLUMN, obj, ddl.add_column(table, new, scope), Hazard.REWRITE, reason,
               relations=rel),
     ]
@@ -266,4 +279,6 @@ def _recreate(change: AlterColumn, ctx: Context) -> list[Step]:
     if new.comment is not None:
         steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, obj, ddl.comment_on("column", table, new.name, new.comment,
                                                                           scope), Hazard.SAFE, "Catalog-only."))
+    if early:
+        steps = [replace(s, together=f"recreate {obj}") if s.phase is not Phase.COMMENTS else s for s in steps]
     return steps

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pgevolve import model
-from pgevolve.changes import RenameTable
+from pgevolve.changes import AlterColumn, RenameTable
 from pgevolve.plan.steps import Batched, Hazard, Phase, Step, StepKind
 from pgevolve.sqltext.ddl import Scope
 
@@ -18,12 +18,23 @@ class Context:
     desired: model.Database
     # A table this plan renames, by its new name -> its name in ``actual``.
     renamed_from: dict[str, str] = field(default_factory=dict)
+    # The columns this plan alters in place (AlterColumn), by (table, column), desired names.
+    altered: dict[tuple[str, str], AlterColumn] = field(default_factory=dict)
 
     @classmethod
     def of(cls, actual: model.Database, desired: model.Database, changes: Iterable[object] = ()) -> Context:
+        changes = tuple(changes)
         enums = frozenset(e.name for e in (*actual.enums, *desired.enums))
         renamed = {c.new: c.old for c in changes if isinstance(c, RenameTable)}
-        return cls(Scope(desired.schema, enums), actual, desired, renamed)
+        altered = {(c.table, c.new.name): c for c in changes if isinstance(c, AlterColumn)}
+        return cls(Scope(desired.schema, enums), actual, desired, renamed, altered)
+
+    def alterations(self, table: str, columns: Iterable[str] | None) -> tuple[AlterColumn, ...]:
+        """This plan's in-place changes to ``columns`` of ``table`` (desired names; None: columns that
+        cannot be told, so every altered column of the table)."""
+        if columns is None:
+            return tuple(c for (t, _), c in self.altered.items() if t == table)
+        return tuple(c for name in columns if (c := self.altered.get((table, name))) is not None)
 
     def actual_table(self, name: str) -> model.Table | None:
         """The live table that becomes ``name`` (under its old name when this plan renames it)."""

@@ -11,6 +11,7 @@ from pgevolve.changes import (
     AddForeignKey,
     AddPrimaryKey,
     AddUnique,
+    ColumnChange,
     CreateIndex,
     DropCheck,
     DropForeignKey,
@@ -27,7 +28,6 @@ from pgevolve.sqltext import ddl
 from pgevolve.sqltext.expression_facts import referenced_columns
 from pgevolve.sqltext.ident import make_object_name
 from pgevolve.sqltext.implication import check_implies
-from pgevolve.sqltext.type_names import canonical_type
 
 CONCURRENT_INDEX = (
     "Built CONCURRENTLY: reads and writes go on; a failed build leaves an INVALID index that the next plan rebuilds."
@@ -90,20 +90,16 @@ def add_check(change: AddCheck, ctx: Context) -> list[Step]:
     return [drop, replace(steps[0], together=tag), *steps[1:]]
 
 
+# What makes PostgreSQL re-parse a CHECK against the column's new definition (ALTER COLUMN TYPE,
+# COLLATE) or drop it with the column (a generated column dropped and added again).
+_REBUILT_UNDER: frozenset[ColumnChange] = frozenset({"type", "collation", "generated", "recomputed"})
+
+
 def _changes_under(table: str, columns: frozenset[str] | None, ctx: Context) -> bool:
     """True when an ALTER COLUMN of this plan retypes, recollates or recreates one of ``columns`` of
-    ``table`` (or the columns cannot be told: assume it does); a renamed table is compared as it was."""
-    old, new = ctx.actual_table(table), ctx.desired.table(table)
-    if columns is None or old is None or new is None:
-        return True
-    for name in columns:
-        a, d = old.column(name), new.column(name)
-        if a is None or d is None:
-            continue
-        if canonical_type(a.type) != canonical_type(d.type) or (a.collation, a.generated) != (d.collation,
-                                                                                             d.generated):
-            return True
-    return False
+    ``table`` (or the columns cannot be told: any of the table). The CHECK names its columns as the
+    plan leaves them (renames applied), as the plan's AlterColumns do."""
+    return any(_REBUILT_UNDER & c.changes for c in ctx.alterations(table, columns))
 
 
 def is_loosening(change: AddCheck) -> bool:

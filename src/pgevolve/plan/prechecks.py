@@ -62,10 +62,12 @@ def _for_change(change: ch.Change, actual: model.Database, desired: model.Databa
             found = []
             if "nullable" in what and not new.nullable:
                 found.append(_not_null(actual.schema, table, new.name))
-            if "type" in what and change.using is not None:
+            # A generated column dropped and added again: its values are computed anew, none is converted.
+            cast = "type" in what and not (new.generated is not None and {"generated", "recomputed"} & what)
+            if cast and change.using is not None:
                 found.append(_converts(actual.schema, table, new, change.using, frozenset(e.name for e in
                                                                                          actual.enums)))
-            elif "type" in what:
+            elif cast:
                 found += cast_prechecks(actual.schema, table, plain(old), plain(new), enums)
             return found
         case ch.AddColumn(column=column) if (not column.nullable and column.default is None and not column.identity

@@ -75,26 +75,31 @@ class Phase(IntEnum):
     DROP_CONSTRAINTS = 7
     DROP_INDEXES = 8
     RENAME_KEYS = 9  # constraints and indexes, once the names they take are free
-    # A CHECK replaced by this plan whose column an ALTER COLUMN below retypes or recreates: dropped
-    # here, added back in CHECKS, in the same transaction (nothing runs outside one in between).
+    # What an ALTER COLUMN below would re-parse against the column's new type: a CHECK this plan replaces
+    # (added back in CHECKS), an index it replaces (built again in COLUMNS). Dropped here, in the same
+    # transaction as what makes them again (nothing runs outside one in between).
     UNHOOK = 10
-    ENUMS = 11
-    TABLES = 12
-    COLUMNS = 13  # also an online type change's shadow column, sync trigger and backfill
-    CHECKS = 14  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
-    BACKFILLS = 15  # a promotion's batches, outside any transaction: after the CHECKs new rows must meet
-    INDEXES = 16  # also the unique indexes that primary keys and UNIQUE constraints will use
-    VALIDATE_CHECKS = 17
-    NOT_NULL = 18  # after the CHECK (col IS NOT NULL) that proves it is validated
-    KEYS = 19  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed; an online swap
+    # A generated column that reads a column an ALTER COLUMN below retypes (PostgreSQL refuses that while
+    # it exists): dropped or made ordinary here, after the CHECKs on it are unhooked (DROP COLUMN takes
+    # them along); one the YAML keeps is added back in COLUMNS, in the same transaction.
+    GENERATED_ASIDE = 11
+    ENUMS = 12
+    TABLES = 13
+    COLUMNS = 14  # also an online type change's shadow column, sync trigger and backfill
+    CHECKS = 15  # NOT VALID: a brief lock, no scan; before INDEXES so they share the columns' transaction
+    BACKFILLS = 16  # a promotion's batches, outside any transaction: after the CHECKs new rows must meet
+    INDEXES = 17  # also the unique indexes that primary keys and UNIQUE constraints will use
+    VALIDATE_CHECKS = 18
+    NOT_NULL = 19  # after the CHECK (col IS NOT NULL) that proves it is validated
+    KEYS = 20  # PRIMARY KEY / UNIQUE ... USING INDEX, after NOT NULL so no scan is needed; an online swap
     # DROP NOT NULL, once the keys are swapped: a column leaving the primary key is NOT NULL until then.
-    DROP_NOT_NULL = 20
-    FOREIGN_KEYS = 21  # after every table and key they may reference; an online change's old column dropped
-    VALIDATE_FOREIGN_KEYS = 22
-    DROP_COLUMNS = 23
-    DROP_TABLES = 24
-    DROP_ENUMS = 25
-    COMMENTS = 26
+    DROP_NOT_NULL = 21
+    FOREIGN_KEYS = 22  # after every table and key they may reference; an online change's old column dropped
+    VALIDATE_FOREIGN_KEYS = 23
+    DROP_COLUMNS = 24
+    DROP_TABLES = 25
+    DROP_ENUMS = 26
+    COMMENTS = 27
 
 
 class StepKind(StrEnum):

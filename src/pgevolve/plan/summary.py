@@ -258,4 +258,6 @@ def _alterations(change: AlterColumn) -> str:
         parts.append(f"computed as {_c(new.generated)}" if new.generated else "no longer computed")
     if "collation" in change.changes:
         parts.append(f"collation {_c(new.collation or 'default')}")
+    if "recomputed" in change.changes:
+        parts.append("computed again, as before, after the type change of a column it reads")
     return ", ".join(parts)

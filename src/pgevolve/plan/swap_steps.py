@@ -13,9 +13,11 @@ from dataclasses import replace
 
 from pgevolve import model
 from pgevolve.changes import AlterForeignKey, ReplaceIndex, ReplaceKey
+from pgevolve.diff.online import rewrites
 from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
+from pgevolve.sqltext.expression_facts import referenced_columns
 from pgevolve.sqltext.ident import temporary_index_name
 
 BUILD_ASIDE = ("Built CONCURRENTLY under a temporary name while the old {} still holds (reads and writes go on); "
@@ -69,6 +71,8 @@ def _attach_reason(change: ReplaceKey, index: str) -> str:
 
 def replace_index(change: ReplaceIndex, ctx: Context) -> list[Step]:
     """Build the new index aside, drop the old one, give the new one its name."""
+    if _under_rewrite(change, ctx):
+        return _rebuild_with_rewrite(change, ctx)
     table, old, new = change.table, change.old, change.new
     temp = temporary_index_name(new.name)
     rel = (ctx.relation(table), ctx.relation(old.name), ctx.relation(temp))
@@ -85,6 +89,62 @@ def replace_index(change: ReplaceIndex, ctx: Context) -> list[Step]:
                            transactional=False, relations=rel))
     steps.append(draft(Phase.KEYS, StepKind.RENAME_INDEX, new.name, ddl.rename_index(temp, new.name, ctx.scope),
                        Hazard.SAFE, RENAMED, relations=(ctx.relation(temp),)))
+    if new.comment is not None:
+        steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, new.name,
+                           ddl.comment_on("index", table, new.name, new.comment, ctx.scope), Hazard.SAFE,
+                           "Catalog-only."))
+    return steps
+
+
+OLD_INDEX_UNHOOKED = ("ALTER COLUMN TYPE below would rebuild it from its old definition re-read against the "
+                      "column's new type, where a function or operator of the old type may not exist or may mean "
+                      "something else: dropped in the transaction that changes the type, and made again in its "
+                      "new form after it.")
+INDEX_MADE_AFTER_REWRITE = ("Built in the transaction that changes the column's type (plain CREATE INDEX, under the "
+                            "ACCESS EXCLUSIVE lock its rewrite holds already, which rebuilds every index of the "
+                            "table anyway): no other session sees the table without it.")
+
+
+def _under_rewrite(change: ReplaceIndex, ctx: Context) -> bool:
+    """The old index uses a column whose type an ALTER COLUMN of this plan changes with a rewrite.
+
+    PostgreSQL rebuilds such an index from its old definition re-parsed against the new type: that
+    fails (`function lower(mood) does not exist`) or gives another meaning than the desired one, and a
+    CONCURRENTLY rebuild after it builds the index twice. A binary-coercible change (varchar -> text)
+    keeps the old index as it is, or re-parses it within the same family of types: the index is swapped
+    CONCURRENTLY after it, with no long lock. Foreign keys standing on the old index keep the swap.
+    """
+    if change.prebuilt or change.foreign_keys:
+        return False
+    return any("type" in c.changes and rewrites(c) for c in ctx.alterations(change.table, _columns(change.old)))
+
+
+def _columns(index: model.Index) -> frozenset[str] | None:
+    """The columns an index uses (None: an expression that cannot be read)."""
+    used = {k.column for k in index.keys if k.column} | set(index.include)
+    for text in [k.expression for k in index.keys if k.expression] + ([index.where] if index.where else []):
+        found = referenced_columns(text)
+        if found is None:
+            return None
+        used |= found
+    return frozenset(used)
+
+
+def _rebuild_with_rewrite(change: ReplaceIndex, ctx: Context) -> list[Step]:
+    """Drop the old index before the type change (UNHOOK), build the new one after it (COLUMNS, placed after the
+    ALTER COLUMN by its change), one transaction (``together``)."""
+    table, old, new = change.table, change.old, change.new
+    together = f"retype {table}.{new.name}"
+    rel = (ctx.relation(table), ctx.relation(new.name))
+    hazard = Hazard.DATA if new.unique else Hazard.LOCKS
+    reason = INDEX_MADE_AFTER_REWRITE + (" Fails if the columns hold duplicate values." if new.unique else "")
+    steps = [
+        draft(Phase.UNHOOK, StepKind.DROP_INDEX, old.name, ddl.drop_index(old.name, ctx.scope, concurrently=False),
+              Hazard.SAFE, OLD_INDEX_UNHOOKED, relations=rel, together=together),
+        draft(Phase.COLUMNS, StepKind.CREATE_INDEX, new.name, ddl.create_index(table, new, ctx.scope,
+                                                                            concurrently=False),
+              hazard, reason, relations=rel, together=together),
+    ]
     if new.comment is not None:
         steps.append(draft(Phase.COMMENTS, StepKind.COMMENT, new.name,
                            ddl.comment_on("index", table, new.name, new.comment, ctx.scope), Hazard.SAFE,

@@ -16,7 +16,7 @@ from pgevolve.changes import (
 from pgevolve.plan.context import Context, draft
 from pgevolve.plan.steps import Hazard, Phase, Step, StepKind
 from pgevolve.sqltext import ddl
-from pgevolve.sqltext.expression_facts import volatile_calls
+from pgevolve.sqltext.expression_facts import referenced_columns, volatile_calls
 
 NEW_TABLE_INDEX = "The table is created in this plan and still empty: a plain CREATE INDEX is instant."
 NEW_TABLE_KEY = (
@@ -167,6 +167,18 @@ def _rewrite_reason(table: str, column: model.Column) -> str | None:
 
 def drop_column(change: DropColumn, ctx: Context) -> list[Step]:
     sql = ddl.drop_column(change.table, change.column.name, ctx.scope)
-    return [draft(Phase.DROP_COLUMNS, StepKind.DROP_COLUMN, f"{change.table}.{change.column.name}", sql,
+    # Columns go last (what still reads them keeps working until then), but a generated column goes before a
+    # type change of a column it reads: PostgreSQL refuses that type change while it exists.
+    phase = Phase.GENERATED_ASIDE if reads_retyped(change.table, change.column, ctx) else Phase.DROP_COLUMNS
+    return [draft(phase, StepKind.DROP_COLUMN, f"{change.table}.{change.column.name}", sql,
                   Hazard.DESTRUCTIVE, "Deletes the column and its data in every row.",
                   relations=(ctx.relation(change.table),))]
+
+
+def reads_retyped(table: str, column: model.Column, ctx: Context) -> bool:
+    """True when ``column`` is generated from a column that an ALTER COLUMN TYPE (or COLLATE) of this plan
+    changes: PostgreSQL refuses that statement while the generated column exists, whatever its expression."""
+    if column.generated is None:
+        return False
+    return any({"type", "collation"} & c.changes
+               for c in ctx.alterations(table, referenced_columns(column.generated)) if c.new.name != column.name)
