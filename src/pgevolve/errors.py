@@ -7,6 +7,7 @@ facts (file, line, column, value, hint) as fields.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -58,9 +59,23 @@ _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+# The same set as one character class, to find the first control character of a text in C: categories
+# Cc (U+0000-U+001F, U+007F-U+009F), Zl (U+2028), Zp (U+2029) and Cs (surrogates) are fixed ranges.
+_CONTROL_CLASS = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff" + "".join(sorted(_BIDI))
+_CONTROL = re.compile(f"[{_CONTROL_CLASS}]")
+
+
 def is_control(char: str) -> bool:
     """Whether the character acts on a terminal (moves, colours, ends a line, reorders) rather than shows."""
     return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs") or char in _BIDI
+
+
+def has_control(text: str, *, but: str = "") -> bool:
+    """Whether ``text`` holds a control character (``is_control``) other than those in ``but``."""
+    found = _CONTROL.search(text)
+    while found is not None and found.group() in but:
+        found = _CONTROL.search(text, found.end())
+    return found is not None
 
 
 def printable(text: str, *, keep: str = "\n\t") -> str:
@@ -69,7 +84,7 @@ def printable(text: str, *, keep: str = "\n\t") -> str:
     Names and values come from YAML files and from the catalog; a name holding ESC [ 2 J
     or a newline must show as those characters, never act as them.
     """
-    if text.isprintable() and not any(c in _BIDI for c in text):
+    if not has_control(text, but=keep):
         return text
     return "".join(_escape(c) if c not in keep and is_control(c) else c for c in text)
 

@@ -12,14 +12,16 @@ fragment that skipped validation (a saved plan, a catalog value) is never pasted
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
+from typing import Any
 
 import pglast
 from pglast import ast
 from pglast.parser import ParseError, scan
 
-from pgevolve.errors import UnsafeSql, is_control, printable
+from pgevolve.errors import UnsafeSql, has_control, is_control, printable
 from pgevolve.sqltext.expressions import ExpressionError, parse_expression
 from pgevolve.sqltext.ident import quote_ident
 from pgevolve.sqltext.type_names import TypeNameError, type_sql
@@ -152,12 +154,14 @@ def display_sql(sql: str) -> str:
     of SQL that is not there nor act on the terminal, and the text shown still means
     exactly what runs. A tab is shown as it is.
     """
-    if sql.isprintable():
+    if not has_control(sql, but="\t"):
         return sql
     try:
         tokens = scan(sql)
     except ParseError:
         return printable(sql)
+    if not has_control(sql, but="\t\n") and not _line_break_inside(sql, tokens):
+        return sql  # the statement's own line breaks, between tokens: drawn as they are
     parts, position = [], 0
     for token in tokens:
         parts.append(printable(sql[position:token.start]))
@@ -167,8 +171,21 @@ def display_sql(sql: str) -> str:
     return "".join(parts)
 
 
+_LINE_BREAK = re.compile("\n")
+
+
+def _line_break_inside(sql: str, tokens: list[Any]) -> bool:
+    """Whether a line break of ``sql`` falls inside one of its tokens (a string, a quoted name, a body)."""
+    starts = [token.start for token in tokens]
+    for position in (found.start() for found in _LINE_BREAK.finditer(sql)):
+        at = bisect.bisect_right(starts, position) - 1
+        if at >= 0 and tokens[at].end >= position:
+            return True
+    return False
+
+
 def _shown_token(text: str) -> str:
-    if not any(c != "\t" and is_control(c) for c in text):
+    if not has_control(text, but="\t"):
         return text
     if text.startswith("'"):
         return "E'" + _string_escapes(text[1:-1].replace("\\", "\\\\")) + "'"
