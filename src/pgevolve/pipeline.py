@@ -438,14 +438,15 @@ def _present_prerequisites(dsn: str, desired: model.Database) -> tuple[model.Pre
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
                 timeouts: CatalogTimeouts | None) -> Planned:
-    from pgevolve.catalog.normalize import canonicalize_many
+    from pgevolve.catalog.normalize import Known, canonicalize_many
     from pgevolve.plan.steps import merge_plans
 
     compiled, catalogs = _compile_while_reading(schema_dir, target, sources, timeouts)
     parts = compiled.parts
     setup = tuple(obj.setup for catalog in catalogs for obj in catalog.unmanaged if obj.setup)
+    known = Known(sources=sources, server_version=None if dev_url else catalogs[0].server_version)
     canonicals = canonicalize_many(tuple(desired for desired, _ in parts), server_dsn=dev_url or target.dsn,
-                                   setup=setup)
+                                   setup=setup, known=known)
     actuals = [catalog.database for catalog in catalogs]
     prerequisites = compiled.desired.prerequisites
     if prerequisites:

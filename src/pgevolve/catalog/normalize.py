@@ -20,6 +20,7 @@ import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -35,17 +36,14 @@ if TYPE_CHECKING:
 SCRATCH_PREFIX = "pgevolve_scratch_"
 
 
-def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = True,
-                 setup: tuple[str, ...] = ()) -> model.Database:
+def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = True, setup: tuple[str, ...] = (),
+                 known: Known | None = None) -> model.Database:
     """The desired model as PostgreSQL itself spells it, from the cache or a scratch database.
 
     ``setup``: statements that create the target's unmanaged objects (sequences, functions)
-    that desired expressions may name; see ``materialize``.
+    that desired expressions may name; see ``materialize``. ``known``: what the caller knows already.
     """
-    with connect(server_dsn) as conn:
-        version = conn.info.server_version
-    # repr() of the frozen model is deterministic and spells every field: a cheap, exact key.
-    key = cache.key_of(str(version), repr(desired), *setup)
+    key = _key(desired, server_dsn, setup, known or Known())
     loaded = cache.load("canonical", key) if use_cache else None
     if isinstance(loaded, model.Database):
         return loaded
@@ -120,15 +118,35 @@ def build_whole(desired: model.Database, *, server_dsn: str, setup: tuple[str, .
     return materialize_many((desired,), server_dsn=server_dsn, setup=setup)[0]
 
 
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the caller of ``canonicalize`` knows already, to spare it work."""
+
+    sources: str | None = None  # the cache key of the YAML files the models were compiled from
+    server_version: int | None = None  # the version of the server of ``server_dsn``
+
+
+def _key(desired: model.Database | tuple[model.Database, ...], server_dsn: str, setup: tuple[str, ...],
+         known: Known) -> str:
+    """The cache key of a canonical form: the server's version, the setup, and what the models were compiled
+    from (the YAML files' key, which covers pgevolve's code too), else the models themselves."""
+    version = known.server_version
+    if version is None:
+        with connect(server_dsn) as conn:
+            version = conn.info.server_version
+    # repr() of the frozen model is deterministic and spells every field: an exact key, at a cost that
+    # grows with the schema; the files' key was made before compiling anyway.
+    source = f"compiled from {known.sources}" if known.sources else repr(desired)
+    return cache.key_of(str(version), source, *setup)
+
+
 def canonicalize_many(desired: tuple[model.Database, ...], *, server_dsn: str, use_cache: bool = True,
-                      setup: tuple[str, ...] = ()) -> tuple[model.Database, ...]:
+                      setup: tuple[str, ...] = (), known: Known | None = None) -> tuple[model.Database, ...]:
     """``canonicalize`` for the owned schemas of a project with several, built together in one scratch database
     (a foreign key or a column type of one names a table or a type of another)."""
     if len(desired) == 1:
-        return (canonicalize(desired[0], server_dsn=server_dsn, use_cache=use_cache, setup=setup),)
-    with connect(server_dsn) as conn:
-        version = conn.info.server_version
-    key = cache.key_of(str(version), repr(desired), *setup)
+        return (canonicalize(desired[0], server_dsn=server_dsn, use_cache=use_cache, setup=setup, known=known),)
+    key = _key(desired, server_dsn, setup, known or Known())
     loaded = cache.load("canonical", key) if use_cache else None
     if isinstance(loaded, tuple):
         return loaded

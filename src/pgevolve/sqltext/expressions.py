@@ -153,6 +153,7 @@ class ColumnRefs(Visitor):
             self.functions.append(name)
 
 
+@lru_cache(maxsize=4096)  # a schema repeats its expressions from table to table
 def index_key_name(text: str) -> str | None:
     """The name PostgreSQL gives an index key expression in a default index name, or None ("expr").
 
