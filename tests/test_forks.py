@@ -50,6 +50,16 @@ def test_no_fork_while_a_thread_runs_nor_for_too_few_items() -> None:
         stop.set()
         thread.join()
     assert {pid for pid, _ in Forked(pid_and_square, range(40), min_share=40).results()} == {PARENT}
+    assert Forked(pid_and_square, [], min_share=1).results() == []
+
+
+def test_a_project_without_tables_reads_ahead_nothing(tmp_path: Path) -> None:
+    (tmp_path / "pgevolve.yaml").write_text("schema: other\n")
+    ahead = ReadAhead(tmp_path)
+    try:
+        assert load_project(tmp_path, ahead=ahead).tables == ()
+    finally:
+        ahead.close()
 
 
 @multicore

@@ -46,7 +46,7 @@ class Forked(Generic[T, R]):
         processes = min(usable_cores(), MAX_PROCESSES, len(items) // max(min_share, 1))
         if processes < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
             processes = 1
-        size = -(-len(items) // processes)  # ceiling
+        size = max(1, -(-len(items) // processes))  # the ceiling; 1 when there is nothing to share
         shares = [list(items[start:start + size]) for start in range(0, len(items), size)] or [[]]
         self._own = shares[0]
         self._children: list[tuple[int, int, list[T]]] = []  # pid, read end of its pipe, its share
