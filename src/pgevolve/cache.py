@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import pickle
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,23 @@ def store(kind: str, key: str, value: Any) -> None:
         temporary.replace(folder / f"{key}.pickle")
     except OSError:
         pass
+
+
+_PENDING: list[threading.Thread] = []
+
+
+def store_meanwhile(kind: str, key: str, value: Any) -> None:
+    """``store`` on a thread of its own: a large model is pickled while the caller waits on the server
+    (a cold plan builds its scratch database meanwhile). ``stored`` waits for it; so does the exit."""
+    thread = threading.Thread(target=store, args=(kind, key, value), name=f"pgevolve-cache-{kind}")
+    thread.start()
+    _PENDING.append(thread)
+
+
+def stored() -> None:
+    """Wait for every ``store_meanwhile`` started so far."""
+    while _PENDING:
+        _PENDING.pop().join()
 
 
 def dumps(value: Any) -> bytes:

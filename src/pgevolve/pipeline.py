@@ -191,7 +191,7 @@ def compile_schema(schema_dir: Path, *, key: str | None = None, ahead: ReadAhead
     compiled = Compiled(desired=desired, hints=hints, schema_dir=schema_dir, loaded=project,
                         others=tuple(_without_prerequisites(compile_project(other)) for other in project.others))
     if key:
-        cache.store("compiled", key, compiled)
+        cache.store_meanwhile("compiled", key, compiled)
     return compiled
 
 
@@ -268,7 +268,10 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
     compiling, normalizing or diffing.
     """
     with _collector_paused():
-        return _plan_against(schema_dir, target, dev_url, timeouts)
+        try:
+            return _plan_against(schema_dir, target, dev_url, timeouts)
+        finally:
+            cache.stored()
 
 
 @contextmanager
