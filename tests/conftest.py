@@ -50,11 +50,18 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return int(given) if given else min(6, 2 * (os.cpu_count() or 1))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "long: a test that keeps its worker busy for tens of seconds; runs first")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``db`` every test that reaches the server through a fixture (some mark themselves)."""
+    """Mark ``db`` every test that reaches the server through a fixture (some mark themselves), and put the
+    tests marked ``long`` first: the workers take tests in this order as they become free, so the long ones
+    start at once, side by side, instead of one of them running alone at the end while the others idle."""
     for item in items:
         if any(name in getattr(item, "fixturenames", ()) for name in SERVER_FIXTURES):
             item.add_marker(pytest.mark.db)
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 def cli(*args: str) -> tuple[int, str]:

@@ -218,6 +218,7 @@ def drawn_so_far() -> list[int]:
     return [0]
 
 
+@pytest.mark.long
 @pytest.mark.skipif(os.environ.get("PGEVOLVE_QUICK") == "1", reason="PGEVOLVE_QUICK=1 skips the property test")
 @pytest.mark.parametrize("shard", range(SHARDS))
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=not EXPLORE,
