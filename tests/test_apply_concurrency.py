@@ -87,6 +87,7 @@ def _race(db: str, commands: list[list[str]]) -> list[tuple[int, str]]:
         return [(p.wait(timeout=300), p.communicate()[0]) for p in procs]
 
 
+@pytest.mark.long
 def test_ten_pairs_of_concurrent_applies_each_loser_refuses_or_plans_again(db: str, tmp_path: Path) -> None:
     """Pairs of applies race for the advisory lock; the winner's DDL lands between the loser's plan and its run.
 
@@ -158,6 +159,7 @@ def test_catalog_read_is_one_snapshot(db: str, monkeypatch: pytest.MonkeyPatch) 
     assert again is not None and again.column_names == ("id", "email", "priority")
 
 
+@pytest.mark.long
 def test_plans_under_concurrent_ddl_never_trace_back(db: str, tmp_path: Path) -> None:
     """Another session adds and drops a constrained column in a loop while plans read the catalog."""
     schema = write_schema(tmp_path)
@@ -184,6 +186,7 @@ def test_plans_under_concurrent_ddl_never_trace_back(db: str, tmp_path: Path) ->
         assert proc.returncode in (0, 2) or "changed while it was read" in out, out
 
 
+@pytest.mark.long
 def test_plan_behind_an_access_exclusive_lock_returns_in_time_and_names_the_holder(db: str, tmp_path: Path) -> None:
     schema = write_schema(tmp_path)
     assert run("apply", "--schema-dir", str(schema), "--database-url", db, "--yes")[0] == 0
@@ -201,6 +204,7 @@ def test_plan_behind_an_access_exclusive_lock_returns_in_time_and_names_the_hold
     assert f"pid {pid}" in out and "nightly-report" in out and "AccessExclusiveLock on leads" in out, out
 
 
+@pytest.mark.long
 def test_apply_behind_an_access_exclusive_lock_names_the_holder(db: str, tmp_path: Path) -> None:
     """Apply's own catalog read, under its advisory lock, is bounded by --lock-timeout."""
     schema = write_schema(tmp_path)

@@ -123,6 +123,7 @@ def _wait_for_lock_wait(dsn: str) -> int:
     raise AssertionError("the apply never waited for its lock")
 
 
+@pytest.mark.long
 def test_refusals_come_before_the_question(leads_db: tuple[str, Path], tmp_path: Path) -> None:
     dsn, schema = leads_db
     apply = ["apply", "--schema-dir", str(schema), "--database-url", dsn]
@@ -157,6 +158,7 @@ def test_refusals_come_before_the_question(leads_db: tuple[str, Path], tmp_path:
                                             "interrupted", "applied"]
 
 
+@pytest.mark.long
 def test_a_failed_step_is_named_with_its_statement_and_what_stays(leads_db: tuple[str, Path], tmp_path: Path) -> None:
     dsn, schema = leads_db
     with psycopg.connect(dsn) as conn:  # a DBA's guard: no index builds today
@@ -179,6 +181,7 @@ def test_a_failed_step_is_named_with_its_statement_and_what_stays(leads_db: tupl
     assert code == 0 and "Applied 1 step " in out, out  # the next apply finishes the plan
 
 
+@pytest.mark.long
 def test_ctrl_c_is_reported_recorded_and_resumable(leads_db: tuple[str, Path], tmp_path: Path) -> None:
     dsn, schema = leads_db
     write_schema(tmp_path, LEADS + "  score: { type: integer }\n")
@@ -201,6 +204,7 @@ def test_ctrl_c_is_reported_recorded_and_resumable(leads_db: tuple[str, Path], t
     assert "score" in columns(dsn)
 
 
+@pytest.mark.long
 def test_a_killed_apply_is_marked_interrupted_by_the_next(leads_db: tuple[str, Path], tmp_path: Path) -> None:
     dsn, schema = leads_db
     write_schema(tmp_path, LEADS + "  score: { type: integer }\n")
@@ -222,6 +226,7 @@ def test_a_killed_apply_is_marked_interrupted_by_the_next(leads_db: tuple[str, P
     assert code == 0 and "interrupted" in out and "running" not in out, out
 
 
+@pytest.mark.long
 def test_a_concurrent_build_that_times_out_leaves_no_invalid_index(leads_db: tuple[str, Path],
                                                                    tmp_path: Path) -> None:
     """CREATE INDEX CONCURRENTLY waits for every older snapshot; on lock timeout its INVALID index is dropped."""

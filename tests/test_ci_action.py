@@ -87,6 +87,7 @@ def leftover_databases(server: str) -> list[str]:
         return [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'pgevolve_pr_%'")]
 
 
+@pytest.mark.long
 def test_a_pm_pull_request_gets_one_sticky_comment(repo: Path, tmp_path: Path, pg_server_dsn: str) -> None:
     add_roof_type(repo, index=False)
     assert pgevolve(repo, "generate").returncode == 0
@@ -109,6 +110,7 @@ def test_a_pm_pull_request_gets_one_sticky_comment(repo: Path, tmp_path: Path, p
     assert [(c["method"], c["path"]) for c in calls][-1] == ("PATCH", "/repos/acme/crm/issues/comments/42")
 
 
+@pytest.mark.long
 def test_an_indexed_property_plans_ddl_and_the_risk(repo: Path, tmp_path: Path, pg_server_dsn: str) -> None:
     add_roof_type(repo, index=True)
     assert pgevolve(repo, "generate").returncode == 0
@@ -119,6 +121,7 @@ def test_an_indexed_property_plans_ddl_and_the_risk(repo: Path, tmp_path: Path, 
     assert "<details>" in comment and "CREATE INDEX CONCURRENTLY" in comment
 
 
+@pytest.mark.long
 def test_policy_stale_generated_and_invalid_yaml_fail(repo: Path, tmp_path: Path, pg_server_dsn: str) -> None:
     # generated/ not regenerated after the edit: the check fails and says what to run.
     add_roof_type(repo, index=False)
@@ -158,6 +161,7 @@ def test_the_action_declares_the_script_and_the_hooks_exist() -> None:
     assert hooks["pgevolve-generate"]["entry"] == "pgevolve generate"
 
 
+@pytest.mark.long
 def test_without_a_server_the_base_is_built_on_pgevolves_local_postgresql(repo: Path, tmp_path: Path,
                                                                         no_database: Path) -> None:
     leads = repo / "schema" / "tables" / "leads.yaml"

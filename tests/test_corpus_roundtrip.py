@@ -70,6 +70,7 @@ def _setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus: Path, pg_ser
             conn.execute("CREATE ROLE schemainspect_test_role")
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("name", SCHEMAS)
 def test_schema_round_trips(name: str, databases: DatabaseFactory, tmp_path: Path) -> None:
     """Issue 11: import exits 0, plan against the same database exits 0, the plan on an empty database

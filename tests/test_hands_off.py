@@ -212,6 +212,7 @@ def catalog(draw: st.DrawFn) -> list[str]:
     "user_id integer REFERENCES auth.users (id), t0_b integer REFERENCES t0 (id))",
     "CREATE INDEX extra_email_idx ON extra (email)", "CREATE INDEX extra_dbl_idx ON extra (dbl(n))",
 ])
+@pytest.mark.long
 def test_a_plan_against_the_imported_database_is_empty(databases: DatabaseFactory,
                                                        tmp_path_factory: pytest.TempPathFactory,
                                                        statements: list[str]) -> None:
@@ -259,6 +260,7 @@ def definitions(dsn: str, managed: m.Database) -> dict[tuple[str, str], str]:
     return {(table, name): text for table, name, text in rows if (table, name) in names}
 
 
+@pytest.mark.long
 def test_the_generator_reaches_every_kind(tmp_path: Path) -> None:
     """The strategy can produce each object kind the property is about (a guard against a dead branch)."""
     seen: set[str] = set()

@@ -55,6 +55,7 @@ def _apply(schema_dir: Path, dsn: str, *extra: str) -> tuple[int, str]:
     return cli("apply", "--schema-dir", str(schema_dir), "--database-url", dsn, "--yes", "--allow-destructive", *extra)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("case", ["identity_key_with_foreign_keys_online", "serial_key_online",
                                   "epoch_to_timestamptz_using_online", "everything_on_the_column_online"])
 def test_stopped_after_any_unit_the_next_apply_resumes_and_converges(
@@ -138,6 +139,7 @@ def _scalar(dsn: str, sql: str) -> object:
         return row[0] if row else None
 
 
+@pytest.mark.long
 def test_killed_during_the_backfill_the_next_apply_resumes_after_the_last_batch(
         databases: DatabaseFactory, tmp_path: Path) -> None:
     dsn = databases.create(BIG.format(rows=30_000))
@@ -165,6 +167,7 @@ def test_killed_during_the_backfill_the_next_apply_resumes_after_the_last_batch(
     assert history == "interrupted,applied", history
 
 
+@pytest.mark.long
 def test_killed_while_an_index_is_built_aside_the_next_apply_builds_it_again(
         databases: DatabaseFactory, tmp_path: Path) -> None:
     """CREATE INDEX CONCURRENTLY waits for every older snapshot: a reader holding one keeps the build waiting

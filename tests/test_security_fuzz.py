@@ -60,6 +60,7 @@ def _peak_mb() -> float:
     return _status_mb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@pytest.mark.long
 @given(st.integers(min_value=0, max_value=2**31))
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_hostile_projects_exit_0_or_1_without_traceback(tmp_path_factory: pytest.TempPathFactory, seed: int) -> None:

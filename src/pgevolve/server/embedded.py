@@ -24,7 +24,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,11 +94,13 @@ def _initdb(install: Install, data_dir: Path, run_as: str | None) -> None:
           "--locale=C", "--no-sync", "--no-instructions"], run_as)
 
 
-def _start(install: Install, data_dir: Path, port: int, run_as: str | None) -> None:
+def _start(install: Install, data_dir: Path, port: int, run_as: str | None,
+           overrides: Mapping[str, str] | None = None) -> None:
     settings = dict(_SERVER_SETTINGS)
     if install.has_library(_PRELOAD):
         settings["shared_preload_libraries"] = _PRELOAD
     options = [f"-p {port}", f"-c unix_socket_directories={data_dir}"]
+    settings.update(overrides or {})
     options += [f"-c {key}={value}" for key, value in settings.items()]
     _run([install.binary("pg_ctl"), "start", "-D", str(data_dir), "-w", "-t", "60", "-l",
           str(data_dir / "server.log"), "-o", " ".join(options)], run_as)
@@ -117,17 +119,18 @@ def _prepare_dir(path: Path, run_as: str | None) -> None:
                                "set PGEVOLVE_HOME to a directory under /var/tmp or /tmp")
 
 
-def start_throwaway() -> LocalServer:
-    """A fresh server in a temporary directory; call ``stop(remove=True)`` when done."""
+def start_throwaway(settings: Mapping[str, str] | None = None, parent: Path | None = None) -> LocalServer:
+    """A fresh server in a temporary directory (under ``parent``, else /tmp); call ``stop(remove=True)``
+    when done. ``settings`` add to or override the server settings (the test suite's, tests/conftest.py)."""
     run_as = server_user()
-    top = Path(tempfile.mkdtemp(prefix="pgevolve-pg-", dir="/tmp"))
+    top = Path(tempfile.mkdtemp(prefix="pgevolve-pg-", dir=parent or "/tmp"))
     _prepare_dir(top, run_as)
     install = reachable_by(find_install(), run_as, top)
     data_dir = top / "data"
     _prepare_dir(data_dir, run_as)
     _initdb(install, data_dir, run_as)
     port = _free_port()
-    _start(install, data_dir, port, run_as)
+    _start(install, data_dir, port, run_as, settings)
     return LocalServer(data_dir=data_dir, port=port, run_as=run_as, install=install)
 
 
