@@ -69,7 +69,9 @@ def test_golden_case(case: Path, databases: DatabaseFactory, tmp_path: Path) -> 
     fresh = databases.create(prerequisites.read_text() if prerequisites.exists() else None)
     schema = planned.desired.schema
     execute_plan(fresh, plan_against(schema_dir, Target(fresh, "test")).plan, ApplyOptions(search_path=schema))
-    mapping = Mapping(old=planned.actual, new=read_database(fresh, schema)[0], hints=planned.compiled.hints)
+    # Read once: the rows ``fill`` adds change nothing in the catalog, and oracle 2 compares with this read.
+    built = {schema: read_database(fresh, schema)[0]}
+    mapping = Mapping(old=planned.actual, new=built[schema], hints=planned.compiled.hints)
     filled = fill(migrated, fresh, mapping, shape_context(planned.compiled.project), seed=case.name)
 
     watcher = Watcher(migrated, schema)
@@ -85,8 +87,8 @@ def test_golden_case(case: Path, databases: DatabaseFactory, tmp_path: Path) -> 
     again = plan_against(schema_dir, Target(migrated, "test"))
     assert again.plan.is_empty, render_text(again.plan, color=False)
     for owned in planned.schemas:  # every owned schema
-        assert same_catalog(read_database(migrated, owned)[0], read_database(fresh, owned)[0],
-                            planned.compiled.hints), owned
+        reference = built[owned] if owned in built else read_database(fresh, owned)[0]
+        assert same_catalog(read_database(migrated, owned)[0], reference, planned.compiled.hints), owned
     assert_rows_kept(filled, migrated, schema)
 
 

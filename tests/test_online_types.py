@@ -12,13 +12,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from conftest import DatabaseFactory, cli
 from oracles import same_catalog
+from pgevolve.apply import deploy as deploy_module
 from pgevolve.apply.run import ApplyOptions, execute_plan
 from pgevolve.pipeline import plan_against, read_database
 from pgevolve.plan.render import render_text
@@ -51,6 +55,21 @@ def _contents(dsn: str) -> dict[str, list[str]]:
             f'SELECT to_jsonb(t)::text FROM public."{t}" t')) for t in tables}
 
 
+@contextmanager
+def _plans_run(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Plan]]:
+    """The plans `pgevolve apply` runs (in-process, through ``cli``) while in the block."""
+    ran: list[Plan] = []
+    original = deploy_module.run_steps
+
+    def recording(conn: Any, plan: Plan, *args: Any, **kwargs: Any) -> Any:
+        ran.append(plan)
+        return original(conn, plan, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(deploy_module, "run_steps", recording)
+        yield ran
+
+
 def _apply(schema_dir: Path, dsn: str, *extra: str) -> tuple[int, str]:
     return cli("apply", "--schema-dir", str(schema_dir), "--database-url", dsn, "--yes", "--allow-destructive", *extra)
 
@@ -59,7 +78,7 @@ def _apply(schema_dir: Path, dsn: str, *extra: str) -> tuple[int, str]:
 @pytest.mark.parametrize("case", ["identity_key_with_foreign_keys_online", "serial_key_online",
                                   "epoch_to_timestamptz_using_online", "everything_on_the_column_online"])
 def test_stopped_after_any_unit_the_next_apply_resumes_and_converges(
-        case: str, databases: DatabaseFactory, tmp_path: Path) -> None:
+        case: str, databases: DatabaseFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     schema_dir = _schema(case, tmp_path)
     before = (CASES / case / "before.sql").read_text()
     whole = databases.create(before)
@@ -71,12 +90,14 @@ def test_stopped_after_any_unit_the_next_apply_resumes_and_converges(
         dsn = databases.create(before)
         done = [step for group in groups[:cut] for step in group.steps]
         execute_plan(dsn, Plan(steps=tuple(done)), OPTIONS)  # the run stops after unit `cut`
-        rest = plan_against(schema_dir, Target(dsn, "test")).plan
-        again = {s.sql for s in rest.steps}
-        twice = [s.sql for s in done if s.kind in DONE_ONCE and s.sql in again]
-        assert not twice, f"after unit {cut}, done again:\n" + "\n".join(twice) + "\n" + render_text(rest, color=False)
-        code, out = _apply(schema_dir, dsn)
+        with _plans_run(monkeypatch) as ran:  # what the next apply plans and runs
+            code, out = _apply(schema_dir, dsn)
         assert code == 0, f"after unit {cut}: {out}"
+        assert ran, f"after unit {cut}: the apply ran no plan"
+        again = {s.sql for plan in ran for s in plan.steps}
+        twice = [s.sql for s in done if s.kind in DONE_ONCE and s.sql in again]
+        assert not twice, f"after unit {cut}, done again:\n" + "\n".join(twice) + "\n" + "\n".join(
+            render_text(plan, color=False) for plan in ran)
         assert plan_against(schema_dir, Target(dsn, "test")).plan.is_empty, f"after unit {cut}"
         assert same_catalog(read_database(dsn, "public")[0], expected_catalog), f"after unit {cut}"
         assert _contents(dsn) == expected, f"after unit {cut}"
