@@ -198,7 +198,10 @@ def test_plan_behind_an_access_exclusive_lock_returns_in_time_and_names_the_hold
         elapsed = time.monotonic() - started
         pid = holder.info.backend_pid
     assert code == 1, out
-    assert elapsed < 30, elapsed  # the catalog read waits 5s for a lock, not for the whole hold
+    # The holder never lets go while the plan runs: returning at all is returning in time, and the message
+    # says the wait was the 5s lock_timeout. The bound is the run's own timeout, not a speed (the suite
+    # shares 2 cores: a full run under another suite's load took 35 s here).
+    assert elapsed < 55, elapsed
     assert "Traceback" not in out
     assert "waited more than 5s for a lock" in out, out
     assert f"pid {pid}" in out and "nightly-report" in out and "AccessExclusiveLock on leads" in out, out
