@@ -25,37 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
-TICK = os.sysconf("SC_CLK_TCK")
-MARKER = "PGEVOLVE_SUITE_BENCH"
-
-
-def _stat(pid: str) -> tuple[int, float, float] | None:
-    """(parent pid, own CPU seconds, reaped children's CPU seconds) of a process, None when it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2:].split()
-    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
-    return int(fields[1]), (utime + stime) / TICK, (cutime + cstime) / TICK
-
-
-def _marked_postgres(run: str) -> dict[int, tuple[int, float, float]]:
-    found = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
-                continue
-            if f"{MARKER}={run}".encode() not in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-                continue
-        except OSError:
-            continue
-        stat = _stat(pid)
-        if stat is not None:
-            found[int(pid)] = stat
-    return found
+from suite_ledger import MARKER, marked_postgres  # bench/ is the script's directory
 
 
 class ServerSampler(threading.Thread):
@@ -73,7 +43,7 @@ class ServerSampler(threading.Thread):
         self.sample()
 
     def sample(self) -> None:
-        processes = _marked_postgres(self.run_id)
+        processes = marked_postgres({f"{MARKER}={self.run_id}".encode()})
         for pid, (parent, own, reaped) in processes.items():
             if parent in processes:
                 continue  # a backend: counted under its postmaster

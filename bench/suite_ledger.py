@@ -22,12 +22,10 @@ TICK = os.sysconf("SC_CLK_TCK")
 MARKER = "PGEVOLVE_SUITE_BENCH"
 
 
-def _servers_cpu() -> dict[int, float]:
-    """CPU so far of each of this worker's servers, by postmaster: its own and reaped children's, plus its live
-    children's (a backend's CPU moves into the postmaster's reaped total when it exits)."""
-    run, worker = os.environ.get(MARKER), os.environ.get("PYTEST_XDIST_WORKER", "master")
-    wanted = {f"{MARKER}={run}".encode(), f"PYTEST_XDIST_WORKER={worker}".encode()}
-    processes: dict[int, tuple[int, float, float]] = {}
+def marked_postgres(wanted: set[bytes]) -> dict[int, tuple[int, float, float]]:
+    """Every postgres process whose environment holds all of ``wanted`` (``NAME=value``): pid -> (parent pid,
+    own CPU seconds, reaped children's CPU seconds). Shared with bench/suite.py."""
+    found: dict[int, tuple[int, float, float]] = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -41,7 +39,15 @@ def _servers_cpu() -> dict[int, float]:
             continue
         fields = text[text.rindex(")") + 2:].split()
         utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
-        processes[int(pid)] = (int(fields[1]), (utime + stime) / TICK, (cutime + cstime) / TICK)
+        found[int(pid)] = (int(fields[1]), (utime + stime) / TICK, (cutime + cstime) / TICK)
+    return found
+
+
+def _servers_cpu() -> dict[int, float]:
+    """CPU so far of each of this worker's servers, by postmaster: its own and reaped children's, plus its live
+    children's (a backend's CPU moves into the postmaster's reaped total when it exits)."""
+    run, worker = os.environ.get(MARKER), os.environ.get("PYTEST_XDIST_WORKER", "master")
+    processes = marked_postgres({f"{MARKER}={run}".encode(), f"PYTEST_XDIST_WORKER={worker}".encode()})
     totals: dict[int, float] = {}
     for pid, (parent, own, reaped) in processes.items():
         if parent in processes:

@@ -338,11 +338,16 @@ def _stamped(summary: dict[str, Any], dsn: str, schema: str, timeouts: CatalogTi
 
 def _remember_stamp(sources: str | None, summary: dict[str, Any], stamp: str,
                     unmanaged: tuple[UnmanagedObject, ...], extensions: tuple[str, ...]) -> None:
-    if not sources or not stamp:
-        return
-    kept = [record for record in summary.get("stamps", ()) if record[0] != stamp][-(_IN_SYNC_KEPT - 1):]
-    summary["stamps"] = [*kept, (stamp, unmanaged, extensions)]
-    cache.store("summary", sources, summary)
+    if sources and stamp:
+        cache.store("summary", sources, _with_stamp(summary, (stamp, unmanaged, extensions)))
+
+
+def _with_stamp(summary: dict[str, Any], record: Stamped) -> dict[str, Any]:
+    """The summary with ``record`` as its latest in-sync stamp (a few kept, as the digests)."""
+    if not record[0]:
+        return summary
+    kept = [r for r in summary.get("stamps", ()) if r[0] != record[0]][-(_IN_SYNC_KEPT - 1):]
+    return {**summary, "stamps": [*kept, record]}
 
 
 def _extension_names(rows: CatalogRows) -> tuple[str, ...]:
@@ -373,9 +378,7 @@ def _remember_in_sync(sources: str | None, catalog: Catalog) -> None:
     kept = [d for d in summary.get("in_sync", ()) if d != catalog.digest][-(_IN_SYNC_KEPT - 1):]
     summary["in_sync"] = [*kept, catalog.digest]
     extensions = tuple(e.name for e in catalog.database.extensions)
-    _remember_stamp(sources, summary, catalog.stamp, catalog.unmanaged, extensions)  # stores the summary
-    if not catalog.stamp:
-        cache.store("summary", sources, summary)
+    cache.store("summary", sources, _with_stamp(summary, (catalog.stamp, catalog.unmanaged, extensions)))
 
 
 def _fingerprint(db: model.Database) -> str:
