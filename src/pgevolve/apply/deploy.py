@@ -37,7 +37,7 @@ from pgevolve.plan.render import render_sql
 from pgevolve.plan.steps import Phase, Plan
 from pgevolve.server.connect import Target, connect
 from pgevolve.server.diagnostics import explain
-from pgevolve.server.sessions import BlockerWatch, describe_blockers
+from pgevolve.server.sessions import BlockerWatch, describe_blockers, watch_grace
 
 REPLANS = 3  # plans made again, at most, when the catalog keeps changing while apply waits
 
@@ -100,7 +100,7 @@ def deploy(target: Target, deployment: Deployment, options: DeployOptions, hooks
         _check_dead_clients(conn)
         entry = _record_start(conn, deployment)
         try:
-            with BlockerWatch(target.dsn, conn.info.backend_pid) as watch:
+            with BlockerWatch(target.dsn, conn.info.backend_pid, grace=watch_grace(conn)) as watch:
                 ran = _deploy(conn, entry, deployment, options, hooks, watch, state)
         except Refused as exc:
             _record_end(target, conn, entry, Outcome.REFUSED, str(exc))

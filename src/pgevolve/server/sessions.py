@@ -151,11 +151,17 @@ class BlockerWatch:
     ``blockers`` is the last non-empty sample: after a lock timeout it names who held the
     lock. Never lets its own trouble disturb the watched session: a failed connection
     just leaves the list empty.
+
+    The connection is opened only after ``grace`` seconds: most applies are over before then,
+    and a session opened and polled for nothing is a server backend's work for nothing (a test
+    suite makes thousands of applies). The grace is at most a quarter of the session's lock_timeout
+    (``watch_grace``): a statement that times out on a lock is still waiting when the watch samples.
     """
 
-    def __init__(self, dsn: str, pid: int) -> None:
-        self.dsn, self.pid = dsn, pid
+    def __init__(self, dsn: str, pid: int, *, grace: float = 0.0) -> None:
+        self.dsn, self.pid, self.grace = dsn, pid, grace
         self.blockers: list[Blocker] = []
+        self.connected = False  # whether the watch ever opened its connection
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="pgevolve-blocker-watch")
 
@@ -173,12 +179,27 @@ class BlockerWatch:
 
     def _run(self) -> None:
         leave_signals_to_the_main_thread()
+        if self._stop.wait(self.grace):
+            return
         try:
             with psycopg.connect(self.dsn, autocommit=True, application_name="pgevolve lock watch",
                                  connect_timeout=10) as conn:
+                self.connected = True
                 while not self._stop.wait(_POLL_SECONDS):
                     found = blocking_sessions(conn, self.pid)
                     if found:
                         self.blockers = found
         except psycopg.Error:
             return
+
+
+GRACE_SECONDS = 0.2
+
+
+def watch_grace(conn: psycopg.Connection) -> float:
+    """How long a BlockerWatch of ``conn`` may wait before it connects: 0.2 s, or a quarter of the
+    session's lock_timeout when that is shorter, so that a statement which times out on a lock has
+    been sampled while it waited (lock_timeout 0, no limit, leaves the 0.2 s)."""
+    row = conn.execute("SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'").fetchone()
+    limit_ms = int(row[0]) if row else 0
+    return min(GRACE_SECONDS, limit_ms / 4000) if limit_ms > 0 else GRACE_SECONDS
