@@ -200,7 +200,55 @@ def test_a_changed_definition_changes_the_stamp(db: str, tmp_path: Path, hand_ch
         assert read_stamp(conn) != before
     reads: list[object] = []
     read_rows = pipeline._read_rows
-    monkeypatch.setattr(pipeline, "_read_rows", lambda *args: reads.append(args) or read_rows(*args))
+    monkeypatch.setattr(pipeline, "_read_rows",
+                        lambda *args, **kwargs: reads.append(args) or read_rows(*args, **kwargs))
     with contextlib.suppress(ExecutionFailed):  # the desired default may call a function that is gone
         plan_against(schema, Target(db, "test"))
     assert reads, "answered by the stamp of the catalog before the change"
+
+
+def _counting_queries(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How many times each query of catalog/__init__ runs: "unmanaged" once per catalog read, "stamp" per stamp."""
+    import pgevolve.catalog as catalog
+
+    counts: dict[str, int] = {}
+    run = catalog.run_raw_query
+
+    def counted(conn: psycopg.Connection, name: str, *args: object) -> object:
+        counts[name] = counts.get(name, 0) + 1
+        return run(conn, name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog, "run_raw_query", counted)
+    return counts
+
+
+def _plan_counting(db: str, schema: Path, counts: dict[str, int]) -> tuple[bool, dict[str, int]]:
+    counts.clear()
+    planned = plan_against(schema, Target(db, "test"))
+    return planned.plan.is_empty, {name: counts.get(name, 0) for name in ("stamp", "unmanaged")}
+
+
+def test_the_stamp_is_read_only_by_a_read_about_to_be_recorded_in_sync(db: str, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = _schema(tmp_path)
+    _apply(db, schema)
+    counts = _counting_queries(monkeypatch)
+    # Found in sync by the canonical form's fingerprint: its digest recorded, no stamp read.
+    assert _plan_counting(db, schema, counts) == (True, {"stamp": 0, "unmanaged": 1})
+    # Its digest known in sync: the stamp read in the same snapshot, and recorded.
+    assert _plan_counting(db, schema, counts) == (True, {"stamp": 1, "unmanaged": 1})
+    # Answered by the stamp alone.
+    assert _plan_counting(db, schema, counts) == (True, {"stamp": 1, "unmanaged": 0})
+
+
+def test_a_warm_plan_of_a_changed_catalog_reads_it_once(db: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = _schema(tmp_path)
+    _apply(db, schema)
+    for _ in range(2):  # in sync, its stamp recorded
+        assert plan_against(schema, Target(db, "test")).plan.is_empty
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("ALTER TABLE leads ADD COLUMN note text")
+    counts = _counting_queries(monkeypatch)
+    # The stamp compared (a different one), then one read of the catalog, planned in full from it.
+    assert _plan_counting(db, schema, counts) == (False, {"stamp": 1, "unmanaged": 1})

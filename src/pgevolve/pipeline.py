@@ -307,8 +307,9 @@ def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
             live = LiveCatalog(listed=listed, stamped=stamped, reader=lambda: _read(target.dsn, schema, timeouts))
             return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
                            live=live, canonical=None)
-        rows = _read_rows(target.dsn, schema, timeouts)
-        if rows.digest in summary.get("in_sync", ()):
+        in_sync = frozenset(summary.get("in_sync", ()))
+        rows = _read_rows(target.dsn, schema, timeouts, stamp_if=lambda found: found.digest in in_sync)
+        if rows.digest in in_sync:
             _remember_stamp(sources, summary, rows.stamp, rows.unmanaged(), _extension_names(rows))
             return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
                            live=LiveCatalog(listed=listed, rows=rows), canonical=None)
@@ -317,6 +318,7 @@ def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
             _remember_in_sync(sources, catalog)
             return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
                            live=LiveCatalog(listed=listed, catalog=catalog), canonical=None)
+        return _plan_fully(schema_dir, target, dev_url, sources, timeouts, read=catalog)
     return _plan_fully(schema_dir, target, dev_url, sources, timeouts)
 
 
@@ -355,9 +357,10 @@ def _extension_names(rows: CatalogRows) -> tuple[str, ...]:
     return tuple(row[columns.index("name")] for row in extension_rows)
 
 
-def _read_rows(dsn: str, schema: str, timeouts: CatalogTimeouts | None) -> CatalogRows:
+def _read_rows(dsn: str, schema: str, timeouts: CatalogTimeouts | None,
+               stamp_if: Callable[[CatalogRows], bool] | None = None) -> CatalogRows:
     with connect(dsn) as conn:
-        return read_catalog_rows(conn, schema, timeouts=timeouts, dsn=dsn)
+        return read_catalog_rows(conn, schema, timeouts=timeouts, dsn=dsn, stamp_if=stamp_if)
 
 
 def _build(rows: CatalogRows, target: Target, timeouts: CatalogTimeouts | None) -> Catalog:
@@ -391,15 +394,17 @@ def _listed_extensions_only(db: model.Database, listed: frozenset[str]) -> model
 
 
 def _compile_while_reading(schema_dir: Path, target: Target, sources: str | None,
-                           timeouts: CatalogTimeouts | None) -> tuple[Compiled, list[Catalog]]:
+                           timeouts: CatalogTimeouts | None,
+                           read: Catalog | None = None) -> tuple[Compiled, list[Catalog]]:
     """The compiled YAML and the catalog of each owned schema, the first read while the YAML compiles.
 
     Reading the catalog is mostly waiting on the server, and compiling a large project is
     seconds of Python: the read runs in a thread meanwhile (psycopg releases the GIL while
     it waits), for the schema pgevolve.yaml names. A YAML error is still the one reported
-    first; a read of a schema the compiled project does not own is done again.
+    first; a read of a schema the compiled project does not own is done again. ``read``: the
+    catalog the fast path already read (of the schema this YAML owned when last planned), not read again.
     """
-    guess = _owned_schema(schema_dir) if sources else None
+    guess = None if read is not None else _owned_schema(schema_dir) if sources else None
     cached = _cached_compile(sources)
     # The files are read on other cores too: fork(), so before the reading thread starts.
     ahead = _read_ahead(schema_dir) if cached is None else None
@@ -408,6 +413,8 @@ def _compile_while_reading(schema_dir: Path, target: Target, sources: str | None
             early = pool.submit(_read, target.dsn, guess, timeouts) if guess else None
             compiled = cached or compile_schema(schema_dir, key=sources, ahead=ahead)
             first = early.result() if early is not None and guess == compiled.desired.schema else None
+            if read is not None and read.database.schema == compiled.desired.schema:
+                first = read
     finally:
         if ahead is not None:
             ahead.close()
@@ -443,11 +450,11 @@ def _present_prerequisites(dsn: str, desired: model.Database) -> tuple[model.Pre
 
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
-                timeouts: CatalogTimeouts | None) -> Planned:
+                timeouts: CatalogTimeouts | None, read: Catalog | None = None) -> Planned:
     from pgevolve.catalog.normalize import Known, canonicalize_many
     from pgevolve.plan.steps import merge_plans
 
-    compiled, catalogs = _compile_while_reading(schema_dir, target, sources, timeouts)
+    compiled, catalogs = _compile_while_reading(schema_dir, target, sources, timeouts, read)
     parts = compiled.parts
     setup = tuple(obj.setup for catalog in catalogs for obj in catalog.unmanaged if obj.setup)
     known = Known(sources=sources, server_version=None if dev_url else catalogs[0].server_version)
