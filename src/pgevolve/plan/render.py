@@ -12,9 +12,6 @@ from __future__ import annotations
 import io
 import json
 
-from rich.console import Console
-from rich.text import Text
-
 from pgevolve.errors import printable
 from pgevolve.plan.steps import LOCK_TIMEOUT, MAX_RELATIONS_PER_TRANSACTION, Group, Hazard, Plan, Step, highest
 from pgevolve.sqltext.ident import quote_ident
@@ -83,7 +80,7 @@ def render_text(plan: Plan, *, color: bool) -> str:
             lines += _step_lines(f"{number:>{width}}", step)
         lines.append([])
     lines.append([(summary_line(plan), "bold")])
-    return _to_terminal(lines) if color else "".join("".join(t for t, _ in line) + "\n" for line in lines)
+    return _to_terminal(lines) if color else "".join(["".join([t for t, _ in line]) + "\n" for line in lines])
 
 
 def _step_lines(number: str, step: Step) -> list[list[Segment]]:
@@ -97,6 +94,10 @@ def _step_lines(number: str, step: Step) -> list[list[Segment]]:
 
 
 def _to_terminal(lines: list[list[Segment]]) -> str:
+    # rich only for a terminal: its import is a tenth of a second that a plan piped or run in CI never uses.
+    from rich.console import Console
+    from rich.text import Text
+
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, color_system="standard", width=10_000, highlight=False)
     for line in lines:
