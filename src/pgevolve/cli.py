@@ -298,7 +298,7 @@ def plan(
       pgevolve plan --format markdown --base origin/main --out pr.md
       pgevolve plan --fail-on destructive,blocked
     """
-    from pgevolve.pipeline import plan_against
+    from pgevolve.pipeline import collector_paused, plan_against
     from pgevolve.server.connect import resolve_target
 
     failing = _parse_fail_on(fail_on)
@@ -306,19 +306,22 @@ def plan(
         raise typer.BadParameter("--base is for --format markdown (the pull-request comment)", param_hint="--base")
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
-    planned = plan_against(schema_dir, target, dev_url=dev_url)
-    for obj in planned.unmanaged:
-        _err(f"not managed by pgevolve (left alone): {_name(obj.describe())}")
-    if fmt is PlanFormat.markdown:
-        from pgevolve.review import render_pr_comment
+    # Paused until the plan is printed: with the models of 1000 tables alive, the collections that the
+    # plan's text set off took 0.2 s of a 0.35 s rendering.
+    with collector_paused():
+        planned = plan_against(schema_dir, target, dev_url=dev_url)
+        for obj in planned.unmanaged:
+            _err(f"not managed by pgevolve (left alone): {_name(obj.describe())}")
+        if fmt is PlanFormat.markdown:
+            from pgevolve.review import render_pr_comment
 
-        text = render_pr_comment(planned, base=base)
-    else:
-        text = _render_plan(planned.plan, fmt, color=fmt is PlanFormat.text and sys.stdout.isatty(),
-                            schema=planned.schema)
-    print(text, end="")
-    if out is not None:
-        _write_plan(planned, out, fmt, text)
+            text = render_pr_comment(planned, base=base)
+        else:
+            text = _render_plan(planned.plan, fmt, color=fmt is PlanFormat.text and sys.stdout.isatty(),
+                                schema=planned.schema)
+        print(text, end="")
+        if out is not None:
+            _write_plan(planned, out, fmt, text)
     matched = _matched_hazards(planned.plan, failing)
     if matched:
         _err(f"--fail-on: the plan has {', '.join(matched)} step(s)")

@@ -261,14 +261,14 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
                  timeouts: CatalogTimeouts | None = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
-    Python's cycle collector is paused meanwhile (``_collector_paused``).
+    Python's cycle collector is paused meanwhile (``collector_paused``).
 
     Fast path: when the YAML is unchanged since an earlier plan (its files' bytes and pgevolve's
     code) and the live catalog is one that plan found in sync (the digest of its rows), or has
     the fingerprint of the canonical desired state it recorded, the plan is empty without
     compiling, normalizing or diffing.
     """
-    with _collector_paused():
+    with collector_paused():
         try:
             return _plan_against(schema_dir, target, dev_url, timeouts)
         finally:
@@ -276,13 +276,14 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off, then back as it was.
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off, then back as it was (nested: the outermost turns it back on).
 
     A plan of a large project makes millions of small objects (YAML nodes, specs, the models) that
     live until the plan is made and hold no reference cycles worth finding early. The collector,
     run every 700 new objects, walked them again and again: some 900 collections, a tenth of a
-    cold plan at 1000 tables. Reference counting still frees everything that is let go.
+    cold plan at 1000 tables. Reference counting still frees everything that is let go. The CLI
+    keeps it paused while it prints the plan too (the text of a large plan is as many objects).
     """
     was_enabled = gc.isenabled()
     gc.disable()
