@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,26 @@ def square_but_children_die(n: int) -> int:
     return n * n
 
 
+def slow_pid_and_square(n: int) -> tuple[int, int]:
+    time.sleep(0.005)
+    return pid_and_square(n)
+
+
 @multicore
 def test_the_results_come_in_order_and_part_of_them_from_children() -> None:
-    results = Forked(pid_and_square, range(40), min_share=5).results()
+    results = Forked(slow_pid_and_square, range(40), min_share=5).results()
     assert [square for _, square in results] == [n * n for n in range(40)]
     assert {pid for pid, _ in results} - {PARENT}, "no item was computed in a child"
+
+
+@multicore
+def test_a_parent_busy_elsewhere_leaves_the_items_to_the_children() -> None:
+    """The shares are taken from one queue: a parent that comes for its results late finds them all done."""
+    forked = Forked(slow_pid_and_square, range(40), min_share=5)
+    time.sleep(1.5)  # the child needs about 0.2 s for the 40 items
+    results = forked.results()
+    assert [square for _, square in results] == [n * n for n in range(40)]
+    assert PARENT not in {pid for pid, _ in results}
 
 
 @multicore

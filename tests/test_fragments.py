@@ -217,6 +217,39 @@ def test_display_sql_of_a_literal_means_the_same(value: str) -> None:
     assert "\n" not in shown and pglast.parse_sql(shown) == pglast.parse_sql(sql)
 
 
+# SQL made of what decides a token's extent: quotes of both kinds doubled or not, line breaks, prefixes,
+# and what takes a statement off the unscanned path (backslashes, dollar quotes, comments).
+_SQL_PIECES = st.lists(st.sampled_from(["'", '"', "''", '""', "\n", "\t", " ", "a", "E", "U&", ";", "$", "$$",
+                                        "\\", "-", "--", "/*", "*/", "\x1b", "(", ",", "'\n'", "x'"]),
+                        max_size=30).map("".join)
+
+
+@given(_SQL_PIECES)
+@settings(max_examples=2000, deadline=None)
+def test_display_sql_without_scanning_draws_what_the_scanner_would(sql: str) -> None:
+    from pgevolve.sqltext.fragments import _display_scanned, _plainly_drawn
+
+    if _plainly_drawn(sql):
+        assert _display_scanned(sql) == sql
+
+
+@pytest.mark.parametrize("sql", ['CREATE TABLE "t" (\n    "a" text DEFAULT \'x\'\'y\'\n)',
+                                 "SELECT 'a',\n'b'", 'SELECT "it\'s"\n, 1', 'SELECT "a"\n"b"'])
+def test_display_sql_takes_line_breaks_between_tokens_unscanned(sql: str) -> None:
+    from pgevolve.sqltext.fragments import _display_scanned, _plainly_drawn
+
+    assert _plainly_drawn(sql) and display_sql(sql) == sql == _display_scanned(sql)
+
+
+@pytest.mark.parametrize("sql", ["SELECT 'a\nb'", 'SELECT "a\n""b"', "SELECT 'a''\nb'", "SELECT E'\\'\n'",
+                                 "SELECT $$a\nb$$", "SELECT 1 /* a\nb */", "SELECT 'a", "SELECT 1 -- a\n",
+                                 "SELECT 'a'\n'b'", "SELECT 'a' \n\t 'b'"])
+def test_display_sql_scans_what_may_hold_a_line_break(sql: str) -> None:
+    from pgevolve.sqltext.fragments import _plainly_drawn
+
+    assert not _plainly_drawn(sql)
+
+
 _PASSWORD = st.text(st.sampled_from(string.ascii_letters + string.digits + "!#%&()*+,-.:;<>?@[]^_{|}~/$"),
                     min_size=4, max_size=20)
 

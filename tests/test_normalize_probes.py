@@ -7,18 +7,22 @@ that exercise every kind of server-rewritten text, and the fallbacks are pinned.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from conftest import DatabaseFactory
 from pgevolve import model
-from pgevolve.catalog.normalize import build_whole, materialize
+from pgevolve.catalog.normalize import SCRATCH_PREFIX, EarlyScratch, build_whole, materialize, scratch_database
 from pgevolve.catalog.probes import plan_probes
-from pgevolve.errors import ExecutionFailed
+from pgevolve.errors import ConnectionFailed, ExecutionFailed
 from pgevolve.pipeline import compile_schema, read_database
+from pgevolve.server.connect import with_dbname
 from pgevolve.sqltext.ddl import Scope
 
 CASES = Path(__file__).parent / "cases"
@@ -121,3 +125,52 @@ def test_a_broken_schema_gets_the_whole_builds_error(pg_server_dsn: str) -> None
     table = _table("t", model.Column(name="n", type="integer", default="'not a number'"))
     with pytest.raises(ExecutionFailed, match="does not build on PostgreSQL: invalid input syntax for type integer"):
         materialize(model.Database(tables=(table,)), server_dsn=pg_server_dsn)
+
+
+def _scratch_databases(server_dsn: str) -> set[str]:
+    with psycopg.connect(server_dsn) as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)",
+                            (f"{SCRATCH_PREFIX}{os.getpid()}_",)).fetchall()
+    return {name for (name,) in rows}
+
+
+def test_a_scratch_database_made_early_is_the_one_normalization_builds_in_and_drops(pg_server_dsn: str) -> None:
+    before = _scratch_databases(pg_server_dsn)
+    early = EarlyScratch(pg_server_dsn)
+    try:
+        with scratch_database(pg_server_dsn, early) as dsn, psycopg.connect(dsn) as conn:
+            name = conn.info.dbname
+            assert name in _scratch_databases(pg_server_dsn) - before
+            with scratch_database(pg_server_dsn, early) as other:  # taken once: another is made
+                assert conninfo_to_dict(other)["dbname"] != name
+    finally:
+        early.close()
+    assert _scratch_databases(pg_server_dsn) == before
+
+
+def test_a_scratch_database_made_early_and_not_used_is_dropped(pg_server_dsn: str) -> None:
+    before = _scratch_databases(pg_server_dsn)
+    early = EarlyScratch(pg_server_dsn)
+    assert early.take(with_dbname(pg_server_dsn, "template1")) is None  # another server's: not taken
+    early.close()
+    assert _scratch_databases(pg_server_dsn) == before
+
+
+def test_a_scratch_database_that_could_not_be_made_early_is_made_or_explained_as_before(pg_server_dsn: str) -> None:
+    with psycopg.connect(pg_server_dsn, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS pgevolve_nocreatedb")
+        conn.execute("CREATE ROLE pgevolve_nocreatedb LOGIN NOCREATEDB")
+    try:
+        info = conninfo_to_dict(pg_server_dsn)
+        role_dsn = make_conninfo(pg_server_dsn, user="pgevolve_nocreatedb", **({"password": ""} if "password" in info
+                                                                               else {}))
+        early = EarlyScratch(role_dsn)
+        try:
+            with pytest.raises(ConnectionFailed, match="cannot create a scratch database .*permission denied"), \
+                    scratch_database(role_dsn, early):
+                pass
+        finally:
+            early.close()
+    finally:
+        with psycopg.connect(pg_server_dsn, autocommit=True) as conn:
+            conn.execute("DROP ROLE pgevolve_nocreatedb")

@@ -20,6 +20,7 @@ from pgevolve.server.connect import Target, connect
 from pgevolve.source.paths import RealPaths
 
 if TYPE_CHECKING:  # imported where used: `pgevolve validate` never loads the planner
+    from pgevolve.catalog.normalize import EarlyScratch
     from pgevolve.changes import Change
     from pgevolve.plan.steps import Plan
     from pgevolve.source.load import ReadAhead
@@ -260,14 +261,14 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
                  timeouts: CatalogTimeouts | None = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
-    Python's cycle collector is paused meanwhile (``_collector_paused``).
+    Python's cycle collector is paused meanwhile (``collector_paused``).
 
     Fast path: when the YAML is unchanged since an earlier plan (its files' bytes and pgevolve's
     code) and the live catalog is one that plan found in sync (the digest of its rows), or has
     the fingerprint of the canonical desired state it recorded, the plan is empty without
     compiling, normalizing or diffing.
     """
-    with _collector_paused():
+    with collector_paused():
         try:
             return _plan_against(schema_dir, target, dev_url, timeouts)
         finally:
@@ -275,13 +276,14 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off, then back as it was.
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off, then back as it was (nested: the outermost turns it back on).
 
     A plan of a large project makes millions of small objects (YAML nodes, specs, the models) that
     live until the plan is made and hold no reference cycles worth finding early. The collector,
     run every 700 new objects, walked them again and again: some 900 collections, a tenth of a
-    cold plan at 1000 tables. Reference counting still frees everything that is let go.
+    cold plan at 1000 tables. Reference counting still frees everything that is let go. The CLI
+    keeps it paused while it prints the plan too (the text of a large plan is as many objects).
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -393,21 +395,20 @@ def _listed_extensions_only(db: model.Database, listed: frozenset[str]) -> model
     return replace(db, extensions=tuple(e for e in db.extensions if e.name in listed))
 
 
-def _compile_while_reading(schema_dir: Path, target: Target, sources: str | None,
-                           timeouts: CatalogTimeouts | None,
+def _compile_while_reading(schema_dir: Path, target: Target, sources: str | None, timeouts: CatalogTimeouts | None,
+                           cached: Compiled | None, ahead: ReadAhead | None,
                            read: Catalog | None = None) -> tuple[Compiled, list[Catalog]]:
     """The compiled YAML and the catalog of each owned schema, the first read while the YAML compiles.
 
     Reading the catalog is mostly waiting on the server, and compiling a large project is
     seconds of Python: the read runs in a thread meanwhile (psycopg releases the GIL while
     it waits), for the schema pgevolve.yaml names. A YAML error is still the one reported
-    first; a read of a schema the compiled project does not own is done again. ``read``: the
-    catalog the fast path already read (of the schema this YAML owned when last planned), not read again.
+    first; a read of a schema the compiled project does not own is done again.
+    ``cached``: the compiled YAML from the cache; ``ahead``: else, its files being read on other cores.
+    ``read``: the catalog the fast path already read (of the schema this YAML owned when last planned),
+    not read again.
     """
     guess = None if read is not None else _owned_schema(schema_dir) if sources else None
-    cached = _cached_compile(sources)
-    # The files are read on other cores too: fork(), so before the reading thread starts.
-    ahead = _read_ahead(schema_dir) if cached is None else None
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             early = pool.submit(_read, target.dsn, guess, timeouts) if guess else None
@@ -454,12 +455,17 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     from pgevolve.catalog.normalize import Known, canonicalize_many
     from pgevolve.plan.steps import merge_plans
 
-    compiled, catalogs = _compile_while_reading(schema_dir, target, sources, timeouts, read)
-    parts = compiled.parts
-    setup = tuple(obj.setup for catalog in catalogs for obj in catalog.unmanaged if obj.setup)
-    known = Known(sources=sources, server_version=None if dev_url else catalogs[0].server_version)
-    canonicals = canonicalize_many(tuple(desired for desired, _ in parts), server_dsn=dev_url or target.dsn,
-                                   setup=setup, known=known)
+    cached = _cached_compile(sources)
+    # The files are read on other cores too: fork(), so before any thread starts.
+    ahead = _read_ahead(schema_dir) if cached is None else None
+    # YAML not compiled before: no canonical form either, most likely; its scratch database is made meanwhile.
+    with _early_scratch(dev_url or target.dsn, wanted=cached is None) as early:
+        compiled, catalogs = _compile_while_reading(schema_dir, target, sources, timeouts, cached, ahead, read)
+        parts = compiled.parts
+        setup = tuple(obj.setup for catalog in catalogs for obj in catalog.unmanaged if obj.setup)
+        known = Known(sources=sources, server_version=None if dev_url else catalogs[0].server_version, scratch=early)
+        canonicals = canonicalize_many(tuple(desired for desired, _ in parts), server_dsn=dev_url or target.dsn,
+                                       setup=setup, known=known)
     actuals = [catalog.database for catalog in catalogs]
     prerequisites = compiled.desired.prerequisites
     if prerequisites:
@@ -489,6 +495,22 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
                    canonical=canonicals[0], plan=plan, known=compiled,
                    others=tuple(zip(actuals[1:], canonicals[1:], strict=True)),
                    diffed=actuals[0] if prerequisites else None)
+
+
+@contextmanager
+def _early_scratch(server_dsn: str, *, wanted: bool) -> Iterator[EarlyScratch | None]:
+    """A scratch database created on a thread from now on (``normalize.EarlyScratch``), dropped at the end
+    unless normalization took it; None when not ``wanted``."""
+    if not wanted:
+        yield None
+        return
+    from pgevolve.catalog.normalize import EarlyScratch
+
+    early = EarlyScratch(server_dsn)
+    try:
+        yield early
+    finally:
+        early.close()
 
 
 def _plan_part(actual: model.Database, desired: model.Database, hints: model.Hints,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from pgevolve import cache, model
-from pgevolve.errors import ConnectionFailed, ExecutionFailed
+from pgevolve.errors import ConnectionFailed, ExecutionFailed, PgevolveError
 from pgevolve.server.connect import connect, mask_password, with_dbname
 from pgevolve.sqltext.ident import quote_ident
 
@@ -47,24 +48,26 @@ def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = 
     loaded = cache.load("canonical", key) if use_cache else None
     if isinstance(loaded, model.Database):
         return loaded
-    result = materialize(desired, server_dsn=server_dsn, setup=setup)
+    result = materialize(desired, server_dsn=server_dsn, setup=setup, early=(known or Known()).scratch)
     if use_cache:
         cache.store("canonical", key, result)
     return result
 
 
-def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, ...] = ()) -> model.Database:
+def materialize(desired: model.Database, *, server_dsn: str, setup: tuple[str, ...] = (),
+                early: EarlyScratch | None = None) -> model.Database:
     """``desired`` as PostgreSQL spells it, through a throwaway database on the server of ``server_dsn``.
 
     Only what the server rewrites is built there, each distinct thing once (``catalog.probes``);
     when the probes cannot stand for the schema, or fail to build, the whole schema is built and
     read back (``build_whole``), which also gives a broken schema the server's own error.
+    ``early``: a scratch database being created meanwhile, used when it is ready in time.
     """
     from pgevolve.catalog.probes import plan_probes
 
     plan = plan_probes(desired)
     if plan is not None:
-        with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
+        with scratch_database(server_dsn, early) as scratch_dsn, connect(scratch_dsn) as conn:
             _require_extensions(conn, desired)
             probed = _build_probes(conn, desired, plan, setup)
         if probed is not None:
@@ -124,6 +127,7 @@ class Known:
 
     sources: str | None = None  # the cache key of the YAML files the models were compiled from
     server_version: int | None = None  # the version of the server of ``server_dsn``
+    scratch: EarlyScratch | None = None  # a scratch database on that server, created meanwhile
 
 
 def _key(desired: model.Database | tuple[model.Database, ...], server_dsn: str, setup: tuple[str, ...],
@@ -150,14 +154,14 @@ def canonicalize_many(desired: tuple[model.Database, ...], *, server_dsn: str, u
     loaded = cache.load("canonical", key) if use_cache else None
     if isinstance(loaded, tuple):
         return loaded
-    result = materialize_many(desired, server_dsn=server_dsn, setup=setup)
+    result = materialize_many(desired, server_dsn=server_dsn, setup=setup, early=(known or Known()).scratch)
     if use_cache:
         cache.store("canonical", key, result)
     return result
 
 
-def materialize_many(desired: tuple[model.Database, ...], *, server_dsn: str,
-                     setup: tuple[str, ...] = ()) -> tuple[model.Database, ...]:
+def materialize_many(desired: tuple[model.Database, ...], *, server_dsn: str, setup: tuple[str, ...] = (),
+                     early: EarlyScratch | None = None) -> tuple[model.Database, ...]:
     """``materialize`` for one or more owned schemas (the project's first): each schema's sections in turn,
     each under its own search_path, then each schema read back under it."""
     from pgevolve.catalog import introspect
@@ -165,7 +169,7 @@ def materialize_many(desired: tuple[model.Database, ...], *, server_dsn: str,
 
     primary = desired[0]
     owned = [d.schema for d in desired]
-    with scratch_database(server_dsn) as scratch_dsn, connect(scratch_dsn) as conn:
+    with scratch_database(server_dsn, early) as scratch_dsn, connect(scratch_dsn) as conn:
         _require_extensions(conn, primary)
         try:
             # As in apply and in introspection: unqualified names resolve in the owned schema.
@@ -273,13 +277,88 @@ def _run_setup(conn: psycopg.Connection, setup: tuple[str, ...]) -> None:
     conn.execute("SELECT set_config('check_function_bodies', 'on', false)")
 
 
+def _scratch_name() -> str:
+    return f"{SCRATCH_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def _create_scratch(admin: psycopg.Connection, name: str) -> None:
+    # template0: a database with nothing the target's template1 may hold (extensions, tables), the name
+    # ours (a prefix and hex digits), never from YAML.
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+
+
+class EarlyScratch:
+    """A scratch database created on a thread of its own while the caller does other work.
+
+    CREATE DATABASE copies template0: a tenth of a second or more of server time, spent while the
+    YAML compiles. ``scratch_database`` takes the database when it was made; when it was not (no
+    right to create databases, a read-only server), ``scratch_database`` creates one itself and
+    reports what the server says. ``close`` drops it unless it was taken (whoever took it drops it).
+    Made on the main thread: SIGTERM raises KeyboardInterrupt meanwhile, so that the caller's
+    ``close`` still runs.
+    """
+
+    def __init__(self, server_dsn: str) -> None:
+        self.server_dsn = server_dsn
+        self._name = _scratch_name()
+        self._made = False
+        self._taken = False
+        self._previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        self._thread = threading.Thread(target=self._create, name="pgevolve-scratch")
+        self._thread.start()
+
+    def _create(self) -> None:
+        try:
+            with connect(self.server_dsn) as admin:
+                _create_scratch(admin, self._name)
+            self._made = True
+        except (psycopg.Error, PgevolveError):
+            pass  # scratch_database tries again and says why
+
+    def take(self, server_dsn: str) -> str | None:
+        """The database's name, once made on ``server_dsn``, for the first taker; else None."""
+        if self._taken or server_dsn != self.server_dsn:
+            return None
+        self._thread.join()
+        self._taken = True
+        return self._name if self._made else None
+
+    def close(self) -> None:
+        """Wait for the creation, and drop the database unless it was taken."""
+        self._thread.join()
+        try:
+            if self._made and not self._taken:
+                self._taken = True
+                _drop_scratch(self.server_dsn, self._name)
+        finally:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def _drop_scratch(server_dsn: str, name: str) -> None:
+    with connect(server_dsn) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @contextmanager
-def scratch_database(server_dsn: str) -> Iterator[str]:
-    """A fresh, empty database on the same server; dropped on exit, also on SIGTERM or Ctrl-C."""
-    name = f"{SCRATCH_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+def scratch_database(server_dsn: str, early: EarlyScratch | None = None) -> Iterator[str]:
+    """A fresh, empty database on the same server (``early``'s, when it made one); dropped on exit, also on
+    SIGTERM or Ctrl-C."""
+    name = early.take(server_dsn) if early is not None else None
+    if name is None:
+        name = _scratch_name()
+        _create_or_explain(server_dsn, name)
+    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        yield with_dbname(server_dsn, name)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _drop_scratch(server_dsn, name)
+
+
+def _create_or_explain(server_dsn: str, name: str) -> None:
     with connect(server_dsn) as admin:
         try:
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+            _create_scratch(admin, name)
         except psycopg.Error as exc:
             remedy = ("the server accepts no writes here (default_transaction_read_only, or a standby)"
                       if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction) else "grant CREATEDB")
@@ -288,13 +367,6 @@ def scratch_database(server_dsn: str) -> Iterator[str]:
                 f"({_diagnostic(exc)}); {remedy}, or pass --dev-url to a server where pgevolve may "
                 "create databases"
             ) from None
-    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    try:
-        yield with_dbname(server_dsn, name)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        with connect(server_dsn) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:

@@ -41,8 +41,9 @@ from pgevolve.sqltext.type_names import SERIAL_TYPES, canonical_type
 def diff_tables(actual: model.Database, desired: model.Database) -> list[Change]:
     """Changes that turn the actual tables into the desired ones (renames already applied to ``actual``)."""
     changes: list[Change] = []
-    for name in sorted({t.name for t in actual.tables} | {t.name for t in desired.tables}):
-        old, new = actual.table(name), desired.table(name)
+    before, after = _by_name(actual.tables), _by_name(desired.tables)
+    for name in sorted(before.keys() | after.keys()):
+        old, new = before.get(name), after.get(name)
         if old is None and new is not None:
             changes.append(CreateTable(definition=new))
         elif new is None and old is not None:
@@ -50,6 +51,11 @@ def diff_tables(actual: model.Database, desired: model.Database) -> list[Change]
         elif old is not None and new is not None:
             changes += diff_table(old, new)
     return _rebuild_foreign_keys(actual, desired, changes)
+
+
+def _by_name(tables: tuple[model.Table, ...]) -> dict[str, model.Table]:
+    """Tables by name, the first of a name as ``Database.table`` finds it (one lookup each, not a scan)."""
+    return {t.name: t for t in reversed(tables)}
 
 
 def diff_table(old: model.Table, new: model.Table) -> list[Change]:

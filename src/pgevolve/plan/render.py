@@ -12,9 +12,6 @@ from __future__ import annotations
 import io
 import json
 
-from rich.console import Console
-from rich.text import Text
-
 from pgevolve.errors import printable
 from pgevolve.plan.steps import LOCK_TIMEOUT, MAX_RELATIONS_PER_TRANSACTION, Group, Hazard, Plan, Step, highest
 from pgevolve.sqltext.ident import quote_ident
@@ -80,23 +77,30 @@ def render_text(plan: Plan, *, color: bool) -> str:
         lines.append([(f"Transaction {transaction}" if group.transactional else "Outside a transaction", "bold")])
         for step in group.steps:
             number += 1
-            lines += _step_lines(f"{number:>{width}}", step)
+            lines += _step_lines(f"{number:>{width}}", step, color=color)
         lines.append([])
     lines.append([(summary_line(plan), "bold")])
-    return _to_terminal(lines) if color else "".join("".join(t for t, _ in line) + "\n" for line in lines)
+    return _to_terminal(lines) if color else "".join(["".join([t for t, _ in line]) + "\n" for line in lines])
 
 
-def _step_lines(number: str, step: Step) -> list[list[Segment]]:
+def _step_lines(number: str, step: Step, *, color: bool) -> list[list[Segment]]:
     indent = " " * (len(number) + 4)
     from pgevolve.sqltext.fragments import display_sql  # pglast: not imported for an empty plan
 
     head: list[Segment] = [(f"  {number}. ", None), (f"[{step.hazard.value}]", HAZARD_STYLE[step.hazard]),
                            (f" {printable(step.summary, keep='')}", None)]
-    sql: list[list[Segment]] = [[(indent + line, "cyan")] for line in display_sql(f"{step.sql};").split("\n")]
+    shown = display_sql(f"{step.sql};")
+    # Without colour, the statement's lines are one segment (the same text, one object instead of one per line).
+    sql: list[list[Segment]] = ([[(indent + line, "cyan")] for line in shown.split("\n")] if color
+                                else [[(indent + shown.replace("\n", "\n" + indent), None)]])
     return [head, *sql, [(indent + printable(step.reason, keep=""), "dim")]]
 
 
 def _to_terminal(lines: list[list[Segment]]) -> str:
+    # rich only for a terminal: its import is a tenth of a second that a plan piped or run in CI never uses.
+    from rich.console import Console
+    from rich.text import Text
+
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, color_system="standard", width=10_000, highlight=False)
     for line in lines:

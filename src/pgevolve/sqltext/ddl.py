@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import assert_never
 
 from pgevolve import model
@@ -42,8 +43,14 @@ class Scope:
 
     def type(self, text: str) -> str:
         """A column type; the owned schema's enums are schema-qualified."""
-        found = enum_reference(text, self.enums, self.schema)
-        return self.name(found[0]) + "[]" * found[1] if found else safe_type(text)
+        return _scoped_type(self.schema, self.enums, text)
+
+
+@lru_cache(maxsize=4096)
+def _scoped_type(schema: str, enums: frozenset[str], text: str) -> str:
+    """``Scope.type``, remembered: a large schema spells the same few dozen types in thousands of columns."""
+    found = enum_reference(text, enums, schema)
+    return qualify(schema, found[0]) + "[]" * found[1] if found else safe_type(text)
 
 
 # -- schema, extensions, enums ----------------------------------------------------------------

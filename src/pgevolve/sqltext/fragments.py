@@ -154,8 +154,13 @@ def display_sql(sql: str) -> str:
     of SQL that is not there nor act on the terminal, and the text shown still means
     exactly what runs. A tab is shown as it is.
     """
-    if not has_control(sql, but="\t"):
+    if not has_control(sql, but="\t") or _plainly_drawn(sql):
         return sql
+    return _display_scanned(sql)
+
+
+def _display_scanned(sql: str) -> str:
+    """``display_sql`` through PostgreSQL's own scanner (pglast), token by token."""
     try:
         tokens = scan(sql)
     except ParseError:
@@ -172,6 +177,23 @@ def display_sql(sql: str) -> str:
 
 
 _LINE_BREAK = re.compile("\n")
+# Where a string or a quoted name can hold a line break but its extent is plain to see: without a
+# backslash (an E'' escape can hide a quote), a dollar sign (dollar quoting) or a comment, PostgreSQL's
+# scanner ends a '...' or "..." token at the first quote not doubled. The whole text matches when every
+# such token is closed and holds no line break (possessive: each token taken as the scanner takes it).
+_PLAIN_QUOTED = re.compile(r"""(?:[^'"]++|'[^'\n]*+(?:''[^'\n]*+)*+'|"[^"\n]*+(?:""[^"\n]*+)*+")*+""")
+_NOT_PLAIN = ("\\", "$", "--", "/*")
+# Two string constants separated only by whitespace holding a line break are one constant to PostgreSQL
+# (the SQL standard's continuation): the scanner's token spans that line break.
+_CONTINUED = re.compile("'[ \t\n]*\n[ \t\n]*'")
+
+
+def _plainly_drawn(sql: str) -> bool:
+    """Whether ``sql`` is drawn as it is without scanning it: its only control characters are line breaks and
+    tabs, and no line break is inside a string or a quoted name (a CREATE TABLE of a thousand-table plan)."""
+    if has_control(sql, but="\t\n") or any(mark in sql for mark in _NOT_PLAIN) or _CONTINUED.search(sql):
+        return False
+    return _PLAIN_QUOTED.fullmatch(sql) is not None
 
 
 def _line_break_inside(sql: str, tokens: list[Any]) -> bool:
