@@ -252,3 +252,23 @@ def test_a_warm_plan_of_a_changed_catalog_reads_it_once(db: str, tmp_path: Path,
     counts = _counting_queries(monkeypatch)
     # The stamp compared (a different one), then one read of the catalog, planned in full from it.
     assert _plan_counting(db, schema, counts) == (False, {"stamp": 1, "unmanaged": 1})
+
+
+@pytest.mark.parametrize(("threshold", "asides"), [(100, 0), (1, 1)])
+def test_the_indexes_go_to_a_second_connection_only_for_a_large_schema(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, asides: int) -> None:
+    import pgevolve.catalog as catalog
+    from pgevolve import pipeline
+
+    schema = _schema(tmp_path)
+    _apply(db, schema)
+    monkeypatch.setattr(pipeline, "_TABLES_WORTH_A_SECOND_CONNECTION", threshold)
+    side_queries, opened = catalog._side_queries, []
+    monkeypatch.setattr(catalog, "_side_queries", lambda *args: opened.append(args) or side_queries(*args))
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("ALTER TABLE leads ADD COLUMN note text")  # the warm plan reads the catalog's rows
+    planned = plan_against(schema, Target(db, "test"))
+    assert len(opened) == asides  # the YAML's one table against the threshold
+    assert not planned.plan.is_empty
+    with psycopg.connect(db, autocommit=True) as conn:
+        assert planned.actual == read_catalog(conn, "public").database
