@@ -15,7 +15,10 @@ import hashlib
 import io
 import os
 import pickle
+import signal
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -74,7 +77,10 @@ def store(kind: str, key: str, value: Any) -> None:
         pass
 
 
-_PENDING: list[threading.Thread] = []
+# Waits for the writes started so far (a thread to join, a child process to reap).
+_PENDING: list[Callable[[], None]] = []
+# The writes ``store_later`` queued in the open batch (``batch``); None: no batch open.
+_QUEUED: list[tuple[str, str, Callable[[], Any]]] | None = None
 
 
 def store_meanwhile(kind: str, key: str, value: Any) -> None:
@@ -82,13 +88,99 @@ def store_meanwhile(kind: str, key: str, value: Any) -> None:
     (a cold plan builds its scratch database meanwhile). ``stored`` waits for it; so does the exit."""
     thread = threading.Thread(target=store, args=(kind, key, value), name=f"pgevolve-cache-{kind}")
     thread.start()
-    _PENDING.append(thread)
+    _PENDING.append(thread.join)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Inside, ``store_later`` queues its writes; they start at ``write_queued`` or on the way out (nested: the
+    outermost). ``stored`` waits for them."""
+    global _QUEUED
+    if _QUEUED is not None:
+        yield
+        return
+    _QUEUED = []
+    try:
+        yield
+    finally:
+        write_queued()
+        _QUEUED = None
+
+
+def batching() -> bool:
+    """Whether ``store_later`` queues (a ``batch`` is open)."""
+    return _QUEUED is not None
+
+
+def store_later(kind: str, key: str, make: Callable[[], Any]) -> None:
+    """``store(kind, key, make())``, queued when a ``batch`` is open, else now. ``make`` runs where the
+    write does: a value costly to compute for the cache alone (a fingerprint) costs the caller nothing."""
+    if _QUEUED is None:
+        store(kind, key, make())
+    else:
+        _QUEUED.append((kind, key, make))
+
+
+def write_queued() -> None:
+    """Start the writes queued so far: in a forked child when this process may fork (``_fork_writer``), which
+    pickles on another core while this process goes on; else here, now."""
+    if not _QUEUED:
+        return
+    queued = list(_QUEUED)
+    _QUEUED.clear()
+    waiting = _fork_writer(queued)
+    if waiting is not None:
+        _PENDING.append(waiting)
+        return
+    for kind, key, make in queued:
+        store(kind, key, make())
+
+
+def _fork_writer(queued: list[tuple[str, str, Callable[[], Any]]]) -> Callable[[], None] | None:
+    """A child that writes ``queued`` and leaves; the wait for it. None: no fork (no second core, no fork()
+    on this system, or another thread alive, which may hold a lock the child would wait on forever)."""
+    if not hasattr(os, "fork") or threading.active_count() > 1 or _cores() < 2:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: write, and leave without the parent's exit handlers or buffered output
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it at once
+            for kind, key, make in queued:
+                store(kind, key, make())
+            code = 0
+        finally:
+            os._exit(code)
+    return lambda: _reap(pid, queued)
+
+
+def _cores() -> int:
+    """The cores this process may run on (as ``source.forks.usable_cores``, which imports the cache)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _reap(pid: int, queued: list[tuple[str, str, Callable[[], Any]]]) -> None:
+    """Wait for the writer; when it failed (killed, out of memory), what it was to write is written here."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        status = 1
+    if status != 0:
+        for kind, key, make in queued:
+            store(kind, key, make())
 
 
 def stored() -> None:
-    """Wait for every ``store_meanwhile`` started so far."""
+    """Start the queued writes, and wait for every write started so far."""
+    write_queued()
     while _PENDING:
-        _PENDING.pop().join()
+        _PENDING.pop()()
 
 
 def dumps(value: Any) -> bytes:

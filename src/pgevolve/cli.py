@@ -298,6 +298,7 @@ def plan(
       pgevolve plan --format markdown --base origin/main --out pr.md
       pgevolve plan --fail-on destructive,blocked
     """
+    from pgevolve import cache
     from pgevolve.pipeline import collector_paused, plan_against
     from pgevolve.server.connect import resolve_target
 
@@ -308,20 +309,24 @@ def plan(
     _err(f"database: {target.describe()}")
     # Paused until the plan is printed: with the models of 1000 tables alive, the collections that the
     # plan's text set off took 0.2 s of a 0.35 s rendering.
+    # The cache is written meanwhile (by a forked child, where it can be) and awaited once the plan is out.
     with collector_paused():
-        planned = plan_against(schema_dir, target, dev_url=dev_url)
-        for obj in planned.unmanaged:
-            _err(f"not managed by pgevolve (left alone): {_name(obj.describe())}")
-        if fmt is PlanFormat.markdown:
-            from pgevolve.review import render_pr_comment
+        try:
+            planned = plan_against(schema_dir, target, dev_url=dev_url, await_cache=False)
+            for obj in planned.unmanaged:
+                _err(f"not managed by pgevolve (left alone): {_name(obj.describe())}")
+            if fmt is PlanFormat.markdown:
+                from pgevolve.review import render_pr_comment
 
-            text = render_pr_comment(planned, base=base)
-        else:
-            text = _render_plan(planned.plan, fmt, color=fmt is PlanFormat.text and sys.stdout.isatty(),
-                                schema=planned.schema)
-        print(text, end="")
-        if out is not None:
-            _write_plan(planned, out, fmt, text)
+                text = render_pr_comment(planned, base=base)
+            else:
+                text = _render_plan(planned.plan, fmt, color=fmt is PlanFormat.text and sys.stdout.isatty(),
+                                    schema=planned.schema)
+            print(text, end="")
+            if out is not None:
+                _write_plan(planned, out, fmt, text)
+        finally:
+            cache.stored()
     matched = _matched_hazards(planned.plan, failing)
     if matched:
         _err(f"--fail-on: the plan has {', '.join(matched)} step(s)")

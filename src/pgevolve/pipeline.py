@@ -191,7 +191,9 @@ def compile_schema(schema_dir: Path, *, key: str | None = None, ahead: ReadAhead
     desired, hints = compile_project(project)
     compiled = Compiled(desired=desired, hints=hints, schema_dir=schema_dir, loaded=project,
                         others=tuple(_without_prerequisites(compile_project(other)) for other in project.others))
-    if key:
+    if key and cache.batching():  # a plan: pickled on another core once the scratch database is built
+        cache.store_later("compiled", key, lambda: compiled)
+    elif key:
         cache.store_meanwhile("compiled", key, compiled)
     return compiled
 
@@ -258,10 +260,12 @@ def _read(dsn: str, schema: str, timeouts: CatalogTimeouts | None = None) -> Cat
 
 
 def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None,
-                 timeouts: CatalogTimeouts | None = None) -> Planned:
+                 timeouts: CatalogTimeouts | None = None, await_cache: bool = True) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
-    Python's cycle collector is paused meanwhile (``collector_paused``).
+    Python's cycle collector is paused meanwhile (``collector_paused``). The cache is written when this
+    returns, unless ``await_cache`` is false: the caller then calls ``cache.stored()`` when it is done (the
+    writes go on meanwhile in a forked child, ``cache.write_queued``).
 
     Fast path: when the YAML is unchanged since an earlier plan (its files' bytes and pgevolve's
     code) and the live catalog is one that plan found in sync (the digest of its rows), or has
@@ -270,9 +274,11 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
     """
     with collector_paused():
         try:
-            return _plan_against(schema_dir, target, dev_url, timeouts)
+            with cache.batch():
+                return _plan_against(schema_dir, target, dev_url, timeouts)
         finally:
-            cache.stored()
+            if await_cache:
+                cache.stored()
 
 
 @contextmanager
@@ -477,17 +483,16 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     remember = bool(sources) and not dev_url and not compiled.others
     if remember:
         assert sources is not None
-        summary = cache.load("summary", sources)
-        summary = summary if isinstance(summary, dict) else {}
-        summary.update({"schema": compiled.desired.schema, catalogs[0].server_version: _fingerprint(canonicals[0]),
-                        "prerequisites": bool(prerequisites),
-                        "extensions": sorted(e.name for e in compiled.desired.extensions)})
-        cache.store("summary", sources, summary)
+        _remember_summary(sources, compiled.desired, catalogs[0].server_version, canonicals[0])
+    # Every thread has ended (the catalog's reader, the scratch database's): the cache is written by a forked
+    # child from now on, while this process plans.
+    cache.write_queued()
     plans = [_plan_part(actual, canonical, hints, catalog.unmanaged)
              for actual, canonical, (_, hints), catalog in zip(actuals, canonicals, parts, catalogs, strict=True)]
     plan = plans[0] if len(plans) == 1 else merge_plans(
         [(None if i == 0 else canonicals[i].schema, p) for i, p in enumerate(plans)])
     if remember and not prerequisites and plan.is_empty and not plan.blockers:
+        cache.stored()  # the summary it adds to
         _remember_in_sync(sources, catalogs[0])
     listed = frozenset(e.name for e in compiled.desired.extensions)
     return Planned(schema_dir=schema_dir, target=target, schema=compiled.desired.schema,
@@ -495,6 +500,18 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
                    canonical=canonicals[0], plan=plan, known=compiled,
                    others=tuple(zip(actuals[1:], canonicals[1:], strict=True)),
                    diffed=actuals[0] if prerequisites else None)
+
+
+def _remember_summary(sources: str, desired: model.Database, server_version: int,
+                      canonical: model.Database) -> None:
+    """Record what the fast path needs of this YAML: its schema, extensions and prerequisites, and the
+    fingerprint of its canonical form on this server version (a repr of the whole model: made where the cache
+    is written, ``cache.store_later``)."""
+    summary = cache.load("summary", sources)
+    summary = summary if isinstance(summary, dict) else {}
+    summary.update({"schema": desired.schema, "prerequisites": bool(desired.prerequisites),
+                    "extensions": sorted(e.name for e in desired.extensions)})
+    cache.store_later("summary", sources, lambda: {**summary, server_version: _fingerprint(canonical)})
 
 
 @contextmanager
