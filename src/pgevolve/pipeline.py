@@ -297,7 +297,20 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
-            gc.enable()
+            _resume_collector()
+
+
+def _resume_collector() -> None:
+    """The cycle collector back on, the objects made while it was paused counted as old.
+
+    Left young, they would all be walked by the collection the next allocation sets off (the young
+    generation's count kept growing meanwhile): 0.1 s at the end of a cold plan of 1000 tables, the plan
+    still alive. freeze() then unfreeze() moves every tracked object into the oldest generation at no cost
+    per object and resets the young count: their cycles are found by the next full collection instead.
+    """
+    gc.freeze()
+    gc.unfreeze()
+    gc.enable()
 
 
 def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
