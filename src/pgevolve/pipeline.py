@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -315,13 +316,13 @@ def _resume_collector() -> None:
 
 def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
                   timeouts: CatalogTimeouts | None) -> Planned:
-    from pgevolve.plan.steps import Plan
-
     sources = _sources_key(schema_dir)
     summary = cache.load("summary", sources) if sources else None
     # A project with prerequisites checks them on the target every time (a fingerprint of the catalog
     # does not say whether a function exists): the full path, with the canonical form from the cache.
     if isinstance(summary, dict) and "extensions" in summary and not summary.get("prerequisites"):
+        from pgevolve.plan.steps import Plan  # here: a cold plan imports it once its files are being read
+
         schema, listed = summary["schema"], frozenset(summary["extensions"])
         stamped = _stamped(summary, target.dsn, schema, timeouts)
         if stamped is not None:
@@ -471,14 +472,17 @@ def _present_prerequisites(dsn: str, desired: model.Database) -> tuple[model.Pre
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
                 timeouts: CatalogTimeouts | None, read: Catalog | None = None) -> Planned:
+    cached = _cached_compile(sources)
+    # The files are read on other cores too: fork(), so before any thread starts, and before the imports
+    # this process alone needs (``_import_meanwhile``).
+    ahead = _read_ahead(schema_dir) if cached is None else None
     from pgevolve.catalog.normalize import Known, canonicalize_many
     from pgevolve.plan.steps import merge_plans
 
-    cached = _cached_compile(sources)
-    # The files are read on other cores too: fork(), so before any thread starts.
-    ahead = _read_ahead(schema_dir) if cached is None else None
     # YAML not compiled before: no canonical form either, most likely; its scratch database is made meanwhile.
     with _early_scratch(dev_url or target.dsn, wanted=cached is None) as early:
+        if ahead is not None:
+            _import_meanwhile()
         compiled, catalogs = _compile_while_reading(schema_dir, target, sources, timeouts, cached, ahead, read)
         parts = compiled.parts
         setup = tuple(obj.setup for catalog in catalogs for obj in catalog.unmanaged if obj.setup)
@@ -525,6 +529,17 @@ def _remember_summary(sources: str, desired: model.Database, server_version: int
     summary.update({"schema": desired.schema, "prerequisites": bool(desired.prerequisites),
                     "extensions": sorted(e.name for e in desired.extensions)})
     cache.store_later("summary", sources, lambda: {**summary, server_version: _fingerprint(canonical)})
+
+
+def _import_meanwhile() -> None:
+    """Import now what this process needs once the YAML is read: a child forked to read the files takes
+    more of them meanwhile (they are shared through a queue), so that these imports cost half their time."""
+    for name in _IMPORTED_MEANWHILE:
+        importlib.import_module(name)
+
+
+_IMPORTED_MEANWHILE = ("pgevolve.source.compile", "pgevolve.catalog.probes", "pgevolve.diff", "pgevolve.plan.planner",
+                       "pgevolve.plan.blockers", "pgevolve.plan.render")
 
 
 @contextmanager
