@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import os
-import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,7 +16,7 @@ from pgevolve.catalog import Catalog, CatalogRows, CatalogTimeouts, read_catalog
 from pgevolve.catalog.snapshot import read_consistently
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
-from pgevolve.source.paths import RealPaths
+from pgevolve.source.early import EarlyRead, sources_key
 
 if TYPE_CHECKING:  # imported where used: `pgevolve validate` never loads the planner
     from pgevolve.catalog.normalize import EarlyScratch
@@ -181,8 +179,8 @@ class Planned:
 
 def compile_schema(schema_dir: Path, *, key: str | None = None, ahead: ReadAhead | None = None) -> Compiled:
     """Load, validate and compile the YAML under schema_dir (cached by the files' bytes; ``key``: their
-    ``_sources_key``, when the caller has just made it; ``ahead``: the files being read on other cores)."""
-    key = key or _sources_key(schema_dir)
+    ``sources_key``, when the caller has just made it; ``ahead``: the files being read on other cores)."""
+    key = key or sources_key(schema_dir)
     cached = _cached_compile(key)
     if cached is not None:
         return cached
@@ -204,48 +202,9 @@ def _cached_compile(key: str | None) -> Compiled | None:
     return cached if isinstance(cached, Compiled) else None
 
 
-# The cache key reads what load_project may read and no more (a big file elsewhere under
-# schema/, or a link to a big file outside it, is never read whole just to make a key).
-# Kept apart from source/load.py, whose import costs a plan that hits the cache.
-_SOURCE_DIRECTORIES = ("tables", "shapes")
-_MAX_SOURCE_BYTES = 1024 * 1024  # source/yaml_limits.MAX_FILE_BYTES
-_MAX_SOURCE_FILES = 20_000  # source/load.MAX_FILES per directory
-
-
 def _without_prerequisites(compiled: tuple[model.Database, model.Hints]) -> tuple[model.Database, model.Hints]:
     """Another owned schema's model: the prerequisites are created once, with the project's schema."""
     return replace(compiled[0], prerequisites=()), compiled[1]
-
-
-def _sources_key(schema_dir: Path) -> str | None:
-    """A key over every file load_project can read (path and bytes); None: no cache, load_project says why.
-
-    The files hashed are a superset of those read (so the key changes whenever the result
-    can); anything load_project would refuse (not a regular file, a link out of the schema
-    directory, over the size limit) means no key rather than a read.
-    """
-    try:
-        root = schema_dir.resolve()
-        files = [schema_dir / "pgevolve.yaml", schema_dir / "prerequisites.sql"]
-        for name in _SOURCE_DIRECTORIES:
-            if (schema_dir / name).is_dir():
-                files += sorted(p for p in (schema_dir / name).rglob("*") if p.suffix in (".yaml", ".yml"))
-        if len(files) > _MAX_SOURCE_FILES:
-            return None
-        parts = []
-        real = RealPaths(str(root))
-        for path in files:
-            if path.name == "prerequisites.sql" and not path.exists() and not path.is_symlink():
-                continue  # the one optional file
-            status = os.stat(path)  # follows a link, as reading does
-            if not stat.S_ISREG(status.st_mode) or not real.inside(str(path)):
-                return None
-            if status.st_size > _MAX_SOURCE_BYTES:
-                return None
-            parts.append(f"{path.relative_to(schema_dir)}\0".encode() + path.read_bytes())
-    except OSError:
-        return None
-    return cache.key_of(str(schema_dir), *parts)
 
 
 def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[UnmanagedObject, ...]]:
@@ -261,12 +220,14 @@ def _read(dsn: str, schema: str, timeouts: CatalogTimeouts | None = None) -> Cat
 
 
 def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None,
-                 timeouts: CatalogTimeouts | None = None, await_cache: bool = True) -> Planned:
+                 timeouts: CatalogTimeouts | None = None, await_cache: bool = True,
+                 early: EarlyRead | None = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
     Python's cycle collector is paused meanwhile (``collector_paused``). The cache is written when this
     returns, unless ``await_cache`` is false: the caller then calls ``cache.stored()`` when it is done (the
-    writes go on meanwhile in a forked child, ``cache.write_queued``).
+    writes go on meanwhile in a forked child, ``cache.write_queued``). ``early``: the files' key and reading,
+    started by the caller (``source.early.read_early``); closed here.
 
     Fast path: when the YAML is unchanged since an earlier plan (its files' bytes and pgevolve's
     code) and the live catalog is one that plan found in sync (the digest of its rows), or has
@@ -276,8 +237,10 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
     with collector_paused():
         try:
             with cache.batch():
-                return _plan_against(schema_dir, target, dev_url, timeouts)
+                return _plan_against(schema_dir, target, dev_url, timeouts, early)
         finally:
+            if early is not None:
+                early.close()
             if await_cache:
                 cache.stored()
 
@@ -315,8 +278,8 @@ def _resume_collector() -> None:
 
 
 def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
-                  timeouts: CatalogTimeouts | None) -> Planned:
-    sources = _sources_key(schema_dir)
+                  timeouts: CatalogTimeouts | None, early: EarlyRead | None) -> Planned:
+    sources = early.key if early is not None else sources_key(schema_dir)
     summary = cache.load("summary", sources) if sources else None
     # A project with prerequisites checks them on the target every time (a fingerprint of the catalog
     # does not say whether a function exists): the full path, with the canonical form from the cache.
@@ -340,8 +303,8 @@ def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
             _remember_in_sync(sources, catalog)
             return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
                            live=LiveCatalog(listed=listed, catalog=catalog), canonical=None)
-        return _plan_fully(schema_dir, target, dev_url, sources, timeouts, read=catalog)
-    return _plan_fully(schema_dir, target, dev_url, sources, timeouts)
+        return _plan_fully(schema_dir, target, dev_url, sources, timeouts, read=catalog, reading=early)
+    return _plan_fully(schema_dir, target, dev_url, sources, timeouts, reading=early)
 
 
 # A catalog found in sync with the YAML: its definitions stamp (queries/stamp.sql), what it leaves
@@ -453,7 +416,7 @@ def _read_ahead(schema_dir: Path) -> ReadAhead:
 def _owned_schema(schema_dir: Path) -> str | None:
     """The ``schema:`` of pgevolve.yaml, read without validation (None when it cannot be read).
 
-    Only once ``_sources_key`` has vouched for the file (a regular file inside the schema directory, within
+    Only once ``sources_key`` has vouched for the file (a regular file inside the schema directory, within
     the size limit), and through the same bounded reader as load_project (``marked_yaml``).
     """
     from pgevolve.source.marked_yaml import load_document
@@ -471,11 +434,13 @@ def _present_prerequisites(dsn: str, desired: model.Database) -> tuple[model.Pre
 
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
-                timeouts: CatalogTimeouts | None, read: Catalog | None = None) -> Planned:
+                timeouts: CatalogTimeouts | None, read: Catalog | None = None,
+                reading: EarlyRead | None = None) -> Planned:
     cached = _cached_compile(sources)
     # The files are read on other cores too: fork(), so before any thread starts, and before the imports
-    # this process alone needs (``_import_meanwhile``).
-    ahead = _read_ahead(schema_dir) if cached is None else None
+    # this process alone needs (``_import_meanwhile``); the caller's reading when it started one.
+    ahead = None if cached is not None else reading.ahead if reading is not None and reading.ahead else \
+        _read_ahead(schema_dir)
     from pgevolve.catalog.normalize import Known, canonicalize_many
     from pgevolve.plan.steps import merge_plans
 
@@ -538,8 +503,9 @@ def _import_meanwhile() -> None:
         importlib.import_module(name)
 
 
-_IMPORTED_MEANWHILE = ("pgevolve.source.compile", "pgevolve.catalog.probes", "pgevolve.diff", "pgevolve.plan.planner",
-                       "pgevolve.plan.blockers", "pgevolve.plan.render")
+_IMPORTED_MEANWHILE = ("pgevolve.source.semantic", "pgevolve.sqltext.prerequisites", "pgevolve.source.compile",
+                       "pgevolve.catalog.probes", "pgevolve.diff", "pgevolve.plan.planner", "pgevolve.plan.blockers",
+                       "pgevolve.plan.render")
 
 
 @contextmanager
