@@ -4,7 +4,7 @@ is equal, field for field, to what it wrote; an entry whose fields no longer mat
 from __future__ import annotations
 
 import pickle
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -36,3 +36,24 @@ def test_an_entry_of_other_fields_is_rebuilt(tmp_path: Path, monkeypatch: pytest
 
     path.write_bytes(pickle.dumps(Stale()))
     assert cache.load("canonical", "k") is None
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    a: int
+    b: str = "b"
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived(_Base):
+    c: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Empty:
+    pass
+
+
+def test_inherited_fields_and_no_fields_come_back_equal() -> None:
+    values = [_Derived(a=1, b="x", c=(2, 3)), _Base(a=4), _Empty()]
+    assert pickle.loads(cache.dumps(values)) == values  # noqa: S301 - written just above

@@ -221,11 +221,11 @@ def test_a_big_file_elsewhere_under_schema_is_never_read(tmp_path: Path) -> None
 
 
 def test_the_cache_key_knows_the_reader_limits() -> None:
-    from pgevolve import pipeline
+    from pgevolve.source import early
     from pgevolve.source.load import MAX_FILES
 
-    assert pipeline._MAX_SOURCE_BYTES == MAX_FILE_BYTES
-    assert pipeline._MAX_SOURCE_FILES >= 2 * MAX_FILES
+    assert early._MAX_SOURCE_BYTES == MAX_FILE_BYTES
+    assert early._MAX_SOURCE_FILES >= 2 * MAX_FILES
 
 
 def test_a_top_level_value_is_shown_cut(tmp_path: Path) -> None:

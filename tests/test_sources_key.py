@@ -1,4 +1,4 @@
-"""The compile cache's key (pipeline._sources_key) reads only what load_project may read: a file it would
+"""The compile cache's key (source.early.sources_key) reads only what load_project may read: a file it would
 refuse means no key, never a read; a link that stays inside the schema directory is read as load_project
 reads it. Its per-directory resolution (a thousand files, one realpath each directory) keeps that."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pgevolve.pipeline import _sources_key
+from pgevolve.source.early import sources_key as _sources_key
 
 
 def _project(root: Path) -> Path:

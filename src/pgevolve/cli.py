@@ -23,12 +23,12 @@ from typer.core import TyperGroup
 
 from pgevolve import __version__
 from pgevolve.errors import ExitCode, PgevolveError, SpecError, printable
-from pgevolve.server.connect import mask_password
 
 if TYPE_CHECKING:  # each command imports what it runs: `pgevolve validate` never loads the planner
     from pgevolve.catalog.unmanaged import HandProperty
     from pgevolve.pipeline import Planned
     from pgevolve.plan.steps import Plan
+    from pgevolve.source.early import EarlyRead
 EXIT_CODES = """\b
 Exit codes:
   0  done; plan and drift: the database matches the YAML
@@ -106,6 +106,8 @@ def _main(
 
 def _err(text: str) -> None:
     """A message on stderr: passwords masked, control characters from names and values shown escaped."""
+    from pgevolve.server.connect import mask_password  # not at the top: it imports psycopg (``plan``)
+
     print(printable(mask_password(text)), file=sys.stderr)
 
 
@@ -298,35 +300,55 @@ def plan(
       pgevolve plan --format markdown --base origin/main --out pr.md
       pgevolve plan --fail-on destructive,blocked
     """
-    from pgevolve.pipeline import collector_paused, plan_against
-    from pgevolve.server.connect import resolve_target
+    from pgevolve.source.early import read_early
 
     failing = _parse_fail_on(fail_on)
     if base is not None and fmt is not PlanFormat.markdown:
         raise typer.BadParameter("--base is for --format markdown (the pull-request comment)", param_hint="--base")
-    target = resolve_target(database_url)
-    _err(f"database: {target.describe()}")
-    # Paused until the plan is printed: with the models of 1000 tables alive, the collections that the
-    # plan's text set off took 0.2 s of a 0.35 s rendering.
-    with collector_paused():
-        planned = plan_against(schema_dir, target, dev_url=dev_url)
-        for obj in planned.unmanaged:
-            _err(f"not managed by pgevolve (left alone): {_name(obj.describe())}")
-        if fmt is PlanFormat.markdown:
-            from pgevolve.review import render_pr_comment
-
-            text = render_pr_comment(planned, base=base)
-        else:
-            text = _render_plan(planned.plan, fmt, color=fmt is PlanFormat.text and sys.stdout.isatty(),
-                                schema=planned.schema)
-        print(text, end="")
-        if out is not None:
-            _write_plan(planned, out, fmt, text)
+    # First: the files' key, and their reading forked off when the cache does not have them compiled,
+    # before psycopg and the planner are imported (meanwhile, then, here).
+    early = read_early(schema_dir)
+    try:
+        planned = _plan_and_print(schema_dir, database_url, dev_url, fmt, out, base, early)
+    finally:
+        early.close()
     matched = _matched_hazards(planned.plan, failing)
     if matched:
         _err(f"--fail-on: the plan has {', '.join(matched)} step(s)")
         raise typer.Exit(ExitCode.REFUSED)
     raise typer.Exit(ExitCode.OK if planned.plan.is_empty else ExitCode.CHANGES)
+
+
+def _plan_and_print(schema_dir: Path, database_url: str | None, dev_url: str | None, fmt: PlanFormat,
+                    out: Path | None, base: str | None, early: EarlyRead) -> Planned:
+    """``plan`` once its options are checked: the plan made, printed, and written to ``out``."""
+    from pgevolve import cache
+    from pgevolve.pipeline import collector_paused, plan_against
+    from pgevolve.server.connect import resolve_target
+
+    target = resolve_target(database_url)
+    _err(f"database: {target.describe()}")
+    # Paused until the plan is printed: with the models of 1000 tables alive, the collections that the
+    # plan's text set off took 0.2 s of a 0.35 s rendering.
+    # The cache is written meanwhile (by a forked child, where it can be) and awaited once the plan is out.
+    with collector_paused():
+        try:
+            planned = plan_against(schema_dir, target, dev_url=dev_url, await_cache=False, early=early)
+            for obj in planned.unmanaged:
+                _err(f"not managed by pgevolve (left alone): {_name(obj.describe())}")
+            if fmt is PlanFormat.markdown:
+                from pgevolve.review import render_pr_comment
+
+                text = render_pr_comment(planned, base=base)
+            else:
+                text = _render_plan(planned.plan, fmt, color=fmt is PlanFormat.text and sys.stdout.isatty(),
+                                    schema=planned.schema)
+            print(text, end="")
+            if out is not None:
+                _write_plan(planned, out, fmt, text)
+        finally:
+            cache.stored()
+    return planned
 
 
 def _write_plan(planned: Planned, out: Path, fmt: PlanFormat, text: str) -> None:

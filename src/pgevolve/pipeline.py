@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import gc
-import os
-import stat
+import importlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from pgevolve.catalog import Catalog, CatalogRows, CatalogTimeouts, read_catalog
 from pgevolve.catalog.snapshot import read_consistently
 from pgevolve.model import UnmanagedObject
 from pgevolve.server.connect import Target, connect
-from pgevolve.source.paths import RealPaths
+from pgevolve.source.early import EarlyRead, sources_key
 
 if TYPE_CHECKING:  # imported where used: `pgevolve validate` never loads the planner
     from pgevolve.catalog.normalize import EarlyScratch
@@ -180,8 +179,8 @@ class Planned:
 
 def compile_schema(schema_dir: Path, *, key: str | None = None, ahead: ReadAhead | None = None) -> Compiled:
     """Load, validate and compile the YAML under schema_dir (cached by the files' bytes; ``key``: their
-    ``_sources_key``, when the caller has just made it; ``ahead``: the files being read on other cores)."""
-    key = key or _sources_key(schema_dir)
+    ``sources_key``, when the caller has just made it; ``ahead``: the files being read on other cores)."""
+    key = key or sources_key(schema_dir)
     cached = _cached_compile(key)
     if cached is not None:
         return cached
@@ -191,7 +190,9 @@ def compile_schema(schema_dir: Path, *, key: str | None = None, ahead: ReadAhead
     desired, hints = compile_project(project)
     compiled = Compiled(desired=desired, hints=hints, schema_dir=schema_dir, loaded=project,
                         others=tuple(_without_prerequisites(compile_project(other)) for other in project.others))
-    if key:
+    if key and cache.batching():  # a plan: pickled on another core once the scratch database is built
+        cache.store_later("compiled", key, lambda: compiled)
+    elif key:
         cache.store_meanwhile("compiled", key, compiled)
     return compiled
 
@@ -201,48 +202,9 @@ def _cached_compile(key: str | None) -> Compiled | None:
     return cached if isinstance(cached, Compiled) else None
 
 
-# The cache key reads what load_project may read and no more (a big file elsewhere under
-# schema/, or a link to a big file outside it, is never read whole just to make a key).
-# Kept apart from source/load.py, whose import costs a plan that hits the cache.
-_SOURCE_DIRECTORIES = ("tables", "shapes")
-_MAX_SOURCE_BYTES = 1024 * 1024  # source/yaml_limits.MAX_FILE_BYTES
-_MAX_SOURCE_FILES = 20_000  # source/load.MAX_FILES per directory
-
-
 def _without_prerequisites(compiled: tuple[model.Database, model.Hints]) -> tuple[model.Database, model.Hints]:
     """Another owned schema's model: the prerequisites are created once, with the project's schema."""
     return replace(compiled[0], prerequisites=()), compiled[1]
-
-
-def _sources_key(schema_dir: Path) -> str | None:
-    """A key over every file load_project can read (path and bytes); None: no cache, load_project says why.
-
-    The files hashed are a superset of those read (so the key changes whenever the result
-    can); anything load_project would refuse (not a regular file, a link out of the schema
-    directory, over the size limit) means no key rather than a read.
-    """
-    try:
-        root = schema_dir.resolve()
-        files = [schema_dir / "pgevolve.yaml", schema_dir / "prerequisites.sql"]
-        for name in _SOURCE_DIRECTORIES:
-            if (schema_dir / name).is_dir():
-                files += sorted(p for p in (schema_dir / name).rglob("*") if p.suffix in (".yaml", ".yml"))
-        if len(files) > _MAX_SOURCE_FILES:
-            return None
-        parts = []
-        real = RealPaths(str(root))
-        for path in files:
-            if path.name == "prerequisites.sql" and not path.exists() and not path.is_symlink():
-                continue  # the one optional file
-            status = os.stat(path)  # follows a link, as reading does
-            if not stat.S_ISREG(status.st_mode) or not real.inside(str(path)):
-                return None
-            if status.st_size > _MAX_SOURCE_BYTES:
-                return None
-            parts.append(f"{path.relative_to(schema_dir)}\0".encode() + path.read_bytes())
-    except OSError:
-        return None
-    return cache.key_of(str(schema_dir), *parts)
 
 
 def read_database(dsn: str, schema: str) -> tuple[model.Database, tuple[UnmanagedObject, ...]]:
@@ -258,10 +220,14 @@ def _read(dsn: str, schema: str, timeouts: CatalogTimeouts | None = None) -> Cat
 
 
 def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None,
-                 timeouts: CatalogTimeouts | None = None) -> Planned:
+                 timeouts: CatalogTimeouts | None = None, await_cache: bool = True,
+                 early: EarlyRead | None = None) -> Planned:
     """Compile the YAML, read the target, normalize through the server, and plan.
 
-    Python's cycle collector is paused meanwhile (``collector_paused``).
+    Python's cycle collector is paused meanwhile (``collector_paused``). The cache is written when this
+    returns, unless ``await_cache`` is false: the caller then calls ``cache.stored()`` when it is done (the
+    writes go on meanwhile in a forked child, ``cache.write_queued``). ``early``: the files' key and reading,
+    started by the caller (``source.early.read_early``); closed here.
 
     Fast path: when the YAML is unchanged since an earlier plan (its files' bytes and pgevolve's
     code) and the live catalog is one that plan found in sync (the digest of its rows), or has
@@ -270,9 +236,13 @@ def plan_against(schema_dir: Path, target: Target, *, dev_url: str | None = None
     """
     with collector_paused():
         try:
-            return _plan_against(schema_dir, target, dev_url, timeouts)
+            with cache.batch():
+                return _plan_against(schema_dir, target, dev_url, timeouts, early)
         finally:
-            cache.stored()
+            if early is not None:
+                early.close()
+            if await_cache:
+                cache.stored()
 
 
 @contextmanager
@@ -291,18 +261,31 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
-            gc.enable()
+            _resume_collector()
+
+
+def _resume_collector() -> None:
+    """The cycle collector back on, the objects made while it was paused counted as old.
+
+    Left young, they would all be walked by the collection the next allocation sets off (the young
+    generation's count kept growing meanwhile): 0.1 s at the end of a cold plan of 1000 tables, the plan
+    still alive. freeze() then unfreeze() moves every tracked object into the oldest generation at no cost
+    per object and resets the young count: their cycles are found by the next full collection instead.
+    """
+    gc.freeze()
+    gc.unfreeze()
+    gc.enable()
 
 
 def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
-                  timeouts: CatalogTimeouts | None) -> Planned:
-    from pgevolve.plan.steps import Plan
-
-    sources = _sources_key(schema_dir)
+                  timeouts: CatalogTimeouts | None, early: EarlyRead | None) -> Planned:
+    sources = early.key if early is not None else sources_key(schema_dir)
     summary = cache.load("summary", sources) if sources else None
     # A project with prerequisites checks them on the target every time (a fingerprint of the catalog
     # does not say whether a function exists): the full path, with the canonical form from the cache.
     if isinstance(summary, dict) and "extensions" in summary and not summary.get("prerequisites"):
+        from pgevolve.plan.steps import Plan  # here: a cold plan imports it once its files are being read
+
         schema, listed = summary["schema"], frozenset(summary["extensions"])
         stamped = _stamped(summary, target.dsn, schema, timeouts)
         if stamped is not None:
@@ -321,8 +304,8 @@ def _plan_against(schema_dir: Path, target: Target, dev_url: str | None,
             _remember_in_sync(sources, catalog)
             return Planned(schema_dir=schema_dir, target=target, schema=schema, plan=Plan(), known=None,
                            live=LiveCatalog(listed=listed, catalog=catalog), canonical=None)
-        return _plan_fully(schema_dir, target, dev_url, sources, timeouts, read=catalog)
-    return _plan_fully(schema_dir, target, dev_url, sources, timeouts)
+        return _plan_fully(schema_dir, target, dev_url, sources, timeouts, read=catalog, reading=early)
+    return _plan_fully(schema_dir, target, dev_url, sources, timeouts, reading=early)
 
 
 # A catalog found in sync with the YAML: its definitions stamp (queries/stamp.sql), what it leaves
@@ -441,7 +424,7 @@ def _read_ahead(schema_dir: Path) -> ReadAhead:
 def _owned_schema(schema_dir: Path) -> str | None:
     """The ``schema:`` of pgevolve.yaml, read without validation (None when it cannot be read).
 
-    Only once ``_sources_key`` has vouched for the file (a regular file inside the schema directory, within
+    Only once ``sources_key`` has vouched for the file (a regular file inside the schema directory, within
     the size limit), and through the same bounded reader as load_project (``marked_yaml``).
     """
     from pgevolve.source.marked_yaml import load_document
@@ -459,15 +442,20 @@ def _present_prerequisites(dsn: str, desired: model.Database) -> tuple[model.Pre
 
 
 def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: str | None,
-                timeouts: CatalogTimeouts | None, read: Catalog | None = None) -> Planned:
+                timeouts: CatalogTimeouts | None, read: Catalog | None = None,
+                reading: EarlyRead | None = None) -> Planned:
+    cached = _cached_compile(sources)
+    # The files are read on other cores too: fork(), so before any thread starts, and before the imports
+    # this process alone needs (``_import_meanwhile``); the caller's reading when it started one.
+    ahead = None if cached is not None else reading.ahead if reading is not None and reading.ahead else \
+        _read_ahead(schema_dir)
     from pgevolve.catalog.normalize import Known, canonicalize_many
     from pgevolve.plan.steps import merge_plans
 
-    cached = _cached_compile(sources)
-    # The files are read on other cores too: fork(), so before any thread starts.
-    ahead = _read_ahead(schema_dir) if cached is None else None
     # YAML not compiled before: no canonical form either, most likely; its scratch database is made meanwhile.
     with _early_scratch(dev_url or target.dsn, wanted=cached is None) as early:
+        if ahead is not None:
+            _import_meanwhile()
         compiled, catalogs = _compile_while_reading(schema_dir, target, sources, timeouts, cached, ahead, read)
         parts = compiled.parts
         setup = tuple(obj.setup for catalog in catalogs for obj in catalog.unmanaged if obj.setup)
@@ -485,18 +473,16 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
     remember = bool(sources) and not dev_url and not compiled.others
     if remember:
         assert sources is not None
-        summary = cache.load("summary", sources)
-        summary = summary if isinstance(summary, dict) else {}
-        summary.update({"schema": compiled.desired.schema, catalogs[0].server_version: _fingerprint(canonicals[0]),
-                        "prerequisites": bool(prerequisites),
-                        "extensions": sorted(e.name for e in compiled.desired.extensions),
-                        "tables": len(compiled.desired.tables)})
-        cache.store("summary", sources, summary)
+        _remember_summary(sources, compiled.desired, catalogs[0].server_version, canonicals[0])
+    # Every thread has ended (the catalog's reader, the scratch database's): the cache is written by a forked
+    # child from now on, while this process plans.
+    cache.write_queued()
     plans = [_plan_part(actual, canonical, hints, catalog.unmanaged)
              for actual, canonical, (_, hints), catalog in zip(actuals, canonicals, parts, catalogs, strict=True)]
     plan = plans[0] if len(plans) == 1 else merge_plans(
         [(None if i == 0 else canonicals[i].schema, p) for i, p in enumerate(plans)])
     if remember and not prerequisites and plan.is_empty and not plan.blockers:
+        cache.stored()  # the summary it adds to
         _remember_in_sync(sources, catalogs[0])
     listed = frozenset(e.name for e in compiled.desired.extensions)
     return Planned(schema_dir=schema_dir, target=target, schema=compiled.desired.schema,
@@ -504,6 +490,30 @@ def _plan_fully(schema_dir: Path, target: Target, dev_url: str | None, sources: 
                    canonical=canonicals[0], plan=plan, known=compiled,
                    others=tuple(zip(actuals[1:], canonicals[1:], strict=True)),
                    diffed=actuals[0] if prerequisites else None)
+
+
+def _remember_summary(sources: str, desired: model.Database, server_version: int,
+                      canonical: model.Database) -> None:
+    """Record what the fast path needs of this YAML: its schema, extensions and prerequisites, and the
+    fingerprint of its canonical form on this server version (a repr of the whole model: made where the cache
+    is written, ``cache.store_later``)."""
+    summary = cache.load("summary", sources)
+    summary = summary if isinstance(summary, dict) else {}
+    summary.update({"schema": desired.schema, "prerequisites": bool(desired.prerequisites),
+                    "extensions": sorted(e.name for e in desired.extensions), "tables": len(desired.tables)})
+    cache.store_later("summary", sources, lambda: {**summary, server_version: _fingerprint(canonical)})
+
+
+def _import_meanwhile() -> None:
+    """Import now what this process needs once the YAML is read: a child forked to read the files takes
+    more of them meanwhile (they are shared through a queue), so that these imports cost half their time."""
+    for name in _IMPORTED_MEANWHILE:
+        importlib.import_module(name)
+
+
+_IMPORTED_MEANWHILE = ("pgevolve.source.semantic", "pgevolve.sqltext.prerequisites", "pgevolve.source.compile",
+                       "pgevolve.catalog.probes", "pgevolve.diff", "pgevolve.plan.planner", "pgevolve.plan.blockers",
+                       "pgevolve.plan.render")
 
 
 @contextmanager

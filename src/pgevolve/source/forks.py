@@ -27,6 +27,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
+from pgevolve.cache import dumps
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -74,7 +76,8 @@ class Forked(Generic[T, R]):
             try:
                 with os.fdopen(write_end, "wb") as pipe:
                     for number in _taken(self._queue):  # each chunk sent when done: read while the rest runs
-                        payload = pickle.dumps((number, self._compute(number)), pickle.HIGHEST_PROTOCOL)
+                        # cache.dumps: frozen dataclasses (the specs) written as their values, restored fast
+                        payload = dumps((number, self._compute(number)))
                         pipe.write(len(payload).to_bytes(8, "little") + payload)
                         pipe.flush()
                 code = 0

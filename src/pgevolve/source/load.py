@@ -15,11 +15,8 @@ from pgevolve.source.forks import Forked
 from pgevolve.source.marked_yaml import Document, NodePath, load_document
 from pgevolve.source.paths import RealPaths
 from pgevolve.source.project import EnumSpec, Project, TableSpec, enum_specs, schema_specs, table_spec
-from pgevolve.source.semantic import check_project
 from pgevolve.source.validate import FileKind, schema_problems, without_unknown_keys
 from pgevolve.source.yaml_limits import MAX_FILE_BYTES
-from pgevolve.sqltext.prerequisites import FILE_NAME as PREREQUISITES_FILE
-from pgevolve.sqltext.prerequisites import PrerequisiteError, parse_prerequisites
 
 PROJECT_FILE = "pgevolve.yaml"
 MAX_FILES = 10_000  # table files, and shape files, per project
@@ -54,8 +51,10 @@ def load_project(schema_dir: Path, *, ahead: ReadAhead | None = None) -> Project
     tables = [_read(path, "tableFile", problems, done) for path in _yaml_files(schema_dir, "tables", problems)]
     shapes = [_read(path, "shapeFile", problems, done) for path in _yaml_files(schema_dir, "shapes", problems)]
     project = _assemble(schema_dir, project_file, tables, shapes, problems)
-    project = replace(project, prerequisites=_prerequisites(schema_dir / PREREQUISITES_FILE, project.schema, problems))
+    project = replace(project, prerequisites=_prerequisites(schema_dir, project.schema, problems))
     project = _by_schema(project, _schema_settings(project_file), problems)
+    from pgevolve.source.semantic import check_project  # not at the top: forked readers never need it
+
     for part in project.parts:
         problems += check_project(
             part,
@@ -68,8 +67,12 @@ def load_project(schema_dir: Path, *, ahead: ReadAhead | None = None) -> Project
     return replace(project, warnings=tuple(problems))
 
 
-def _prerequisites(path: Path, schema: str, problems: list[Problem]) -> tuple[model.Prerequisite, ...]:
+def _prerequisites(schema_dir: Path, schema: str, problems: list[Problem]) -> tuple[model.Prerequisite, ...]:
     """schema/prerequisites.sql, when there is one: the objects the tables need that the format does not manage."""
+    # Not at the top: pglast, which forked readers of table files never need.
+    from pgevolve.sqltext.prerequisites import FILE_NAME, PrerequisiteError, parse_prerequisites
+
+    path = schema_dir / FILE_NAME
     if not path.is_file():
         return ()
     if not RealPaths(str(path.parent.resolve())).inside(str(path)):

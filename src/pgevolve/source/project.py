@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgevolve import model
 from pgevolve.errors import Problem
 from pgevolve.model import ONLINE_FROM_ROWS
 from pgevolve.source.marked_yaml import Document, NodePath
-from pgevolve.sqltext.prerequisites import declared_types
-from pgevolve.sqltext.type_names import Declared
+
+if TYPE_CHECKING:  # imported where used: a forked reader of table files needs neither (pglast, the type rules)
+    from pgevolve.sqltext.type_names import Declared
 
 Scalar = str | int | float | bool
 _COLUMN_KEYS = (
@@ -226,6 +227,9 @@ class Project:
     @property
     def declared(self) -> Declared:
         """The domains and types that prerequisites.sql creates: usable as column types."""
+        from pgevolve.sqltext.prerequisites import declared_types
+        from pgevolve.sqltext.type_names import Declared
+
         return Declared(self.schema, declared_types(self.prerequisites))
 
     def table(self, name: str) -> TableSpec | None:
