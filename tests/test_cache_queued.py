@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pgevolve import cache
-from pgevolve.source.forks import usable_cores
+from pgevolve.cache import usable_cores
 
 multicore = pytest.mark.skipif(usable_cores() < 2 or not hasattr(os, "fork"), reason="needs fork() and two cores")
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from pgevolve.cache import usable_cores
 from pgevolve.errors import SpecError
-from pgevolve.source.forks import Forked, usable_cores
+from pgevolve.source.forks import Forked
 from pgevolve.source.load import ReadAhead, load_project
 
 PARENT = os.getpid()

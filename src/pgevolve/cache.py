@@ -58,11 +58,19 @@ def key_of(*parts: bytes | str) -> str:
 
 def load(kind: str, key: str) -> Any | None:
     """The cached value, or None when absent or unreadable (it is then rebuilt)."""
-    path = cache_root() / kind / f"{key}.pickle"
     try:
-        return pickle.loads(path.read_bytes())  # noqa: S301 - our own file in the user's private cache
+        return pickle.loads(_entry(kind, key).read_bytes())  # noqa: S301 - our own file in the user's private cache
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
         return None
+
+
+def has(kind: str, key: str) -> bool:
+    """Whether an entry is there (without reading it: ``load`` may still find it unreadable)."""
+    return _entry(kind, key).is_file()
+
+
+def _entry(kind: str, key: str) -> Path:
+    return cache_root() / kind / f"{key}.pickle"
 
 
 def store(kind: str, key: str, value: Any) -> None:
@@ -72,7 +80,7 @@ def store(kind: str, key: str, value: Any) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = folder / f"{key}.{os.getpid()}.tmp"
         temporary.write_bytes(dumps(value))
-        temporary.replace(folder / f"{key}.pickle")
+        temporary.replace(_entry(kind, key))
     except OSError:
         pass
 
@@ -139,7 +147,7 @@ def write_queued() -> None:
 def _fork_writer(queued: list[tuple[str, str, Callable[[], Any]]]) -> Callable[[], None] | None:
     """A child that writes ``queued`` and leaves; the wait for it. None: no fork (no second core, no fork()
     on this system, or another thread alive, which may hold a lock the child would wait on forever)."""
-    if not hasattr(os, "fork") or threading.active_count() > 1 or _cores() < 2:
+    if not hasattr(os, "fork") or threading.active_count() > 1 or usable_cores() < 2:
         return None
     try:
         pid = os.fork()
@@ -157,8 +165,8 @@ def _fork_writer(queued: list[tuple[str, str, Callable[[], Any]]]) -> Callable[[
     return lambda: _reap(pid, queued)
 
 
-def _cores() -> int:
-    """The cores this process may run on (as ``source.forks.usable_cores``, which imports the cache)."""
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the machine's)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

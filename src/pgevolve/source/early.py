@@ -37,7 +37,7 @@ class EarlyRead:
 def read_early(schema_dir: Path) -> EarlyRead:
     """The files' key, and their reading started unless the cache holds what they compile to."""
     key = sources_key(schema_dir)
-    if key is not None and (cache.cache_root() / "compiled" / f"{key}.pickle").is_file():
+    if key is not None and cache.has("compiled", key):
         return EarlyRead(key=key, ahead=None)  # a warm plan: source.load is not even imported
     from pgevolve.source.load import ReadAhead
 

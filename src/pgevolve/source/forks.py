@@ -27,20 +27,12 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from pgevolve.cache import dumps
+from pgevolve.cache import dumps, usable_cores
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_PROCESSES = 4  # the parent and three children: past that, pickling the results costs what a core saves
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the machine's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class Forked(Generic[T, R]):
