@@ -12,7 +12,7 @@ from dataclasses import replace
 import psycopg
 import pytest
 
-from conftest import ROOT, DatabaseFactory
+from conftest import ROOT, DatabaseFactory, ServerAdmin
 from pgevolve.jsonb.commands import parse_usage_target, usage_command
 from pgevolve.jsonb.usage import Action, UsageError, UsageReport, collect_usage, render_usage
 from pgevolve.jsonb.usage import collect as collect_module
@@ -66,9 +66,9 @@ def wait_for_index_scans(dsn: str, index: str, scans: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def crm(pg_server_dsn: str) -> Iterator[str]:
+def crm(pg_server_dsn: str, server_admin: ServerAdmin) -> Iterator[str]:
     """The CRM schema (generated/schema.sql) with 5,000 seeded leads and a filtering workload behind it."""
-    factory = DatabaseFactory(pg_server_dsn)
+    factory = DatabaseFactory(pg_server_dsn, server_admin)
     dsn = factory.create()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION pg_stat_statements")

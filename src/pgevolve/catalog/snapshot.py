@@ -90,7 +90,9 @@ def snapshot(conn: psycopg.Connection, schema: str, timeouts: CatalogTimeouts, *
                 conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(imported)))
             conn.execute(
                 "SELECT set_config('transaction_read_only', 'on', true), set_config('search_path', %s, true), "
-                "set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+                "set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true), "
+                "set_config('enable_mergejoin', 'off', true), set_config('join_collapse_limit', '1', true), "
+                "set_config('from_collapse_limit', '1', true)",
                 (ident.quote_ident(schema), timeouts.lock_timeout, timeouts.statement_timeout))
             yield
     except pg_errors.LockNotAvailable:
