@@ -89,6 +89,11 @@ def store(kind: str, key: str, value: Any) -> None:
 _PENDING: list[Callable[[], None]] = []
 # The writes ``store_later`` queued in the open batch (``batch``); None: no batch open.
 _QUEUED: list[tuple[str, str, Callable[[], Any]]] | None = None
+# The tables the queued writes hold, and how many are worth a forked writer: fork() copies the page tables
+# of the whole process and the child faults in every page it touches (~15 ms in a 200 MB test worker,
+# before any pickling), while pickling a model of a few dozen tables takes a millisecond or two.
+_QUEUED_TABLES = 0
+TABLES_WORTH_A_FORK = 100
 
 
 def store_meanwhile(kind: str, key: str, value: Any) -> None:
@@ -120,23 +125,29 @@ def batching() -> bool:
     return _QUEUED is not None
 
 
-def store_later(kind: str, key: str, make: Callable[[], Any]) -> None:
+def store_later(kind: str, key: str, make: Callable[[], Any], *, tables: int = 0) -> None:
     """``store(kind, key, make())``, queued when a ``batch`` is open, else now. ``make`` runs where the
-    write does: a value costly to compute for the cache alone (a fingerprint) costs the caller nothing."""
+    write does: a value costly to compute for the cache alone (a fingerprint) costs the caller nothing.
+    ``tables``: how many tables the value holds (what decides whether a forked child writes it)."""
+    global _QUEUED_TABLES
     if _QUEUED is None:
         store(kind, key, make())
     else:
         _QUEUED.append((kind, key, make))
+        _QUEUED_TABLES += tables
 
 
 def write_queued() -> None:
-    """Start the writes queued so far: in a forked child when this process may fork (``_fork_writer``), which
-    pickles on another core while this process goes on; else here, now."""
+    """Start the writes queued so far: in a forked child when they hold enough tables to be worth one and this
+    process may fork (``_fork_writer``), which pickles on another core while this process goes on; else here,
+    now."""
+    global _QUEUED_TABLES
     if not _QUEUED:
         return
-    queued = list(_QUEUED)
+    queued, large = list(_QUEUED), _QUEUED_TABLES >= TABLES_WORTH_A_FORK
     _QUEUED.clear()
-    waiting = _fork_writer(queued)
+    _QUEUED_TABLES = 0
+    waiting = _fork_writer(queued) if large else None
     if waiting is not None:
         _PENDING.append(waiting)
         return

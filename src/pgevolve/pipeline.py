@@ -190,8 +190,9 @@ def compile_schema(schema_dir: Path, *, key: str | None = None, ahead: ReadAhead
     desired, hints = compile_project(project)
     compiled = Compiled(desired=desired, hints=hints, schema_dir=schema_dir, loaded=project,
                         others=tuple(_without_prerequisites(compile_project(other)) for other in project.others))
-    if key and cache.batching():  # a plan: pickled on another core once the scratch database is built
-        cache.store_later("compiled", key, lambda: compiled)
+    if key and cache.batching():  # a plan: pickled at its end (a large one on another core)
+        cache.store_later("compiled", key, lambda: compiled,
+                          tables=len(desired.tables) + sum(len(other.tables) for other, _ in compiled.others))
     elif key:
         cache.store_meanwhile("compiled", key, compiled)
     return compiled

@@ -50,7 +50,7 @@ def canonicalize(desired: model.Database, *, server_dsn: str, use_cache: bool = 
         return loaded
     result = materialize(desired, server_dsn=server_dsn, setup=setup, early=(known or Known()).scratch)
     if use_cache:
-        cache.store_later("canonical", key, lambda: result)  # within a plan: by a forked child
+        cache.store_later("canonical", key, lambda: result, tables=len(result.tables))  # within a plan: at its end
     return result
 
 
@@ -156,7 +156,8 @@ def canonicalize_many(desired: tuple[model.Database, ...], *, server_dsn: str, u
         return loaded
     result = materialize_many(desired, server_dsn=server_dsn, setup=setup, early=(known or Known()).scratch)
     if use_cache:
-        cache.store_later("canonical", key, lambda: result)  # within a plan: by a forked child
+        cache.store_later("canonical", key, lambda: result,  # within a plan: at its end
+                          tables=sum(len(d.tables) for d in result))
     return result
 
 
