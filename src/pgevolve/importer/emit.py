@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -42,6 +43,10 @@ def scalar(value: Any) -> str:
     return plain if plain is not None else _double_quoted(text)
 
 
+# A dump and a load through PyYAML per scalar (~0.1 ms), for the same few thousand strings over and over: a
+# name, a type or a key is spelled at every level that tries a line in flow style. Both pure: kept per text
+# (an import of adventureworks: 3.0 s of CPU, 1.0 s with them kept).
+@lru_cache(maxsize=1 << 16)
 def _plain(text: str) -> str | None:
     """The unquoted spelling when it is safe in flow context and loads back as the same string."""
     if not text or text.startswith(_NUMBER_LIKE):
@@ -57,6 +62,7 @@ def _plain(text: str) -> str | None:
     return inner
 
 
+@lru_cache(maxsize=1 << 16)
 def _double_quoted(text: str) -> str:
     """A double-quoted scalar: every character escaped as YAML requires, on one line."""
     return yaml.safe_dump(text, default_style='"', width=_HUGE, allow_unicode=True).rstrip("\n")
