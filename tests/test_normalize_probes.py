@@ -18,6 +18,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from conftest import DatabaseFactory
 from pgevolve import model
+from pgevolve.catalog import normalize as normalize_module
 from pgevolve.catalog.normalize import SCRATCH_PREFIX, EarlyScratch, build_whole, materialize, scratch_database
 from pgevolve.catalog.probes import plan_probes
 from pgevolve.errors import ConnectionFailed, ExecutionFailed
@@ -143,6 +144,47 @@ def test_a_scratch_database_made_early_is_the_one_normalization_builds_in_and_dr
             assert name in _scratch_databases(pg_server_dsn) - before
             with scratch_database(pg_server_dsn, early) as other:  # taken once: another is made
                 assert conninfo_to_dict(other)["dbname"] != name
+    finally:
+        early.close()
+    assert _scratch_databases(pg_server_dsn) == before
+
+
+def _admin_sessions(server_dsn: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The databases of the connections normalize opens to the server (its admin ones: not the scratch's)."""
+    opened: list[str] = []
+    real = normalize_module.connect
+
+    def counted(dsn: str, **kwargs: object) -> object:
+        opened.append(conninfo_to_dict(dsn)["dbname"])
+        return real(dsn, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(normalize_module, "connect", counted)
+    return opened
+
+
+@pytest.mark.parametrize("made_early", [True, False])
+def test_one_connection_creates_and_drops_the_scratch_database(pg_server_dsn: str, monkeypatch: pytest.MonkeyPatch,
+                                                                made_early: bool) -> None:
+    before = _scratch_databases(pg_server_dsn)
+    opened = _admin_sessions(pg_server_dsn, monkeypatch)
+    early = EarlyScratch(pg_server_dsn) if made_early else None
+    try:
+        with scratch_database(pg_server_dsn, early) as dsn:
+            assert conninfo_to_dict(dsn)["dbname"] in _scratch_databases(pg_server_dsn)
+    finally:
+        if early is not None:
+            early.close()
+    assert _scratch_databases(pg_server_dsn) == before
+    assert opened == [conninfo_to_dict(pg_server_dsn)["dbname"]]
+
+
+def test_the_scratch_database_is_dropped_when_the_connection_that_made_it_is_lost(pg_server_dsn: str) -> None:
+    before = _scratch_databases(pg_server_dsn)
+    early = EarlyScratch(pg_server_dsn)
+    try:
+        with scratch_database(pg_server_dsn, early), psycopg.connect(pg_server_dsn, autocommit=True) as killer:
+            killer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+                           "'pgevolve' AND pid <> pg_backend_pid() AND datname = current_database()")
     finally:
         early.close()
     assert _scratch_databases(pg_server_dsn) == before
