@@ -88,8 +88,8 @@ def _fast_validator(kind: FileKind) -> Callable[[Any], Any] | None:
         import fastjsonschema
 
         definition = _fast_definition(kind)
-        shipped = _shipped_validator(kind, validator_key(fastjsonschema.VERSION, definition))
-        return shipped or _compiled_validator(fastjsonschema, definition)
+        key = validator_key(fastjsonschema.VERSION, definition)
+        return _shipped_validator(kind, key) or _compiled_validator(fastjsonschema, definition, key)
     except Exception:  # noqa: BLE001 - any trouble compiling: fall back to jsonschema alone
         return None
 
@@ -157,13 +157,13 @@ def _names_made_lazily(code: str) -> str:
     return _EAGER_NAME.sub(r'f"\1"', code)
 
 
-def _compiled_validator(fastjsonschema: Any, definition: dict[str, Any]) -> Callable[[Any], Any]:
-    """fastjsonschema's validator, its Python code kept in pgevolve's cache: generating and compiling
-    it costs a cold run about 0.4 s, loading it a few milliseconds."""
+def _compiled_validator(fastjsonschema: Any, definition: dict[str, Any], key: str) -> Callable[[Any], Any]:
+    """fastjsonschema's validator, its Python code kept in pgevolve's cache under ``key`` (``validator_key``)
+    and pgevolve's code version: generating and compiling it costs a cold run about 0.4 s, loading it a few
+    milliseconds."""
     from pgevolve import cache
 
-    key = cache.key_of("fastjsonschema", fastjsonschema.VERSION, json.dumps(definition, sort_keys=True),
-                       _EAGER_NAME.pattern)
+    key = cache.key_of("fastjsonschema", key)
     stored = cache.load("validators", key)
     if isinstance(stored, bytes):
         namespace: dict[str, Any] = {}
