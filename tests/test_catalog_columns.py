@@ -7,6 +7,7 @@ pg_get_expr): the canonical form both sides of a diff are read in.
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from conftest import DatabaseFactory
 from pgevolve import model
@@ -178,6 +179,7 @@ def test_dropped_columns_are_gone_and_order_is_attnum(databases: DatabaseFactory
     )
 
 
+@pytest.mark.needs_collations("und-x-icu")
 def test_collation_only_when_not_the_types_default(databases: DatabaseFactory) -> None:
     dsn = databases.create("""
         CREATE TABLE t (

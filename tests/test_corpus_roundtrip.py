@@ -12,15 +12,15 @@ Objects the format does not cover are reported as skipped and never planned.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import psycopg
 import pytest
+from plan_runs import psql
 from roundtrip import RoundTripFailed, round_trip
 
-from conftest import CORPUS, DatabaseFactory, cli
+from conftest import CORPUS, DatabaseFactory, cli, extensions_in_sql, require_extensions
 from oracles import same_catalog
 from pgevolve.pipeline import read_database
 
@@ -48,14 +48,14 @@ PAIRS = [known(p.name) for p in sorted((CORPUS / "pairs" / "migra").iterdir())] 
 
 
 def psql_file(dsn: str, path: Path) -> None:
-    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
-    result = subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", str(path)],
+    result = subprocess.run([psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", str(path)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
 
 
 
 def load(databases: DatabaseFactory, path: Path) -> str:
+    require_extensions(databases.server_dsn, extensions_in_sql(path.read_text()))
     dsn = databases.create()
     psql_file(dsn, path)
     return dsn

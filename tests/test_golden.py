@@ -28,7 +28,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from conftest import DatabaseFactory
+from conftest import DatabaseFactory, extensions_in_project, extensions_in_sql, require_extensions
 from oracles import apply_through_cli, same_catalog
 from pgevolve.apply.run import ApplyOptions, execute_plan
 from pgevolve.pipeline import Planned, plan_against, read_database
@@ -60,6 +60,8 @@ def _schema_dir(case: Path, tmp_path: Path) -> Path:
 def test_golden_case(case: Path, databases: DatabaseFactory, tmp_path: Path) -> None:
     schema_dir = _schema_dir(case, tmp_path)
     before = case / "before.sql"
+    sql = "".join(f.read_text() for f in (before, case / "prerequisites.sql") if f.exists())
+    require_extensions(databases.server_dsn, extensions_in_project(schema_dir) | extensions_in_sql(sql))
     migrated = databases.create(before.read_text() if before.exists() else None)
 
     planned = plan_against(schema_dir, Target(migrated, "test"))

@@ -16,6 +16,7 @@ def read(dsn: str, schema: str = "public", stats: QueryStats | None = None) -> m
         return introspect(conn, schema, stats=stats)
 
 
+@pytest.mark.needs_extensions("uuid-ossp")
 def test_columns_keys_and_indexes(databases: DatabaseFactory) -> None:
     dsn = databases.create("""
         CREATE EXTENSION "uuid-ossp";

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 from plan_runs import psql, query, run_plan, seed
-from sample_models import RICH, db, evolved, table
+from sample_models import NEEDS_RICH, RICH, db, evolved, table
 
 from pgevolve import model
 from pgevolve.model import Column, Index, IndexKey
@@ -99,6 +99,7 @@ def test_sql_script_runs_with_psql(db: str, tmp_path: Path) -> None:
     assert make_plan(DESIRED, DESIRED).is_empty
 
 
+@NEEDS_RICH
 def test_sql_script_of_an_evolution_runs_with_psql_on_a_database_with_rows(db: str, tmp_path: Path) -> None:
     run_plan(db, make_plan(model.Database(), RICH))
     seed(db)

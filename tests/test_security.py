@@ -8,7 +8,6 @@ Every test runs against a real PostgreSQL through the CLI, on a database holding
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -17,6 +16,7 @@ import pglast
 import psycopg
 import pytest
 from pglast import ast
+from plan_runs import find_psql
 from typer.testing import CliRunner
 
 from pgevolve.cli import app
@@ -307,8 +307,9 @@ def test_a_view_name_cannot_become_a_statement_of_the_sql_script(target: str, tm
     assert "-- BLOCKED: view v\\nDROP TABLE bystander.canary;\\n-- depends on" in script
     statements = [raw.stmt for raw in pglast.parse_sql(script)]
     assert not [s for s in statements if isinstance(s, ast.DropStmt)], script
-    if shutil.which("psql"):
-        run = subprocess.run(["psql", "-X", "-q", "-d", target, "-f", "-"], input=script, text=True,
+    found = find_psql()
+    if found:
+        run = subprocess.run([found, "-X", "-q", "-d", target, "-f", "-"], input=script, text=True,
                              capture_output=True, timeout=120)
         assert "ERROR" in run.stderr  # the drop of the column: the view depends on it, no CASCADE
     assert canary_rows(target) == 3

@@ -235,7 +235,8 @@ indexes:
         )
         for columns in ("(n)", "(n)", "((lower(status)))"):
             conn.execute(f"CREATE INDEX ON t {columns}")
-        constraints = {r[0] for r in conn.execute("SELECT conname FROM pg_constraint WHERE conrelid = 't'::regclass")}
+        constraints = {r[0] for r in conn.execute(  # contype 'n': PostgreSQL 18's named NOT NULL constraints
+            "SELECT conname FROM pg_constraint WHERE conrelid = 't'::regclass AND contype <> 'n'")}
         indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 't'")}
     assert table.primary_key is not None
     compiled = {table.primary_key.name} | {c.name for c in (*table.uniques, *table.checks, *table.foreign_keys)}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_extensions
 from pgevolve import model as m
 from pgevolve.source import compile_project, load_project
 
@@ -23,6 +24,7 @@ def test_server_agrees_with_the_compiled_model(pg_server_dsn: str, schema_dir: P
     from pgevolve.catalog.normalize import materialize
 
     desired, _ = compile_project(load_project(schema_dir))
+    require_extensions(pg_server_dsn, [e.name for e in desired.extensions])
     actual = materialize(desired, server_dsn=pg_server_dsn)
     assert [t.name for t in actual.tables] == [t.name for t in desired.tables]
     for mine, theirs in zip(desired.tables, actual.tables, strict=True):
