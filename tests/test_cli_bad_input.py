@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pgevolve.cli import app
+from pgevolve.source.naming import safe_file_stem
 
 PROJECT = "schema: public\n"
 USERS = """\
@@ -505,3 +506,17 @@ def test_file_name_differing_from_the_table_is_a_warning(tmp_path: Path, name: s
     run = validate(tmp_path, {f"tables/{name}": USERS})
     assert run.code == 0
     assert "rename the file to users.yaml" in run.at(f"tables/{name}", 1, 8, severity="warning")
+
+
+@pytest.mark.parametrize("table", ["Agency Accounts", "users"])
+def test_the_file_name_import_gives_a_table_is_no_warning(tmp_path: Path, table: str) -> None:
+    """A name unsafe as a file name (or taken but for case) gets the safe spelling and a hash: still the table's."""
+    text = USERS.replace("table: users", f"table: {table}")
+    run = validate(tmp_path, {f"tables/{safe_file_stem(table, taken=True)}.yaml": text})
+    assert (run.code, "warning" in run.stderr) == (0, False), run.stderr
+
+
+def test_a_misnamed_file_of_an_unsafe_table_name_is_told_the_safe_name(tmp_path: Path) -> None:
+    run = validate(tmp_path, {"tables/accounts.yaml": USERS.replace("table: users", "table: Agency Accounts")})
+    assert "rename the file to Agency_Accounts-b4e61ccc.yaml" in run.at("tables/accounts.yaml", 1, 8,
+                                                                         severity="warning")

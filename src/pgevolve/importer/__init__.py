@@ -7,7 +7,6 @@ rather than dropped silently.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, replace
@@ -17,11 +16,11 @@ from typing import Any
 from pgevolve import model
 from pgevolve.importer.emit import document
 from pgevolve.importer.tables import Scope, table_data
+from pgevolve.source.naming import safe_file_stem
 from pgevolve.sqltext import ident
 from pgevolve.sqltext.prerequisites import FILE_NAME as PREREQUISITES_FILE
 
 PROJECT_FILE = "pgevolve.yaml"
-_SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _EXTENSION_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # what the format's JSON Schema accepts
 
 
@@ -138,10 +137,7 @@ def _enum(enum: model.EnumType) -> list[str] | dict[str, Any]:
 
 def _folder_name(schema: str) -> str:
     """The folder of a schema's tables: its name, or a safe spelling with a hash suffix."""
-    if _SAFE_FILE_NAME.fullmatch(schema):
-        return schema
-    digest = hashlib.sha256(schema.encode()).hexdigest()[:8]
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", schema).lstrip(".")[:40] + f"-{digest}"
+    return safe_file_stem(schema)
 
 
 def table_file_names(tables: tuple[model.Table, ...]) -> list[str]:
@@ -149,10 +145,7 @@ def table_file_names(tables: tuple[model.Table, ...]) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     for table in tables:
-        stem = table.name
-        if not _SAFE_FILE_NAME.fullmatch(stem) or stem.lower() in seen:
-            digest = hashlib.sha256(table.name.encode()).hexdigest()[:8]
-            stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip(".")[:40] + f"-{digest}"
+        stem = safe_file_stem(table.name, taken=table.name.lower() in seen)
         seen.add(stem.lower())
         names.append(f"{stem}.yaml")
     return names

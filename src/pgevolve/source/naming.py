@@ -9,6 +9,7 @@ Explicit names from the YAML are reserved first, so a default never takes one.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Sequence
@@ -20,6 +21,22 @@ from pgevolve.sqltext import ident
 from pgevolve.sqltext.expressions import index_key_name
 
 _LABELLED = re.compile(r"^(?P<base>.+)_(?P<label>[a-z]+)$", re.DOTALL)
+_SAFE_FILE_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def safe_file_stem(name: str, *, taken: bool = False) -> str:
+    """A table's YAML file name without ``.yaml`` (or a schema's folder): the name; where that is unsafe as a
+    file name, or ``taken`` (another table's name but for case, which a case-insensitive file system would
+    merge), the name made safe and a hash of it."""
+    if _SAFE_FILE_STEM.fullmatch(name) and not taken:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".")[:40] + f"-{digest}"
+
+
+def names_table_file(stem: str, table: str) -> bool:
+    """Whether a file so named is the table's: its name, or the hashed form ``pgevolve import`` writes."""
+    return stem in (table, safe_file_stem(table, taken=True))
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from pgevolve.errors import Problem, UnsafeSql, did_you_mean
 from pgevolve.source.context import Context, expression_problems, missing_column, name_problem, present
 from pgevolve.source.marked_yaml import NodePath
+from pgevolve.source.naming import names_table_file, safe_file_stem
 from pgevolve.source.project import IndexKeySpec, IndexSpec, KeySpec, TableSpec
 from pgevolve.source.validate import describe
 from pgevolve.sqltext import ident
@@ -79,10 +80,11 @@ def _column_count(table: TableSpec) -> list[Problem]:
 
 def _file_name(table: TableSpec) -> list[Problem]:
     stem = Path(table.doc.file).stem
-    if stem == table.name:
+    if names_table_file(stem, table.name):
         return []
     message = f"the file is named '{stem}' but defines table '{table.name}'"
-    return [table.doc.problem(("table",), message, hint=f"rename the file to {table.name}.yaml", severity="warning")]
+    hint = f"rename the file to {safe_file_stem(table.name)}.yaml"
+    return [table.doc.problem(("table",), message, hint=hint, severity="warning")]
 
 
 def _primary_key(table: TableSpec) -> list[Problem]:
