@@ -441,7 +441,8 @@ def import_(
     # Objects of the owned schema written to prerequisites.sql are said once, below.
     written_out = {(p.kind, p.name.split("(")[0].rsplit(".", 1)[-1].strip('"')) for p in actual.prerequisites}
     for obj in unmanaged:
-        if (obj.kind, obj.name.split("(")[0]) not in written_out:
+        kind = "type" if obj.kind in ("composite type", "range type") else obj.kind  # a CREATE TYPE, in the file
+        if (kind, obj.name.split("(")[0]) not in written_out:
             _err(f"skipped (not managed by pgevolve): {_name(obj.describe())}")
     for item in actual.prerequisites:
         _err(_name(f"written to prerequisites.sql (created when missing, never changed): {item.kind} {item.name}"))

@@ -166,7 +166,7 @@ def materialize_many(desired: tuple[model.Database, ...], *, server_dsn: str, se
     """``materialize`` for one or more owned schemas (the project's first): each schema's sections in turn,
     each under its own search_path, then each schema read back under it."""
     from pgevolve.catalog import introspect
-    from pgevolve.sqltext.ddl import create_schema, external_table_stubs, schema_sections
+    from pgevolve.sqltext.ddl import PREREQUISITES_SECTION, create_schema, schema_sections
 
     primary = desired[0]
     owned = [d.schema for d in desired]
@@ -178,15 +178,14 @@ def materialize_many(desired: tuple[model.Database, ...], *, server_dsn: str, se
             if setup or primary.prerequisites or len(desired) > 1:
                 for schema in owned:
                     conn.execute(create_schema(schema))
-            _run_prerequisites(conn, primary)
-            if setup:
-                _run_setup(conn, _without_serial_sequences(setup, desired))
-            stubs = [s for d in desired for s in external_table_stubs(d, owned)]
-            if stubs:
-                conn.execute(";\n".join(dict.fromkeys(stubs)))
             sections = [schema_sections(d, prerequisites=False) for d in desired]
             batch: list[str] = []
+            # The schemas, extensions and enum types first, as schema.sql and apply order them: a prerequisite
+            # (a domain or a composite type over an enum) and the target's own functions may use them.
             for index in range(len(sections[0])):
+                if index == PREREQUISITES_SECTION:
+                    batch = []
+                    _what_the_tables_need(conn, desired, setup)
                 for db, own in zip(desired, sections, strict=True):
                     if own[index]:
                         _search_path(conn, db.schema)
@@ -197,6 +196,22 @@ def materialize_many(desired: tuple[model.Database, ...], *, server_dsn: str, se
                 f"the desired schema does not build on PostgreSQL: {_diagnostic(exc)}{_failed_statement(exc, batch)}"
             ) from None
         return tuple(introspect(conn, d.schema) for d in desired)
+
+
+def _what_the_tables_need(conn: psycopg.Connection, desired: tuple[model.Database, ...],
+                          setup: tuple[str, ...]) -> None:
+    """prerequisites.sql, the target's own sequences and functions (``setup``), and stand-ins for the tables of
+    other schemas that foreign keys reference."""
+    from pgevolve.sqltext.ddl import external_table_stubs
+
+    _search_path(conn, desired[0].schema)
+    _run_prerequisites(conn, desired[0])
+    if setup:
+        _run_setup(conn, _without_serial_sequences(setup, desired))
+    owned = [d.schema for d in desired]
+    stubs = [s for d in desired for s in external_table_stubs(d, owned)]
+    if stubs:
+        conn.execute(";\n".join(dict.fromkeys(stubs)))
 
 
 def _search_path(conn: psycopg.Connection, schema: str) -> None:

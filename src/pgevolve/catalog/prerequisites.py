@@ -48,16 +48,37 @@ def read_prerequisites(conn: psycopg.Connection, schema: str,
     def read(owned_schema: str) -> list[dict[str, Any]]:
         return read_consistently(conn, schema, lambda: run_query(conn, "prerequisites", owned_schema, None))
 
+    # An owned schema's enum types are the format's (enums: in pgevolve.yaml); its composite and range types are not.
     rows = [row for s in owned for row in read(s)
-            if not _serial_sequence(row, owned) and not (row["kind"] == "type" and row["schema"] in owned)]
-    rows.sort(key=lambda r: (_RANK[r["kind"]], r["schema"], r["name"], r["create"]))
+            if not _serial_sequence(row, owned) and not (row["kind"] == "enum" and row["schema"] in owned)]
+    rows = _after_what_they_need(sorted({r["key"]: r for r in rows}.values(),
+                                        key=lambda r: (r["rank"], r["schema"], r["name"], r["create"])))
     statements = [f"CREATE SCHEMA IF NOT EXISTS {quote_ident(s)}"
                   for s in sorted({r["schema"] for r in rows} - set(owned))]
     statements += dict.fromkeys(r["create"].strip().rstrip(";") for r in rows)
     return parse_prerequisites(";\n\n".join(statements) + ";\n" if statements else "", schema)
 
 
-_RANK = {"sequence": 1, "type": 2, "domain": 3, "function": 4}  # as queries/prerequisites.sql orders them
+def _after_what_they_need(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows in their order, but each after the rows it needs (``needs``: keys of other rows, or of
+    objects that are not written): what a row needs is placed just before it."""
+    by_key = {row["key"]: row for row in rows}
+    ordered: list[dict[str, Any]] = []
+    placed: set[str] = set()
+
+    def place(row: dict[str, Any], visiting: set[str]) -> None:
+        if row["key"] in placed or row["key"] in visiting:  # placed, or a cycle (PostgreSQL allows none)
+            return
+        visiting.add(row["key"])
+        for need in row["needs"]:
+            if need in by_key:
+                place(by_key[need], visiting)
+        placed.add(row["key"])
+        ordered.append(row)
+
+    for row in rows:
+        place(row, set())
+    return ordered
 
 
 def _serial_sequence(row: dict[str, object], owned: tuple[str, ...]) -> bool:

@@ -511,6 +511,9 @@ def schema_sql(db: model.Database, *, prerequisites: bool = True) -> str:
     return "".join("".join(f"{s};\n" for s in section) + "\n" for section in sections if section)
 
 
+PREREQUISITES_SECTION = 3  # schema_sections: the schema, its extensions and enum types come before
+
+
 def schema_sections(db: model.Database, *, prerequisites: bool = True) -> list[list[str]]:
     """The statements of ``schema_sql`` in its fixed sections (schema, extensions, enums, prerequisites, tables,
     indexes, replica identities, foreign keys, comments, sync triggers): several owned schemas are built

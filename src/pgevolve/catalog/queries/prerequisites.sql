@@ -1,13 +1,15 @@
 -- What the owned schema's managed tables need that the format does not manage, for `pgevolve import` to
 -- write as schema/prerequisites.sql: functions called by defaults, generated columns, CHECKs and indexes,
--- domains and types (of any schema but pg_catalog) used as column types, sequences that defaults draw from;
+-- domains, composite and range types (of any schema but pg_catalog) and enum types (of other schemas) used
+-- as column types, sequences that defaults draw from;
 -- and, transitively, what those need (a domain's base type and CHECK functions, a function's argument and
 -- result types). Found through pg_depend from the tables, their columns' defaults, their constraints and
 -- their indexes. Left out: extension members, pg_catalog and information_schema, the owned schema's enums
 -- (pgevolve.yaml has them), identity sequences, tables' row types; a serial's own sequence is told by its
 -- owner (owner_table, owner_column) and left out by the caller, which knows the default names.
 -- create: the statement that creates it, names qualified. Ordered so that a rebuilt database reads back the same:
--- sequences, enum types, domains (on a type or enum), functions (on any of them); then by schema and name.
+-- sequences, enum types, domains (on a type or enum), composite and range types (on any of those), functions
+-- (on any of them); then by schema and name. kind: 'enum', 'composite' and 'range' are each a CREATE TYPE.
 WITH RECURSIVE owned_tables AS (
     -- the managed tables: tables.sql's conditions (partitions, inheritance children, extension tables aside)
     SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -28,13 +30,28 @@ WITH RECURSIVE owned_tables AS (
     FROM roots r JOIN pg_depend d ON d.classid = r.classid AND d.objid = r.objid
     WHERE d.deptype = 'n' AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
     UNION
-    -- what a needed type or function needs in turn (a domain's CHECK is a pg_constraint of the type)
+    -- what a needed type or function needs in turn (a domain's CHECK is a pg_constraint of the type; an
+    -- array's element type is what its column needs)
+    -- Built-in objects (oid below 16384, FirstNormalObjectId) are never written: their dependencies are not followed.
     SELECT d.refclassid, d.refobjid
     FROM needed nd
-    JOIN pg_depend d ON (d.classid = nd.classid AND d.objid = nd.objid)
-                     OR (nd.classid = 'pg_type'::regclass AND d.classid = 'pg_constraint'::regclass
-                         AND d.objid IN (SELECT oid FROM pg_constraint WHERE contypid = nd.objid))
-    WHERE d.deptype = 'n' AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
+    CROSS JOIN LATERAL (
+        SELECT d.refclassid, d.refobjid, d.deptype FROM pg_depend d
+        WHERE d.classid = nd.classid AND d.objid = nd.objid
+        UNION ALL
+        SELECT d.refclassid, d.refobjid, d.deptype
+        FROM pg_constraint con JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
+        WHERE nd.classid = 'pg_type'::regclass AND con.contypid = nd.objid
+        UNION ALL
+        -- a composite type's attributes depend through its relation (relkind 'c')
+        SELECT d.refclassid, d.refobjid, d.deptype
+        FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+        JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+        WHERE nd.classid = 'pg_type'::regclass AND t.oid = nd.objid
+    ) d
+    WHERE nd.objid >= 16384 AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
+      AND (d.deptype = 'n' OR (d.deptype = 'i' AND EXISTS (SELECT FROM pg_type a WHERE a.oid = nd.objid
+                                                           AND a.typcategory = 'A' AND a.typelem = d.refobjid)))
 ), extension_members AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ), objects AS (
@@ -44,16 +61,42 @@ WITH RECURSIVE owned_tables AS (
                                   WHERE t.oid = nd.objid AND t.typcategory = 'A'), nd.objid)
                     ELSE nd.objid END AS objid, nd.classid
     FROM needed nd
+), edges AS (
+    -- what each object needs directly ('<classid>:<oid>', an array as its element type): the caller writes
+    -- the file so that each statement comes after those it needs (a composite type over another, a domain
+    -- whose CHECK calls a function)
+    SELECT o.classid, o.objid,
+           d.refclassid::oid || ':' || coalesce((SELECT NULLIF(t.typelem, 0) FROM pg_type t
+                                                 WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid
+                                                   AND t.typcategory = 'A'), d.refobjid) AS ref
+    FROM objects o
+    CROSS JOIN LATERAL (
+        SELECT d.refclassid, d.refobjid, d.deptype FROM pg_depend d
+        WHERE d.classid = o.classid AND d.objid = o.objid
+        UNION ALL
+        SELECT d.refclassid, d.refobjid, d.deptype
+        FROM pg_constraint con JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
+        WHERE o.classid = 'pg_type'::regclass AND con.contypid = o.objid
+        UNION ALL
+        SELECT d.refclassid, d.refobjid, d.deptype
+        FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+        JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+        WHERE o.classid = 'pg_type'::regclass AND t.oid = o.objid
+    ) d
+    WHERE o.objid >= 16384 AND d.deptype = 'n' AND d.refobjid >= 16384
 )
-SELECT kind, name, create_sql AS create, schema, owner_table, owner_column FROM (
-    SELECT 4 AS rank, p.oid, 'function' AS kind, p.proname AS name, n.nspname AS schema, pg_get_functiondef(p.oid) AS create_sql,
+SELECT rank, kind, name, create_sql AS create, schema, owner_table, owner_column,
+       found.classid::oid || ':' || found.oid AS key,
+       ARRAY(SELECT e.ref FROM edges e WHERE e.classid = found.classid AND e.objid = found.oid) AS needs
+FROM (
+    SELECT 5 AS rank, 'pg_proc'::regclass AS classid, p.oid, 'function' AS kind, p.proname AS name, n.nspname AS schema, pg_get_functiondef(p.oid) AS create_sql,
            NULL::name AS owner_table, NULL::name AS owner_column
     FROM objects o JOIN pg_proc p ON o.classid = 'pg_proc'::regclass AND p.oid = o.objid
     JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.prokind IN ('f', 'p')
       AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
     UNION ALL
-    SELECT 1, s.oid, 'sequence', s.relname, n.nspname,
+    SELECT 1, 'pg_class'::regclass, s.oid, 'sequence', s.relname, n.nspname,
            format('CREATE SEQUENCE %%I.%%I AS %%s INCREMENT BY %%s MINVALUE %%s MAXVALUE %%s START WITH %%s CACHE %%s%%s',
                   n.nspname, s.relname, format_type(seq.seqtypid, NULL), seq.seqincrement, seq.seqmin, seq.seqmax,
                   seq.seqstart, seq.seqcache, CASE WHEN seq.seqcycle THEN ' CYCLE' ELSE '' END),
@@ -71,7 +114,7 @@ SELECT kind, name, create_sql AS create, schema, owner_table, owner_column FROM 
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid
                       AND d.deptype = 'i')
     UNION ALL
-    SELECT 3, t.oid, 'domain', t.typname, n.nspname,
+    SELECT 3, 'pg_type'::regclass, t.oid, 'domain', t.typname, n.nspname,
            format('CREATE DOMAIN %%I.%%I AS %%s', n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod))
            || CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
                    THEN ' COLLATE ' || (SELECT format('%%I.%%I', cn.nspname, co.collname) FROM pg_collation co
@@ -89,7 +132,7 @@ SELECT kind, name, create_sql AS create, schema, owner_table, owner_column FROM 
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
       AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
     UNION ALL
-    SELECT 2, t.oid, 'type', t.typname, n.nspname,
+    SELECT 2, 'pg_type'::regclass, t.oid, 'enum', t.typname, n.nspname,
            format('CREATE TYPE %%I.%%I AS ENUM (%%s)', n.nspname, t.typname,
                   (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
                    FROM pg_enum e WHERE e.enumtypid = t.oid)),
@@ -97,6 +140,46 @@ SELECT kind, name, create_sql AS create, schema, owner_table, owner_column FROM 
     FROM objects o JOIN pg_type t ON o.classid = 'pg_type'::regclass AND t.oid = o.objid AND t.typtype = 'e'
     JOIN pg_namespace n ON n.oid = t.typnamespace
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', %(schema)s)
+      AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
+    UNION ALL
+    SELECT 4, 'pg_type'::regclass, t.oid, 'composite', t.typname, n.nspname,
+           format('CREATE TYPE %%I.%%I AS (%%s)', n.nspname, t.typname,
+                  coalesce((SELECT string_agg(format('%%I %%s', a.attname, format_type(a.atttypid, a.atttypmod))
+                                              || CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation
+                                                      THEN ' COLLATE ' || (SELECT format('%%I.%%I', cn.nspname, co.collname)
+                                                                           FROM pg_collation co
+                                                                           JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                                                                           WHERE co.oid = a.attcollation)
+                                                      ELSE '' END,
+                                              ', ' ORDER BY a.attnum)
+                            FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+                            WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped), '')),
+           NULL, NULL
+    FROM objects o JOIN pg_type t ON o.classid = 'pg_type'::regclass AND t.oid = o.objid AND t.typtype = 'c'
+    JOIN pg_class r ON r.oid = t.typrelid AND r.relkind = 'c'
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
+    UNION ALL
+    -- CANONICAL is left out: only a C function can be one, after a shell type no single statement makes
+    SELECT 4, 'pg_type'::regclass, t.oid, 'range', t.typname, n.nspname,
+           format('CREATE TYPE %%I.%%I AS RANGE (SUBTYPE = %%s', n.nspname, t.typname, format_type(rg.rngsubtype, NULL))
+           || CASE WHEN opc.opcdefault THEN ''
+                   ELSE (SELECT format(', SUBTYPE_OPCLASS = %%I.%%I', ocn.nspname, opc.opcname)
+                         FROM pg_namespace ocn WHERE ocn.oid = opc.opcnamespace) END
+           || CASE WHEN rg.rngcollation <> 0 AND rg.rngcollation <> st.typcollation
+                   THEN (SELECT format(', COLLATION = %%I.%%I', cn.nspname, co.collname) FROM pg_collation co
+                         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = rg.rngcollation)
+                   ELSE '' END
+           || CASE WHEN rg.rngsubdiff::oid <> 0 THEN ', SUBTYPE_DIFF = ' || rg.rngsubdiff::text ELSE '' END
+           || ')',
+           NULL, NULL
+    FROM objects o JOIN pg_type t ON o.classid = 'pg_type'::regclass AND t.oid = o.objid AND t.typtype = 'r'
+    JOIN pg_range rg ON rg.rngtypid = t.oid
+    JOIN pg_type st ON st.oid = rg.rngsubtype
+    JOIN pg_opclass opc ON opc.oid = rg.rngsubopc
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
       AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
 ) found
 ORDER BY rank, schema, name, create_sql

@@ -64,6 +64,9 @@ SELECT kind, name, detail, depends_on, setup FROM (
     WHERE n.nspname = %(schema)s
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
       AND p.oid NOT IN (SELECT oid FROM promotion_functions)
+      -- a range type's constructors: part of the type (created and dropped with it), not objects of their own
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                      AND d.deptype = 'i')
     UNION ALL
     SELECT 'trigger', t.tgname, 'on ' || c.relname,
            (SELECT cd.depends_on FROM column_deps cd WHERE cd.classid = 'pg_trigger'::regclass AND cd.objid = t.oid),
