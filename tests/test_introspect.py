@@ -130,6 +130,7 @@ def test_unmanaged_objects_are_reported_not_modelled(databases: DatabaseFactory)
         CREATE SEQUENCE free_seq;
         CREATE DOMAIN posint AS integer CHECK (VALUE > 0);
         CREATE TYPE band AS RANGE (SUBTYPE = integer);  -- its constructor functions are part of it
+        CREATE TABLE holder (id int, snap t);  -- a row type as a column type: the format cannot say so
         CREATE TABLE parted (id int, at date) PARTITION BY RANGE (at);
         CREATE TABLE parted_2024 PARTITION OF parted FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
         CREATE TABLE base (id int);
@@ -157,6 +158,7 @@ def test_unmanaged_objects_are_reported_not_modelled(databases: DatabaseFactory)
         UnmanagedObject(kind="sequence", name="free_seq"),
         UnmanagedObject(kind="domain", name="posint"),
         UnmanagedObject(kind="range type", name="band"),
+        UnmanagedObject(kind="table", name="holder", detail="column snap has the row type of t"),
         UnmanagedObject(kind="partitioned table", name="parted"),
         UnmanagedObject(kind="table", name="parted_2024", detail="partition of parted"),
         UnmanagedObject(kind="table", name="derived", detail="inherits from base"),

@@ -29,7 +29,12 @@ SELECT con.conrelid AS table_oid,
        (ref.relkind = 'r' AND NOT ref.relispartition
         AND NOT EXISTS (SELECT 1 FROM pg_inherits ri WHERE ri.inhrelid = ref.oid)
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ref.oid
-                        AND d.deptype = 'e')) AS ref_plain,
+                        AND d.deptype = 'e')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend rd JOIN pg_type rt ON rt.oid = rd.refobjid  -- rowtype
+                        JOIN pg_class rr ON rr.oid IN (rt.typrelid, (SELECT et.typrelid FROM pg_type et
+                                                                     WHERE et.oid = rt.typelem))
+                        WHERE rd.classid = 'pg_class'::regclass AND rd.objid = ref.oid AND rd.objsubid > 0
+                          AND rd.refclassid = 'pg_type'::regclass AND rr.relkind <> 'c')) AS ref_plain,
        -- PRIMARY KEY / UNIQUE: the INCLUDE columns and NULLS NOT DISTINCT of the index behind it
        -- (indnullsnotdistinct, PostgreSQL 15+, read through to_jsonb so that older servers read false).
        CASE WHEN con.contype IN ('p', 'u') THEN
