@@ -29,65 +29,52 @@ WITH RECURSIVE owned_tables AS (
     SELECT 'pg_constraint'::regclass, con.oid FROM pg_constraint con WHERE con.conrelid IN (SELECT oid FROM owned_tables)
     UNION ALL
     SELECT 'pg_class'::regclass, i.indexrelid FROM pg_index i WHERE i.indrelid IN (SELECT oid FROM owned_tables)
-), needed(classid, objid) AS (
-    SELECT d.refclassid, d.refobjid
+), reach(classid, objid, refclassid, refobjid, deptype) AS (
+    -- every dependency found from the roots: what the tables need, then what that needs in turn (a domain's
+    -- CHECK is a pg_constraint of the type; a composite type's attributes depend through its relation,
+    -- relkind 'c'; an array's element type is what its column needs, an internal dependency). Built-in
+    -- objects (oid below 16384, FirstNormalObjectId) are never written: their dependencies are not followed.
+    SELECT r.classid, r.objid, d.refclassid, d.refobjid, d.deptype
     FROM roots r JOIN pg_depend d ON d.classid = r.classid AND d.objid = r.objid
     WHERE d.deptype = 'n' AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
     UNION
-    -- what a needed type or function needs in turn (a domain's CHECK is a pg_constraint of the type; an
-    -- array's element type is what its column needs)
-    -- Built-in objects (oid below 16384, FirstNormalObjectId) are never written: their dependencies are not followed.
-    SELECT d.refclassid, d.refobjid
-    FROM needed nd
+    SELECT nd.refclassid, nd.refobjid, d.refclassid, d.refobjid, d.deptype
+    FROM reach nd
     CROSS JOIN LATERAL (
         SELECT d.refclassid, d.refobjid, d.deptype FROM pg_depend d
-        WHERE d.classid = nd.classid AND d.objid = nd.objid
+        WHERE d.classid = nd.refclassid AND d.objid = nd.refobjid
         UNION ALL
         SELECT d.refclassid, d.refobjid, d.deptype
         FROM pg_constraint con JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
-        WHERE nd.classid = 'pg_type'::regclass AND con.contypid = nd.objid
+        WHERE nd.refclassid = 'pg_type'::regclass AND con.contypid = nd.refobjid
         UNION ALL
-        -- a composite type's attributes depend through its relation (relkind 'c')
         SELECT d.refclassid, d.refobjid, d.deptype
         FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
         JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
-        WHERE nd.classid = 'pg_type'::regclass AND t.oid = nd.objid
+        WHERE nd.refclassid = 'pg_type'::regclass AND t.oid = nd.refobjid
     ) d
-    WHERE nd.objid >= 16384 AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
-      AND (d.deptype = 'n' OR (d.deptype = 'i' AND EXISTS (SELECT FROM pg_type a WHERE a.oid = nd.objid
+    WHERE nd.refobjid >= 16384 AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
+      AND (d.deptype = 'n' OR (d.deptype = 'i' AND EXISTS (SELECT FROM pg_type a WHERE a.oid = nd.refobjid
                                                            AND a.typcategory = 'A' AND a.typelem = d.refobjid)))
 ), extension_members AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ), objects AS (
     -- arrays stand for their element type
-    SELECT DISTINCT CASE WHEN nd.classid = 'pg_type'::regclass THEN
+    SELECT DISTINCT CASE WHEN nd.refclassid = 'pg_type'::regclass THEN
                         coalesce((SELECT NULLIF(t.typelem, 0) FROM pg_type t
-                                  WHERE t.oid = nd.objid AND t.typcategory = 'A'), nd.objid)
-                    ELSE nd.objid END AS objid, nd.classid
-    FROM needed nd
+                                  WHERE t.oid = nd.refobjid AND t.typcategory = 'A'), nd.refobjid)
+                    ELSE nd.refobjid END AS objid, nd.refclassid AS classid
+    FROM reach nd
 ), edges AS (
     -- what each object needs directly ('<classid>:<oid>', an array as its element type): the caller writes
     -- the file so that each statement comes after those it needs (a composite type over another, a domain
     -- whose CHECK calls a function)
-    SELECT o.classid, o.objid,
-           d.refclassid::oid || ':' || coalesce((SELECT NULLIF(t.typelem, 0) FROM pg_type t
-                                                 WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid
-                                                   AND t.typcategory = 'A'), d.refobjid) AS ref
-    FROM objects o
-    CROSS JOIN LATERAL (
-        SELECT d.refclassid, d.refobjid, d.deptype FROM pg_depend d
-        WHERE d.classid = o.classid AND d.objid = o.objid
-        UNION ALL
-        SELECT d.refclassid, d.refobjid, d.deptype
-        FROM pg_constraint con JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
-        WHERE o.classid = 'pg_type'::regclass AND con.contypid = o.objid
-        UNION ALL
-        SELECT d.refclassid, d.refobjid, d.deptype
-        FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
-        JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
-        WHERE o.classid = 'pg_type'::regclass AND t.oid = o.objid
-    ) d
-    WHERE o.objid >= 16384 AND d.deptype = 'n' AND d.refobjid >= 16384
+    SELECT e.classid, e.objid,
+           e.refclassid::oid || ':' || coalesce((SELECT NULLIF(t.typelem, 0) FROM pg_type t
+                                                 WHERE e.refclassid = 'pg_type'::regclass AND t.oid = e.refobjid
+                                                   AND t.typcategory = 'A'), e.refobjid) AS ref
+    FROM reach e
+    WHERE e.deptype = 'n' AND e.refobjid >= 16384
 )
 SELECT rank, kind, name, create_sql AS create, schema, owner_table, owner_column,
        found.classid::oid || ':' || found.oid AS key,
