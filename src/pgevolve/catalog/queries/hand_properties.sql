@@ -10,8 +10,9 @@
 --   fillfactor, autovacuum_* and vacuum_* ones are the YAML's `storage:`, sqltext/storage.py), a
 --   REPLICA IDENTITY on an index the format does not manage (indexes.sql leaves it out, on the same
 --   CASE), per-column statistics targets (attstattarget: -1 before PostgreSQL 17, NULL since, means
---   the default), per-column options (n_distinct), storage (attstorage other than the type's) and
---   compression.
+--   the default), per-column options (n_distinct), storage (attstorage other than the type's),
+--   compression, and an identity column's sequence options other than the defaults (the format says
+--   `identity: always` or `by default`; ALTER TABLE ... ADD GENERATED ... AS IDENTITY builds the defaults).
 WITH owned AS (
     SELECT c.oid, c.relname::text AS relname, c.relowner, c.relacl, c.relpersistence, c.reloptions,
            c.relnamespace, c.relforcerowsecurity, c.reltablespace, c.relreplident
@@ -44,6 +45,28 @@ WITH owned AS (
     FROM owned o
     JOIN pg_attribute att ON att.attrelid = o.oid AND att.attnum > 0 AND NOT att.attisdropped
     JOIN pg_type t ON t.oid = att.atttypid
+), identities AS (
+    SELECT o.relname || '.' || att.attname AS object, s.*,
+           CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647
+                           ELSE 9223372036854775807 END AS type_max
+    FROM owned o
+    JOIN pg_attribute att ON att.attrelid = o.oid AND att.attnum > 0 AND NOT att.attisdropped AND att.attidentity <> ''
+    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+                    AND d.refobjid = o.oid AND d.refobjsubid = att.attnum AND d.deptype = 'i'
+    JOIN pg_sequence s ON s.seqrelid = d.objid
+), identity_options AS (
+    -- CREATE SEQUENCE's defaults: ascending from 1 to the type's maximum, descending from -1 to its minimum
+    SELECT i.object, concat_ws(' ',
+               CASE WHEN i.seqincrement <> 1 THEN 'INCREMENT BY ' || i.seqincrement END,
+               CASE WHEN i.seqmin <> CASE WHEN i.seqincrement > 0 THEN 1 ELSE -i.type_max - 1 END
+                    THEN 'MINVALUE ' || i.seqmin END,
+               CASE WHEN i.seqmax <> CASE WHEN i.seqincrement > 0 THEN i.type_max ELSE -1 END
+                    THEN 'MAXVALUE ' || i.seqmax END,
+               CASE WHEN i.seqstart <> CASE WHEN i.seqincrement > 0 THEN i.seqmin ELSE i.seqmax END
+                    THEN 'START WITH ' || i.seqstart END,
+               CASE WHEN i.seqcache <> 1 THEN 'CACHE ' || i.seqcache END,
+               CASE WHEN i.seqcycle THEN 'CYCLE' END) AS options
+    FROM identities i
 )
 SELECT kind, object, property, live, expected FROM (
     SELECT 'table' AS kind, o.relname AS object, 'owner' AS property,
@@ -87,5 +110,7 @@ SELECT kind, object, property, live, expected FROM (
     UNION ALL
     SELECT 'column', c.object, 'compression', CASE c.attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END, NULL
     FROM columns c WHERE c.attcompression <> ''
+    UNION ALL
+    SELECT 'column', i.object, 'identity options', i.options, NULL FROM identity_options i WHERE i.options <> ''
 ) found
 ORDER BY kind DESC, object, property
