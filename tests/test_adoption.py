@@ -48,3 +48,18 @@ def test_removing_not_valid_plans_the_validation_and_apply_pre_checks_it(databas
         conn.execute("DELETE FROM note WHERE id = 2")
     assert cli("apply", "--schema-dir", schema, "--database-url", dsn, "--yes")[0] == 0
     assert cli("plan", "--schema-dir", schema, "--database-url", dsn)[0] == 0
+
+
+def test_import_says_once_what_it_writes_to_prerequisites(databases: DatabaseFactory, tmp_path: Path) -> None:
+    """An object of the owned schema that prerequisites.sql creates is said to be written there, not also
+    skipped; what is neither written nor managed is skipped, with why."""
+    case = Path(__file__).parent / "cases" / "adoption" / "undeclarable_enums"
+    dsn = databases.create((case / "before.sql").read_text())
+    code, output = cli("import", "--database-url", dsn, "--out", tmp_path / "schema")
+    assert code == 0, output
+    lines = [line for line in output.splitlines() if "Answer" in line or "nothing_yet" in line or "blank" in line]
+    assert lines == [
+        "skipped (not managed by pgevolve): enum type unused_blank (an empty value)",
+        'written to prerequisites.sql (created when missing, never changed): type "public"."Answer"',
+        'written to prerequisites.sql (created when missing, never changed): type "public"."nothing_yet"',
+    ]

@@ -429,6 +429,7 @@ def import_(
     from pgevolve.importer import render_project, write_project
     from pgevolve.pipeline import read_database
     from pgevolve.server.connect import resolve_target
+    from pgevolve.sqltext.prerequisites import name_parts
 
     target = resolve_target(database_url)
     _err(f"database: {target.describe()}")
@@ -439,9 +440,9 @@ def import_(
     result = render_project(actual, tuple(db for db, _ in read[1:]))
     written = write_project(result.files, out)
     # Objects of the owned schema written to prerequisites.sql are said once, below.
-    written_out = {(p.kind, p.name.split("(")[0].rsplit(".", 1)[-1].strip('"')) for p in actual.prerequisites}
+    written_out = {(p.kind, name_parts(p.name.split("(")[0])[-1]) for p in actual.prerequisites}
     for obj in unmanaged:
-        kind = "type" if obj.kind in ("composite type", "range type") else obj.kind  # a CREATE TYPE, in the file
+        kind = "type" if obj.kind in ("composite type", "range type", "enum type") else obj.kind  # a CREATE TYPE
         if (kind, obj.name.split("(")[0]) not in written_out:
             _err(f"skipped (not managed by pgevolve): {_name(obj.describe())}")
     for item in actual.prerequisites:

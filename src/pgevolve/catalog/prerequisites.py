@@ -48,7 +48,8 @@ def read_prerequisites(conn: psycopg.Connection, schema: str,
     def read(owned_schema: str) -> list[dict[str, Any]]:
         return read_consistently(conn, schema, lambda: run_query(conn, "prerequisites", owned_schema, None))
 
-    # An owned schema's enum types are the format's (enums: in pgevolve.yaml); its composite and range types are not.
+    # An owned schema's enum types are the format's (enums: in pgevolve.yaml), but those it cannot declare
+    # ('undeclarable enum': an empty value); its composite and range types are not.
     rows = [row for s in owned for row in read(s)
             if not _serial_sequence(row, owned) and not (row["kind"] == "enum" and row["schema"] in owned)]
     rows = _after_what_they_need(sorted({r["key"]: r for r in rows}.values(),

@@ -59,7 +59,7 @@ def declared_types(prerequisites: tuple[model.Prerequisite, ...]) -> frozenset[D
     names = set()
     for item in prerequisites:
         if item.kind in ("domain", "type"):
-            schema, name = _split_qualified(item.name)
+            schema, name = split_qualified(item.name)
             names.add(DeclaredType(schema, name))
     return frozenset(names)
 
@@ -116,8 +116,14 @@ def _qualified(names: list[str], schema: str) -> str:
     return f"{quote_ident(owner)}.{quote_ident(names[-1])}"
 
 
-def _split_qualified(name: str) -> tuple[str, str]:
+def split_qualified(name: str) -> tuple[str, str]:
     """'"a"."b"' -> ('a', 'b')."""
+    schema, name = name_parts(name)
+    return schema, name
+
+
+def name_parts(name: str) -> list[str]:
+    """A prerequisite's name as quoted parts, unquoted: '"a"."b"' -> ['a', 'b'], '"a"' -> ['a']."""
     parts = []
     rest = name
     while rest:
@@ -130,7 +136,7 @@ def _split_qualified(name: str) -> tuple[str, str]:
             break
         parts.append(rest[1:end].replace('""', '"'))
         rest = rest[end + 2:]  # past the closing quote and the dot
-    return parts[0], parts[1]
+    return parts
 
 
 def _arguments(stmt: ast.CreateFunctionStmt) -> str:

@@ -123,14 +123,18 @@ FROM (
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
       AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
     UNION ALL
-    SELECT 2, 'pg_type'::regclass, t.oid, 'enum', t.typname, n.nspname,
+    -- an enum of the owned schema is pgevolve.yaml's, unless the format cannot declare it
+    SELECT 2, 'pg_type'::regclass, t.oid,
+           CASE WHEN /*include enum_unmanaged_reason*/ IS NULL THEN 'enum' ELSE 'undeclarable enum' END,
+           t.typname, n.nspname,
            format('CREATE TYPE %%I.%%I AS ENUM (%%s)', n.nspname, t.typname,
                   (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
                    FROM pg_enum e WHERE e.enumtypid = t.oid)),
            NULL, NULL
     FROM objects o JOIN pg_type t ON o.classid = 'pg_type'::regclass AND t.oid = o.objid AND t.typtype = 'e'
     JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', %(schema)s)
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND (n.nspname <> %(schema)s OR /*include enum_unmanaged_reason*/ IS NOT NULL)
       AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
     UNION ALL
     SELECT 4, 'pg_type'::regclass, t.oid, 'composite', t.typname, n.nspname,

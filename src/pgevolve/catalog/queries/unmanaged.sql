@@ -110,6 +110,11 @@ SELECT kind, name, detail, depends_on, setup FROM (
     WHERE n.nspname = %(schema)s AND t.typtype IN ('d', 'r')
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
     UNION ALL
+    SELECT 'enum type', t.typname, /*include enum_unmanaged_reason*/, NULL, NULL
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = %(schema)s AND t.typtype = 'e' AND /*include enum_unmanaged_reason*/ IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+    UNION ALL
     -- A column may use a collation of the owned schema (Column.collation names it),
     -- but the collation itself is not declared by the format.
     SELECT 'collation', co.collname, NULL, NULL, NULL
