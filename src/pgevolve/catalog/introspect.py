@@ -132,10 +132,13 @@ def model_from_rows(raw: dict[str, RawRows], schema: str) -> model.Database:
 
 def _managed_constraint(row: dict[str, Any], managed: set[int]) -> bool:
     """A foreign key to a table that is not a plain one (a partitioned table, a partition, an inheritance
-    child, an extension's), or MATCH FULL, is not in the format: unmanaged.sql reports it, and leaving it
-    out here keeps plans off it. A plain table of another schema is referenced as ``schema.table``."""
-    if row["type"] != "f" or row["match_type"] != "s":
-        return bool(row["type"] != "f")
+    child, an extension's), MATCH FULL, or ON DELETE SET NULL of some of its columns only, is not in the
+    format: unmanaged.sql reports it, and leaving it out here keeps plans off it. A plain table of another
+    schema is referenced as ``schema.table``."""
+    if row["type"] != "f":
+        return True
+    if row["match_type"] != "s" or row["partial_set"]:
+        return False
     return bool(row["ref_oid"] in managed or (row["ref_schema"] != row.get("owned_schema") and row["ref_plain"]))
 
 

@@ -24,6 +24,10 @@ SELECT con.conrelid AS table_oid,
        con.convalidated AS valid,
        con.connoinherit AS no_inherit,
        con.confmatchtype AS match_type,
+       -- ON DELETE SET NULL / SET DEFAULT of some of the key's columns only (PostgreSQL 15+, read through
+       -- to_jsonb so that older servers read NULL): not in the format (unmanaged.sql says so, on the same CASE)
+       CASE WHEN con.contype = 'f' AND con.confdeltype IN ('n', 'd')
+            THEN jsonb_typeof(to_jsonb(con) -> 'confdelsetcols') = 'array' END AS partial_set,
        -- A foreign key is modelled when it references a plain table (of any schema): not a partitioned table,
        -- a partition, an inheritance child or a table of an extension (unmanaged.sql lists those).
        (ref.relkind = 'r' AND NOT ref.relispartition

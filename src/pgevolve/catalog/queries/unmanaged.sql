@@ -132,16 +132,27 @@ SELECT kind, name, detail, depends_on, setup FROM (
     -- managed (a column of a row type: tables.sql's "rowtype") is referenced only by what is not managed
     -- either, or by a foreign key listed here.
     SELECT 'foreign key', con.conname, 'on ' || c.relname || ' references ' || con.confrelid::regclass::text
-           || CASE WHEN con.confmatchtype = 'f' THEN ' MATCH FULL' ELSE '' END,
+           || CASE WHEN con.confmatchtype = 'f' THEN ' MATCH FULL' ELSE '' END
+           || CASE WHEN set_columns.names IS NOT NULL
+                   THEN ' ON DELETE SET ' || CASE con.confdeltype WHEN 'n' THEN 'NULL' ELSE 'DEFAULT' END
+                        || ' (' || set_columns.names || ')' ELSE '' END,
            NULL, NULL
     FROM pg_constraint con
     JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_class ref ON ref.oid = con.confrelid JOIN pg_namespace refns ON refns.oid = ref.relnamespace
+    -- constraints.sql's partial_set: ON DELETE SET NULL / SET DEFAULT of some columns (PostgreSQL 15+)
+    CROSS JOIN LATERAL (
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord) AS names
+        FROM jsonb_array_elements_text(CASE WHEN con.confdeltype IN ('n', 'd')
+                                            AND jsonb_typeof(to_jsonb(con) -> 'confdelsetcols') = 'array'
+                                            THEN to_jsonb(con) -> 'confdelsetcols' END) WITH ORDINALITY k(num, ord)
+        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num::int2
+    ) set_columns
     WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition AND con.contype = 'f'
       AND con.conparentid = 0
       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
       AND c.oid NOT IN (SELECT oid FROM rowtype_tables)
-      AND (ref.relkind <> 'r' OR ref.relispartition OR con.confmatchtype <> 's'
+      AND (ref.relkind <> 'r' OR ref.relispartition OR con.confmatchtype <> 's' OR set_columns.names IS NOT NULL
            OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ref.oid)
            OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ref.oid
                       AND d.deptype = 'e')
