@@ -168,3 +168,32 @@ def test_identity_options_are_what_a_fresh_build_lacks(db: str, column: str, opt
         conn.execute(f"CREATE TABLE t (id {column} PRIMARY KEY)")
         properties = {(p.object, p.property): p.live for p in hand_properties(conn, "public")}
     assert properties == ({("t.id", "identity options"): options} if options else {})
+
+
+def test_what_postgresql_18_adds_that_the_format_cannot_say_is_left_alone(db: str) -> None:
+    """A virtual generated column (`generated:` is STORED) keeps its table out; a CHECK or foreign key NOT
+    ENFORCED is never checked, which no constraint of the format is; a NOT NULL NOT VALID is reported."""
+    with psycopg.connect(db, autocommit=True) as conn:
+        version = conn.execute("SELECT current_setting('server_version_num')::int").fetchone()
+        if version is None or version[0] < 180000:
+            pytest.skip("the test server is older than PostgreSQL 18")
+        conn.execute("""
+            CREATE TABLE p (id int PRIMARY KEY);
+            CREATE TABLE v (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);
+            CREATE TABLE t (id int PRIMARY KEY, a int, p_id int,
+                            CONSTRAINT t_a_check CHECK (a > 0) NOT ENFORCED,
+                            CONSTRAINT t_p_fkey FOREIGN KEY (p_id) REFERENCES p (id) NOT ENFORCED);
+            INSERT INTO t VALUES (1, NULL, 7);
+            ALTER TABLE t ADD CONSTRAINT t_a_not_null NOT NULL a NOT VALID;
+        """)
+        properties = {(p.object, p.property): p.live for p in hand_properties(conn, "public")}
+    db_model, unmanaged = read(db)
+    t = db_model.table("t")
+    assert [x.name for x in db_model.tables] == ["p", "t"] and t is not None
+    assert (t.checks, t.foreign_keys) == ((), ())
+    assert {(u.kind, u.name): u.detail for u in unmanaged} == {
+        ("table", "v"): "column b is a virtual generated column",
+        ("check constraint", "t_a_check"): "on t: NOT ENFORCED",
+        ("foreign key", "t_p_fkey"): "on t: NOT ENFORCED",
+    }
+    assert properties == {("t.a", "not null"): "NOT VALID"}

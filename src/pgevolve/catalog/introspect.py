@@ -132,9 +132,11 @@ def model_from_rows(raw: dict[str, RawRows], schema: str) -> model.Database:
 
 def _managed_constraint(row: dict[str, Any], managed: set[int]) -> bool:
     """A foreign key to a table that is not a plain one (a partitioned table, a partition, an inheritance
-    child, an extension's), MATCH FULL, or ON DELETE SET NULL of some of its columns only, is not in the
-    format: unmanaged.sql reports it, and leaving it out here keeps plans off it. A plain table of another
-    schema is referenced as ``schema.table``."""
+    child, an extension's), MATCH FULL, or ON DELETE SET NULL of some of its columns only, and a constraint
+    NOT ENFORCED, are not in the format: unmanaged.sql reports them, and leaving them out here keeps plans
+    off them. A plain table of another schema is referenced as ``schema.table``."""
+    if row["not_enforced"]:
+        return False
     if row["type"] != "f":
         return True
     if row["match_type"] != "s" or row["partial_set"]:

@@ -28,17 +28,18 @@ SELECT con.conrelid AS table_oid,
        -- to_jsonb so that older servers read NULL): not in the format (unmanaged.sql says so, on the same CASE)
        CASE WHEN con.contype = 'f' AND con.confdeltype IN ('n', 'd')
             THEN jsonb_typeof(to_jsonb(con) -> 'confdelsetcols') = 'array' END AS partial_set,
-       -- A foreign key is modelled when it references a plain table (of any schema): not a partitioned table,
-       -- a partition, an inheritance child or a table of an extension (unmanaged.sql lists those).
-       (ref.relkind = 'r' AND NOT ref.relispartition
+       -- NOT ENFORCED (PostgreSQL 18; such a constraint is also not validated): never checked, which no
+       -- constraint of the format is. Not in the format; unmanaged.sql lists it, on the same CASE.
+       CASE WHEN NOT con.convalidated THEN to_jsonb(con) ->> 'conenforced' = 'false' END AS not_enforced,
+       -- A foreign key to another schema is modelled when it references a plain table: not a partitioned
+       -- table, a partition, an inheritance child, a table of an extension or one with a column the format
+       -- cannot declare (unmanaged.sql lists those). In the owned schema, tables.sql's rows decide.
+       CASE WHEN con.contype = 'f' AND refns.nspname <> %(schema)s THEN (ref.relkind = 'r' AND NOT ref.relispartition
         AND NOT EXISTS (SELECT 1 FROM pg_inherits ri WHERE ri.inhrelid = ref.oid)
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ref.oid
                         AND d.deptype = 'e')
-        AND NOT EXISTS (SELECT 1 FROM pg_depend rd JOIN pg_type rt ON rt.oid = rd.refobjid  -- rowtype
-                        JOIN pg_class rr ON rr.oid IN (rt.typrelid, (SELECT et.typrelid FROM pg_type et
-                                                                     WHERE et.oid = rt.typelem))
-                        WHERE rd.classid = 'pg_class'::regclass AND rd.objid = ref.oid AND rd.objsubid > 0
-                          AND rd.refclassid = 'pg_type'::regclass AND rr.relkind <> 'c')) AS ref_plain,
+        AND NOT EXISTS (SELECT 1 FROM (SELECT ref.oid) rel CROSS JOIN LATERAL /*include undeclarable_columns*/ u)
+       ) END AS ref_plain,
        -- PRIMARY KEY / UNIQUE: the INCLUDE columns and NULLS NOT DISTINCT of the index behind it
        -- (indnullsnotdistinct, PostgreSQL 15+, read through to_jsonb so that older servers read false).
        CASE WHEN con.contype IN ('p', 'u') THEN

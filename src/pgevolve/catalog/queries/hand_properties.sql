@@ -11,8 +11,9 @@
 --   REPLICA IDENTITY on an index the format does not manage (indexes.sql leaves it out, on the same
 --   CASE), per-column statistics targets (attstattarget: -1 before PostgreSQL 17, NULL since, means
 --   the default), per-column options (n_distinct), storage (attstorage other than the type's),
---   compression, and an identity column's sequence options other than the defaults (the format says
---   `identity: always` or `by default`; ALTER TABLE ... ADD GENERATED ... AS IDENTITY builds the defaults).
+--   compression, an identity column's sequence options other than the defaults (the format says
+--   `identity: always` or `by default`; ALTER TABLE ... ADD GENERATED ... AS IDENTITY builds the defaults),
+--   and a NOT NULL constraint NOT VALID (PostgreSQL 18: rows may hold NULL; a fresh build validates it).
 WITH owned AS (
     SELECT c.oid, c.relname::text AS relname, c.relowner, c.relacl, c.relpersistence, c.reloptions,
            c.relnamespace, c.relforcerowsecurity, c.reltablespace, c.relreplident
@@ -112,5 +113,9 @@ SELECT kind, object, property, live, expected FROM (
     FROM columns c WHERE c.attcompression <> ''
     UNION ALL
     SELECT 'column', i.object, 'identity options', i.options, NULL FROM identity_options i WHERE i.options <> ''
+    UNION ALL
+    SELECT 'column', o.relname || '.' || a.attname, 'not null', 'NOT VALID', 'validated'
+    FROM owned o JOIN pg_constraint con ON con.conrelid = o.oid AND con.contype = 'n' AND NOT con.convalidated
+    JOIN pg_attribute a ON a.attrelid = o.oid AND a.attnum = con.conkey[1]
 ) found
 ORDER BY kind DESC, object, property

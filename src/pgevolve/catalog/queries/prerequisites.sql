@@ -17,10 +17,7 @@ WITH RECURSIVE owned_tables AS (
       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                       AND d.deptype = 'e')
-      AND NOT EXISTS (SELECT 1 FROM pg_depend rd JOIN pg_type rt ON rt.oid = rd.refobjid
-                  JOIN pg_class rr ON rr.oid IN (rt.typrelid, (SELECT et.typrelid FROM pg_type et WHERE et.oid = rt.typelem))
-                  WHERE rd.classid = 'pg_class'::regclass AND rd.objid = c.oid AND rd.objsubid > 0
-                    AND rd.refclassid = 'pg_type'::regclass AND rr.relkind <> 'c')  -- rowtype
+      AND NOT EXISTS (SELECT 1 FROM (SELECT c.oid) rel CROSS JOIN LATERAL /*include undeclarable_columns*/ u)
 ), roots AS (
     SELECT 'pg_class'::regclass AS classid, oid AS objid FROM owned_tables
     UNION ALL

@@ -1,9 +1,7 @@
 -- Plain tables of the owned schema. Partitioned tables, partitions and
 -- inheritance children are not managed (reported by unmanaged.sql), nor are
--- tables that belong to an extension, nor tables with a column typed by another
--- relation's row type (or an array of it), which the format cannot declare: that
--- last condition, "rowtype", is kept in step in prerequisites.sql, unmanaged.sql
--- and constraints.sql.
+-- tables that belong to an extension, nor tables with a column the format cannot
+-- declare (undeclarable_columns.sql: a row type, a virtual generated column).
 -- reloptions: the table's storage parameters, and its TOAST table's prefixed with 'toast.'.
 -- replica_identity_index: the index REPLICA IDENTITY USING INDEX names (relreplident 'i').
 -- reltuples: -1 until the table is first vacuumed or analyzed; then heap_bytes (a stat of the file, and a
@@ -24,8 +22,5 @@ WHERE n.nspname = %(schema)s
   AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                   AND d.deptype = 'e')
-  AND NOT EXISTS (SELECT 1 FROM pg_depend rd JOIN pg_type rt ON rt.oid = rd.refobjid
-              JOIN pg_class rr ON rr.oid IN (rt.typrelid, (SELECT et.typrelid FROM pg_type et WHERE et.oid = rt.typelem))
-              WHERE rd.classid = 'pg_class'::regclass AND rd.objid = c.oid AND rd.objsubid > 0
-                AND rd.refclassid = 'pg_type'::regclass AND rr.relkind <> 'c')  -- rowtype
+  AND NOT EXISTS (SELECT 1 FROM (SELECT c.oid) rel CROSS JOIN LATERAL /*include undeclarable_columns*/ u)
 ORDER BY c.relname

@@ -27,18 +27,13 @@ WITH ext_members AS (
     WHERE d.refclassid = 'pg_class'::regclass AND d.deptype = 'n'
       AND d.classid IN ('pg_rewrite'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_proc'::regclass)
     GROUP BY d.classid, d.objid
-), rowtype_tables AS (
-    -- plain tables with a column typed by another relation's row type (or an array of it): not managed
-    -- (tables.sql, "rowtype"); why: the first such column
-    SELECT c.oid, min(format('column %%s has the row type of %%s', quote_ident(a.attname), rr.oid::regclass)) AS why
+), undeclarable_tables AS (
+    -- plain tables with a column the format cannot declare: not managed (tables.sql); why: the first one
+    SELECT c.oid, first.why
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = %(schema)s
-    JOIN pg_depend rd ON rd.classid = 'pg_class'::regclass AND rd.objid = c.oid AND rd.objsubid > 0
-                     AND rd.refclassid = 'pg_type'::regclass
-    JOIN pg_type rt ON rt.oid = rd.refobjid
-    JOIN pg_class rr ON rr.oid IN (rt.typrelid, (SELECT et.typrelid FROM pg_type et WHERE et.oid = rt.typelem))
-    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = rd.objsubid
-    WHERE c.relkind = 'r' AND rr.relkind <> 'c'
-    GROUP BY c.oid
+    CROSS JOIN LATERAL (SELECT u.why FROM (SELECT c.oid) rel CROSS JOIN LATERAL /*include undeclarable_columns*/ u
+                        ORDER BY u.attnum LIMIT 1) first
+    WHERE c.relkind = 'r'
 ), view_deps AS (
     SELECT r.ev_class AS oid, cd.depends_on
     FROM pg_rewrite r JOIN column_deps cd ON cd.classid = 'pg_rewrite'::regclass AND cd.objid = r.oid
@@ -52,7 +47,7 @@ SELECT kind, name, detail, depends_on, setup FROM (
            c.relname::text AS name,  -- text: a name-typed first branch would cut every row to 63 bytes
            CASE WHEN c.relispartition THEN 'partition of ' || (SELECT p.inhparent::regclass::text FROM pg_inherits p
                                                              WHERE p.inhrelid = c.oid LIMIT 1)
-                WHEN c.oid IN (SELECT oid FROM rowtype_tables) THEN (SELECT why FROM rowtype_tables r WHERE r.oid = c.oid)
+                WHEN c.oid IN (SELECT oid FROM undeclarable_tables) THEN (SELECT why FROM undeclarable_tables r WHERE r.oid = c.oid)
                 WHEN c.relkind = 'r' THEN 'inherits from ' || (SELECT string_agg(p.inhparent::regclass::text, ', ')
                                                                 FROM pg_inherits p WHERE p.inhrelid = c.oid)
            END AS detail,
@@ -65,7 +60,7 @@ SELECT kind, name, detail, depends_on, setup FROM (
     WHERE n.nspname = %(schema)s
       AND (c.relkind IN ('v', 'm', 'p', 'f', 'c')
            OR (c.relkind = 'r' AND (c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
-                                    OR c.oid IN (SELECT oid FROM rowtype_tables)))
+                                    OR c.oid IN (SELECT oid FROM undeclarable_tables)))
            OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                                                 AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
@@ -129,7 +124,7 @@ SELECT kind, name, detail, depends_on, setup FROM (
     -- Foreign keys of managed tables to a table that is not a plain one (a partitioned table, a partition,
     -- an inheritance child, an extension's: in any schema), or MATCH FULL: introspect.py leaves them out of
     -- the model (constraints.sql's ref_plain; kept in step). A plain table of the owned schema that is not
-    -- managed (a column of a row type: tables.sql's "rowtype") is referenced only by what is not managed
+    -- managed (undeclarable_columns.sql) is referenced only by what is not managed
     -- either, or by a foreign key listed here.
     SELECT 'foreign key', con.conname, 'on ' || c.relname || ' references ' || con.confrelid::regclass::text
            || CASE WHEN con.confmatchtype = 'f' THEN ' MATCH FULL' ELSE '' END
@@ -151,16 +146,24 @@ SELECT kind, name, detail, depends_on, setup FROM (
     WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition AND con.contype = 'f'
       AND con.conparentid = 0
       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
-      AND c.oid NOT IN (SELECT oid FROM rowtype_tables)
+      AND c.oid NOT IN (SELECT oid FROM undeclarable_tables)
       AND (ref.relkind <> 'r' OR ref.relispartition OR con.confmatchtype <> 's' OR set_columns.names IS NOT NULL
            OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = ref.oid)
            OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = ref.oid
                       AND d.deptype = 'e')
-           OR EXISTS (SELECT 1 FROM pg_depend rd JOIN pg_type rt ON rt.oid = rd.refobjid  -- rowtype
-                      JOIN pg_class rr ON rr.oid IN (rt.typrelid, (SELECT et.typrelid FROM pg_type et
-                                                                   WHERE et.oid = rt.typelem))
-                      WHERE rd.classid = 'pg_class'::regclass AND rd.objid = ref.oid AND rd.objsubid > 0
-                        AND rd.refclassid = 'pg_type'::regclass AND rr.relkind <> 'c'))
+           OR ref.oid IN (SELECT oid FROM undeclarable_tables)
+           OR (refns.nspname <> %(schema)s
+               AND EXISTS (SELECT 1 FROM (SELECT ref.oid) rel CROSS JOIN LATERAL /*include undeclarable_columns*/ u)))
+    UNION ALL
+    -- constraints.sql's not_enforced: CHECKs and foreign keys NOT ENFORCED (PostgreSQL 18)
+    SELECT CASE con.contype WHEN 'f' THEN 'foreign key' ELSE 'check constraint' END, con.conname,
+           'on ' || c.relname || ': NOT ENFORCED', NULL, NULL
+    FROM pg_constraint con
+    JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition AND con.contype IN ('c', 'f')
+      AND con.conparentid = 0 AND NOT con.convalidated AND to_jsonb(con) ->> 'conenforced' = 'false'
+      AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+      AND c.oid NOT IN (SELECT oid FROM undeclarable_tables)
     UNION ALL
     SELECT 'exclusion constraint', con.conname, 'on ' || c.relname, NULL, NULL
     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
