@@ -172,7 +172,8 @@ def test_identity_options_are_what_a_fresh_build_lacks(db: str, column: str, opt
 
 def test_what_postgresql_18_adds_that_the_format_cannot_say_is_left_alone(db: str) -> None:
     """A virtual generated column (`generated:` is STORED) keeps its table out; a CHECK or foreign key NOT
-    ENFORCED is never checked, which no constraint of the format is; a NOT NULL NOT VALID is reported."""
+    ENFORCED is never checked, which no constraint of the format is; a temporal key (WITHOUT OVERLAPS,
+    PERIOD) would be built as a plain one; a NOT NULL NOT VALID is reported."""
     with psycopg.connect(db, autocommit=True) as conn:
         version = conn.execute("SELECT current_setting('server_version_num')::int").fetchone()
         if version is None or version[0] < 180000:
@@ -185,13 +186,20 @@ def test_what_postgresql_18_adds_that_the_format_cannot_say_is_left_alone(db: st
                             CONSTRAINT t_p_fkey FOREIGN KEY (p_id) REFERENCES p (id) NOT ENFORCED);
             INSERT INTO t VALUES (1, NULL, 7);
             ALTER TABLE t ADD CONSTRAINT t_a_not_null NOT NULL a NOT VALID;
+            CREATE EXTENSION btree_gist;
+            CREATE TABLE room (id int, during tstzrange, PRIMARY KEY (id, during WITHOUT OVERLAPS));
+            CREATE TABLE booking (id int PRIMARY KEY, room_id int, during tstzrange,
+                                  FOREIGN KEY (room_id, PERIOD during) REFERENCES room (id, PERIOD during));
         """)
         properties = {(p.object, p.property): p.live for p in hand_properties(conn, "public")}
     db_model, unmanaged = read(db)
-    t = db_model.table("t")
-    assert [x.name for x in db_model.tables] == ["p", "t"] and t is not None
-    assert (t.checks, t.foreign_keys) == ((), ())
-    assert {(u.kind, u.name): u.detail for u in unmanaged} == {
+    t, room, booking = db_model.table("t"), db_model.table("room"), db_model.table("booking")
+    assert [x.name for x in db_model.tables] == ["booking", "p", "room", "t"]
+    assert t is not None and room is not None and booking is not None
+    assert (t.checks, t.foreign_keys, room.primary_key, booking.foreign_keys) == ((), (), None, ())
+    assert {(u.kind, u.name): u.detail for u in unmanaged if u.kind != "extension"} == {
+        ("primary key", "room_pkey"): "on room: WITHOUT OVERLAPS",
+        ("foreign key", "booking_room_id_during_fkey"): "on booking: PERIOD",
         ("table", "v"): "column b is a virtual generated column",
         ("check constraint", "t_a_check"): "on t: NOT ENFORCED",
         ("foreign key", "t_p_fkey"): "on t: NOT ENFORCED",

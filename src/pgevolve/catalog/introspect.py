@@ -133,9 +133,10 @@ def model_from_rows(raw: dict[str, RawRows], schema: str) -> model.Database:
 def _managed_constraint(row: dict[str, Any], managed: set[int]) -> bool:
     """A foreign key to a table that is not a plain one (a partitioned table, a partition, an inheritance
     child, an extension's), MATCH FULL, or ON DELETE SET NULL of some of its columns only, and a constraint
-    NOT ENFORCED, are not in the format: unmanaged.sql reports them, and leaving them out here keeps plans
-    off them. A plain table of another schema is referenced as ``schema.table``."""
-    if row["not_enforced"]:
+    NOT ENFORCED or temporal (WITHOUT OVERLAPS, PERIOD), are not in the format: unmanaged.sql reports them,
+    and leaving them out here keeps plans off them. A plain table of another schema is referenced as
+    ``schema.table``."""
+    if row["not_enforced"] or row["temporal"]:
         return False
     if row["type"] != "f":
         return True

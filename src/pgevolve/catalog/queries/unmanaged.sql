@@ -155,13 +155,21 @@ SELECT kind, name, detail, depends_on, setup FROM (
            OR (refns.nspname <> %(schema)s
                AND EXISTS (SELECT 1 FROM (SELECT ref.oid) rel CROSS JOIN LATERAL /*include undeclarable_columns*/ u)))
     UNION ALL
-    -- constraints.sql's not_enforced: CHECKs and foreign keys NOT ENFORCED (PostgreSQL 18)
-    SELECT CASE con.contype WHEN 'f' THEN 'foreign key' ELSE 'check constraint' END, con.conname,
-           'on ' || c.relname || ': NOT ENFORCED', NULL, NULL
+    -- constraints.sql's not_enforced and temporal (PostgreSQL 18): NOT ENFORCED, WITHOUT OVERLAPS, PERIOD
+    SELECT CASE con.contype WHEN 'f' THEN 'foreign key' WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique constraint'
+                            ELSE 'check constraint' END, con.conname,
+           'on ' || c.relname || ': ' || CASE WHEN con.convalidated THEN
+                                                  CASE con.contype WHEN 'f' THEN 'PERIOD' ELSE 'WITHOUT OVERLAPS' END
+                                              ELSE 'NOT ENFORCED' END, NULL, NULL
     FROM pg_constraint con
     JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition AND con.contype IN ('c', 'f')
-      AND con.conparentid = 0 AND NOT con.convalidated AND to_jsonb(con) ->> 'conenforced' = 'false'
+    WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition
+      AND con.contype IN ('c', 'f', 'p', 'u') AND con.conparentid = 0
+      AND ((NOT con.convalidated AND to_jsonb(con) ->> 'conenforced' = 'false')
+           OR (con.convalidated AND con.contype IN ('p', 'u', 'f')
+               AND EXISTS (SELECT 1 FROM pg_class ic JOIN pg_am am ON am.oid = ic.relam
+                           WHERE ic.oid = con.conindid AND am.amname = 'gist')
+               AND to_jsonb(con) ->> 'conperiod' = 'true'))
       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
       AND c.oid NOT IN (SELECT oid FROM undeclarable_tables)
     UNION ALL
