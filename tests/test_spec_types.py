@@ -172,3 +172,16 @@ def test_foreign_key_compatibility(mine: str, theirs: str, ok: bool) -> None:
 ])
 def test_foreign_key_narrower(mine: str, theirs: str, narrower: bool) -> None:
     assert fk_narrower(resolve_type(mine), resolve_type(theirs)) is narrower
+
+
+@pytest.mark.parametrize(("statement", "multirange"), [
+    ("CREATE TYPE public.pricerange AS RANGE (SUBTYPE = numeric)", ("public", "pricemultirange")),
+    ("CREATE TYPE public.span AS RANGE (SUBTYPE = bigint)", ("public", "span_multirange")),
+    ("CREATE TYPE public.span AS RANGE (SUBTYPE = bigint, MULTIRANGE_TYPE_NAME = other.spans)", ("other", "spans")),
+])
+def test_a_declared_range_declares_its_multirange(statement: str, multirange: tuple[str, str]) -> None:
+    """PostgreSQL 14+ creates a multirange with every range type (makeMultirangeTypeName's name)."""
+    from pgevolve.sqltext.prerequisites import declared_types, parse_prerequisites
+
+    declared = {(d.schema, d.name) for d in declared_types(parse_prerequisites(statement + ";", "public"))}
+    assert declared == {("public", statement.split(".")[1].split()[0]), multirange}

@@ -55,13 +55,29 @@ def parse_prerequisites(text: str, schema: str) -> tuple[model.Prerequisite, ...
 
 
 def declared_types(prerequisites: tuple[model.Prerequisite, ...]) -> frozenset[DeclaredType]:
-    """The types and domains the prerequisites create, by (schema, name)."""
+    """The types and domains the prerequisites create, by (schema, name); a range type's multirange too."""
     names = set()
     for item in prerequisites:
         if item.kind in ("domain", "type"):
             schema, name = split_qualified(item.name)
             names.add(DeclaredType(schema, name))
+            if item.kind == "type" and "RANGE" in item.sql.upper():
+                names.update(_multirange(item.sql, schema, name))
     return frozenset(names)
+
+
+def _multirange(sql: str, schema: str, name: str) -> list[DeclaredType]:
+    """The multirange type PostgreSQL 14+ creates with a range type: MULTIRANGE_TYPE_NAME, else the range's
+    name with 'multi' before its first 'range', or with '_multirange' after it (makeMultirangeTypeName)."""
+    stmt = pglast.parse_sql(sql)[0].stmt
+    if not isinstance(stmt, ast.CreateRangeStmt):
+        return []
+    for param in stmt.params or ():
+        if param.defname == "multirange_type_name" and isinstance(param.arg, ast.TypeName):
+            given = string_names(param.arg.names)
+            return [DeclaredType(given[0] if len(given) == 2 else schema, given[-1])]
+    at = name.find("range")
+    return [DeclaredType(schema, f"{name[:at]}multi{name[at:]}" if at >= 0 else f"{name}_multirange")]
 
 
 def run_text(item: model.Prerequisite) -> str:

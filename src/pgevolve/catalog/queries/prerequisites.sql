@@ -51,15 +51,18 @@ WITH RECURSIVE owned_tables AS (
         WHERE nd.refclassid = 'pg_type'::regclass AND t.oid = nd.refobjid
     ) d
     WHERE nd.refobjid >= 16384 AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
-      AND (d.deptype = 'n' OR (d.deptype = 'i' AND EXISTS (SELECT FROM pg_type a WHERE a.oid = nd.refobjid
-                                                           AND a.typcategory = 'A' AND a.typelem = d.refobjid)))
+      AND (d.deptype = 'n' OR (d.deptype = 'i' AND (EXISTS (SELECT FROM pg_type a WHERE a.oid = nd.refobjid
+                                                                AND a.typcategory = 'A' AND a.typelem = d.refobjid)
+                                                        OR EXISTS (SELECT FROM pg_range r WHERE (to_jsonb(r) ->> 'rngmultitypid')::oid = nd.refobjid
+                                                                   AND r.rngtypid = d.refobjid))))
 ), extension_members AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ), objects AS (
-    -- arrays stand for their element type
+    -- arrays stand for their element type, multiranges for their range type
     SELECT DISTINCT CASE WHEN nd.refclassid = 'pg_type'::regclass THEN
                         coalesce((SELECT NULLIF(t.typelem, 0) FROM pg_type t
-                                  WHERE t.oid = nd.refobjid AND t.typcategory = 'A'), nd.refobjid)
+                                  WHERE t.oid = nd.refobjid AND t.typcategory = 'A'),
+                                 (SELECT r.rngtypid FROM pg_range r WHERE (to_jsonb(r) ->> 'rngmultitypid')::oid = nd.refobjid), nd.refobjid)
                     ELSE nd.refobjid END AS objid, nd.refclassid AS classid
     FROM reach nd
 ), edges AS (
@@ -69,7 +72,9 @@ WITH RECURSIVE owned_tables AS (
     SELECT e.classid, e.objid,
            e.refclassid::oid || ':' || coalesce((SELECT NULLIF(t.typelem, 0) FROM pg_type t
                                                  WHERE e.refclassid = 'pg_type'::regclass AND t.oid = e.refobjid
-                                                   AND t.typcategory = 'A'), e.refobjid) AS ref
+                                                   AND t.typcategory = 'A'),
+                                                (SELECT r.rngtypid FROM pg_range r WHERE e.refclassid = 'pg_type'::regclass
+                                                   AND (to_jsonb(r) ->> 'rngmultitypid')::oid = e.refobjid), e.refobjid) AS ref
     FROM reach e
     WHERE e.deptype = 'n' AND e.refobjid >= 16384
 )
@@ -153,7 +158,8 @@ FROM (
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
       AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
     UNION ALL
-    -- CANONICAL is left out: only a C function can be one, after a shell type no single statement makes
+    -- CANONICAL is left out: only a C function can be one, after a shell type no single statement makes.
+    -- A user range's multirange (a column may use it) stands for the range, like an array for its element.
     SELECT 4, 'pg_type'::regclass, t.oid, 'range', t.typname, n.nspname,
            format('CREATE TYPE %%I.%%I AS RANGE (SUBTYPE = %%s', n.nspname, t.typname, format_type(rg.rngsubtype, NULL))
            || CASE WHEN opc.opcdefault THEN ''
@@ -164,6 +170,15 @@ FROM (
                          JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = rg.rngcollation)
                    ELSE '' END
            || CASE WHEN rg.rngsubdiff::oid <> 0 THEN ', SUBTYPE_DIFF = ' || rg.rngsubdiff::text ELSE '' END
+           -- the multirange (PostgreSQL 14+; to_jsonb: older servers have none) when not named by default
+           || coalesce((SELECT format(', MULTIRANGE_TYPE_NAME = %%I.%%I', mn.nspname, mt.typname)
+                        FROM pg_type mt JOIN pg_namespace mn ON mn.oid = mt.typnamespace
+                        WHERE mt.oid = (to_jsonb(rg) ->> 'rngmultitypid')::oid
+                          AND (mt.typnamespace <> t.typnamespace
+                               OR mt.typname <> CASE WHEN strpos(t.typname, 'range') > 0
+                                                     THEN overlay(t.typname placing 'multirange'
+                                                                  from strpos(t.typname, 'range') for 5)
+                                                     ELSE t.typname || '_multirange' END)), '')
            || ')',
            NULL, NULL
     FROM objects o JOIN pg_type t ON o.classid = 'pg_type'::regclass AND t.oid = o.objid AND t.typtype = 'r'
