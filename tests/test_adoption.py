@@ -63,3 +63,20 @@ def test_import_says_once_what_it_writes_to_prerequisites(databases: DatabaseFac
         'written to prerequisites.sql (created when missing, never changed): type "public"."Answer"',
         'written to prerequisites.sql (created when missing, never changed): type "public"."nothing_yet"',
     ]
+
+
+def test_a_column_typed_by_another_owned_schemas_enum_round_trips(databases: DatabaseFactory,
+                                                                   tmp_path: Path) -> None:
+    """import --schema app --schema core: a table of app with a column of core's enum (and of core's composite
+    type) is written `type: core.lvl`, which the validator knows (it refused it as an unknown type)."""
+    original = databases.create("""
+        CREATE SCHEMA app; CREATE SCHEMA core;
+        CREATE TYPE core.lvl AS ENUM ('a', 'b');
+        CREATE TYPE core.money2 AS (amount numeric, cur char(3));
+        CREATE TABLE core.acct (id int PRIMARY KEY, l core.lvl);
+        CREATE TABLE app.inv (id int PRIMARY KEY, acct_id int REFERENCES core.acct (id), l core.lvl,
+                              total core.money2);
+        INSERT INTO core.acct VALUES (1, 'a'); INSERT INTO app.inv VALUES (1, 1, 'b', ROW(2, 'EUR'));
+    """)
+    imported = round_trip(databases, original, tmp_path, schema="app", others=("core",))
+    assert "l:       { type: core.lvl }" in imported["tables/inv.yaml"]

@@ -39,16 +39,18 @@ def render_project(db: model.Database, others: tuple[model.Database, ...] = ()) 
     )}
     if db.prerequisites:
         files[PREREQUISITES_FILE] = prerequisites_text(db)
-    files.update(_table_files(db, skipped, folder="tables"))
+    enums = {(d.schema, e.name) for d in (db, *others) for e in d.enums}  # each schema's: column types in the others
+    files.update(_table_files(db, skipped, folder="tables", siblings=enums))
     for other in others:
         # The prerequisites' domains and types are column types in every owned schema.
         other = replace(other, prerequisites=db.prerequisites)
-        files.update(_table_files(other, skipped, folder=f"tables/{_folder_name(other.schema)}"))
+        files.update(_table_files(other, skipped, folder=f"tables/{_folder_name(other.schema)}", siblings=enums))
     return ImportResult(files=files, skipped=tuple(skipped))
 
 
-def _table_files(db: model.Database, skipped: list[str], *, folder: str) -> dict[str, str]:
-    scope = Scope.of(db)
+def _table_files(db: model.Database, skipped: list[str], *, folder: str,
+                 siblings: set[tuple[str, str]]) -> dict[str, str]:
+    scope = Scope.of(db, frozenset((s, name) for s, name in siblings if s != db.schema))
     files = {}
     depth = "../" * (folder.count("/") + 2)
     for table, file_name in zip(db.tables, table_file_names(db.tables), strict=True):

@@ -17,7 +17,7 @@ from pgevolve.importer.indexes import index_data
 from pgevolve.importer.spelling import default, sql, sql_type, where
 from pgevolve.sqltext import ident, storage
 from pgevolve.sqltext.prerequisites import declared_types
-from pgevolve.sqltext.type_names import Declared, TypeNameError, enum_reference, resolve_type
+from pgevolve.sqltext.type_names import Declared, DeclaredType, TypeNameError, enum_reference, resolve_type
 
 _Key = list[str] | dict[str, Any]  # `[a, b]` or `{ columns: [a, b], name: x }`
 IDENTITY = {"ALWAYS": "always", "BY DEFAULT": "by default"}
@@ -37,12 +37,14 @@ class Scope:
     declared: Declared  # the domains and types written to prerequisites.sql
 
     @classmethod
-    def of(cls, db: model.Database) -> Scope:
+    def of(cls, db: model.Database, sibling_enums: frozenset[tuple[str, str]] = frozenset()) -> Scope:
+        """``sibling_enums``: the other owned schemas' enum types, by (schema, name)."""
         counts = Counter(name for t in db.tables for name in _constraint_names(t))
         shared = frozenset(name for name, count in counts.items() if count > 1)
         tables = frozenset(t.name for t in db.tables)
         return cls(schema=db.schema, enums=frozenset(e.name for e in db.enums), shared_names=shared, tables=tables,
-                   declared=Declared(db.schema, declared_types(db.prerequisites)))
+                   declared=Declared(db.schema, declared_types(db.prerequisites)
+                                     | {DeclaredType(s, name) for s, name in sibling_enums}))
 
     def owns(self, ref_schema: str | None) -> bool:
         return ref_schema in (None, self.schema)

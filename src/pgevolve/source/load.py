@@ -119,12 +119,18 @@ def _by_schema(project: Project, schemas: dict[str, dict[str, EnumSpec]], proble
     def external(schema: str) -> tuple[str, ...]:
         return (*project.external_schemas, *(s for s in owned if s != schema))
 
+    enums = {project.schema: project.enums, **{s: schemas[s] for s in owned[1:]}}
+
+    def siblings(schema: str) -> frozenset[tuple[str, str]]:
+        return frozenset((s, name) for s in owned if s != schema for name in enums[s])
+
     others = tuple(
         replace(project, schema=schema, tables=tuple(tables[schema]), enums=schemas[schema], extensions=(),
-                extension_schemas={}, project_doc=None, external_schemas=external(schema))
+                extension_schemas={}, project_doc=None, external_schemas=external(schema),
+                sibling_enums=siblings(schema))
         for schema in owned[1:])
     return replace(project, tables=tuple(tables[project.schema]), external_schemas=external(project.schema),
-                   others=others)
+                   others=others, sibling_enums=siblings(project.schema))
 
 
 def _yaml_files(schema_dir: Path, name: str, problems: list[Problem]) -> list[Path]:

@@ -213,6 +213,8 @@ class Project:
     # The other owned schemas (schemas: in pgevolve.yaml), each a project of its own tables and enums whose
     # external_schemas include every other owned schema; their tables say ``schema:``. Compiled one by one.
     others: tuple[Project, ...] = ()
+    # The enum types of the other owned schemas, by (schema, name): column types here, written schema.name.
+    sibling_enums: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def owned_schemas(self) -> tuple[str, ...]:
@@ -226,11 +228,13 @@ class Project:
 
     @property
     def declared(self) -> Declared:
-        """The domains and types that prerequisites.sql creates: usable as column types."""
+        """The domains and types that prerequisites.sql creates and the other owned schemas' enum types:
+        usable as column types."""
         from pgevolve.sqltext.prerequisites import declared_types
-        from pgevolve.sqltext.type_names import Declared
+        from pgevolve.sqltext.type_names import Declared, DeclaredType
 
-        return Declared(self.schema, declared_types(self.prerequisites))
+        siblings = frozenset(DeclaredType(schema, name) for schema, name in self.sibling_enums)
+        return Declared(self.schema, declared_types(self.prerequisites) | siblings)
 
     def table(self, name: str) -> TableSpec | None:
         """The table called ``name``, or None."""
