@@ -136,7 +136,7 @@ def _managed_constraint(row: dict[str, Any], managed: set[int]) -> bool:
     NOT ENFORCED or temporal (WITHOUT OVERLAPS, PERIOD), are not in the format: unmanaged.sql reports them,
     and leaving them out here keeps plans off them. A plain table of another schema is referenced as
     ``schema.table``."""
-    if row["not_enforced"] or row["temporal"]:
+    if row["unmanaged_reason"] is not None:  # constraint_unmanaged_reason.sql
         return False
     if row["type"] != "f":
         return True

@@ -28,15 +28,7 @@ SELECT con.conrelid AS table_oid,
        -- to_jsonb so that older servers read NULL): not in the format (unmanaged.sql says so, on the same CASE)
        CASE WHEN con.contype = 'f' AND con.confdeltype IN ('n', 'd')
             THEN jsonb_typeof(to_jsonb(con) -> 'confdelsetcols') = 'array' END AS partial_set,
-       -- NOT ENFORCED (PostgreSQL 18; such a constraint is also not validated): never checked, which no
-       -- constraint of the format is. Not in the format; unmanaged.sql lists it, on the same CASE.
-       CASE WHEN NOT con.convalidated THEN to_jsonb(con) ->> 'conenforced' = 'false' END AS not_enforced,
-       -- WITHOUT OVERLAPS / PERIOD (PostgreSQL 18): a temporal key, on a GiST index (a foreign key's conindid
-       -- is the referenced key's), read as a plain one it would be built as a btree key. Not in the format.
-       CASE WHEN con.contype IN ('p', 'u', 'f')
-                 AND EXISTS (SELECT 1 FROM pg_class ic JOIN pg_am am ON am.oid = ic.relam
-                             WHERE ic.oid = con.conindid AND am.amname = 'gist')
-            THEN to_jsonb(con) ->> 'conperiod' = 'true' END AS temporal,
+       /*include constraint_unmanaged_reason*/ AS unmanaged_reason,
        -- A foreign key to another schema is modelled when it references a plain table: not a partitioned
        -- table, a partition, an inheritance child, a table of an extension or one with a column the format
        -- cannot declare (unmanaged.sql lists those). In the owned schema, tables.sql's rows decide.

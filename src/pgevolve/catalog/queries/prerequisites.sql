@@ -26,10 +26,16 @@ WITH RECURSIVE owned_tables AS (
     SELECT 'pg_constraint'::regclass, con.oid FROM pg_constraint con WHERE con.conrelid IN (SELECT oid FROM owned_tables)
     UNION ALL
     SELECT 'pg_class'::regclass, i.indexrelid FROM pg_index i WHERE i.indrelid IN (SELECT oid FROM owned_tables)
+), stands_for(oid, for_oid) AS (
+    -- a type written through another: an array through its element type, a multirange through its range
+    -- (PostgreSQL 14+; to_jsonb: older servers have none). User types only: built-in ones are never written.
+    SELECT t.oid, t.typelem FROM pg_type t WHERE t.typcategory = 'A' AND t.typelem <> 0 AND t.oid >= 16384
+    UNION ALL
+    SELECT (to_jsonb(r) ->> 'rngmultitypid')::oid, r.rngtypid FROM pg_range r WHERE r.rngtypid >= 16384
 ), reach(classid, objid, refclassid, refobjid, deptype) AS (
     -- every dependency found from the roots: what the tables need, then what that needs in turn (a domain's
     -- CHECK is a pg_constraint of the type; a composite type's attributes depend through its relation,
-    -- relkind 'c'; an array's element type is what its column needs, an internal dependency). Built-in
+    -- relkind 'c'; the type an array or multirange stands for, an internal dependency). Built-in
     -- objects (oid below 16384, FirstNormalObjectId) are never written: their dependencies are not followed.
     SELECT r.classid, r.objid, d.refclassid, d.refobjid, d.deptype
     FROM roots r JOIN pg_depend d ON d.classid = r.classid AND d.objid = r.objid
@@ -51,31 +57,19 @@ WITH RECURSIVE owned_tables AS (
         WHERE nd.refclassid = 'pg_type'::regclass AND t.oid = nd.refobjid
     ) d
     WHERE nd.refobjid >= 16384 AND d.refclassid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
-      AND (d.deptype = 'n' OR (d.deptype = 'i' AND (EXISTS (SELECT FROM pg_type a WHERE a.oid = nd.refobjid
-                                                                AND a.typcategory = 'A' AND a.typelem = d.refobjid)
-                                                        OR EXISTS (SELECT FROM pg_range r WHERE (to_jsonb(r) ->> 'rngmultitypid')::oid = nd.refobjid
-                                                                   AND r.rngtypid = d.refobjid))))
+      AND (d.deptype = 'n' OR (d.deptype = 'i' AND EXISTS (SELECT FROM stands_for s WHERE s.oid = nd.refobjid
+                                                           AND s.for_oid = d.refobjid)))
 ), extension_members AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ), objects AS (
-    -- arrays stand for their element type, multiranges for their range type
-    SELECT DISTINCT CASE WHEN nd.refclassid = 'pg_type'::regclass THEN
-                        coalesce((SELECT NULLIF(t.typelem, 0) FROM pg_type t
-                                  WHERE t.oid = nd.refobjid AND t.typcategory = 'A'),
-                                 (SELECT r.rngtypid FROM pg_range r WHERE (to_jsonb(r) ->> 'rngmultitypid')::oid = nd.refobjid), nd.refobjid)
-                    ELSE nd.refobjid END AS objid, nd.refclassid AS classid
-    FROM reach nd
+    SELECT DISTINCT coalesce(s.for_oid, nd.refobjid) AS objid, nd.refclassid AS classid
+    FROM reach nd LEFT JOIN stands_for s ON nd.refclassid = 'pg_type'::regclass AND s.oid = nd.refobjid
 ), edges AS (
-    -- what each object needs directly ('<classid>:<oid>', an array as its element type): the caller writes
-    -- the file so that each statement comes after those it needs (a composite type over another, a domain
-    -- whose CHECK calls a function)
-    SELECT e.classid, e.objid,
-           e.refclassid::oid || ':' || coalesce((SELECT NULLIF(t.typelem, 0) FROM pg_type t
-                                                 WHERE e.refclassid = 'pg_type'::regclass AND t.oid = e.refobjid
-                                                   AND t.typcategory = 'A'),
-                                                (SELECT r.rngtypid FROM pg_range r WHERE e.refclassid = 'pg_type'::regclass
-                                                   AND (to_jsonb(r) ->> 'rngmultitypid')::oid = e.refobjid), e.refobjid) AS ref
-    FROM reach e
+    -- what each object needs directly ('<classid>:<oid>', through stands_for): the caller writes the file so
+    -- that each statement comes after those it needs (a composite type over another, a domain whose CHECK
+    -- calls a function)
+    SELECT e.classid, e.objid, e.refclassid::oid || ':' || coalesce(s.for_oid, e.refobjid) AS ref
+    FROM reach e LEFT JOIN stands_for s ON e.refclassid = 'pg_type'::regclass AND s.oid = e.refobjid
     WHERE e.deptype = 'n' AND e.refobjid >= 16384
 )
 SELECT rank, kind, name, create_sql AS create, schema, owner_table, owner_column,
@@ -159,7 +153,6 @@ FROM (
       AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM extension_members)
     UNION ALL
     -- CANONICAL is left out: only a C function can be one, after a shell type no single statement makes.
-    -- A user range's multirange (a column may use it) stands for the range, like an array for its element.
     SELECT 4, 'pg_type'::regclass, t.oid, 'range', t.typname, n.nspname,
            format('CREATE TYPE %%I.%%I AS RANGE (SUBTYPE = %%s', n.nspname, t.typname, format_type(rg.rngsubtype, NULL))
            || CASE WHEN opc.opcdefault THEN ''

@@ -47,7 +47,7 @@ SELECT kind, name, detail, depends_on, setup FROM (
            c.relname::text AS name,  -- text: a name-typed first branch would cut every row to 63 bytes
            CASE WHEN c.relispartition THEN 'partition of ' || (SELECT p.inhparent::regclass::text FROM pg_inherits p
                                                              WHERE p.inhrelid = c.oid LIMIT 1)
-                WHEN c.oid IN (SELECT oid FROM undeclarable_tables) THEN (SELECT why FROM undeclarable_tables r WHERE r.oid = c.oid)
+                WHEN undeclarable.why IS NOT NULL THEN undeclarable.why
                 WHEN c.relkind = 'r' THEN 'inherits from ' || (SELECT string_agg(p.inhparent::regclass::text, ', ')
                                                                 FROM pg_inherits p WHERE p.inhrelid = c.oid)
            END AS detail,
@@ -57,10 +57,11 @@ SELECT kind, name, detail, depends_on, setup FROM (
            END AS setup
     FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN undeclarable_tables undeclarable ON undeclarable.oid = c.oid
     WHERE n.nspname = %(schema)s
       AND (c.relkind IN ('v', 'm', 'p', 'f', 'c')
            OR (c.relkind = 'r' AND (c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
-                                    OR c.oid IN (SELECT oid FROM undeclarable_tables)))
+                                    OR undeclarable.why IS NOT NULL))
            OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                                                 AND d.objid = c.oid AND d.deptype IN ('a', 'i'))))
       AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
@@ -155,21 +156,15 @@ SELECT kind, name, detail, depends_on, setup FROM (
            OR (refns.nspname <> %(schema)s
                AND EXISTS (SELECT 1 FROM (SELECT ref.oid) rel CROSS JOIN LATERAL /*include undeclarable_columns*/ u)))
     UNION ALL
-    -- constraints.sql's not_enforced and temporal (PostgreSQL 18): NOT ENFORCED, WITHOUT OVERLAPS, PERIOD
+    -- constraint_unmanaged_reason.sql (PostgreSQL 18): NOT ENFORCED, WITHOUT OVERLAPS, PERIOD
     SELECT CASE con.contype WHEN 'f' THEN 'foreign key' WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique constraint'
-                            ELSE 'check constraint' END, con.conname,
-           'on ' || c.relname || ': ' || CASE WHEN con.convalidated THEN
-                                                  CASE con.contype WHEN 'f' THEN 'PERIOD' ELSE 'WITHOUT OVERLAPS' END
-                                              ELSE 'NOT ENFORCED' END, NULL, NULL
+                            ELSE 'check constraint' END, con.conname, 'on ' || c.relname || ': ' || why.reason,
+           NULL, NULL
     FROM pg_constraint con
     JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    CROSS JOIN LATERAL (SELECT /*include constraint_unmanaged_reason*/ AS reason) why
     WHERE n.nspname = %(schema)s AND c.relkind = 'r' AND NOT c.relispartition
-      AND con.contype IN ('c', 'f', 'p', 'u') AND con.conparentid = 0
-      AND ((NOT con.convalidated AND to_jsonb(con) ->> 'conenforced' = 'false')
-           OR (con.convalidated AND con.contype IN ('p', 'u', 'f')
-               AND EXISTS (SELECT 1 FROM pg_class ic JOIN pg_am am ON am.oid = ic.relam
-                           WHERE ic.oid = con.conindid AND am.amname = 'gist')
-               AND to_jsonb(con) ->> 'conperiod' = 'true'))
+      AND con.contype IN ('c', 'f', 'p', 'u') AND con.conparentid = 0 AND why.reason IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
       AND c.oid NOT IN (SELECT oid FROM undeclarable_tables)
     UNION ALL
